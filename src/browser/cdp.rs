@@ -1,0 +1,303 @@
+//! A Chrome DevTools Protocol connection: one socket, a reader thread, flattened sessions, a deadline on every call.
+//!
+//! headless_chrome's own transport lets its reader hold the socket lock through a 100 ms read
+//! timeout, so each call waits up to 100 ms to be sent, and its event loop drops events that no
+//! longer match its generated types. Here the socket is split in a reading and a writing half,
+//! so a call costs one round trip; events arrive as JSON; methods are headless_chrome's
+//! protocol definitions (the [`Method`] trait), plus raw ones where its types drifted.
+
+use headless_chrome::protocol::cdp::types::Method;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tungstenite::protocol::{Role, WebSocketConfig};
+use tungstenite::{Message, WebSocket};
+
+/// A CDP call that failed or ran out of time.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CdpError {
+    #[error("`{method}` got no answer within {timeout:?} (the page or browser is not responding)")]
+    Timeout { method: String, timeout: Duration },
+    #[error("`{method}` failed: {message}")]
+    Failed { method: String, message: String },
+    #[error("the browser connection is closed ({0})")]
+    Closed(String),
+}
+
+impl CdpError {
+    /// True when the browser connection itself is gone (crash or kill), not just one call.
+    pub fn is_disconnect(&self) -> bool {
+        matches!(self, CdpError::Closed(_))
+    }
+}
+
+type Reply = Result<Value, CdpError>;
+
+struct Inner {
+    writer: Mutex<WebSocket<TcpStream>>,
+    socket: TcpStream,
+    next_id: AtomicU64,
+    pending: Mutex<HashMap<u64, SyncSender<Reply>>>,
+    /// Event subscribers by session id ("" for browser-level events).
+    listeners: Mutex<HashMap<String, Sender<Value>>>,
+    closed: AtomicBool,
+    close_reason: Mutex<String>,
+}
+
+/// A connection to a browser's DevTools endpoint. Cloning shares it.
+#[derive(Clone)]
+pub struct Cdp(Arc<Inner>);
+
+impl Cdp {
+    /// Connects to `ws://host:port/devtools/browser/…`.
+    pub fn connect(ws_url: &str, timeout: Duration) -> Result<Cdp, String> {
+        let url = url::Url::parse(ws_url).map_err(|e| format!("bad DevTools URL: {e}"))?;
+        if url.scheme() != "ws" {
+            return Err(format!("unsupported scheme `{}` (use ws://)", url.scheme()));
+        }
+        let host = url.host_str().ok_or("no host in the DevTools URL")?;
+        let port = url.port_or_known_default().unwrap_or(80);
+        let addr = (host, port)
+            .to_socket_addrs()
+            .map_err(|e| e.to_string())?
+            .next()
+            .ok_or("the DevTools host has no address")?;
+        let stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| e.to_string())?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        stream
+            .set_read_timeout(Some(timeout))
+            .map_err(|e| e.to_string())?;
+        // Large snapshots (thousands of cookies, megabyte storage values) are single messages.
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(512 << 20))
+            .max_frame_size(Some(512 << 20));
+        let read_half = stream.try_clone().map_err(|e| e.to_string())?;
+        let (reader, _) = tungstenite::client::client_with_config(ws_url, read_half, Some(config))
+            .map_err(|e| format!("WebSocket handshake failed: {e}"))?;
+        // After the handshake: blocking reads on one half, writes on the other.
+        stream.set_read_timeout(None).map_err(|e| e.to_string())?;
+        let writer = WebSocket::from_raw_socket(
+            stream.try_clone().map_err(|e| e.to_string())?,
+            Role::Client,
+            Some(config),
+        );
+        let inner = Arc::new(Inner {
+            writer: Mutex::new(writer),
+            socket: stream,
+            next_id: AtomicU64::new(1),
+            pending: Mutex::new(HashMap::new()),
+            listeners: Mutex::new(HashMap::new()),
+            closed: AtomicBool::new(false),
+            close_reason: Mutex::new(String::new()),
+        });
+        let weak = Arc::downgrade(&inner);
+        std::thread::Builder::new()
+            .name("cdp-reader".into())
+            .spawn(move || read_loop(reader, weak))
+            .map_err(|e| e.to_string())?;
+        Ok(Cdp(inner))
+    }
+
+    /// Sends a typed method (headless_chrome's protocol definitions) and parses its answer.
+    pub fn call<M: Method + Serialize>(
+        &self,
+        session: Option<&str>,
+        method: M,
+        timeout: Duration,
+    ) -> Result<M::ReturnObject, CdpError> {
+        let params = serde_json::to_value(&method).map_err(|e| CdpError::Failed {
+            method: M::NAME.into(),
+            message: e.to_string(),
+        })?;
+        let params = if params.is_null() { json!({}) } else { params };
+        let v = self.call_raw(session, M::NAME, params, timeout)?;
+        serde_json::from_value(v).map_err(|e| CdpError::Failed {
+            method: M::NAME.into(),
+            message: format!("unexpected answer: {e}"),
+        })
+    }
+
+    /// Sends `method` with JSON `params` and waits at most `timeout` for its JSON result.
+    pub fn call_raw(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Reply {
+        let inner = &self.0;
+        if inner.closed.load(Ordering::SeqCst) {
+            return Err(CdpError::Closed(
+                inner
+                    .close_reason
+                    .lock()
+                    .map(|r| r.clone())
+                    .unwrap_or_default(),
+            ));
+        }
+        let id = inner.next_id.fetch_add(1, Ordering::SeqCst);
+        let mut msg = json!({ "id": id, "method": method, "params": params });
+        if let Some(s) = session {
+            msg["sessionId"] = s.into();
+        }
+        let (tx, rx) = mpsc::sync_channel(1);
+        lock(&inner.pending).insert(id, tx);
+        let sent = lock(&inner.writer).send(Message::text(msg.to_string()));
+        if let Err(e) = sent {
+            lock(&inner.pending).remove(&id);
+            return Err(CdpError::Closed(format!("cannot send: {e}")));
+        }
+        match rx.recv_timeout(timeout) {
+            Ok(reply) => reply.map_err(|e| match e {
+                CdpError::Failed { message, .. } => CdpError::Failed {
+                    method: method.into(),
+                    message,
+                },
+                other => other,
+            }),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                lock(&inner.pending).remove(&id);
+                Err(CdpError::Timeout {
+                    method: method.into(),
+                    timeout,
+                })
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(CdpError::Closed("the connection dropped".into()))
+            }
+        }
+    }
+
+    /// Events of one session ("" for the browser's own), as JSON messages with `method` and `params`.
+    pub fn events(&self, session: &str) -> Receiver<Value> {
+        let (tx, rx) = mpsc::channel();
+        lock(&self.0.listeners).insert(session.to_string(), tx);
+        rx
+    }
+
+    /// Stops delivering a session's events.
+    pub fn forget(&self, session: &str) {
+        lock(&self.0.listeners).remove(session);
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.0.closed.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Ends the reader thread's blocking read.
+        let _ = self.socket.shutdown(Shutdown::Both);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn read_loop(mut reader: WebSocket<TcpStream>, inner: std::sync::Weak<Inner>) {
+    let reason = loop {
+        let msg = match reader.read() {
+            Ok(Message::Text(t)) => t,
+            Ok(Message::Close(_)) => break "the browser closed the connection".to_string(),
+            Ok(_) => continue,
+            Err(e) => break format!("{e}"),
+        };
+        let Some(inner) = inner.upgrade() else { return };
+        let Ok(v) = serde_json::from_str::<Value>(&msg) else {
+            continue;
+        };
+        if let Some(id) = v.get("id").and_then(Value::as_u64) {
+            if let Some(tx) = lock(&inner.pending).remove(&id) {
+                let reply = match v.get("error") {
+                    Some(err) => Err(CdpError::Failed {
+                        method: String::new(),
+                        message: err
+                            .get("message")
+                            .and_then(Value::as_str)
+                            .unwrap_or("error")
+                            .to_string(),
+                    }),
+                    None => Ok(v.get("result").cloned().unwrap_or(Value::Null)),
+                };
+                let _ = tx.send(reply);
+            }
+        } else if v.get("method").is_some() {
+            let session = v
+                .get("sessionId")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let mut listeners = lock(&inner.listeners);
+            if let Some(tx) = listeners.get(&session)
+                && tx.send(v).is_err()
+            {
+                listeners.remove(&session);
+            }
+        }
+    };
+    if let Some(inner) = inner.upgrade() {
+        inner.closed.store(true, Ordering::SeqCst);
+        *lock(&inner.close_reason) = reason.clone();
+        // Every waiting call learns at once that no answer will come.
+        for (_, tx) in lock(&inner.pending).drain() {
+            let _ = tx.send(Err(CdpError::Closed(reason.clone())));
+        }
+        lock(&inner.listeners).clear();
+    }
+}
+
+/// A page target we attached to, with its flattened session.
+#[derive(Clone)]
+pub struct Page {
+    pub cdp: Cdp,
+    pub session_id: String,
+    pub target_id: String,
+    /// The browser context the page lives in, when we created one.
+    pub context_id: Option<String>,
+}
+
+impl Page {
+    /// Calls a raw method on this page's session.
+    pub fn call(&self, method: &str, params: Value, timeout: Duration) -> Reply {
+        self.cdp
+            .call_raw(Some(&self.session_id), method, params, timeout)
+    }
+
+    /// Evaluates `expression` in the page's main world and returns its JSON value.
+    pub fn evaluate(&self, expression: &str, timeout: Duration) -> Reply {
+        let params = json!({
+            "expression": expression,
+            "returnByValue": true,
+            "awaitPromise": true,
+            "userGesture": true,
+            "timeout": timeout.as_millis() as u64,
+        });
+        let reply = self.call("Runtime.evaluate", params, timeout)?;
+        if let Some(ex) = reply.get("exceptionDetails") {
+            let message = ex
+                .pointer("/exception/description")
+                .and_then(Value::as_str)
+                .or_else(|| ex.get("text").and_then(Value::as_str))
+                .unwrap_or("exception")
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            return Err(CdpError::Failed {
+                method: "Runtime.evaluate".into(),
+                message: format!("script threw: {message}"),
+            });
+        }
+        Ok(reply
+            .pointer("/result/value")
+            .cloned()
+            .unwrap_or(Value::Null))
+    }
+}

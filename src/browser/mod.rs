@@ -1,0 +1,462 @@
+//! The browser session: finding, launching or connecting to Chromium, and making sure none outlives the tool.
+
+pub mod cdp;
+
+use anyhow::Context;
+use cdp::{Cdp, CdpError, Page};
+use headless_chrome::protocol::cdp::{Browser as BrowserDomain, Target};
+use serde::Serialize;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Names searched on `PATH`, in order, when neither `--chrome` nor `CHROME` names a browser.
+const BROWSER_NAMES: &[&str] = &[
+    "chromium",
+    "chromium-browser",
+    "google-chrome-stable",
+    "google-chrome",
+    "chrome",
+    "msedge",
+];
+
+/// How the browser treats third-party cookies during the scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ThirdPartyCookies {
+    /// Third-party cookies are stored (the profile's cookie controls are off).
+    Allow,
+    /// Non-partitioned third-party cookies are refused, as current Chrome does by default.
+    Block,
+}
+
+/// Why a browser could not be had; callers branch on it for exit codes and messages.
+#[derive(Debug, thiserror::Error)]
+pub enum BrowserError {
+    #[error(
+        "no Chromium or Chrome found ({searched}).\n  Install one: `sudo apt-get install chromium` (Debian/Ubuntu), `brew install --cask chromium` (macOS),\n  or point to it with `--chrome PATH` or the CHROME environment variable."
+    )]
+    NotFound { searched: String },
+    #[error("Chromium at {path} did not start: {reason}")]
+    LaunchFailed { path: String, reason: String },
+    #[error("cannot connect to the browser at {url}: {reason}")]
+    ConnectFailed { url: String, reason: String },
+}
+
+/// Everything needed to start or reach a browser.
+#[derive(Debug, Clone)]
+pub struct BrowserOptions {
+    pub chrome: Option<PathBuf>,
+    pub connect: Option<String>,
+    pub third_party_cookies: ThirdPartyCookies,
+    /// Host names Chromium resolves to 127.0.0.1 (local sites and the demo).
+    pub map_to_loopback: Vec<String>,
+    pub launch_timeout: Duration,
+    pub no_sandbox: bool,
+}
+
+/// A running or connected browser. Dropping it closes the browser it launched and removes the profile.
+pub struct BrowserSession {
+    pub cdp: Cdp,
+    pub version: String,
+    /// The cookie policy the browser runs with (None when connected: the remote browser's own).
+    pub third_party_cookies: Option<ThirdPartyCookies>,
+    pub connected: bool,
+    process: Option<ChromeProcess>,
+}
+
+/// A Chromium process we started, in its own process group, with its temporary profile.
+struct ChromeProcess {
+    child: Child,
+    /// Removed when dropped, after the browser is gone.
+    _dir: tempfile::TempDir,
+}
+
+/// Process groups and profiles alive right now, for the Ctrl-C handler.
+static LIVE: Mutex<Vec<(i32, PathBuf)>> = Mutex::new(Vec::new());
+
+/// Kills every launched browser and removes its profile: called on SIGINT/SIGTERM.
+pub fn kill_all_now() {
+    let live = match LIVE.lock() {
+        Ok(l) => l.clone(),
+        Err(p) => p.into_inner().clone(),
+    };
+    for (pgid, dir) in live {
+        kill_group(pgid);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+fn kill_group(pgid: i32) {
+    // SAFETY: killpg has no memory-safety preconditions; a stale group id fails with ESRCH.
+    unsafe {
+        libc::killpg(pgid, libc::SIGKILL);
+    }
+}
+
+/// Finds the browser binary: `--chrome`, then `CHROME`, then `PATH`.
+pub fn find_chrome(explicit: Option<&Path>) -> Result<PathBuf, BrowserError> {
+    if let Some(p) = explicit {
+        return if p.is_file() {
+            Ok(p.to_path_buf())
+        } else {
+            Err(BrowserError::NotFound {
+                searched: format!("--chrome {} does not exist", p.display()),
+            })
+        };
+    }
+    if let Some(p) = std::env::var_os("CHROME").filter(|s| !s.is_empty()) {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(BrowserError::NotFound {
+                searched: format!("CHROME={} does not exist", p.display()),
+            })
+        };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for name in BROWSER_NAMES {
+        for dir in std::env::split_paths(&path) {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err(BrowserError::NotFound {
+        searched: format!("looked for {} on PATH", BROWSER_NAMES.join(", ")),
+    })
+}
+
+impl BrowserSession {
+    /// Launches a fresh headless Chromium, or connects to `options.connect`.
+    pub fn start(options: &BrowserOptions) -> anyhow::Result<BrowserSession> {
+        match &options.connect {
+            Some(url) => Self::connect(url),
+            None => Self::launch(options),
+        }
+    }
+
+    fn connect(url: &str) -> anyhow::Result<BrowserSession> {
+        let ws = resolve_ws_url(url).map_err(|reason| BrowserError::ConnectFailed {
+            url: url.to_string(),
+            reason,
+        })?;
+        let cdp =
+            Cdp::connect(&ws, CONNECT_TIMEOUT).map_err(|reason| BrowserError::ConnectFailed {
+                url: url.to_string(),
+                reason,
+            })?;
+        let version = browser_version(&cdp);
+        Ok(BrowserSession {
+            cdp,
+            version,
+            third_party_cookies: None,
+            connected: true,
+            process: None,
+        })
+    }
+
+    fn launch(options: &BrowserOptions) -> anyhow::Result<BrowserSession> {
+        let path = find_chrome(options.chrome.as_deref())?;
+        let dir = tempfile::Builder::new()
+            .prefix("chatcookie-")
+            .tempdir()
+            .context("cannot create a temporary profile directory")?;
+        let profile = dir.path().join("profile");
+        write_preferences(&profile, options.third_party_cookies)?;
+        let stderr_path = dir.path().join("chromium-stderr.log");
+        let stderr = std::fs::File::create(&stderr_path)?;
+
+        let mut args: Vec<String> = vec![
+            "--headless".into(),
+            "--remote-debugging-port=0".into(),
+            format!("--user-data-dir={}", profile.display()),
+            "--no-first-run".into(),
+            "--no-default-browser-check".into(),
+            "--disable-gpu".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-default-apps".into(),
+            "--disable-extensions".into(),
+            "--mute-audio".into(),
+            "--hide-scrollbars".into(),
+            "--password-store=basic".into(),
+            "--use-mock-keychain".into(),
+            "--window-size=1280,800".into(),
+            // One frame tree for the whole page, so the storage of cross-origin iframes is
+            // reachable from the page's own session (notes/chromium.md).
+            "--disable-site-isolation-trials".into(),
+            "--disable-features=IsolateOrigins,site-per-process,Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider".into(),
+        ];
+        // Chromium refuses its sandbox as root; elsewhere keep it unless asked.
+        // SAFETY: geteuid has no preconditions.
+        if options.no_sandbox || unsafe { libc::geteuid() } == 0 {
+            args.push("--no-sandbox".into());
+        }
+        if !options.map_to_loopback.is_empty() {
+            let rules: Vec<String> = options
+                .map_to_loopback
+                .iter()
+                .map(|h| format!("MAP {h} 127.0.0.1"))
+                .collect();
+            args.push(format!("--host-resolver-rules={}", rules.join(", ")));
+        }
+        args.push("about:blank".into());
+
+        let mut cmd = Command::new(&path);
+        cmd.args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr);
+        {
+            use std::os::unix::process::CommandExt;
+            // Its own process group: one signal reaches the browser and all its helpers.
+            cmd.process_group(0);
+        }
+        let child = cmd.spawn().map_err(|e| BrowserError::LaunchFailed {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let pgid = child.id() as i32;
+        LIVE.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((pgid, dir.path().to_path_buf()));
+        let mut process = ChromeProcess { child, _dir: dir };
+
+        let ws =
+            match wait_for_devtools(&mut process, &profile, &stderr_path, options.launch_timeout) {
+                Ok(ws) => ws,
+                Err(reason) => {
+                    drop(process);
+                    return Err(BrowserError::LaunchFailed {
+                        path: path.display().to_string(),
+                        reason,
+                    }
+                    .into());
+                }
+            };
+        let cdp =
+            Cdp::connect(&ws, CONNECT_TIMEOUT).map_err(|reason| BrowserError::LaunchFailed {
+                path: path.display().to_string(),
+                reason: format!("cannot attach to its DevTools endpoint: {reason}"),
+            })?;
+        let version = browser_version(&cdp);
+        Ok(BrowserSession {
+            cdp,
+            version,
+            third_party_cookies: Some(options.third_party_cookies),
+            connected: false,
+            process: Some(process),
+        })
+    }
+
+    /// The process id of a launched browser.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(|p| p.child.id())
+    }
+
+    /// True while a launched browser process is still running.
+    pub fn is_alive(&mut self) -> bool {
+        match &mut self.process {
+            Some(p) => matches!(p.child.try_wait(), Ok(None)),
+            None => true,
+        }
+    }
+}
+
+/// How long connecting to a DevTools endpoint (and each browser-level call) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl BrowserSession {
+    /// Opens a blank page to scan in: in the launched browser's own profile, or in a fresh
+    /// browser context when connected (isolated from whatever else runs there).
+    pub fn new_page(&self, timeout: Duration) -> Result<Page, CdpError> {
+        let context_id = if self.connected {
+            let ctx = self.cdp.call(
+                None,
+                Target::CreateBrowserContext {
+                    dispose_on_detach: Some(true),
+                    proxy_server: None,
+                    proxy_bypass_list: None,
+                    origins_with_universal_network_access: None,
+                },
+                timeout,
+            )?;
+            Some(ctx.browser_context_id)
+        } else {
+            None
+        };
+        let mut params = json!({ "url": "about:blank" });
+        if let Some(ctx) = &context_id {
+            params["browserContextId"] = ctx.as_str().into();
+        }
+        let created = self
+            .cdp
+            .call_raw(None, "Target.createTarget", params, timeout)?;
+        let target_id = created
+            .get("targetId")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        let attached = self.cdp.call(
+            None,
+            Target::AttachToTarget {
+                target_id: target_id.clone(),
+                flatten: Some(true),
+            },
+            timeout,
+        )?;
+        Ok(Page {
+            cdp: self.cdp.clone(),
+            session_id: attached.session_id,
+            target_id,
+            context_id,
+        })
+    }
+
+    /// Closes a page (and its browser context, if we made one).
+    pub fn close_page(&self, page: &Page) {
+        let t = Duration::from_secs(2);
+        self.cdp.forget(&page.session_id);
+        let _ = self.cdp.call_raw(
+            None,
+            "Target.closeTarget",
+            json!({ "targetId": page.target_id }),
+            t,
+        );
+        if let Some(ctx) = &page.context_id {
+            let _ = self.cdp.call_raw(
+                None,
+                "Target.disposeBrowserContext",
+                json!({ "browserContextId": ctx }),
+                t,
+            );
+        }
+    }
+}
+
+impl Drop for ChromeProcess {
+    fn drop(&mut self) {
+        let pgid = self.child.id() as i32;
+        // The profile is throwaway: there is nothing to flush, so stop the whole group at once.
+        kill_group(pgid);
+        let _ = self.child.wait();
+        LIVE.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(g, _)| *g != pgid);
+        // TempDir's own drop removes the directory.
+    }
+}
+
+/// Writes the profile preference that fixes the third-party cookie policy.
+fn write_preferences(profile: &Path, policy: ThirdPartyCookies) -> anyhow::Result<()> {
+    let default = profile.join("Default");
+    std::fs::create_dir_all(&default).context("cannot create the browser profile")?;
+    // cookie_controls_mode: 0 = allow third-party cookies, 1 = block them (notes/chromium.md).
+    let mode = match policy {
+        ThirdPartyCookies::Allow => 0,
+        ThirdPartyCookies::Block => 1,
+    };
+    let prefs = serde_json::json!({ "profile": { "cookie_controls_mode": mode } });
+    std::fs::write(default.join("Preferences"), prefs.to_string())
+        .context("cannot write the browser profile preferences")
+}
+
+/// Polls for the DevToolsActivePort file Chromium writes once it listens, bounded by `timeout`.
+fn wait_for_devtools(
+    process: &mut ChromeProcess,
+    profile: &Path,
+    stderr_path: &Path,
+    timeout: Duration,
+) -> Result<String, String> {
+    let port_file = profile.join("DevToolsActivePort");
+    let deadline = Instant::now() + timeout;
+    let stderr_tail = || {
+        let text = std::fs::read_to_string(stderr_path).unwrap_or_default();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.contains("unexpected operator"))
+            .collect();
+        lines[lines.len().saturating_sub(5)..].join("\n    ")
+    };
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&port_file) {
+            let mut lines = text.lines();
+            if let (Some(port), Some(path)) = (lines.next(), lines.next()) {
+                return Ok(format!("ws://127.0.0.1:{}{}", port.trim(), path.trim()));
+            }
+        }
+        if let Ok(Some(status)) = process.child.try_wait() {
+            return Err(format!(
+                "it exited ({status}) before opening its DevTools port:\n    {}",
+                stderr_tail()
+            ));
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "it did not open its DevTools port within {timeout:?}:\n    {}",
+                stderr_tail()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Accepts `ws://…/devtools/browser/…` as is, or `http://host:port` (asks `/json/version`).
+fn resolve_ws_url(url: &str) -> Result<String, String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+    match parsed.scheme() {
+        "ws" | "wss" => Ok(url.to_string()),
+        "http" => {
+            let host = parsed.host_str().ok_or("no host")?;
+            let port = parsed.port_or_known_default().unwrap_or(80);
+            let body = http_get(host, port, "/json/version")?;
+            let v: serde_json::Value = serde_json::from_str(&body)
+                .map_err(|e| format!("/json/version is not JSON: {e}"))?;
+            v.get("webSocketDebuggerUrl")
+                .and_then(|u| u.as_str())
+                .map(str::to_string)
+                .ok_or_else(|| "/json/version has no webSocketDebuggerUrl".into())
+        }
+        other => Err(format!(
+            "unsupported scheme `{other}` (use ws://, wss:// or http://)"
+        )),
+    }
+}
+
+/// A minimal HTTP/1.0 GET for the DevTools discovery endpoint, bounded by a few seconds.
+fn http_get(host: &str, port: u16, path: &str) -> Result<String, String> {
+    use std::io::{Read, Write};
+    use std::net::{TcpStream, ToSocketAddrs};
+    let addr = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or("no address")?;
+    let timeout = Duration::from_secs(5);
+    let mut s = TcpStream::connect_timeout(&addr, timeout).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n").map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    s.take(1 << 20)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&buf);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .ok_or("malformed HTTP answer")?;
+    Ok(body.to_string())
+}
+
+fn browser_version(cdp: &Cdp) -> String {
+    cdp.call(None, BrowserDomain::GetVersion(None), CONNECT_TIMEOUT)
+        .map(|v| v.product)
+        .unwrap_or_else(|e| format!("unknown ({e})"))
+}

@@ -1,0 +1,231 @@
+//! Matching names to catalog entries, with precedence, load-time tie detection and the generic-name rule.
+
+use super::model::{KeyEntry, Strength, Vendor};
+use super::pattern::Pattern;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use regex::RegexSet;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Where an entry's pattern lives: vendor, key, and which of its patterns (0 = the name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PatternRef {
+    vendor: usize,
+    key: usize,
+    alias: usize,
+}
+
+/// Index over every name and alias of the catalog.
+#[derive(Debug)]
+pub struct Matcher {
+    exact: HashMap<String, PatternRef>,
+    /// All non-exact patterns in one automaton: one pass tells which can match.
+    set: RegexSet,
+    patterns: Vec<(PatternRef, usize)>,
+}
+
+/// A name's best catalog entry.
+#[derive(Debug, Clone)]
+pub struct KeyMatch<'c> {
+    pub vendor: &'c Vendor,
+    pub key: &'c KeyEntry,
+    /// The name or alias that matched, as written in the catalog.
+    pub matched: &'c str,
+    /// True when an alias matched rather than the documented name.
+    pub via_alias: bool,
+    pub captures: BTreeMap<String, String>,
+}
+
+impl Matcher {
+    /// Indexes the vendors' keys; two entries that tie for some name are an error.
+    pub fn build(vendors: &[Vendor]) -> Result<Matcher, Diagnostics> {
+        let mut exact: HashMap<String, PatternRef> = HashMap::new();
+        let mut patterns: Vec<(PatternRef, usize)> = Vec::new();
+        let mut errors = Vec::new();
+        let pat = |r: PatternRef| -> &Pattern { &vendors[r.vendor].keys[r.key].patterns[r.alias] };
+        for (vi, v) in vendors.iter().enumerate() {
+            for (ki, k) in v.keys.iter().enumerate() {
+                for (ai, p) in k.patterns.iter().enumerate() {
+                    let r = PatternRef {
+                        vendor: vi,
+                        key: ki,
+                        alias: ai,
+                    };
+                    if p.is_exact() {
+                        if let Some(prev) = exact.get(p.as_str()) {
+                            errors.push(tie(vendors, *prev, r, "the same name"));
+                        } else {
+                            exact.insert(p.as_str().to_string(), r);
+                        }
+                    } else {
+                        patterns.push((r, p.literal_len()));
+                    }
+                }
+            }
+        }
+        for (i, (a, la)) in patterns.iter().enumerate() {
+            for (b, lb) in &patterns[i + 1..] {
+                let same_key = a.vendor == b.vendor && a.key == b.key;
+                if la == lb && !same_key && pat(*a).overlaps(pat(*b)) {
+                    errors.push(tie(
+                        vendors,
+                        *a,
+                        *b,
+                        "overlapping patterns with literal parts of equal length",
+                    ));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Diagnostics(errors));
+        }
+        let set = RegexSet::new(
+            patterns
+                .iter()
+                .map(|(r, _)| pat(*r).regex().expect("non-exact").as_str()),
+        )
+        .expect("pattern regexes compiled individually");
+        Ok(Matcher {
+            exact,
+            set,
+            patterns,
+        })
+    }
+
+    /// The best entry for `name`: exact beats pattern; the longest literal part wins.
+    pub fn lookup<'c>(&self, vendors: &'c [Vendor], name: &str) -> Option<KeyMatch<'c>> {
+        let (r, captures) = if let Some(r) = self.exact.get(name) {
+            (*r, BTreeMap::new())
+        } else {
+            let best = self
+                .set
+                .matches(name)
+                .into_iter()
+                .map(|i| self.patterns[i])
+                // Ties were rejected at load; `max_by_key` keeps the choice deterministic anyway.
+                .max_by_key(|(_, len)| *len)?;
+            let p = &vendors[best.0.vendor].keys[best.0.key].patterns[best.0.alias];
+            (best.0, p.captures(name)?)
+        };
+        let vendor = &vendors[r.vendor];
+        let key = &vendor.keys[r.key];
+        Some(KeyMatch {
+            vendor,
+            key,
+            matched: key.patterns[r.alias].as_str(),
+            via_alias: r.alias > 0,
+            captures,
+        })
+    }
+}
+
+fn tie(vendors: &[Vendor], a: PatternRef, b: PatternRef, why: &str) -> Diagnostic {
+    let span = |r: PatternRef| {
+        let k = &vendors[r.vendor].keys[r.key];
+        if r.alias == 0 {
+            k.name.span()
+        } else {
+            k.aliases[r.alias - 1].span()
+        }
+    };
+    let name = |r: PatternRef| {
+        vendors[r.vendor].keys[r.key].patterns[r.alias]
+            .as_str()
+            .to_string()
+    };
+    let other = &vendors[a.vendor];
+    let other_pos = other.diagnostic(span(a), "");
+    vendors[b.vendor].diagnostic(
+        span(b),
+        format!(
+            "`{}` ties with `{}` ({}, vendor `{}`, {}:{}:{}): {why}; neither can win, so the catalog is ambiguous",
+            name(b),
+            name(a),
+            other.name,
+            other.id,
+            other_pos.file,
+            other_pos.line,
+            other_pos.column
+        ),
+    )
+}
+
+/// Vendors evidenced in an input, each with the reasons (a distinctive key, a script, a global).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Evidence(pub BTreeMap<String, BTreeSet<String>>);
+
+impl Evidence {
+    pub fn add(&mut self, vendor: &str, reason: String) {
+        self.0.entry(vendor.to_string()).or_default().insert(reason);
+    }
+
+    pub fn merge(&mut self, other: Evidence) {
+        for (v, reasons) in other.0 {
+            self.0.entry(v).or_default().extend(reasons);
+        }
+    }
+
+    pub fn contains(&self, vendor: &str) -> bool {
+        self.0.contains_key(vendor)
+    }
+
+    pub fn vendors(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+}
+
+/// What a name is judged to be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Attribution {
+    /// Attributed to a vendor's documented key.
+    Known {
+        vendor: String,
+        /// The documented name of the key (aliases are reported under it).
+        key: String,
+        /// The catalog name or alias that matched.
+        matched: String,
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        captures: BTreeMap<String, String>,
+    },
+    /// No catalog match, or a generic name whose vendor is not otherwise evidenced.
+    Unknown {
+        /// A generic catalog entry the name would match if its vendor were evidenced.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        candidate: Option<String>,
+    },
+}
+
+impl Attribution {
+    pub fn vendor(&self) -> Option<&str> {
+        match self {
+            Attribution::Known { vendor, .. } => Some(vendor),
+            Attribution::Unknown { .. } => None,
+        }
+    }
+
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Attribution::Known { key, .. } => Some(key),
+            Attribution::Unknown { .. } => None,
+        }
+    }
+}
+
+/// The generic-name rule: a generic key attributes only when its vendor is otherwise evidenced.
+pub fn attribute(m: Option<KeyMatch<'_>>, evidence: &Evidence) -> Attribution {
+    match m {
+        None => Attribution::Unknown { candidate: None },
+        Some(m) if m.key.strength == Strength::Generic && !evidence.contains(&m.vendor.id) => {
+            Attribution::Unknown {
+                candidate: Some(format!("{}: {}", m.vendor.id, m.key.name.get_ref())),
+            }
+        }
+        Some(m) => Attribution::Known {
+            vendor: m.vendor.id.clone(),
+            key: m.key.name.get_ref().clone(),
+            matched: m.matched.to_string(),
+            captures: m.captures,
+        },
+    }
+}

@@ -1,0 +1,292 @@
+//! The catalog of known chat-widget keys: data under `catalog/`, embedded at build time, extendable by user files.
+
+mod matcher;
+mod model;
+pub mod pattern;
+
+pub use matcher::{Attribution, Evidence, KeyMatch};
+pub use model::{
+    Category, DeclaredDuration, Detect, JsonField, KeyEntry, OpenCall, Promise, PromiseRule, Scope,
+    Source, StorageKind, Strength, Vendor,
+};
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use include_dir::{Dir, include_dir};
+use matcher::Matcher;
+use pattern::Pattern;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// The vendor files compiled into the binary.
+static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/catalog");
+
+/// Release date of the embedded catalog data; the content hash follows it in the version.
+const EMBEDDED_DATE: &str = "2026.11.23";
+
+/// Files under `catalog/` that hold other rules than vendor keys.
+const NOT_VENDOR_FILES: &[&str] = &["cmps.toml"];
+
+/// The loaded catalog: vendors, their keys, and the matcher over every name and alias.
+#[derive(Debug)]
+pub struct Catalog {
+    pub vendors: Vec<Vendor>,
+    /// `<date>+<hash>` of the embedded data, plus `+user.<hash>` when user files were added.
+    pub version: String,
+    matcher: Matcher,
+}
+
+/// A catalog file's name and text, before parsing.
+struct CatalogText {
+    file: String,
+    text: String,
+}
+
+impl Catalog {
+    /// The catalog compiled into the binary.
+    pub fn embedded() -> Result<Catalog, Diagnostics> {
+        Self::build(embedded_texts(), &[])
+    }
+
+    /// The embedded catalog plus the user's files, in order.
+    pub fn with_user_files(paths: &[impl AsRef<Path>]) -> anyhow::Result<Catalog> {
+        let mut user = Vec::new();
+        for p in paths {
+            let p = p.as_ref();
+            let text = read_text(p)?;
+            user.push(CatalogText {
+                file: p.display().to_string(),
+                text,
+            });
+        }
+        Ok(Self::build(embedded_texts(), &user)?)
+    }
+
+    /// Validates one catalog file on its own and against the embedded catalog.
+    pub fn check_file(path: &Path) -> anyhow::Result<Catalog> {
+        Self::with_user_files(&[path])
+    }
+
+    fn build(embedded: Vec<CatalogText>, user: &[CatalogText]) -> Result<Catalog, Diagnostics> {
+        let mut vendors: Vec<Vendor> = Vec::new();
+        let mut errors = Vec::new();
+        for (i, t) in embedded.iter().chain(user.iter()).enumerate() {
+            let is_user = i >= embedded.len();
+            match model::parse_vendor_file(&t.file, &t.text) {
+                Ok(v) => merge_vendor(&mut vendors, v, is_user, &mut errors),
+                Err(mut d) => errors.append(&mut d.0),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Diagnostics(errors));
+        }
+        let matcher = Matcher::build(&vendors)?;
+        let mut version = format!("{EMBEDDED_DATE}+{}", short_hash(&embedded));
+        if !user.is_empty() {
+            version.push_str(&format!("+user.{}", short_hash(user)));
+        }
+        Ok(Catalog {
+            vendors,
+            version,
+            matcher,
+        })
+    }
+
+    /// The vendor with this id.
+    pub fn vendor(&self, id: &str) -> Option<&Vendor> {
+        self.vendors.iter().find(|v| v.id == id)
+    }
+
+    /// The best catalog entry for `name`, whatever its strength (see [`Catalog::attribute`]).
+    pub fn lookup(&self, name: &str) -> Option<KeyMatch<'_>> {
+        self.matcher.lookup(&self.vendors, name)
+    }
+
+    /// Attributes `name` under the generic-name rule, given which vendors are otherwise evidenced.
+    pub fn attribute(&self, name: &str, evidence: &Evidence) -> Attribution {
+        matcher::attribute(self.lookup(name), evidence)
+    }
+
+    /// Vendors whose distinctive keys appear among `names`, and which names show it.
+    pub fn evidence_from_names<'n>(&self, names: impl IntoIterator<Item = &'n str>) -> Evidence {
+        let mut ev = Evidence::default();
+        for name in names {
+            if let Some(m) = self.lookup(name)
+                && m.key.strength == Strength::Distinctive
+            {
+                ev.add(&m.vendor.id, format!("key {name}"));
+            }
+        }
+        ev
+    }
+
+    /// Vendors whose script signatures appear in `urls`.
+    pub fn evidence_from_scripts<'u>(&self, urls: impl IntoIterator<Item = &'u str>) -> Evidence {
+        let mut ev = Evidence::default();
+        for url in urls {
+            let lower = url.to_ascii_lowercase();
+            for v in &self.vendors {
+                if v.detect
+                    .scripts
+                    .iter()
+                    .any(|s| lower.contains(&s.to_ascii_lowercase()))
+                {
+                    ev.add(&v.id, format!("script {url}"));
+                }
+            }
+        }
+        ev
+    }
+}
+
+/// Adds a parsed vendor, or its extension of an existing one; conflicts become diagnostics.
+fn merge_vendor(vendors: &mut Vec<Vendor>, v: Vendor, is_user: bool, errors: &mut Vec<Diagnostic>) {
+    match vendors.iter_mut().find(|e| e.id == v.id) {
+        None if v.extend => errors.push(Diagnostic::at(
+            &v.file,
+            &v.text,
+            v.id_span.clone(),
+            format!("`extend = true` but no vendor `{}` exists to extend", v.id),
+        )),
+        None => vendors.push(v),
+        Some(existing) if v.extend && is_user => existing.absorb(v),
+        Some(existing) => errors.push(Diagnostic::at(
+            &v.file,
+            &v.text,
+            v.id_span.clone(),
+            format!(
+                "vendor `{}` is already defined in {}; give this vendor another id, or set `extend = true` to add keys to it",
+                v.id, existing.file
+            ),
+        )),
+    }
+}
+
+fn embedded_texts() -> Vec<CatalogText> {
+    let mut files: Vec<_> = EMBEDDED
+        .files()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "toml"))
+        .filter(|f| !NOT_VENDOR_FILES.iter().any(|n| f.path() == Path::new(n)))
+        .collect();
+    files.sort_by_key(|f| f.path().to_path_buf());
+    files
+        .into_iter()
+        .map(|f| CatalogText {
+            file: format!("catalog/{}", f.path().display()),
+            text: f
+                .contents_utf8()
+                .expect("embedded catalog files are UTF-8")
+                .to_string(),
+        })
+        .collect()
+}
+
+/// Reads a user file as UTF-8 text, with the path in the error.
+pub fn read_text(path: &Path) -> anyhow::Result<String> {
+    use anyhow::Context;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn short_hash(texts: &[CatalogText]) -> String {
+    let mut h = Sha256::new();
+    for t in texts {
+        h.update(t.file.as_bytes());
+        h.update([0]);
+        h.update(t.text.as_bytes());
+        h.update([0]);
+    }
+    h.finalize()
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Parses a pattern or reports it at its span.
+pub(crate) fn parse_pattern(
+    file: &str,
+    text: &str,
+    span: std::ops::Range<usize>,
+    source: &str,
+) -> Result<Pattern, Diagnostic> {
+    Pattern::parse(source).map_err(|e| {
+        Diagnostic::at(
+            file,
+            text,
+            span,
+            format!("invalid key pattern `{source}`: {e}"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Renders vendors and their keys as a terminal table.
+pub fn render_table(
+    catalog: &Catalog,
+    vendors: &[&Vendor],
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
+    use tabled::{Table, Tabled, settings::Style};
+    #[derive(Tabled)]
+    struct Row {
+        key: String,
+        storage: StorageKind,
+        duration: String,
+        category: String,
+        strength: &'static str,
+        purpose: String,
+    }
+    writeln!(out, "catalog {}", catalog.version)?;
+    for v in vendors {
+        writeln!(
+            out,
+            "\n{} ({}): {} keys, from {}",
+            v.name,
+            v.id,
+            v.keys.len(),
+            v.file
+        )?;
+        let rows = v.keys.iter().map(|k| Row {
+            key: std::iter::once(k.name.get_ref().as_str())
+                .chain(k.aliases.iter().map(|a| a.get_ref().as_str()))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            storage: k.storage,
+            duration: k.duration.to_string(),
+            category: format!(
+                "{}{}",
+                k.category,
+                if k.category_assessed {
+                    " (assessed)"
+                } else {
+                    ""
+                }
+            ),
+            strength: match k.strength {
+                Strength::Distinctive => "distinctive",
+                Strength::Generic => "generic",
+            },
+            purpose: k.purpose.clone(),
+        });
+        writeln!(out, "{}", Table::new(rows).with(Style::sharp()))?;
+        for p in &v.promises {
+            writeln!(
+                out,
+                "  promise {}: {:?}{} — \"{}\"",
+                p.id,
+                p.rule,
+                p.step.map(|s| format!(" (before {s})")).unwrap_or_default(),
+                p.quote
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,446 @@
+//! The catalog's data model as written in the TOML files, and its validation.
+
+use super::pattern::Pattern;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::scan::Step;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::ops::Range;
+use std::str::FromStr;
+use toml::Spanned;
+
+/// Where a key is kept in the browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StorageKind {
+    Cookie,
+    LocalStorage,
+    SessionStorage,
+}
+
+impl StorageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageKind::Cookie => "cookie",
+            StorageKind::LocalStorage => "localStorage",
+            StorageKind::SessionStorage => "sessionStorage",
+        }
+    }
+}
+
+impl fmt::Display for StorageKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StorageKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "cookie" | "cookies" => Ok(StorageKind::Cookie),
+            "localstorage" | "local" => Ok(StorageKind::LocalStorage),
+            "sessionstorage" | "session" => Ok(StorageKind::SessionStorage),
+            _ => Err(format!(
+                "unknown storage `{s}` (expected cookie, localStorage or sessionStorage)"
+            )),
+        }
+    }
+}
+
+/// How long a key lives, as declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeclaredDuration {
+    Session,
+    Persistent,
+    Unspecified,
+    /// A declared lifetime, in seconds, with the text it was written as.
+    Period {
+        seconds: u64,
+        text: String,
+    },
+}
+
+impl DeclaredDuration {
+    /// Parses `session`, `persistent`, `unspecified` or `<n> <unit>` (minutes to years).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        match t.to_ascii_lowercase().as_str() {
+            "session" => return Ok(Self::Session),
+            "persistent" => return Ok(Self::Persistent),
+            "unspecified" => return Ok(Self::Unspecified),
+            _ => {}
+        }
+        let err = || {
+            format!(
+                "invalid duration `{s}`: expected session, persistent, unspecified, or a period such as \"30 days\", \"6 months\", \"1 year\""
+            )
+        };
+        let (n, unit) = t.split_once(char::is_whitespace).ok_or_else(err)?;
+        let n: u64 = n.parse().map_err(|_| err())?;
+        let unit_secs: u64 = match unit.trim().trim_end_matches('s') {
+            "second" => 1,
+            "minute" => 60,
+            "hour" => 3600,
+            "day" => 86_400,
+            "week" => 7 * 86_400,
+            // Calendar months and years as their average lengths.
+            "month" => 2_629_746,
+            "year" => 31_556_952,
+            _ => return Err(err()),
+        };
+        Ok(Self::Period {
+            seconds: n.checked_mul(unit_secs).ok_or_else(err)?,
+            text: t.to_string(),
+        })
+    }
+}
+
+impl fmt::Display for DeclaredDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Session => f.write_str("session"),
+            Self::Persistent => f.write_str("persistent"),
+            Self::Unspecified => f.write_str("unspecified"),
+            Self::Period { text, .. } => f.write_str(text),
+        }
+    }
+}
+
+impl Serialize for DeclaredDuration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for DeclaredDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The purpose category of a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    StrictlyNecessary,
+    Functional,
+    Analytics,
+    Marketing,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::StrictlyNecessary => "strictly-necessary",
+            Category::Functional => "functional",
+            Category::Analytics => "analytics",
+            Category::Marketing => "marketing",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a name identifies its vendor on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strength {
+    /// Attributes on its own.
+    Distinctive,
+    /// Attributes only when the vendor is otherwise evidenced in the same input.
+    Generic,
+}
+
+/// Who sets a key: the widget on a customer's site, or the vendor on its own website.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    #[default]
+    Widget,
+    VendorWebsite,
+}
+
+/// A vendor document the entries are transcribed from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub id: String,
+    pub title: String,
+    pub document: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+/// How a vendor is evidenced on a page or in a capture.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Detect {
+    #[serde(default)]
+    pub scripts: Vec<String>,
+    #[serde(default)]
+    pub globals: Vec<String>,
+}
+
+/// The vendor's own JavaScript call that opens the chat.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenCall {
+    pub script: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<String>,
+}
+
+/// The kinds of published promise an audit can check mechanically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PromiseRule {
+    /// Nothing of the vendor's is stored before `step`.
+    NoStorageBefore,
+    /// Every cookie of the vendor's is a session cookie.
+    SessionCookiesOnly,
+    /// No cookie value of the vendor's holds personal data.
+    NoPersonalDataInCookies,
+}
+
+/// A vendor's published promise.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Promise {
+    pub id: String,
+    pub rule: PromiseRule,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<Step>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    pub quote: String,
+    pub source: Spanned<String>,
+}
+
+/// A named field inside a key's JSON value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonField {
+    pub name: String,
+    pub purpose: String,
+    #[serde(default)]
+    pub personal_data: bool,
+}
+
+/// One documented key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyEntry {
+    pub name: Spanned<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<Spanned<String>>,
+    pub storage: StorageKind,
+    pub duration: DeclaredDuration,
+    pub purpose: String,
+    pub category: Category,
+    #[serde(default)]
+    pub category_assessed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_category: Option<String>,
+    pub strength: Strength,
+    #[serde(default)]
+    pub scope: Scope,
+    pub source: Spanned<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, rename = "field", skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<JsonField>,
+    /// The name then each alias, parsed.
+    #[serde(skip)]
+    pub patterns: Vec<Pattern>,
+}
+
+/// A chat vendor: who it is, how to find and open its widget, its promises and its keys.
+#[derive(Debug, Clone, Serialize)]
+pub struct Vendor {
+    pub id: String,
+    pub name: String,
+    pub sources: Vec<Source>,
+    pub detect: Detect,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open: Option<OpenCall>,
+    pub promises: Vec<Promise>,
+    pub keys: Vec<KeyEntry>,
+    /// The file it was loaded from, and its text, for diagnostics.
+    pub file: String,
+    #[serde(skip)]
+    pub text: String,
+    #[serde(skip)]
+    pub id_span: Range<usize>,
+    #[serde(skip)]
+    pub extend: bool,
+}
+
+impl Vendor {
+    /// Takes in an extension's keys, promises and signatures (a user file with `extend = true`).
+    pub fn absorb(&mut self, other: Vendor) {
+        self.sources.extend(other.sources);
+        self.detect.scripts.extend(other.detect.scripts);
+        self.detect.globals.extend(other.detect.globals);
+        if other.open.is_some() {
+            self.open = other.open;
+        }
+        self.promises.extend(other.promises);
+        self.keys.extend(other.keys);
+    }
+
+    /// The diagnostic location of a span in this vendor's file.
+    pub fn diagnostic(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::at(&self.file, &self.text, span, message)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VendorHeader {
+    id: Spanned<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    extend: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VendorFile {
+    vendor: VendorHeader,
+    #[serde(default)]
+    source: Vec<Source>,
+    #[serde(default)]
+    detect: Detect,
+    #[serde(default)]
+    open: Option<OpenCall>,
+    #[serde(default)]
+    promise: Vec<Promise>,
+    #[serde(default)]
+    key: Vec<KeyEntry>,
+}
+
+/// Parses and validates one vendor file.
+pub fn parse_vendor_file(file: &str, text: &str) -> Result<Vendor, Diagnostics> {
+    let raw: VendorFile = toml::from_str(text)
+        .map_err(|e| Diagnostics(vec![Diagnostic::from_toml(file, text, &e)]))?;
+    let mut errors = Vec::new();
+    let at = |span: Range<usize>, msg: String| Diagnostic::at(file, text, span, msg);
+    let id = raw.vendor.id.get_ref().clone();
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        errors.push(at(
+            raw.vendor.id.span(),
+            format!("vendor id `{id}` must be lowercase letters, digits and `-`"),
+        ));
+    }
+    let name = match raw.vendor.name {
+        Some(n) => n,
+        None if raw.vendor.extend => id.clone(),
+        None => {
+            errors.push(at(
+                raw.vendor.id.span(),
+                "missing `name` in [vendor]".into(),
+            ));
+            id.clone()
+        }
+    };
+    let known_source = |s: &Spanned<String>| raw.source.iter().any(|x| &x.id == s.get_ref());
+    let mut keys = raw.key;
+    for k in &mut keys {
+        if !raw.vendor.extend && !known_source(&k.source) {
+            errors.push(at(
+                k.source.span(),
+                format!(
+                    "source `{}` is not declared in a [[source]] table",
+                    k.source.get_ref()
+                ),
+            ));
+        }
+        if k.purpose.trim().is_empty() {
+            errors.push(at(
+                k.name.span(),
+                format!("key `{}` has an empty purpose", k.name.get_ref()),
+            ));
+        }
+        for spanned in std::iter::once(&k.name).chain(k.aliases.iter()) {
+            match super::parse_pattern(file, text, spanned.span(), spanned.get_ref()) {
+                Ok(p) => k.patterns.push(p),
+                Err(d) => errors.push(d),
+            }
+        }
+    }
+    for p in &raw.promise {
+        if !raw.vendor.extend && !known_source(&p.source) {
+            errors.push(at(
+                p.source.span(),
+                format!(
+                    "source `{}` is not declared in a [[source]] table",
+                    p.source.get_ref()
+                ),
+            ));
+        }
+        if p.rule == PromiseRule::NoStorageBefore && p.step.is_none() {
+            errors.push(at(
+                p.source.span(),
+                format!("promise `{}`: rule no-storage-before needs a `step`", p.id),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Diagnostics(errors));
+    }
+    Ok(Vendor {
+        id,
+        name,
+        sources: raw.source,
+        detect: raw.detect,
+        open: raw.open,
+        promises: raw.promise,
+        keys,
+        file: file.to_string(),
+        text: text.to_string(),
+        id_span: raw.vendor.id.span(),
+        extend: raw.vendor.extend,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(
+            DeclaredDuration::parse("Session"),
+            Ok(DeclaredDuration::Session)
+        );
+        assert_eq!(
+            DeclaredDuration::parse("persistent"),
+            Ok(DeclaredDuration::Persistent)
+        );
+        match DeclaredDuration::parse("6 months").unwrap() {
+            DeclaredDuration::Period { seconds, .. } => assert_eq!(seconds, 6 * 2_629_746),
+            other => panic!("{other:?}"),
+        }
+        assert!(DeclaredDuration::parse("1 day").is_ok());
+        assert!(DeclaredDuration::parse("forever").is_err());
+        assert!(DeclaredDuration::parse("99999999999999999999 years").is_err());
+    }
+
+    #[test]
+    fn storage_kinds_parse() {
+        assert_eq!("localStorage".parse(), Ok(StorageKind::LocalStorage));
+        assert_eq!("COOKIE".parse(), Ok(StorageKind::Cookie));
+        assert!("disk".parse::<StorageKind>().is_err());
+    }
+}

@@ -1,0 +1,268 @@
+//! The command line: every subcommand and flag, documented where it is defined (`--help` is the manual).
+
+use crate::browser::ThirdPartyCookies;
+use crate::report::Format;
+use crate::scan::{ConsentAction, Step};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Which cookies and web-storage keys a live-chat widget writes, at which step, and whether that is allowed.
+///
+/// chatcookie drives headless Chromium through a site (load, chat widget loaded, cookie consent,
+/// chat opened), snapshots every cookie and the localStorage and sessionStorage of every frame
+/// after each step, and matches each key against an embedded catalog of chat vendors
+/// (Web1on1, Genesys Widgets, tawk.to, JivoChat).
+///
+/// Exit codes: 0 success; 1 findings at or over the threshold; 2 usage, input or configuration
+/// error; 3 the scan could not complete (browser missing or crashed, site unreachable);
+/// 130 interrupted.
+#[derive(Debug, Parser)]
+#[command(name = "chatcookie", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan a URL, or a local site directory served on loopback, step by step.
+    Scan(ScanArgs),
+    /// Scan the demo sites built into the binary (no network needed).
+    Demo(DemoArgs),
+    /// List the catalog's vendors and keys, or check a catalog file.
+    Catalog(CatalogArgs),
+    /// Attribute key names from a capture you already hold (Cookie header, name list, HAR, JSON).
+    Classify(ClassifyArgs),
+}
+
+/// Flags shared by every command that matches keys.
+#[derive(Debug, Args)]
+pub struct CatalogFiles {
+    /// Add a catalog file (same TOML format as catalog/*.toml); repeatable. A file may add
+    /// vendors, or keys to an existing vendor with `extend = true` in its [vendor] table.
+    #[arg(long = "catalog", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// How the browser is found or reached.
+#[derive(Debug, Args)]
+pub struct BrowserArgs {
+    /// The Chromium or Chrome binary. Default: the CHROME variable, then chromium,
+    /// chromium-browser, google-chrome-stable, google-chrome, chrome or msedge on PATH.
+    #[arg(long, value_name = "PATH", env = "CHROME")]
+    pub chrome: Option<PathBuf>,
+
+    /// Use an already running browser instead of launching one: a ws://…/devtools/browser/…
+    /// URL, or http://host:port of its remote-debugging endpoint. Each scan runs in its own
+    /// browser context there; the browser is left running.
+    #[arg(long, value_name = "URL")]
+    pub connect: Option<String>,
+
+    /// Third-party cookie policy of the launched browser. `block` is what current Chrome does
+    /// by default; the report states which policy the scan ran with.
+    #[arg(long, value_enum, default_value_t = ThirdPartyCookies::Block)]
+    pub third_party_cookies: ThirdPartyCookies,
+
+    /// How long Chromium may take to start.
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+    pub launch_timeout: Duration,
+
+    /// Run Chromium without its sandbox (always done as root, where it refuses to start otherwise).
+    #[arg(long)]
+    pub no_sandbox: bool,
+}
+
+/// How each step is carried out and bounded.
+#[derive(Debug, Args)]
+pub struct StepArgs {
+    /// Answer to the cookie banner at the consent step.
+    #[arg(long, value_enum, default_value_t = ConsentAction::Accept)]
+    pub consent: ConsentAction,
+
+    /// CSS selector of the banner's accept button (used with --consent accept).
+    #[arg(long, value_name = "SELECTOR")]
+    pub consent_click: Option<String>,
+
+    /// JavaScript that accepts consent, instead of a click (e.g. "Cookiebot.submitCustomConsent(true,true,true)").
+    #[arg(long, value_name = "EXPR", conflicts_with = "consent_click")]
+    pub consent_js: Option<String>,
+
+    /// CSS selector of the banner's reject button (used with --consent reject).
+    #[arg(long, value_name = "SELECTOR")]
+    pub reject_click: Option<String>,
+
+    /// JavaScript that rejects consent, instead of a click.
+    #[arg(long, value_name = "EXPR", conflicts_with = "reject_click")]
+    pub reject_js: Option<String>,
+
+    /// Open the chat by clicking this element instead of the vendor's own open call.
+    #[arg(long, value_name = "SELECTOR")]
+    pub open_click: Option<String>,
+
+    /// Steps to run, comma-separated; they always run in their natural order.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "load,widget,consent,chat_open"
+    )]
+    pub steps: Vec<Step>,
+
+    /// Upper bound for each step: its action plus settling. A step that reaches it is
+    /// reported as timed out and snapshotted anyway.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub step_timeout: Duration,
+
+    /// A step has settled when cookies, storage and network were still for this long.
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
+    pub quiet: Duration,
+
+    /// How long the widget step waits for a chat widget to appear.
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
+    pub widget_timeout: Duration,
+}
+
+/// Where and how results are written.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Include cookie and storage values in the report. By default only their length and a
+    /// short hash are shown: values are evidence, and often secrets.
+    #[arg(long)]
+    pub show_values: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// An http(s) URL, or a directory to serve on loopback as http://www.<dir-name>.test:<port>/
+    /// (a real-looking host name, so Domain cookies behave as in production).
+    pub target: String,
+
+    /// Host name to serve a directory under (default: www.<dir-name>.test).
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+
+    #[command(flatten)]
+    pub browser: BrowserArgs,
+    #[command(flatten)]
+    pub steps: StepArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub catalog: CatalogFiles,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Demo sites to scan (default: all). See --list.
+    pub sites: Vec<String>,
+
+    /// List the demo sites and what each demonstrates.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Answer to the demo sites' cookie banners.
+    #[arg(long, value_enum, default_value_t = ConsentAction::Accept)]
+    pub consent: ConsentAction,
+
+    #[command(flatten)]
+    pub browser: BrowserArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// Show only this vendor (its id, e.g. tawkto).
+    #[arg(long, value_name = "ID")]
+    pub vendor: Option<String>,
+
+    /// Validate this catalog file (alone and against the embedded catalog) and exit.
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+
+    #[command(flatten)]
+    pub catalog: CatalogFiles,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// The capture: a file, or `-` (default) for standard input. Detected automatically:
+    /// a `Cookie:` header or `name=value; …` string, one name per line, a HAR file, or a
+    /// JSON array of {name, storage?, domain?}.
+    #[arg(default_value = "-")]
+    pub input: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+
+    /// Include values in the output (never shown otherwise).
+    #[arg(long)]
+    pub show_values: bool,
+
+    #[command(flatten)]
+    pub catalog: CatalogFiles,
+}
+
+/// Output formats of the listing commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+/// Parses `500ms`, `2s`, `1.5s`, `1m`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (e.g. 500ms, 2s, 1m)"))?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" | "min" => n * 60.0,
+        _ => return Err(format!("`{s}`: unknown unit (use ms, s or m)")),
+    };
+    if !secs.is_finite() || secs <= 0.0 || secs > 24.0 * 3600.0 {
+        return Err(format!("`{s}`: must be above zero and at most a day"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("abc").is_err());
+        assert!(parse_duration("5h").is_err());
+    }
+
+    #[test]
+    fn the_cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,19 @@
+//! chatcookie: which cookies and web-storage keys a live-chat widget writes, at which step.
+//!
+//! The pipeline, top to bottom: [`cli`] → [`browser`] session → [`scan`] steps → [`snapshot`]s →
+//! [`catalog`] matching → [`observation`]s → [`report`] → [`exit`] code. [`classify`] matches a
+//! capture without a browser; [`serve`] and [`demo`] put local sites on loopback.
+
+pub mod browser;
+pub mod capture;
+pub mod catalog;
+pub mod classify;
+pub mod cli;
+pub mod demo;
+pub mod diagnostic;
+pub mod exit;
+pub mod observation;
+pub mod report;
+pub mod scan;
+pub mod serve;
+pub mod snapshot;

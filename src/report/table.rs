@@ -1,0 +1,243 @@
+//! The terminal report: provenance, then one table per step of the keys that first appeared there.
+
+use super::{Renderer, ScanReport, terminal_safe};
+use crate::catalog::{Attribution, StorageKind};
+use crate::observation::{Observation, Party};
+use crate::scan::StepStatus;
+use std::io::Write;
+use tabled::settings::Style;
+use tabled::{Table, Tabled};
+
+pub struct TableRenderer;
+
+#[derive(Tabled)]
+struct Row {
+    key: String,
+    storage: String,
+    party: &'static str,
+    vendor: String,
+    category: String,
+    details: String,
+}
+
+impl Renderer for TableRenderer {
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+        for (i, r) in reports.iter().enumerate() {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            render_one(r, out)?;
+        }
+        Ok(())
+    }
+}
+
+fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    let p = &r.provenance;
+    writeln!(
+        out,
+        "chatcookie {} scan of {}",
+        p.tool_version,
+        terminal_safe(&p.url, 200)
+    )?;
+    if p.final_url != p.url {
+        writeln!(out, "  final URL      {}", terminal_safe(&p.final_url, 200))?;
+    }
+    writeln!(out, "  browser        {}", p.browser_version)?;
+    writeln!(out, "  catalog        {}", p.catalog_version)?;
+    let policy = match p.third_party_cookies {
+        Some(crate::browser::ThirdPartyCookies::Allow) => "allowed",
+        Some(crate::browser::ThirdPartyCookies::Block) => "blocked",
+        None => "the connected browser's own setting",
+    };
+    writeln!(out, "  3rd-party ck.  {policy}")?;
+    writeln!(
+        out,
+        "  started        {} ({} ms)",
+        p.started_at, p.duration_ms
+    )?;
+    for v in &r.vendors {
+        let ids: Vec<String> = v
+            .ids
+            .iter()
+            .map(|(k, vals)| {
+                format!(
+                    "{k} {}",
+                    vals.iter()
+                        .map(|s| terminal_safe(s, 40))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect();
+        writeln!(
+            out,
+            "  vendor         {}{}",
+            v.name,
+            if ids.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", ids.join("; "))
+            }
+        )?;
+    }
+    for s in &r.steps {
+        let status = match s.status {
+            StepStatus::Done => "done",
+            StepStatus::TimedOut => "TIMED OUT",
+            StepStatus::Skipped => "skipped",
+        };
+        writeln!(out)?;
+        writeln!(
+            out,
+            "── {} · {status} · {} ms · {}",
+            s.step,
+            s.duration_ms,
+            terminal_safe(&s.detail, 300)
+        )?;
+        let rows: Vec<Row> = r
+            .observations
+            .iter()
+            .filter(|o| o.first_step == s.step)
+            .map(row)
+            .collect();
+        if !rows.is_empty() {
+            writeln!(out, "{}", Table::new(rows).with(Style::sharp()))?;
+        } else if s.status != StepStatus::Skipped {
+            writeln!(out, "   (no new keys)")?;
+        }
+        for o in &r.observations {
+            for c in o.changes.iter().filter(|c| c.step == s.step) {
+                writeln!(
+                    out,
+                    "   changed: {} ({}): {}",
+                    terminal_safe(&o.name, 80),
+                    o.storage,
+                    c.what.join(", ")
+                )?;
+            }
+        }
+        for b in &s.blocked_cookies {
+            writeln!(
+                out,
+                "   refused by the browser: {} ({}): {}",
+                terminal_safe(&b.name, 80),
+                terminal_safe(b.domain.as_deref().unwrap_or("?"), 80),
+                b.reasons.join(", ")
+            )?;
+        }
+        for d in &s.dialogs {
+            writeln!(out, "   dialog dismissed: {}", terminal_safe(d, 120))?;
+        }
+    }
+    let unknown = r
+        .observations
+        .iter()
+        .filter(|o| o.attribution.vendor().is_none())
+        .count();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} keys observed: {} attributed to a chat vendor, {unknown} unknown.",
+        r.observations.len(),
+        r.observations.len() - unknown
+    )?;
+    for e in &r.snapshot_errors {
+        writeln!(out, "warning: not read: {}", terminal_safe(e, 300))?;
+    }
+    if let Some(a) = &r.aborted {
+        writeln!(
+            out,
+            "error: the scan stopped at step {}: {}",
+            a.step,
+            terminal_safe(&a.reason, 300)
+        )?;
+    }
+    Ok(())
+}
+
+fn row(o: &Observation) -> Row {
+    let vendor = match &o.attribution {
+        Attribution::Known { vendor, key, .. } => {
+            if key == &o.name {
+                vendor.clone()
+            } else {
+                format!("{vendor}: {}", terminal_safe(key, 40))
+            }
+        }
+        Attribution::Unknown { candidate: Some(c) } => {
+            format!("unknown (generic; {})", terminal_safe(c, 40))
+        }
+        Attribution::Unknown { candidate: None } => "unknown".into(),
+    };
+    let category = o.catalog.as_ref().map_or_else(String::new, |c| {
+        format!(
+            "{}{}",
+            c.category,
+            if c.category_assessed {
+                " (assessed)"
+            } else {
+                ""
+            }
+        )
+    });
+    let mut details = Vec::new();
+    if let Some(c) = &o.cookie {
+        details.push(terminal_safe(&format!("{}{}", c.domain, c.path), 40));
+        details.push(match c.lifetime_seconds {
+            None => "session".into(),
+            Some(s) => human_lifetime(s),
+        });
+        if c.http_only {
+            details.push("HttpOnly".into());
+        }
+        if c.secure {
+            details.push("Secure".into());
+        }
+        if let Some(ss) = &c.same_site {
+            details.push(format!("SameSite={ss}"));
+        }
+        if let Some(pk) = &c.partition_key {
+            details.push(format!("partitioned({})", terminal_safe(pk, 40)));
+        }
+    } else {
+        details.push(terminal_safe(&o.location, 48));
+    }
+    if let Some(f) = &o.catalog
+        && f.storage_differs
+    {
+        details.push(format!("declared as {}", f.declared_storage));
+    }
+    if let Some(step) = o.removed_at {
+        details.push(format!("removed at {step}"));
+    }
+    details.push(format!("{} B #{}", o.value.length, o.value.sha256));
+    Row {
+        key: terminal_safe(&o.name, 60),
+        storage: match o.storage {
+            StorageKind::Cookie => "cookie".into(),
+            StorageKind::LocalStorage => "local".into(),
+            StorageKind::SessionStorage => "session".into(),
+        },
+        party: match o.party {
+            Party::FirstParty => "1st",
+            Party::ThirdParty => "3rd",
+        },
+        vendor,
+        category,
+        details: details.join(" · "),
+    }
+}
+
+/// A lifetime in the largest whole unit that fits.
+pub fn human_lifetime(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        s if s >= 2 * 365 * 86_400 => format!("{} years", s / (365 * 86_400)),
+        s if s >= 60 * 86_400 => format!("{} months", s / (30 * 86_400)),
+        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
+        s if s >= 2 * 3600 => format!("{} hours", s / 3600),
+        s if s >= 120 => format!("{} minutes", s / 60),
+        s => format!("{s} s"),
+    }
+}

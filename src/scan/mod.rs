@@ -1,0 +1,475 @@
+//! The scan: drive one page through its steps, settle after each, and snapshot what was stored.
+
+mod actions;
+mod settle;
+mod step;
+pub mod watch;
+
+pub use actions::{ConsentAction, ConsentChoice};
+pub use step::Step;
+
+use crate::browser::cdp::Page;
+use crate::browser::{BrowserSession, ThirdPartyCookies};
+use crate::catalog::{Catalog, Evidence};
+use crate::snapshot::{self, Snapshot};
+use anyhow::Context;
+use serde::Serialize;
+use serde_json::json;
+use settle::Settled;
+use std::time::{Duration, Instant};
+use watch::{BlockedCookie, PageWatch};
+
+/// How to run one scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub url: String,
+    pub consent: ConsentChoice,
+    /// `--open-click`: open the chat by clicking this element instead of the vendor's own call.
+    pub open_click: Option<String>,
+    /// Upper bound for each step's action and settling.
+    pub step_timeout: Duration,
+    /// How long cookies, storage and network must stay still for a step to count as settled.
+    pub quiet: Duration,
+    /// How long the widget step waits for a chat widget to appear.
+    pub widget_timeout: Duration,
+    /// The steps to run (always in their natural order).
+    pub steps: Vec<Step>,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepStatus {
+    /// The action happened and the page settled.
+    Done,
+    /// The action happened, but the page was still changing when the step timeout ran out.
+    TimedOut,
+    /// The step could not happen; `reason` says why.
+    Skipped,
+}
+
+/// What happened at one step.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    pub step: Step,
+    pub status: StepStatus,
+    /// What was done (or why nothing was).
+    pub detail: String,
+    pub duration_ms: u64,
+    /// Milliseconds from the action until the page settled (or the bound).
+    pub settle_ms: u64,
+    /// Cookies the browser refused during this step.
+    pub blocked_cookies: Vec<BlockedCookie>,
+    /// JavaScript dialogs the page opened (dismissed automatically).
+    pub dialogs: Vec<String>,
+}
+
+/// Why a scan stopped before its end.
+#[derive(Debug, Clone, Serialize)]
+pub struct Abort {
+    pub step: Step,
+    pub reason: String,
+}
+
+/// The raw outcome of a scan: steps and snapshots, before matching.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanRun {
+    pub url: String,
+    pub final_url: String,
+    pub http_status: Option<i64>,
+    pub browser_version: String,
+    pub third_party_cookies: Option<ThirdPartyCookies>,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub steps: Vec<StepRecord>,
+    pub snapshots: Vec<Snapshot>,
+    /// Vendors detected on the page, with how (globals and scripts).
+    pub detected: Evidence,
+    /// Set when the scan could not complete; what was gathered until then is still here.
+    pub aborted: Option<Abort>,
+}
+
+/// The per-call deadline for CDP calls that read or act: a hung renderer must not stall a step.
+fn call_timeout(opts: &ScanOptions) -> Duration {
+    opts.step_timeout.min(Duration::from_secs(5))
+}
+
+/// Runs the scan in a new tab of `session`.
+pub fn run(
+    session: &BrowserSession,
+    catalog: &Catalog,
+    opts: &ScanOptions,
+) -> anyhow::Result<ScanRun> {
+    let started = Instant::now();
+    let started_at = now_rfc3339();
+    let ct = call_timeout(opts);
+    let page = session
+        .new_page(ct)
+        .context("cannot open a page in the browser")?;
+    let watch = PageWatch::attach(&page, ct);
+    for domain in ["Page", "Network", "DOMStorage", "Inspector"] {
+        page.call(&format!("{domain}.enable"), json!({}), ct)
+            .with_context(|| format!("cannot enable {domain} events"))?;
+    }
+    let mut scan = Scan {
+        page: page.clone(),
+        watch,
+        catalog,
+        opts,
+        detected: Evidence::default(),
+        steps: Vec::new(),
+        snapshots: Vec::new(),
+        aborted: None,
+    };
+    for step in Step::ALL {
+        if !opts.steps.contains(&step) {
+            continue;
+        }
+        if let Some(a) = &scan.aborted {
+            let reason = format!("not run: the scan stopped at {} ({})", a.step, a.reason);
+            scan.record(step, StepStatus::Skipped, reason, Instant::now(), 0);
+            continue;
+        }
+        scan.run_step(step);
+    }
+    let (final_url, http_status) = {
+        let w = scan.watch.lock();
+        let url = w
+            .main_frame
+            .as_ref()
+            .and_then(|id| w.frames.get(id))
+            .map(|f| f.url.clone())
+            .unwrap_or_else(|| opts.url.clone());
+        (url, w.document.as_ref().map(|d| d.status))
+    };
+    let run = ScanRun {
+        url: opts.url.clone(),
+        final_url,
+        http_status,
+        browser_version: session.version.clone(),
+        third_party_cookies: session.third_party_cookies,
+        started_at,
+        duration_ms: started.elapsed().as_millis() as u64,
+        steps: scan.steps,
+        snapshots: scan.snapshots,
+        detected: scan.detected,
+        aborted: scan.aborted,
+    };
+    // A connected (shared) browser keeps running: close what we opened in it.
+    if session.connected {
+        session.close_page(&page);
+    }
+    Ok(run)
+}
+
+/// The scan in progress.
+struct Scan<'a> {
+    page: Page,
+    watch: PageWatch,
+    catalog: &'a Catalog,
+    opts: &'a ScanOptions,
+    detected: Evidence,
+    steps: Vec<StepRecord>,
+    snapshots: Vec<Snapshot>,
+    aborted: Option<Abort>,
+}
+
+impl Scan<'_> {
+    fn run_step(&mut self, step: Step) {
+        let t0 = Instant::now();
+        let outcome = match step {
+            Step::Load => self.load(),
+            Step::Widget => self.widget(),
+            Step::Consent => self.consent(),
+            Step::ChatOpen => self.chat_open(),
+        };
+        match outcome {
+            Err(fatal) => {
+                self.aborted = Some(Abort {
+                    step,
+                    reason: fatal.clone(),
+                });
+                self.record(step, StepStatus::Skipped, fatal, t0, 0);
+                // Whatever the browser still holds is evidence too.
+                self.snapshot(step);
+            }
+            Ok(StepOutcome::Skipped(reason)) => {
+                self.record(step, StepStatus::Skipped, reason, t0, 0);
+            }
+            Ok(StepOutcome::Acted(detail)) => {
+                let t_act = Instant::now();
+                let settled = settle::settle(&self.page, &self.watch, self.opts);
+                let settle_ms = t_act.elapsed().as_millis() as u64;
+                let (status, detail) = match settled {
+                    Settled::Quiet => (StepStatus::Done, detail),
+                    Settled::Timeout(why) => (
+                        StepStatus::TimedOut,
+                        format!(
+                            "{detail}; still changing after the {:?} step timeout ({why}): snapshot taken anyway",
+                            self.opts.step_timeout
+                        ),
+                    ),
+                };
+                self.record(step, status, detail, t0, settle_ms);
+                self.snapshot(step);
+                if let Some(reason) = self.fatal_state() {
+                    self.aborted = Some(Abort { step, reason });
+                }
+            }
+        }
+    }
+
+    fn record(
+        &mut self,
+        step: Step,
+        status: StepStatus,
+        detail: String,
+        t0: Instant,
+        settle_ms: u64,
+    ) {
+        let (blocked_cookies, dialogs) = {
+            let mut w = self.watch.lock();
+            let mut b = std::mem::take(&mut w.blocked);
+            b.sort();
+            b.dedup();
+            (b, std::mem::take(&mut w.dialogs))
+        };
+        self.steps.push(StepRecord {
+            step,
+            status,
+            detail,
+            duration_ms: t0.elapsed().as_millis() as u64,
+            settle_ms,
+            blocked_cookies,
+            dialogs,
+        });
+    }
+
+    /// A state in which no further step can work: the page crashed or the browser is gone.
+    fn fatal_state(&self) -> Option<String> {
+        if self.watch.lock().crashed {
+            return Some("the page crashed (renderer process gone)".into());
+        }
+        None
+    }
+
+    fn snapshot(&mut self, step: Step) {
+        let ct = call_timeout(self.opts);
+        let mut errors = Vec::new();
+        let cookies = match snapshot::read_cookies(&self.page, ct) {
+            Ok(c) => c,
+            Err(e) => {
+                if e.is_disconnect() && self.aborted.is_none() {
+                    self.aborted = Some(Abort {
+                        step,
+                        reason: format!("the browser went away: {e}"),
+                    });
+                }
+                errors.push(format!("cookies: {e}"));
+                Vec::new()
+            }
+        };
+        let (frames, main_frame, page_url) = {
+            let w = self.watch.lock();
+            let frames: Vec<_> = w.frames.values().cloned().collect();
+            let url = w
+                .main_frame
+                .as_ref()
+                .and_then(|id| w.frames.get(id))
+                .map(|f| f.url.clone())
+                .unwrap_or_default();
+            (frames, w.main_frame.clone(), url)
+        };
+        let (storage, mut storage_errors) = if self
+            .aborted
+            .as_ref()
+            .is_some_and(|a| a.reason.contains("went away"))
+        {
+            (Vec::new(), Vec::new())
+        } else {
+            snapshot::read_storage(&self.page, &frames, main_frame.as_deref(), ct)
+        };
+        errors.append(&mut storage_errors);
+        // Distinctive keys evidence their vendor for the steps that follow (the widget wait, the open call).
+        let names = cookies
+            .iter()
+            .map(|c| c.name.as_str())
+            .chain(storage.iter().map(|s| s.name.as_str()));
+        self.detected.merge(self.catalog.evidence_from_names(names));
+        self.snapshots.push(Snapshot {
+            step,
+            taken_at: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as f64 / 1e9,
+            page_url,
+            cookies,
+            storage,
+            frames,
+            errors,
+        });
+    }
+
+    /// `load`: navigate and wait for the load event; a failed navigation ends the scan.
+    fn load(&mut self) -> Result<StepOutcome, String> {
+        let reply = self
+            .page
+            .call(
+                "Page.navigate",
+                json!({ "url": self.opts.url }),
+                self.opts.step_timeout,
+            )
+            .map_err(|e| format!("cannot navigate to {}: {e}", self.opts.url))?;
+        if let Some(err) = reply
+            .get("errorText")
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+        {
+            return Err(format!(
+                "cannot load {}: {}",
+                self.opts.url,
+                explain_net_error(err)
+            ));
+        }
+        let deadline = Instant::now() + self.opts.step_timeout;
+        let loaded = settle::poll_until(deadline, || {
+            self.watch.lock().load_fired || self.watch.lock().crashed
+        });
+        if let Some(doc) = self.watch.lock().document.clone()
+            && doc.status >= 400
+        {
+            return Err(format!(
+                "{} answered HTTP {} {}: not the page to audit",
+                doc.url, doc.status, doc.status_text
+            ));
+        }
+        Ok(StepOutcome::Acted(if loaded {
+            format!("navigated to {}", self.opts.url)
+        } else {
+            format!(
+                "navigated to {}; the load event did not fire within {:?}",
+                self.opts.url, self.opts.step_timeout
+            )
+        }))
+    }
+
+    /// `widget`: wait (bounded) until a catalog vendor is detected on the page.
+    fn widget(&mut self) -> Result<StepOutcome, String> {
+        let found = actions::wait_for_widget(
+            &self.page,
+            &self.watch,
+            self.catalog,
+            self.opts.widget_timeout,
+            call_timeout(self.opts),
+        );
+        self.detected.merge(found.clone());
+        if found.0.is_empty() && !self.detected.0.is_empty() {
+            // Evidenced by keys already stored, though no script or global showed.
+            return Ok(StepOutcome::Acted(format!(
+                "detected by stored keys: {}",
+                self.detected.vendors().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        if self.detected.0.is_empty() {
+            return Ok(StepOutcome::Skipped(format!(
+                "no chat widget found within {:?}",
+                self.opts.widget_timeout
+            )));
+        }
+        Ok(StepOutcome::Acted(format!(
+            "detected {}",
+            describe(&self.detected)
+        )))
+    }
+
+    fn consent(&mut self) -> Result<StepOutcome, String> {
+        actions::consent(
+            &self.page,
+            &self.opts.consent,
+            self.opts.step_timeout,
+            call_timeout(self.opts),
+        )
+    }
+
+    fn chat_open(&mut self) -> Result<StepOutcome, String> {
+        if let Some(sel) = &self.opts.open_click {
+            return actions::click(
+                &self.page,
+                sel,
+                self.opts.step_timeout,
+                call_timeout(self.opts),
+            )
+            .map(|d| StepOutcome::Acted(format!("opened the chat: {d}")))
+            .or_else(|e| Ok(StepOutcome::Skipped(format!("cannot open the chat: {e}"))));
+        }
+        if self.detected.0.is_empty() {
+            // A widget the site loads only after consent shows up now.
+            let found = actions::wait_for_widget(
+                &self.page,
+                &self.watch,
+                self.catalog,
+                self.opts.widget_timeout,
+                call_timeout(self.opts),
+            );
+            self.detected.merge(found);
+        }
+        if self.detected.0.is_empty() {
+            return Ok(StepOutcome::Skipped("no chat widget to open".into()));
+        }
+        let vendors: Vec<String> = self.detected.vendors().map(str::to_string).collect();
+        actions::open_chat(
+            &self.page,
+            self.catalog,
+            &vendors,
+            self.opts.step_timeout,
+            call_timeout(self.opts),
+        )
+    }
+}
+
+/// What a step's action came to.
+pub enum StepOutcome {
+    /// Something was done; settle, then snapshot.
+    Acted(String),
+    /// Nothing could be done; no snapshot.
+    Skipped(String),
+}
+
+fn describe(ev: &Evidence) -> String {
+    ev.0.iter()
+        .map(|(v, reasons)| {
+            format!(
+                "{v} ({})",
+                reasons.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Chromium's net error names, in words a user acts on.
+fn explain_net_error(err: &str) -> String {
+    let hint = match err {
+        "net::ERR_NAME_NOT_RESOLVED" => "the host name does not resolve",
+        "net::ERR_CONNECTION_REFUSED" => "nothing listens at that address",
+        "net::ERR_CONNECTION_TIMED_OUT" | "net::ERR_TIMED_OUT" => "the connection timed out",
+        "net::ERR_ADDRESS_UNREACHABLE" | "net::ERR_INTERNET_DISCONNECTED" => {
+            "the host is unreachable"
+        }
+        "net::ERR_TOO_MANY_REDIRECTS" => "the site redirects in a loop",
+        e if e.starts_with("net::ERR_CERT") || e.starts_with("net::ERR_SSL") => {
+            "the TLS certificate or handshake failed"
+        }
+        "net::ERR_ABORTED" => "the navigation was aborted",
+        _ => "",
+    };
+    if hint.is_empty() {
+        err.to_string()
+    } else {
+        format!("{hint} ({err})")
+    }
+}
+
+/// The current time, RFC 3339 in UTC.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,49 @@
+//! The steps of a scan, in the order a visitor lives them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A moment in the visit after which the browser's storage is snapshotted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Navigation complete and the page settled.
+    Load,
+    /// A chat widget detected on the page (or a bounded wait that found none).
+    Widget,
+    /// The cookie banner accepted or rejected.
+    Consent,
+    /// The chat opened, as a visitor would open it.
+    ChatOpen,
+}
+
+impl Step {
+    pub const ALL: [Step; 4] = [Step::Load, Step::Widget, Step::Consent, Step::ChatOpen];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Load => "load",
+            Step::Widget => "widget",
+            Step::Consent => "consent",
+            Step::ChatOpen => "chat_open",
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Step {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Step::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown step `{s}` (expected load, widget, consent or chat_open)")
+            })
+    }
+}

@@ -1,0 +1,227 @@
+//! What the page does between our calls: network activity, storage writes, frames, dialogs, crashes.
+
+use crate::browser::cdp::Page;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A frame of the page, as last navigated.
+#[derive(Debug, Clone, Serialize)]
+pub struct FrameInfo {
+    pub id: String,
+    pub parent: Option<String>,
+    pub url: String,
+    pub origin: String,
+}
+
+/// A cookie the browser refused to store (recorded as attempted, not set).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct BlockedCookie {
+    pub name: String,
+    pub domain: Option<String>,
+    /// The response whose `Set-Cookie` was refused.
+    pub url: String,
+    pub reasons: Vec<String>,
+}
+
+/// The main document's HTTP answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentResponse {
+    pub url: String,
+    pub status: i64,
+    pub status_text: String,
+}
+
+/// State the event listener keeps up to date.
+#[derive(Debug)]
+pub struct WatchState {
+    pub inflight: HashMap<String, Instant>,
+    pub last_network_activity: Instant,
+    pub storage_writes: u64,
+    pub last_storage_write: Instant,
+    pub frames: BTreeMap<String, FrameInfo>,
+    pub main_frame: Option<String>,
+    pub main_navigations: u64,
+    pub load_fired: bool,
+    pub document: Option<DocumentResponse>,
+    pub script_urls: BTreeSet<String>,
+    pub blocked: Vec<BlockedCookie>,
+    pub dialogs: Vec<String>,
+    pub crashed: bool,
+}
+
+/// A handle on the watched state of one page.
+#[derive(Clone)]
+pub struct PageWatch(pub Arc<Mutex<WatchState>>);
+
+impl PageWatch {
+    /// Starts pumping the page's events into the state (the domains must be enabled by the caller).
+    pub fn attach(page: &Page, call_timeout: Duration) -> PageWatch {
+        let now = Instant::now();
+        let watch = PageWatch(Arc::new(Mutex::new(WatchState {
+            inflight: HashMap::new(),
+            last_network_activity: now,
+            storage_writes: 0,
+            last_storage_write: now,
+            frames: BTreeMap::new(),
+            main_frame: None,
+            main_navigations: 0,
+            load_fired: false,
+            document: None,
+            script_urls: BTreeSet::new(),
+            blocked: Vec::new(),
+            dialogs: Vec::new(),
+            crashed: false,
+        })));
+        let events = page.cdp.events(&page.session_id);
+        let state = Arc::clone(&watch.0);
+        let page = page.clone();
+        // The pump ends when the session is forgotten or the connection closes.
+        std::thread::spawn(move || {
+            for event in events {
+                let method = event
+                    .get("method")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let params = event.get("params").unwrap_or(&Value::Null);
+                let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+                on_event(&mut s, method, params);
+                if method == "Page.javascriptDialogOpening" {
+                    let kind = str_at(params, "type");
+                    s.dialogs
+                        .push(format!("{kind}: {}", str_at(params, "message")));
+                    drop(s);
+                    // Answered off the pump, so events keep flowing while the answer travels.
+                    let page = page.clone();
+                    std::thread::spawn(move || {
+                        let _ = page.call(
+                            "Page.handleJavaScriptDialog",
+                            json!({ "accept": true }),
+                            call_timeout,
+                        );
+                    });
+                }
+            }
+        });
+        watch
+    }
+
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, WatchState> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn on_event(s: &mut WatchState, method: &str, p: &Value) {
+    let now = Instant::now();
+    match method {
+        "Network.requestWillBeSent" => {
+            s.inflight.insert(str_at(p, "requestId").to_string(), now);
+            s.last_network_activity = now;
+            if str_at(p, "type") == "Script"
+                && let Some(url) = p.pointer("/request/url").and_then(Value::as_str)
+            {
+                s.script_urls.insert(url.to_string());
+            }
+        }
+        "Network.loadingFinished" | "Network.loadingFailed" => {
+            s.inflight.remove(str_at(p, "requestId"));
+            s.last_network_activity = now;
+        }
+        "Network.responseReceived" => {
+            s.last_network_activity = now;
+            let frame = p.get("frameId").and_then(Value::as_str);
+            if str_at(p, "type") == "Document"
+                && frame.is_some()
+                && frame == s.main_frame.as_deref()
+            {
+                let r = p.get("response").unwrap_or(&Value::Null);
+                s.document = Some(DocumentResponse {
+                    url: str_at(r, "url").to_string(),
+                    status: r.get("status").and_then(Value::as_f64).unwrap_or(0.0) as i64,
+                    status_text: str_at(r, "statusText").to_string(),
+                });
+            }
+        }
+        "Network.responseReceivedExtraInfo" => {
+            for b in p
+                .get("blockedCookies")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let line = str_at(b, "cookieLine");
+                let (name, domain) = match b.get("cookie") {
+                    Some(c) => (
+                        str_at(c, "name").to_string(),
+                        Some(str_at(c, "domain").to_string()),
+                    ),
+                    None => (
+                        line.split(['=', ';'])
+                            .next()
+                            .unwrap_or("")
+                            .trim()
+                            .to_string(),
+                        None,
+                    ),
+                };
+                let reasons = b
+                    .get("blockedReasons")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                s.blocked.push(BlockedCookie {
+                    name,
+                    domain,
+                    url: String::new(),
+                    reasons,
+                });
+            }
+        }
+        "DOMStorage.domStorageItemAdded"
+        | "DOMStorage.domStorageItemRemoved"
+        | "DOMStorage.domStorageItemUpdated"
+        | "DOMStorage.domStorageItemsCleared" => {
+            s.storage_writes += 1;
+            s.last_storage_write = now;
+        }
+        "Page.frameNavigated" => {
+            let f = p.get("frame").unwrap_or(&Value::Null);
+            let id = str_at(f, "id").to_string();
+            let parent = f
+                .get("parentId")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            if parent.is_none() {
+                s.main_frame = Some(id.clone());
+                s.main_navigations += 1;
+                s.load_fired = false;
+            }
+            s.frames.insert(
+                id.clone(),
+                FrameInfo {
+                    id,
+                    parent,
+                    url: str_at(f, "url").to_string(),
+                    origin: str_at(f, "securityOrigin").to_string(),
+                },
+            );
+        }
+        "Page.frameDetached" => {
+            s.frames.remove(str_at(p, "frameId"));
+        }
+        "Page.loadEventFired" => s.load_fired = true,
+        "Inspector.targetCrashed" => s.crashed = true,
+        _ => {}
+    }
+}

@@ -1,0 +1,271 @@
+//! Snapshots: every cookie the browser holds and the web storage of every frame, at one moment.
+
+use crate::browser::cdp::{CdpError, Page};
+use crate::catalog::StorageKind;
+use crate::scan::Step;
+use crate::scan::watch::FrameInfo;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A cookie with every attribute the browser reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CookieRecord {
+    pub name: String,
+    #[serde(skip)]
+    pub value: String,
+    pub domain: String,
+    pub path: String,
+    /// Expiry as Unix seconds; `None` for a session cookie.
+    pub expires: Option<f64>,
+    pub size: u64,
+    pub http_only: bool,
+    pub secure: bool,
+    pub same_site: Option<String>,
+    /// The top-level site of a partitioned (CHIPS) cookie.
+    pub partition_key: Option<String>,
+}
+
+/// One localStorage or sessionStorage item of one storage partition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StorageRecord {
+    pub kind: StorageKind,
+    pub name: String,
+    #[serde(skip)]
+    pub value: String,
+    /// The origin the item belongs to.
+    pub origin: String,
+    /// Chromium's storage key: the origin, plus the top-level site when partitioned.
+    pub storage_key: String,
+    /// The URL of (one of) the frame(s) using this storage.
+    pub frame_url: String,
+    /// True when it belongs to the top-level page's own frame.
+    pub top_frame: bool,
+}
+
+/// Everything stored at one step.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub step: Step,
+    /// When it was taken, as Unix seconds (cookie lifetimes are measured from here).
+    pub taken_at: f64,
+    pub page_url: String,
+    pub cookies: Vec<CookieRecord>,
+    pub storage: Vec<StorageRecord>,
+    pub frames: Vec<FrameInfo>,
+    /// Parts that could not be read (a hung renderer, a frame gone mid-read).
+    pub errors: Vec<String>,
+}
+
+/// How many CDP calls a snapshot keeps in flight at once.
+const PARALLEL_READS: usize = 8;
+
+/// Reads every cookie of the browser context (`Storage.getCookies`; browser-side, so a hung renderer cannot block it).
+pub fn read_cookies(page: &Page, timeout: Duration) -> Result<Vec<CookieRecord>, CdpError> {
+    let params = match &page.context_id {
+        Some(id) => json!({ "browserContextId": id }),
+        None => json!({}),
+    };
+    // A browser-level call: the renderer is not involved.
+    let reply = page
+        .cdp
+        .call_raw(None, "Storage.getCookies", params, timeout)?;
+    Ok(reply
+        .get("cookies")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(cookie_from_json).collect())
+        .unwrap_or_default())
+}
+
+fn cookie_from_json(c: &Value) -> CookieRecord {
+    let s = |k: &str| {
+        c.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let b = |k: &str| c.get(k).and_then(Value::as_bool).unwrap_or(false);
+    let session = b("session")
+        || c.get("expires")
+            .and_then(Value::as_f64)
+            .is_none_or(|e| e < 0.0);
+    // Older protocol versions give the partition key as a string, newer ones as an object.
+    let partition_key = match c.get("partitionKey") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Object(o)) => o
+            .get("topLevelSite")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        _ => None,
+    };
+    CookieRecord {
+        name: s("name"),
+        value: s("value"),
+        domain: s("domain"),
+        path: s("path"),
+        expires: if session {
+            None
+        } else {
+            c.get("expires").and_then(Value::as_f64)
+        },
+        size: c.get("size").and_then(Value::as_u64).unwrap_or(0),
+        http_only: b("httpOnly"),
+        secure: b("secure"),
+        same_site: c
+            .get("sameSite")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        partition_key,
+    }
+}
+
+/// Reads localStorage and sessionStorage of every frame, one read per storage partition.
+pub fn read_storage(
+    page: &Page,
+    frames: &[FrameInfo],
+    main_frame: Option<&str>,
+    timeout: Duration,
+) -> (Vec<StorageRecord>, Vec<String>) {
+    let mut errors = Vec::new();
+    // Frames without a real origin (about:blank, data:) share their parent's storage or have none.
+    let frames: Vec<&FrameInfo> = frames
+        .iter()
+        .filter(|f| f.origin.starts_with("http://") || f.origin.starts_with("https://"))
+        .collect();
+    let keys: Vec<Result<String, CdpError>> = parallel(&frames, |f| {
+        page.call(
+            "Storage.getStorageKeyForFrame",
+            json!({ "frameId": f.id }),
+            timeout,
+        )
+        .map(|v| {
+            v.get("storageKey")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        })
+    });
+    // One read per distinct storage key; the first frame seen names it.
+    let mut partitions: BTreeMap<String, &FrameInfo> = BTreeMap::new();
+    for (f, k) in frames.iter().zip(keys) {
+        match k {
+            Ok(k) if !k.is_empty() => {
+                let entry = partitions.entry(k).or_insert(f);
+                if Some(f.id.as_str()) == main_frame {
+                    *entry = f;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(format!("storage key of frame {}: {e}", f.url)),
+        }
+    }
+    let jobs: Vec<(&String, &FrameInfo, StorageKind)> = partitions
+        .iter()
+        .flat_map(|(k, f)| {
+            [StorageKind::LocalStorage, StorageKind::SessionStorage].map(|kind| (k, *f, kind))
+        })
+        .collect();
+    let results = parallel(&jobs, |(key, _, kind)| {
+        let params = json!({ "storageId": {
+            "storageKey": key,
+            "isLocalStorage": *kind == StorageKind::LocalStorage,
+        }});
+        page.call("DOMStorage.getDOMStorageItems", params, timeout)
+    });
+    let mut records = Vec::new();
+    for ((key, frame, kind), result) in jobs.iter().zip(results) {
+        match result {
+            Ok(v) => {
+                for item in v
+                    .get("entries")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let pair = item.as_array();
+                    let get = |i: usize| {
+                        pair.and_then(|p| p.get(i))
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    records.push(StorageRecord {
+                        kind: *kind,
+                        name: get(0),
+                        value: get(1),
+                        origin: frame.origin.clone(),
+                        storage_key: (*key).clone(),
+                        frame_url: frame.url.clone(),
+                        top_frame: Some(frame.id.as_str()) == main_frame,
+                    });
+                }
+            }
+            Err(e) => errors.push(format!("{kind} of {}: {e}", frame.origin)),
+        }
+    }
+    (records, errors)
+}
+
+/// Runs `f` over `items` with a bounded number of calls in flight, keeping order.
+fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let mut out = Vec::with_capacity(items.len());
+    for chunk in items.chunks(PARALLEL_READS) {
+        let results: Vec<R> = std::thread::scope(|s| {
+            let handles: Vec<_> = chunk.iter().map(|item| s.spawn(|| f(item))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("snapshot read panicked"))
+                .collect()
+        });
+        out.extend(results);
+    }
+    out
+}
+
+/// The registrable domain (eTLD+1) of a host, by the public suffix list; the host itself for IPs and single labels.
+pub fn site_of(host: &str) -> String {
+    let host = host.trim_start_matches('.').to_ascii_lowercase();
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return host;
+    }
+    psl::domain_str(&host).unwrap_or(&host).to_string()
+}
+
+/// The host of a URL or origin, if any.
+pub fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .host_str()
+        .map(|h| h.trim_matches(['[', ']']).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registrable_domains_follow_the_public_suffix_list() {
+        assert_eq!(site_of("www.shop.test"), "shop.test");
+        assert_eq!(site_of(".shop.test"), "shop.test");
+        assert_eq!(site_of("a.b.example.co.uk"), "example.co.uk");
+        assert_eq!(site_of("foo.github.io"), "foo.github.io");
+        assert_eq!(site_of("127.0.0.1"), "127.0.0.1");
+        assert_eq!(site_of("localhost"), "localhost");
+    }
+
+    #[test]
+    fn cookies_parse_leniently() {
+        let c = cookie_from_json(&json!({
+            "name": "a", "value": "v", "domain": ".x.test", "path": "/", "expires": -1,
+            "size": 2, "httpOnly": true, "secure": false, "session": true, "sameSite": "Lax",
+            "partitionKey": { "topLevelSite": "http://x.test", "hasCrossSiteAncestor": false },
+            "someFutureField": 1
+        }));
+        assert_eq!(c.expires, None);
+        assert!(c.http_only);
+        assert_eq!(c.partition_key.as_deref(), Some("http://x.test"));
+        let c = cookie_from_json(&json!({"name": "b", "expires": 1.9e9, "session": false}));
+        assert_eq!(c.expires, Some(1.9e9));
+    }
+}
