@@ -59,6 +59,15 @@ impl Diagnostic {
     }
 }
 
+/// A character as shown in a diagnostic: control characters escaped, the rest as is.
+fn visible(c: char) -> String {
+    if c.is_control() {
+        c.escape_default().collect()
+    } else {
+        c.to_string()
+    }
+}
+
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;
@@ -73,23 +82,20 @@ impl fmt::Display for Diagnostic {
         if self.width > 0 {
             let gutter = self.line.to_string().len();
             // Control characters would garble the terminal; show them escaped.
-            let shown: String = self
-                .source_line
-                .chars()
-                .flat_map(char::escape_default)
-                .collect();
-            let col = self
+            let shown: String = self.source_line.chars().map(visible).collect();
+            let width = |c: char| visible(c).chars().count();
+            let col: usize = self
                 .source_line
                 .chars()
                 .take(self.column - 1)
-                .flat_map(char::escape_default)
-                .count();
+                .map(width)
+                .sum();
             let w: usize = self
                 .source_line
                 .chars()
                 .skip(self.column - 1)
                 .take(self.width)
-                .map(|c| c.escape_default().count())
+                .map(width)
                 .sum();
             write!(
                 f,

@@ -1,1 +1,364 @@
+//! Tests of the embedded catalog, user catalogs, precedence and the generic-name rule.
 
+use super::*;
+use crate::catalog::pattern::Pattern;
+
+/// A realistic value for a placeholder, shaped like the vendor's real ids.
+fn realistic(placeholder: &str) -> &'static str {
+    match placeholder {
+        "propertyId" | "integrationId" => "5f2b1c0e9a8d7c6b5a4f3e2d",
+        "visitorId" | "widgetId" => "EBSrukxUuA",
+        "random" => "k3Xp9QzA",
+        "appId" => "abc12def",
+        "websiteId" => "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+        _ => "Ab3dE5gH",
+    }
+}
+
+/// A name a real site would carry for `pattern`.
+fn realistic_name(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut rest = pattern;
+    while let Some(i) = rest.find(['{', '*']) {
+        out.push_str(&rest[..i]);
+        if rest[i..].starts_with('*') {
+            out.push_str("anything.here");
+            rest = &rest[i + 1..];
+        } else {
+            let end = rest[i..].find('}').unwrap() + i;
+            out.push_str(realistic(&rest[i + 1..end]));
+            rest = &rest[end + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn catalog() -> Catalog {
+    Catalog::embedded().unwrap_or_else(|d| panic!("embedded catalog does not load:\n{d}"))
+}
+
+#[test]
+fn the_embedded_catalog_loads_with_four_vendors() {
+    let c = catalog();
+    let ids: Vec<&str> = c.vendors.iter().map(|v| v.id.as_str()).collect();
+    for id in ["genesys", "jivochat", "tawkto", "web1on1"] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    assert!(c.version.starts_with(EMBEDDED_DATE));
+    for v in &c.vendors {
+        assert!(!v.keys.is_empty(), "{} has no keys", v.id);
+        assert!(
+            !v.detect.globals.is_empty() || !v.detect.scripts.is_empty(),
+            "{} cannot be detected",
+            v.id
+        );
+        assert!(v.open.is_some(), "{} has no open call", v.id);
+    }
+}
+
+#[test]
+fn the_documents_key_counts_are_all_there() {
+    let c = catalog();
+    let count = |id: &str| c.vendor(id).unwrap().keys.len();
+    // Web1on1 declares 11 keys; Genesys 37 cookies (2020 wiki) + 1 localStorage key (guide).
+    assert_eq!(count("web1on1"), 11);
+    assert_eq!(count("genesys"), 38);
+    // JivoChat's chat-widget, real-site and website cookies, and its two storage keys.
+    assert!(count("jivochat") >= 14 + 9 + 2);
+}
+
+#[test]
+fn every_entry_matches_a_realistic_name_and_not_a_near_miss() {
+    let c = catalog();
+    let mut checked = 0;
+    for v in &c.vendors {
+        for k in &v.keys {
+            for p in &k.patterns {
+                let name = realistic_name(p.as_str());
+                let m = c
+                    .lookup(&name)
+                    .unwrap_or_else(|| panic!("{name} (for {p}) matches nothing"));
+                assert_eq!(
+                    m.key.name.get_ref(),
+                    k.name.get_ref(),
+                    "{name} matched the wrong entry"
+                );
+                assert_eq!(m.vendor.id, v.id);
+                // Near misses: another case, a trailing character, a missing first character.
+                for miss in [
+                    format!("{name}x").replace('{', ""),
+                    name.chars().skip(1).collect::<String>(),
+                    flip_case(&name),
+                ] {
+                    if miss == name {
+                        continue;
+                    }
+                    if let Some(other) = c.lookup(&miss) {
+                        assert!(
+                            other.key.name.get_ref() != k.name.get_ref() || !p.is_exact(),
+                            "near miss {miss:?} still matches {}",
+                            k.name.get_ref()
+                        );
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 94, "only {checked} patterns checked");
+}
+
+fn flip_case(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn placeholders_capture_the_site_ids() {
+    let c = catalog();
+    let m = c.lookup("twk_uuid_5f2b1c0e9a8d7c6b5a4f3e2d").unwrap();
+    assert_eq!(m.vendor.id, "tawkto");
+    assert_eq!(m.captures["propertyId"], "5f2b1c0e9a8d7c6b5a4f3e2d");
+    let m = c.lookup("jv_store_EBSrukxUuA_client").unwrap();
+    assert_eq!(m.vendor.id, "jivochat");
+    assert_eq!(m.captures.values().next().unwrap(), "EBSrukxUuA");
+    let m = c.lookup("61f0c2a9b8e7d6c5b4a39281.clientId").unwrap();
+    assert_eq!(m.vendor.id, "web1on1");
+    assert_eq!(m.captures["integrationId"], "61f0c2a9b8e7d6c5b4a39281");
+}
+
+#[test]
+fn spelling_variants_are_aliases_reported_as_the_documented_name() {
+    let c = catalog();
+    for (seen, documented) in [
+        (
+            "_genesys.widgets.webchat.autolInvite.disabled",
+            "_genesys.widgets.webchat.autoInvite.disabled",
+        ),
+        (
+            "_genesys.widgets.webchat.state.purecloud-v2-sockets.JWTtoken",
+            "_genesys.widgets.webchat.state.purecloud-v2-sockets.JWtoken",
+        ),
+        (
+            "tawk_uuid_5f2b1c0e9a8d7c6b5a4f3e2d",
+            "twk_uuid_{propertyId}",
+        ),
+    ] {
+        let m = c.lookup(seen).unwrap_or_else(|| panic!("{seen} unmatched"));
+        assert!(m.via_alias, "{seen}");
+        assert_eq!(m.key.name.get_ref(), documented);
+    }
+}
+
+#[test]
+fn exact_beats_pattern_and_longer_literal_beats_shorter() {
+    let c = catalog();
+    // `jv_site_utm` is exact; `jv_{random}_{widgetId}` would match it too.
+    assert_eq!(
+        c.lookup("jv_site_utm").unwrap().key.name.get_ref(),
+        "jv_site_utm"
+    );
+    // `jv_utm_{visitorId}` (7 literal characters) beats `jv_{random}_{widgetId}` (4).
+    assert_eq!(
+        c.lookup("jv_utm_EBSrukxUuA").unwrap().key.name.get_ref(),
+        "jv_utm_{visitorId}"
+    );
+}
+
+#[test]
+fn names_of_other_scripts_are_never_attributed() {
+    let c = catalog();
+    let ev = Evidence::default();
+    for name in [
+        "_ga",
+        "_gid",
+        "_ym_uid",
+        "_fbp",
+        "PHPSESSID",
+        "__stripe_mid",
+        "cookieconsent_status",
+        "",
+    ] {
+        assert_eq!(
+            c.attribute(name, &ev),
+            Attribution::Unknown { candidate: None },
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn generic_names_attribute_only_with_other_evidence() {
+    let c = catalog();
+    let none = Evidence::default();
+    for name in ["utm", "city", "country", "refer", "token", "widget_loaded"] {
+        match c.attribute(name, &none) {
+            Attribution::Unknown { candidate: Some(_) } => {}
+            other => panic!("{name} attributed without evidence: {other:?}"),
+        }
+    }
+    let with_jivo = c.evidence_from_names(["jv_enter_ts_EBSrukxUuA"]);
+    assert_eq!(c.attribute("utm", &with_jivo).vendor(), Some("jivochat"));
+    assert_eq!(c.attribute("city", &with_jivo).vendor(), Some("jivochat"));
+    // Evidence of one vendor does not attribute another vendor's generic name.
+    assert!(c.attribute("token", &with_jivo).vendor().is_none());
+    let with_script =
+        c.evidence_from_scripts(["https://embed.tawk.to/5f2b1c0e9a8d7c6b5a4f3e2d/default"]);
+    assert_eq!(c.attribute("token", &with_script).vendor(), Some("tawkto"));
+    // A generic name is not evidence by itself.
+    assert!(c.evidence_from_names(["utm", "city"]).0.is_empty());
+}
+
+const USER_VENDOR: &str = r#"
+[vendor]
+id = "acme-chat"
+name = "Acme Chat"
+
+[[source]]
+id = "acme"
+title = "Acme cookie list"
+document = "https://acme.example/cookies"
+
+[detect]
+globals = ["AcmeChat"]
+
+[[key]]
+name = "acme_session_{siteId}"
+storage = "cookie"
+duration = "30 days"
+purpose = "Keeps the chat session."
+category = "functional"
+strength = "distinctive"
+source = "acme"
+"#;
+
+fn user(text: &str) -> CatalogText {
+    CatalogText {
+        file: "user.toml".into(),
+        text: text.into(),
+    }
+}
+
+#[test]
+fn user_catalogs_add_vendors() {
+    let c = Catalog::build(embedded_texts(), &[user(USER_VENDOR)]).unwrap();
+    assert_eq!(c.lookup("acme_session_42").unwrap().vendor.id, "acme-chat");
+    assert!(c.version.contains("+user."));
+}
+
+#[test]
+fn a_conflict_with_the_embedded_catalog_is_reported_not_resolved() {
+    let text = USER_VENDOR.replace("acme_session_{siteId}", "twk_idm_key");
+    let err = Catalog::build(embedded_texts(), &[user(&text)]).unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.contains("ties with `twk_idm_key`"), "{shown}");
+    assert!(shown.contains("catalog/tawkto.toml:"), "{shown}");
+    assert!(shown.contains("user.toml:"), "{shown}");
+    // A pattern overlapping an embedded one with an equally long literal part is a tie too.
+    let text = USER_VENDOR.replace("acme_session_{siteId}", "twk_uuid_{x}");
+    assert!(Catalog::build(embedded_texts(), &[user(&text)]).is_err());
+    // A duplicate vendor id needs `extend = true`.
+    let text = USER_VENDOR.replace("\"acme-chat\"", "\"tawkto\"");
+    let shown = Catalog::build(embedded_texts(), &[user(&text)])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        shown.contains("already defined in catalog/tawkto.toml"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn extend_adds_keys_to_an_existing_vendor() {
+    let text = r#"
+[vendor]
+id = "tawkto"
+extend = true
+
+[[key]]
+name = "twk_experimental_{propertyId}"
+storage = "cookie"
+duration = "session"
+purpose = "A key seen in the field."
+category = "functional"
+category_assessed = true
+strength = "distinctive"
+source = "field-notes"
+"#;
+    let c = Catalog::build(embedded_texts(), &[user(text)]).unwrap();
+    assert_eq!(
+        c.lookup("twk_experimental_abc").unwrap().vendor.id,
+        "tawkto"
+    );
+}
+
+#[test]
+fn malformed_files_are_rejected_with_line_and_column() {
+    let cases = [
+        ("[vendor]\nid = \"x\"\nname = \n", 3, "syntax"),
+        (
+            &USER_VENDOR.replace("duration = \"30 days\"", "duration = \"forever\""),
+            0,
+            "invalid duration",
+        ),
+        (
+            &USER_VENDOR.replace("acme_session_{siteId}", "acme_{site"),
+            0,
+            "invalid key pattern",
+        ),
+        (
+            &USER_VENDOR.replace("source = \"acme\"", "source = \"nope\""),
+            0,
+            "not declared",
+        ),
+        (
+            &USER_VENDOR.replace("strength = \"distinctive\"", "strength = \"strong\""),
+            0,
+            "unknown variant",
+        ),
+        (
+            &USER_VENDOR.replace("purpose = \"Keeps", "purpos = \"Keeps"),
+            0,
+            "unknown field",
+        ),
+    ];
+    for (text, line, what) in cases {
+        let err = Catalog::build(Vec::new(), &[user(text)]).unwrap_err();
+        let d = &err.0[0];
+        if line > 0 {
+            assert_eq!(d.line, line, "{what}: {d}");
+        }
+        assert!(d.line > 1 && d.column >= 1, "{what}: no position in {d}");
+        let shown = d.to_string();
+        assert!(shown.contains("user.toml:"), "{what}: {shown}");
+        if what != "syntax" {
+            assert!(shown.to_lowercase().contains(what), "{what}: {shown}");
+        }
+    }
+}
+
+#[test]
+fn catalog_ties_inside_one_file_are_errors() {
+    let text = format!(
+        "{USER_VENDOR}\n[[key]]\nname = \"acme_session_{{other}}\"\nstorage = \"cookie\"\nduration = \"session\"\npurpose = \"p\"\ncategory = \"functional\"\nstrength = \"generic\"\nsource = \"acme\"\n"
+    );
+    let err = Catalog::build(Vec::new(), &[user(&text)]).unwrap_err();
+    assert!(err.to_string().contains("ties with"), "{err}");
+}
+
+#[test]
+fn patterns_of_the_catalog_parse() {
+    for v in catalog().vendors {
+        for k in &v.keys {
+            assert!(Pattern::parse(k.name.get_ref()).is_ok());
+        }
+    }
+}

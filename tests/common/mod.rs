@@ -1,0 +1,140 @@
+//! Shared helpers for the integration tests: scan a fixture site in the real Chromium.
+#![allow(dead_code)]
+
+use chatcookie::browser::{BrowserOptions, BrowserSession, ThirdPartyCookies};
+use chatcookie::catalog::Catalog;
+use chatcookie::report::ScanReport;
+use chatcookie::scan::{self, ConsentAction, ConsentChoice, ScanOptions, Step};
+use chatcookie::serve::{SiteFiles, SiteServer};
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub fn site_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/sites")
+        .join(name)
+}
+
+/// One expected key, as written in a fixture's expected.toml.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ExpectedKey {
+    pub step: String,
+    pub name: String,
+    pub storage: String,
+    pub frame: String,
+    pub domain: Option<String>,
+    pub session: Option<bool>,
+    pub http_only: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Expected {
+    pub host: String,
+    pub consent_click: Option<String>,
+    pub reject_click: Option<String>,
+    pub vendors: Vec<String>,
+    #[serde(default)]
+    pub accept: Vec<ExpectedKey>,
+    #[serde(default)]
+    pub reject: Vec<ExpectedKey>,
+    #[serde(default)]
+    pub third_party_allowed: Vec<ExpectedKey>,
+}
+
+pub fn expected(name: &str) -> Expected {
+    let text = std::fs::read_to_string(site_dir(name).join("expected.toml")).unwrap();
+    toml::from_str(&text).unwrap_or_else(|e| panic!("{name}/expected.toml: {e}"))
+}
+
+/// Scans a fixture site with the given consent action.
+pub fn scan_site(name: &str, action: ConsentAction, third_party: ThirdPartyCookies) -> ScanReport {
+    let exp = expected(name);
+    let server = SiteServer::start(SiteFiles::Disk(site_dir(name)), &exp.host).unwrap();
+    let click = match action {
+        ConsentAction::Accept => exp.consent_click.clone(),
+        ConsentAction::Reject => exp.reject_click.clone(),
+        ConsentAction::None => None,
+    };
+    let action = if click.is_none() {
+        ConsentAction::None
+    } else {
+        action
+    };
+    let opts = ScanOptions {
+        url: server.url(),
+        consent: ConsentChoice {
+            action,
+            click,
+            js: None,
+        },
+        open_click: None,
+        step_timeout: Duration::from_secs(10),
+        quiet: Duration::from_millis(200),
+        widget_timeout: Duration::from_secs(2),
+        steps: Step::ALL.to_vec(),
+    };
+    let catalog = Catalog::embedded().unwrap();
+    let session = BrowserSession::start(&BrowserOptions {
+        chrome: None,
+        connect: None,
+        third_party_cookies: third_party,
+        map_to_loopback: server.hosts.iter().cloned().collect(),
+        launch_timeout: Duration::from_secs(30),
+        no_sandbox: false,
+    })
+    .expect("Chromium must be installed for the integration tests (see README)");
+    let run = scan::run(&session, &catalog, &opts).unwrap();
+    drop(session);
+    ScanReport::build(&catalog, run, &opts, false)
+}
+
+/// The observed keys in the shape of expected.toml.
+pub fn observed_keys(report: &ScanReport, host: &str) -> Vec<ExpectedKey> {
+    let mut out: Vec<ExpectedKey> = report
+        .observations
+        .iter()
+        .map(|o| {
+            let cookie = o.cookie.as_ref();
+            let origin = match &o.frame_url {
+                Some(_) => strip_port(&o.location),
+                None => String::new(),
+            };
+            let top = origin.is_empty()
+                || url::Url::parse(&origin)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_string))
+                    .as_deref()
+                    == Some(host);
+            ExpectedKey {
+                step: o.first_step.to_string(),
+                name: o.name.clone(),
+                storage: o.storage.to_string(),
+                frame: if top { "top".into() } else { origin },
+                domain: cookie.map(|c| c.domain.clone()),
+                session: cookie.map(|c| c.expires.is_none()),
+                http_only: cookie.map(|c| c.http_only),
+            }
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn strip_port(origin: &str) -> String {
+    match url::Url::parse(origin) {
+        Ok(u) => format!("{}://{}", u.scheme(), u.host_str().unwrap_or_default()),
+        Err(_) => origin.to_string(),
+    }
+}
+
+/// Cookies are compared by step, name, storage, domain and flags; their setting frame is not observable.
+pub fn normalise(mut keys: Vec<ExpectedKey>) -> Vec<ExpectedKey> {
+    for k in &mut keys {
+        if k.storage == "cookie" {
+            k.frame = String::new();
+        }
+    }
+    keys.sort();
+    keys
+}
