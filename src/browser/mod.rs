@@ -168,6 +168,11 @@ impl BrowserSession {
             .context("cannot create a temporary profile directory")?;
         let profile = dir.path().join("profile");
         write_preferences(&profile, options.third_party_cookies)?;
+        // Chromium's own temporary files (its singleton socket directory, say) go inside our
+        // directory too, so a killed browser leaves nothing in the system's temp folder.
+        let browser_tmp = dir.path().join("tmp");
+        std::fs::create_dir_all(&browser_tmp)
+            .context("cannot create the browser's temp directory")?;
         let stderr_path = dir.path().join("chromium-stderr.log");
         let stderr = std::fs::File::create(&stderr_path)?;
 
@@ -210,6 +215,7 @@ impl BrowserSession {
 
         let mut cmd = Command::new(&path);
         cmd.args(&args)
+            .env("TMPDIR", &browser_tmp)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr);

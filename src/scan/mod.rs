@@ -107,10 +107,22 @@ pub fn run(
         .new_page(ct)
         .context("cannot open a page in the browser")?;
     let watch = PageWatch::attach(&page, ct);
-    for domain in ["Page", "Network", "DOMStorage", "Inspector"] {
+    for domain in ["Page", "Network", "DOMStorage", "Inspector", "Runtime"] {
         page.call(&format!("{domain}.enable"), json!({}), ct)
             .with_context(|| format!("cannot enable {domain} events"))?;
     }
+    page.call(
+        "Runtime.addBinding",
+        json!({ "name": watch::REFUSED_BINDING }),
+        ct,
+    )
+    .context("cannot install the cookie hook")?;
+    page.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": watch::COOKIE_HOOK }),
+        ct,
+    )
+    .context("cannot install the cookie hook")?;
     let mut scan = Scan {
         page: page.clone(),
         watch,

@@ -7,6 +7,33 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The binding through which the page hook reports cookies the browser refused.
+pub const REFUSED_BINDING: &str = "__chatcookieRefusedCookie";
+
+/// Runs in every frame before its own scripts: wraps the `document.cookie` setter and reports a
+/// write the browser did not keep (a refused third-party cookie, say). Network-set cookies that
+/// are refused come from `Network.responseReceivedExtraInfo` instead.
+pub const COOKIE_HOOK: &str = r#"(() => {
+  const d = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie');
+  const report = globalThis.__chatcookieRefusedCookie;
+  if (!d || !d.set || !d.get || typeof report !== 'function') return;
+  Object.defineProperty(Document.prototype, 'cookie', {
+    configurable: true, enumerable: d.enumerable,
+    get() { return d.get.call(this); },
+    set(v) {
+      d.set.call(this, v);
+      try {
+        const line = String(v);
+        const name = line.split(';')[0].split('=')[0].trim();
+        const attrs = line.toLowerCase();
+        const deleting = /max-age\s*=\s*(-|0)/.test(attrs) || /expires\s*=[^;]*19[0-9]{2}/.test(attrs);
+        const kept = d.get.call(this).split(';').some(c => c.split('=')[0].trim() === name);
+        if (!kept && !deleting) report(JSON.stringify({ name, origin: location.origin }));
+      } catch (e) {}
+    },
+  });
+})()"#;
+
 /// A frame of the page, as last navigated.
 #[derive(Debug, Clone, Serialize)]
 pub struct FrameInfo {
@@ -66,7 +93,8 @@ impl PageWatch {
             storage_writes: 0,
             last_storage_write: now,
             frames: BTreeMap::new(),
-            main_frame: None,
+            // A page target's main frame has the target's id, known before any event.
+            main_frame: Some(page.target_id.clone()),
             main_navigations: 0,
             load_fired: false,
             document: None,
@@ -222,6 +250,16 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
         }
         "Page.loadEventFired" => s.load_fired = true,
         "Inspector.targetCrashed" => s.crashed = true,
+        "Runtime.bindingCalled" if str_at(p, "name") == REFUSED_BINDING => {
+            if let Ok(v) = serde_json::from_str::<Value>(str_at(p, "payload")) {
+                s.blocked.push(BlockedCookie {
+                    name: str_at(&v, "name").to_string(),
+                    domain: crate::snapshot::host_of(str_at(&v, "origin")),
+                    url: str_at(&v, "origin").to_string(),
+                    reasons: vec!["refused when set with document.cookie".into()],
+                });
+            }
+        }
         _ => {}
     }
 }

@@ -1,0 +1,631 @@
+//! End-to-end tests through the binary: exit codes, bad input, hangs, interrupts, remote browsers.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_chatcookie"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs to completion, failing the test if it takes longer than `limit`.
+fn run_within(mut cmd: Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{cmd:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+#[test]
+fn malformed_targets_are_usage_errors() {
+    for target in ["example.com", "ftp://example.com/", "http://"] {
+        let mut c = bin();
+        c.args(["scan", target]);
+        let o = run_within(c, Duration::from_secs(10));
+        assert_eq!(code(&o), 2, "{target}: {}", text(&o));
+        assert!(text(&o).contains("error:"), "{}", text(&o));
+    }
+}
+
+#[test]
+fn a_missing_browser_says_how_to_install_one() {
+    let mut c = bin();
+    c.args([
+        "scan",
+        "http://127.0.0.1:9/",
+        "--chrome",
+        "/nonexistent/chromium",
+    ]);
+    let o = run_within(c, Duration::from_secs(10));
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert!(
+        text(&o).contains("apt-get install chromium"),
+        "{}",
+        text(&o)
+    );
+    let mut c = bin();
+    c.args(["scan", "http://127.0.0.1:9/"])
+        .env("CHROME", "/nonexistent/chrome");
+    let o = run_within(c, Duration::from_secs(10));
+    assert_eq!(code(&o), 3);
+    assert!(
+        text(&o).contains("/nonexistent/chrome does not exist"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn an_unreachable_site_fails_the_scan_with_exit_3() {
+    // Bind then drop: nothing listens on that port any more.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut c = bin();
+    c.args(["scan", &format!("http://127.0.0.1:{port}/")]);
+    let o = run_within(c, Duration::from_secs(30));
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert!(
+        text(&o).contains("nothing listens at that address"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// A server that accepts connections and answers each with `reply` (or never, if None).
+fn tcp_server(reply: Option<&'static str>) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut s in l.incoming().flatten() {
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf);
+            match reply {
+                Some(r) => {
+                    let _ = s.write_all(r.as_bytes());
+                }
+                None => held.push(s),
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn a_tls_error_is_reported() {
+    let port = tcp_server(Some("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"));
+    let mut c = bin();
+    c.args(["scan", &format!("https://127.0.0.1:{port}/")]);
+    let o = run_within(c, Duration::from_secs(30));
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert!(text(&o).contains("TLS"), "{}", text(&o));
+}
+
+#[test]
+fn a_page_that_never_answers_is_bounded_by_the_step_timeout() {
+    let port = tcp_server(None);
+    let mut c = bin();
+    c.args([
+        "scan",
+        &format!("http://127.0.0.1:{port}/"),
+        "--step-timeout",
+        "2s",
+    ]);
+    let t = Instant::now();
+    let o = run_within(c, Duration::from_secs(20));
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert!(text(&o).contains("no answer within 2s"), "{}", text(&o));
+    assert!(t.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn an_http_error_page_is_not_audited() {
+    let mut c = bin();
+    c.args([
+        "scan",
+        root().join("fixtures/hostile/no-index").to_str().unwrap(),
+    ]);
+    let o = run_within(c, Duration::from_secs(30));
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert!(text(&o).contains("HTTP 404"), "{}", text(&o));
+}
+
+#[test]
+fn alerts_are_dismissed_and_recorded() {
+    let mut c = bin();
+    c.args([
+        "scan",
+        root().join("fixtures/hostile/alert-loop").to_str().unwrap(),
+        "--consent-click",
+        "#ok",
+        "--format",
+        "json",
+    ]);
+    let o = run_within(c, Duration::from_secs(40));
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let load = &r["steps"][0];
+    assert_eq!(load["dialogs"].as_array().unwrap().len(), 10, "{load}");
+    let names: Vec<&str> = r["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"after_alerts") && names.contains(&"after_click"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn a_page_that_never_settles_times_out_each_step_and_says_so() {
+    let mut c = bin();
+    c.args([
+        "scan",
+        root()
+            .join("fixtures/hostile/never-settles")
+            .to_str()
+            .unwrap(),
+        "--step-timeout",
+        "1s",
+        "--widget-timeout",
+        "500ms",
+        "--format",
+        "json",
+    ]);
+    let t = Instant::now();
+    let o = run_within(c, Duration::from_secs(30));
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["steps"][0]["status"], "timed-out", "{}", r["steps"][0]);
+    assert!(
+        r["steps"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("still changing")
+    );
+    let tick = r["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "tick")
+        .unwrap();
+    assert_eq!(tick["storage"], "localStorage");
+    assert!(t.elapsed() < Duration::from_secs(15));
+}
+
+#[test]
+fn a_click_that_navigates_away_is_followed() {
+    let mut c = bin();
+    c.args([
+        "scan",
+        root()
+            .join("fixtures/hostile/navigates-away")
+            .to_str()
+            .unwrap(),
+        "--consent-click",
+        "#cc-accept",
+        "--format",
+        "json",
+    ]);
+    let o = run_within(c, Duration::from_secs(30));
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        r["provenance"]["final_url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/next.html"),
+        "{}",
+        r["provenance"]
+    );
+    let second = r["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "second_page")
+        .unwrap();
+    assert_eq!(second["first_step"], "consent");
+}
+
+#[test]
+fn ctrl_c_leaves_no_browser_and_no_profile_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = tcp_server(None);
+    let mut child: Child = bin()
+        .args([
+            "scan",
+            &format!("http://127.0.0.1:{port}/"),
+            "--step-timeout",
+            "60s",
+        ])
+        .env("TMPDIR", tmp.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the browser is up: its profile exists and it announced its DevTools port.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !browser_running(tmp.path()) {
+        assert!(Instant::now() < deadline, "the browser did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let t = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "still running 2 s after SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        processes_using(tmp.path()).is_empty(),
+        "left behind: {:?}",
+        processes_using(tmp.path())
+    );
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "temp profile left behind: {left:?}");
+}
+
+fn browser_running(tmp: &Path) -> bool {
+    std::fs::read_dir(tmp)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| e.path().join("profile/DevToolsActivePort").exists())
+}
+
+/// Processes whose command line mentions `dir` (a browser started with a profile inside it).
+fn processes_using(dir: &Path) -> Vec<String> {
+    let needle = dir.to_string_lossy().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&needle))
+        .collect()
+}
+
+#[test]
+fn a_finished_scan_leaves_nothing_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = bin();
+    c.args([
+        "scan",
+        root().join("fixtures/sites/plain-site").to_str().unwrap(),
+        "--widget-timeout",
+        "200ms",
+    ])
+    .env("TMPDIR", tmp.path());
+    let o = run_within(c, Duration::from_secs(30));
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(processes_using(tmp.path()).is_empty());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn connect_uses_a_separately_started_browser_and_leaves_it_running() {
+    let chrome = chatcookie::browser::find_chrome(None).expect("Chromium must be installed");
+    let profile = tempfile::tempdir().unwrap();
+    let mut browser = Command::new(chrome)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--remote-debugging-port=0",
+            "--host-resolver-rules=MAP *.test 127.0.0.1, MAP apps.mypurecloud.de 127.0.0.1",
+            &format!("--user-data-dir={}", profile.path().display()),
+            "about:blank",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let port_file = profile.path().join("DevToolsActivePort");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let ws = loop {
+        if let Ok(t) = std::fs::read_to_string(&port_file)
+            && let [port, path, ..] = t.lines().collect::<Vec<_>>()[..]
+        {
+            break format!("ws://127.0.0.1:{port}{path}");
+        }
+        assert!(Instant::now() < deadline, "external browser did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut c = bin();
+    c.args([
+        "scan",
+        root().join("fixtures/sites/genesys-shop").to_str().unwrap(),
+        "--connect",
+        &ws,
+        "--consent-click",
+        "#cc-accept",
+        "--format",
+        "json",
+    ]);
+    let o = run_within(c, Duration::from_secs(40));
+    let still_running = browser.try_wait().unwrap().is_none();
+    let _ = browser.kill();
+    let _ = browser.wait();
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(
+        still_running,
+        "--connect must not close the browser it did not start"
+    );
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(r["provenance"]["third_party_cookies"].is_null());
+    let open: Vec<&str> = r["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["first_step"] == "chat_open")
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        open.contains(&"_genesys.widgets.webchat.state.open"),
+        "{open:?}"
+    );
+}
+
+#[test]
+fn classify_reads_every_input_format() {
+    let cases: [(&str, &str); 4] = [
+        (
+            "Cookie: twk_uuid_5f2b1c0e9a8d7c6b5a4f3e2d=1; _ga=GA1.2",
+            "cookie-header",
+        ),
+        ("twk_idm_key\nutm\n", "name-list"),
+        (
+            r#"[{"name": "jv_enter_ts_EBSrukxUuA", "storage": "cookie"}, {"name": "utm"}]"#,
+            "json-array",
+        ),
+        (
+            r#"{"log": {"entries": [{"request": {"url": "https://embed.tawk.to/5f2b1c0e9a8d7c6b5a4f3e2d/default", "cookies": [{"name": "token", "value": "s3cret"}]}, "response": {"cookies": [], "headers": [{"name": "Set-Cookie", "value": "TawkConnectionTime=0; Path=/"}]}}]}}"#,
+            "har",
+        ),
+    ];
+    for (input, format) in cases {
+        let mut child = bin()
+            .args(["classify", "--format", "json"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(code(&o), 0, "{format}: {}", text(&o));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(r["format"], format);
+        assert!(
+            !text(&o).contains("s3cret"),
+            "values are never printed unless asked"
+        );
+        let keys = r["keys"].as_array().unwrap();
+        match format {
+            "cookie-header" => {
+                assert_eq!(keys[0]["attribution"]["vendor"], "tawkto");
+                assert_eq!(
+                    keys[0]["attribution"]["captures"]["propertyId"],
+                    "5f2b1c0e9a8d7c6b5a4f3e2d"
+                );
+                assert_eq!(keys[1]["attribution"]["kind"], "unknown");
+            }
+            // `utm` is generic: unknown beside a tawk.to key, JivoChat's beside a JivoChat key.
+            "name-list" => assert_eq!(keys[1]["attribution"]["kind"], "unknown"),
+            "json-array" => assert_eq!(keys[1]["attribution"]["vendor"], "jivochat"),
+            // The tawk.to script in the HAR evidences the vendor, so the generic `token` attributes.
+            "har" => {
+                assert_eq!(keys[0]["attribution"]["vendor"], "tawkto", "{r}");
+                assert!(keys.iter().any(|k| k["name"] == "TawkConnectionTime"));
+            }
+            _ => unreachable!(),
+        }
+    }
+}
+
+#[test]
+fn classify_rejects_bad_input_clearly() {
+    for (input, message) in [
+        (&b""[..], "the input is empty"),
+        (&b"\x00\x01\x02garbage\xff"[..], "not text"),
+        (&b"[{\"name\": 1,"[..], "line 1"),
+    ] {
+        let mut child = bin()
+            .arg("classify")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(code(&o), 2, "{}", text(&o));
+        assert!(text(&o).contains(message), "{}", text(&o));
+    }
+}
+
+#[test]
+fn classify_escapes_hostile_names() {
+    let mut child = bin()
+        .arg("classify")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"evil\x1b[31mred\n<img src=x onerror=alert(1)>\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 0);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !out.contains('\x1b'),
+        "terminal escape passed through: {out}"
+    );
+    assert!(out.contains("evil\\u{1b}[31mred"), "{out}");
+}
+
+#[test]
+fn catalog_check_points_at_the_offending_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.toml");
+    std::fs::write(
+        &f,
+        "[vendor]\nid = \"acme\"\nname = \"Acme\"\n\n[[key]]\nname = \"acme_{id\"\n",
+    )
+    .unwrap();
+    let o = run_within(
+        {
+            let mut c = bin();
+            c.args(["catalog", "--check", f.to_str().unwrap()]);
+            c
+        },
+        Duration::from_secs(10),
+    );
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(text(&o).contains("bad.toml:"), "{}", text(&o));
+    let good = root().join("examples/catalog-other-widgets-intercom.toml");
+    let o = run_within(
+        {
+            let mut c = bin();
+            c.args(["catalog", "--check", good.to_str().unwrap()]);
+            c
+        },
+        Duration::from_secs(10),
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o));
+}
+
+#[test]
+fn catalog_lists_vendors_as_json() {
+    let o = run_within(
+        {
+            let mut c = bin();
+            c.args(["catalog", "--format", "json"]);
+            c
+        },
+        Duration::from_secs(10),
+    );
+    assert_eq!(code(&o), 0);
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ids: Vec<&str> = r["vendors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["genesys", "jivochat", "tawkto", "web1on1"]);
+    let o = run_within(
+        {
+            let mut c = bin();
+            c.args(["catalog", "--vendor", "nope"]);
+            c
+        },
+        Duration::from_secs(10),
+    );
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn demo_lists_its_sites() {
+    let o = run_within(
+        {
+            let mut c = bin();
+            c.args(["demo", "--list"]);
+            c
+        },
+        Duration::from_secs(10),
+    );
+    assert_eq!(code(&o), 0);
+    let out = text(&o);
+    for site in [
+        "tawkto-shop",
+        "genesys-shop",
+        "web1on1-shop",
+        "jivochat-shop",
+        "iframe-widget",
+    ] {
+        assert!(out.contains(site), "{out}");
+    }
+}
+
+#[test]
+fn demo_scans_an_embedded_site() {
+    let o = run_within(
+        {
+            let mut c = bin();
+            c.args(["demo", "web1on1-eager", "--format", "json"]);
+            c
+        },
+        Duration::from_secs(30),
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["vendors"][0]["id"], "web1on1");
+    assert!(
+        r["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["value"].get("value").is_none()),
+        "values redacted by default"
+    );
+}
