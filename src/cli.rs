@@ -27,9 +27,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan a URL, or a local site directory served on loopback, step by step.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Scan the demo sites built into the binary (no network needed).
-    Demo(DemoArgs),
+    Demo(Box<DemoArgs>),
     /// List the catalog's vendors and keys, or check a catalog file.
     Catalog(CatalogArgs),
     /// Attribute key names from a capture you already hold (Cookie header, name list, HAR, JSON).
@@ -113,8 +113,10 @@ pub struct StepArgs {
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub step_timeout: Duration,
 
-    /// A step has settled when cookies, storage and network were still for this long.
-    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
+    /// A step has settled when cookies, storage and network were still for this long (requests
+    /// in flight hold it back, except long polls). Writes a page delays with its own timers
+    /// beyond this window are missed: raise it (e.g. 1s) for a thorough audit of a slow site.
+    #[arg(long, value_name = "DURATION", default_value = "150ms", value_parser = parse_duration)]
     pub quiet: Duration,
 
     /// How long the widget step waits for a chat widget to appear.

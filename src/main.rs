@@ -1,7 +1,7 @@
 //! The `chatcookie` binary: parse the command line, run the pipeline, map the outcome to an exit code.
 
 use anyhow::{Context, bail};
-use chatcookie::browser::{BrowserError, BrowserOptions, BrowserSession};
+use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::capture::{CaptureError, parse_capture};
 use chatcookie::catalog::Catalog;
 use chatcookie::cli::{self, Cli, Command, ListFormat};
@@ -39,18 +39,13 @@ fn main() {
     std::process::exit(code as i32);
 }
 
-/// Errors callers can act on get their own code; anything else is a failed scan.
+/// Mistakes in what the user gave are usage errors (2); everything else stopped the scan (3),
+/// a missing or crashed browser included.
 fn exit_code_for(e: &anyhow::Error) -> Exit {
-    if e.downcast_ref::<Diagnostics>().is_some()
+    let usage = e.downcast_ref::<Diagnostics>().is_some()
         || e.downcast_ref::<CaptureError>().is_some()
-        || e.downcast_ref::<UsageError>().is_some()
-    {
-        Exit::Usage
-    } else if e.downcast_ref::<BrowserError>().is_some() {
-        Exit::ScanFailed
-    } else {
-        Exit::ScanFailed
-    }
+        || e.downcast_ref::<UsageError>().is_some();
+    if usage { Exit::Usage } else { Exit::ScanFailed }
 }
 
 /// A mistake in what the user asked for.
@@ -60,8 +55,8 @@ struct UsageError(String);
 
 fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
-        Command::Scan(args) => scan_command(args),
-        Command::Demo(args) => demo_command(args),
+        Command::Scan(args) => scan_command(*args),
+        Command::Demo(args) => demo_command(*args),
         Command::Catalog(args) => catalog_command(args),
         Command::Classify(args) => classify_command(args),
     }
@@ -177,7 +172,7 @@ fn demo_command(args: cli::DemoArgs) -> anyhow::Result<Exit> {
             },
             open_click: None,
             step_timeout: std::time::Duration::from_secs(10),
-            quiet: std::time::Duration::from_millis(200),
+            quiet: std::time::Duration::from_millis(150),
             widget_timeout: std::time::Duration::from_secs(2),
             steps: Step::ALL.to_vec(),
         };

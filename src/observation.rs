@@ -165,10 +165,8 @@ pub fn build(
     show_values: bool,
 ) -> (Vec<Observation>, Evidence) {
     let page_site = host_of(page_url).map(|h| site_of(&h)).unwrap_or_default();
-    // Identity of a key: storage kind, name and where it lives.
-    let mut order: Vec<(StorageKind, String, String)> = Vec::new();
-    let mut timeline: BTreeMap<(StorageKind, String, String), Vec<(Step, f64, State<'_>)>> =
-        BTreeMap::new();
+    let mut order: Vec<KeyId> = Vec::new();
+    let mut timeline: BTreeMap<KeyId, Vec<Seen<'_>>> = BTreeMap::new();
     for snap in snapshots {
         for c in &snap.cookies {
             let id = (
@@ -220,12 +218,16 @@ pub fn build(
     (observations, evidence)
 }
 
+/// Identity of a key: storage kind, name and where it lives.
+type KeyId = (StorageKind, String, String);
+
+/// A key as seen in one snapshot: the step, the snapshot's time, its state.
 type Seen<'a> = (Step, f64, State<'a>);
 
 fn push<'a>(
-    order: &mut Vec<(StorageKind, String, String)>,
-    timeline: &mut BTreeMap<(StorageKind, String, String), Vec<Seen<'a>>>,
-    id: (StorageKind, String, String),
+    order: &mut Vec<KeyId>,
+    timeline: &mut BTreeMap<KeyId, Vec<Seen<'a>>>,
+    id: KeyId,
     seen: Seen<'a>,
 ) {
     let entry = timeline.entry(id.clone()).or_default();

@@ -15,7 +15,7 @@ use crate::snapshot::{self, Snapshot};
 use anyhow::Context;
 use serde::Serialize;
 use serde_json::json;
-use settle::Settled;
+use settle::{Settled, Stillness};
 use std::time::{Duration, Instant};
 use watch::{BlockedCookie, PageWatch};
 
@@ -129,6 +129,7 @@ pub fn run(
         catalog,
         opts,
         detected: Evidence::default(),
+        stillness: Stillness::new(),
         steps: Vec::new(),
         snapshots: Vec::new(),
         aborted: None,
@@ -181,6 +182,7 @@ struct Scan<'a> {
     catalog: &'a Catalog,
     opts: &'a ScanOptions,
     detected: Evidence,
+    stillness: Stillness,
     steps: Vec<StepRecord>,
     snapshots: Vec<Snapshot>,
     aborted: Option<Abort>,
@@ -208,9 +210,15 @@ impl Scan<'_> {
             Ok(StepOutcome::Skipped(reason)) => {
                 self.record(step, StepStatus::Skipped, reason, t0, 0);
             }
-            Ok(StepOutcome::Acted(detail)) => {
+            Ok(outcome @ (StepOutcome::Acted(_) | StepOutcome::Observed(_))) => {
                 let t_act = Instant::now();
-                let settled = settle::settle(&self.page, &self.watch, self.opts);
+                let (detail, acted_at) = match outcome {
+                    StepOutcome::Acted(d) => (d, Some(t0)),
+                    StepOutcome::Observed(d) | StepOutcome::Skipped(d) => (d, None),
+                };
+                let settled = self
+                    .stillness
+                    .settle(&self.page, &self.watch, self.opts, acted_at);
                 let settle_ms = t_act.elapsed().as_millis() as u64;
                 let (status, detail) = match settled {
                     Settled::Quiet => (StepStatus::Done, detail),
@@ -374,7 +382,7 @@ impl Scan<'_> {
         self.detected.merge(found.clone());
         if found.0.is_empty() && !self.detected.0.is_empty() {
             // Evidenced by keys already stored, though no script or global showed.
-            return Ok(StepOutcome::Acted(format!(
+            return Ok(StepOutcome::Observed(format!(
                 "detected by stored keys: {}",
                 self.detected.vendors().collect::<Vec<_>>().join(", ")
             )));
@@ -385,7 +393,7 @@ impl Scan<'_> {
                 self.opts.widget_timeout
             )));
         }
-        Ok(StepOutcome::Acted(format!(
+        Ok(StepOutcome::Observed(format!(
             "detected {}",
             describe(&self.detected)
         )))
@@ -438,8 +446,10 @@ impl Scan<'_> {
 
 /// What a step's action came to.
 pub enum StepOutcome {
-    /// Something was done; settle, then snapshot.
+    /// Something was done; settle (counting from the action), then snapshot.
     Acted(String),
+    /// Nothing was done but something was seen; settle, then snapshot.
+    Observed(String),
     /// Nothing could be done; no snapshot.
     Skipped(String),
 }

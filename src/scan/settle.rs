@@ -8,7 +8,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, Instant};
 
 /// How often the settle loop looks again.
-const POLL: Duration = Duration::from_millis(20);
+const POLL: Duration = Duration::from_millis(10);
 
 /// A request open longer than this is a long poll or a stream: it does not hold settling back.
 const LONG_REQUEST: Duration = Duration::from_secs(2);
@@ -21,62 +21,91 @@ pub enum Settled {
     Timeout(String),
 }
 
-/// Waits until nothing changed for `opts.quiet`, bounded by `opts.step_timeout`.
-pub fn settle(page: &Page, watch: &PageWatch, opts: &ScanOptions) -> Settled {
-    let start = Instant::now();
-    let deadline = start + opts.step_timeout;
-    let call_timeout = opts.step_timeout.min(Duration::from_secs(5));
-    let mut last_fp = None;
-    let mut last_cookie_change = start;
-    loop {
-        // Cookies have no change event; their fingerprint is polled (a browser-side read).
-        match snapshot::read_cookies(page, call_timeout) {
-            Ok(cookies) => {
-                let mut h = DefaultHasher::new();
-                for c in &cookies {
-                    (
-                        &c.name,
-                        &c.domain,
-                        &c.path,
-                        &c.value,
-                        c.expires.map(f64::to_bits),
-                    )
-                        .hash(&mut h);
+/// What the settle loop remembers across steps: the cookie jar's fingerprint and when it last changed.
+#[derive(Debug)]
+pub struct Stillness {
+    fingerprint: Option<u64>,
+    last_cookie_change: Instant,
+}
+
+impl Stillness {
+    pub fn new() -> Self {
+        Stillness {
+            fingerprint: None,
+            last_cookie_change: Instant::now(),
+        }
+    }
+
+    /// Waits until nothing changed for `opts.quiet`, bounded by `opts.step_timeout`.
+    ///
+    /// `acted_at` is when the step's action happened: stillness before it does not count, since
+    /// the action may set off changes. A step without an action (waiting for the widget) passes
+    /// `None`, and a page that has been still long enough already counts as settled.
+    pub fn settle(
+        &mut self,
+        page: &Page,
+        watch: &PageWatch,
+        opts: &ScanOptions,
+        acted_at: Option<Instant>,
+    ) -> Settled {
+        let start = Instant::now();
+        let deadline = start + opts.step_timeout;
+        let call_timeout = opts.step_timeout.min(Duration::from_secs(5));
+        loop {
+            // Cookies have no change event; their fingerprint is polled (a browser-side read).
+            match snapshot::read_cookies(page, call_timeout) {
+                Ok(cookies) => {
+                    let mut h = DefaultHasher::new();
+                    for c in &cookies {
+                        (
+                            &c.name,
+                            &c.domain,
+                            &c.path,
+                            &c.value,
+                            c.expires.map(f64::to_bits),
+                        )
+                            .hash(&mut h);
+                    }
+                    let fp = Some(h.finish());
+                    if fp != self.fingerprint {
+                        self.fingerprint = fp;
+                        self.last_cookie_change = Instant::now();
+                    }
                 }
-                let fp = Some(h.finish());
-                if fp != last_fp {
-                    last_fp = fp;
-                    last_cookie_change = Instant::now();
+                Err(e) if e.is_disconnect() => {
+                    return Settled::Timeout(format!("browser gone: {e}"));
                 }
+                Err(_) => {}
             }
-            Err(e) if e.is_disconnect() => return Settled::Timeout(format!("browser gone: {e}")),
-            Err(_) => {}
+            let now = Instant::now();
+            let (young, last_activity) = {
+                let w = watch.lock();
+                let young = w
+                    .inflight
+                    .values()
+                    .filter(|t| now.duration_since(**t) < LONG_REQUEST)
+                    .count();
+                let mut last = self
+                    .last_cookie_change
+                    .max(w.last_storage_write)
+                    .max(w.last_network_activity);
+                if let Some(acted) = acted_at {
+                    last = last.max(acted);
+                }
+                (young, last)
+            };
+            let still_for = now.saturating_duration_since(last_activity);
+            if young == 0 && still_for >= opts.quiet {
+                return Settled::Quiet;
+            }
+            if now >= deadline {
+                return Settled::Timeout(format!(
+                    "{young} request(s) in flight, last change {} ms before the bound",
+                    still_for.as_millis()
+                ));
+            }
+            std::thread::sleep(POLL.min(deadline.saturating_duration_since(now)));
         }
-        let now = Instant::now();
-        let (young, last_activity) = {
-            let w = watch.lock();
-            let young = w
-                .inflight
-                .values()
-                .filter(|t| now.duration_since(**t) < LONG_REQUEST)
-                .count();
-            let last = last_cookie_change
-                .max(w.last_storage_write)
-                .max(w.last_network_activity)
-                .max(start);
-            (young, last)
-        };
-        let still_for = now.duration_since(last_activity);
-        if young == 0 && still_for >= opts.quiet {
-            return Settled::Quiet;
-        }
-        if now >= deadline {
-            return Settled::Timeout(format!(
-                "{young} request(s) in flight, last change {} ms before the bound",
-                still_for.as_millis()
-            ));
-        }
-        std::thread::sleep(POLL.min(deadline.saturating_duration_since(now)));
     }
 }
 
