@@ -1,6 +1,7 @@
 //! The command line: every subcommand and flag, documented where it is defined (`--help` is the manual).
 
 use crate::browser::ThirdPartyCookies;
+use crate::gate::FailOn;
 use crate::report::Format;
 use crate::scan::{ConsentAction, Step};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -34,6 +35,82 @@ pub enum Command {
     Catalog(CatalogArgs),
     /// Attribute key names from a capture you already hold (Cookie header, name list, HAR, JSON).
     Classify(ClassifyArgs),
+    /// Run the scans a policy file (chatcookie.toml) describes and gate on its findings (for CI).
+    Check(Box<CheckArgs>),
+    /// Scan a site and write a policy file declaring everything it stores, to review and commit.
+    Init(Box<InitArgs>),
+    /// Compare two JSON reports: keys and findings added, removed or changed.
+    Diff(DiffArgs),
+}
+
+/// Judging and gating: the policy, the threshold, the baseline.
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// What fails the run (exit code 1), comma-separated: rule ids (before-consent,
+    /// before-chat-open, vendor-promise, undeclared, declared-not-seen, unknown, duration,
+    /// personal-data, third-party, samesite-none-insecure, missing-secure) and/or a severity
+    /// (info, low, medium, high: that severity and above); `never` fails on nothing.
+    /// Default for `scan`: never; for `check`: the policy's [gate] fail_on, else `high`.
+    #[arg(long, value_name = "LIST", value_parser = parse_fail_on)]
+    pub fail_on: Option<FailOn>,
+
+    /// A previous JSON report: findings already in it do not fail the run (only new ones do).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The policy file.
+    #[arg(long, value_name = "FILE", default_value = "chatcookie.toml")]
+    pub policy: PathBuf,
+
+    #[command(flatten)]
+    pub gate: GateArgs,
+    #[command(flatten)]
+    pub browser: BrowserArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The URL or directory to scan.
+    pub target: String,
+
+    /// Where to write the policy.
+    #[arg(long, value_name = "FILE", default_value = "chatcookie.toml")]
+    pub policy: PathBuf,
+
+    /// Overwrite an existing policy file.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Host name to serve a directory under (default: www.<dir-name>.test).
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+
+    #[command(flatten)]
+    pub browser: BrowserArgs,
+    #[command(flatten)]
+    pub steps: StepArgs,
+    #[command(flatten)]
+    pub catalog: CatalogFiles,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier JSON report.
+    pub old: PathBuf,
+    /// The later JSON report.
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    FailOn::parse(s)
 }
 
 /// Flags shared by every command that matches keys.
@@ -151,6 +228,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
 
+    /// Judge against this policy file's declarations (undeclared, declared-not-seen, duration).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub gate: GateArgs,
     #[command(flatten)]
     pub browser: BrowserArgs,
     #[command(flatten)]

@@ -1,7 +1,8 @@
 //! chatcookie: which cookies and web-storage keys a live-chat widget writes, at which step.
 //!
 //! The pipeline, top to bottom: [`cli`] → [`browser`] session → [`scan`] steps → [`snapshot`]s →
-//! [`catalog`] matching → [`observation`]s → [`report`] → [`exit`] code. [`classify`] matches a
+//! [`catalog`] matching → [`observation`]s → [`findings`] (with the site's [`policy`]) →
+//! [`report`] → [`gate`] → [`exit`] code. [`classify`] matches a
 //! capture without a browser; [`serve`] and [`demo`] put local sites on loopback.
 
 pub mod browser;
@@ -12,7 +13,10 @@ pub mod cli;
 pub mod demo;
 pub mod diagnostic;
 pub mod exit;
+pub mod findings;
+pub mod gate;
 pub mod observation;
+pub mod policy;
 pub mod report;
 pub mod scan;
 pub mod serve;

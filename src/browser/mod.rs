@@ -23,7 +23,7 @@ const BROWSER_NAMES: &[&str] = &[
 ];
 
 /// How the browser treats third-party cookies during the scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum ThirdPartyCookies {
     /// Third-party cookies are stored (the profile's cookie controls are off).

@@ -1,7 +1,11 @@
 //! The report model of a scan, and one renderer per output format.
 
 mod json;
+mod junit;
+mod sarif;
 mod table;
+
+pub use table::human_lifetime;
 
 use crate::browser::ThirdPartyCookies;
 use crate::catalog::{Catalog, Evidence};
@@ -29,6 +33,11 @@ pub struct Provenance {
     /// `allow` or `block`; absent when scanning in a connected browser with its own policy.
     pub third_party_cookies: Option<ThirdPartyCookies>,
     pub options: ScanSettings,
+    /// The policy file the findings were judged against, if any.
+    pub policy: Option<String>,
+    /// What fails the run (`--fail-on`), and the baseline that forgives known findings.
+    pub fail_on: Option<String>,
+    pub baseline: Option<String>,
 }
 
 /// The scan options, as recorded in the report.
@@ -65,6 +74,8 @@ pub struct ScanReport {
     /// Parts of snapshots that could not be read, as `step: what`.
     pub snapshot_errors: Vec<String>,
     pub aborted: Option<Abort>,
+    /// Judgements over the observations (filled by `findings::evaluate`).
+    pub findings: Vec<crate::findings::Finding>,
 }
 
 impl ScanReport {
@@ -110,6 +121,9 @@ impl ScanReport {
                     widget_timeout_ms: opts.widget_timeout.as_millis() as u64,
                     show_values,
                 },
+                policy: None,
+                fail_on: None,
+                baseline: None,
             },
             steps: run.steps,
             vendors,
@@ -117,6 +131,7 @@ impl ScanReport {
             attempts,
             snapshot_errors,
             aborted: run.aborted,
+            findings: Vec::new(),
         }
     }
 }
@@ -167,6 +182,10 @@ pub enum Format {
     Table,
     /// The full report as JSON (one object; an array for several sites).
     Json,
+    /// JUnit XML: a failing test case per gating finding (for CI test reports).
+    Junit,
+    /// SARIF 2.1.0 (for code-scanning dashboards such as GitHub's).
+    Sarif,
 }
 
 impl Format {
@@ -174,6 +193,8 @@ impl Format {
         match self {
             Format::Table => Box::new(table::TableRenderer),
             Format::Json => Box::new(json::JsonRenderer),
+            Format::Junit => Box::new(junit::JunitRenderer),
+            Format::Sarif => Box::new(sarif::SarifRenderer),
         }
     }
 }

@@ -142,6 +142,32 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         r.observations.len(),
         r.observations.len() - unknown
     )?;
+    if !r.findings.is_empty() {
+        let failing = r.findings.iter().filter(|f| f.gating).count();
+        let gate = p.fail_on.as_deref().unwrap_or("nothing");
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Findings: {} ({failing} fail the gate: {gate})",
+            r.findings.len()
+        )?;
+        for f in &r.findings {
+            let mark = if f.gating {
+                "FAIL"
+            } else if f.in_baseline {
+                "base"
+            } else {
+                "    "
+            };
+            writeln!(
+                out,
+                "  {mark} {:<6} {:<22} {}",
+                f.severity.as_str(),
+                f.rule.id(),
+                terminal_safe(&f.message, 400)
+            )?;
+        }
+    }
     for e in &r.snapshot_errors {
         writeln!(out, "warning: not read: {}", terminal_safe(e, 300))?;
     }

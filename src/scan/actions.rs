@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// What to answer the cookie banner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConsentAction {
     /// Accept all cookies.

@@ -1,0 +1,108 @@
+//! `chatcookie check`: the scans a policy describes, judged against its declarations, gated.
+
+use super::{Target, UsageError, finish, load_catalog, scan_and_judge};
+use chatcookie::cli::{CheckArgs, parse_duration};
+use chatcookie::exit::Exit;
+use chatcookie::gate::FailOn;
+use chatcookie::policy::Policy;
+use chatcookie::scan::{ConsentAction, ConsentChoice, ScanOptions, Step};
+use std::time::Duration;
+
+pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
+    if !args.policy.exists() {
+        return Err(UsageError(format!(
+            "no policy file at {}; write one with `chatcookie init URL`, or name it with --policy",
+            args.policy.display()
+        ))
+        .into());
+    }
+    // The policy's own catalog files extend the catalog its declarations are checked against.
+    let embedded = load_catalog(&[])?;
+    let first = Policy::load(&args.policy, &embedded)?;
+    let extra: Vec<_> = first
+        .scan
+        .catalog
+        .iter()
+        .map(|c| first.resolve(c))
+        .collect();
+    let catalog = load_catalog(&extra)?;
+    let policy = if extra.is_empty() {
+        first
+    } else {
+        Policy::load(&args.policy, &catalog)?
+    };
+    if policy.scan.urls.is_empty() {
+        return Err(UsageError(format!(
+            "{}: [scan] urls is empty: nothing to check",
+            args.policy.display()
+        ))
+        .into());
+    }
+    let s = &policy.scan;
+    let dur = |v: &Option<toml::Spanned<String>>, default: Duration| {
+        v.as_ref()
+            .and_then(|d| parse_duration(d.get_ref()).ok())
+            .unwrap_or(default)
+    };
+    let action = s.consent.unwrap_or(ConsentAction::Accept);
+    let consent = match action {
+        ConsentAction::Reject => ConsentChoice {
+            action,
+            click: s.reject_click.clone(),
+            js: s.reject_js.clone(),
+        },
+        _ => ConsentChoice {
+            action,
+            click: s.consent_click.clone(),
+            js: s.consent_js.clone(),
+        },
+    };
+    let opts = ScanOptions {
+        url: String::new(),
+        consent,
+        open_click: s.open_click.clone(),
+        step_timeout: dur(&s.step_timeout, Duration::from_secs(10)),
+        quiet: dur(&s.quiet, Duration::from_millis(150)),
+        widget_timeout: dur(&s.widget_timeout, Duration::from_secs(3)),
+        steps: Step::ALL.to_vec(),
+    };
+    let mut browser = args.browser;
+    if let Some(t) = s.third_party_cookies {
+        browser.third_party_cookies = t;
+    }
+    let mut reports = Vec::new();
+    for url in &s.urls {
+        // Directories are relative to the policy file, so `check` works from any directory.
+        let resolved = policy.resolve(url.get_ref());
+        let target = if resolved.is_dir() {
+            Target::parse(&resolved.display().to_string(), s.host.as_deref())?
+        } else {
+            Target::parse(url.get_ref(), s.host.as_deref())?
+        };
+        reports.push(scan_and_judge(
+            &target,
+            opts.clone(),
+            &browser,
+            &catalog,
+            Some(&policy),
+            args.output.show_values,
+        )?);
+    }
+    let fail_on = match (&args.gate.fail_on, &policy.gate.fail_on) {
+        (Some(f), _) => f.clone(),
+        (None, Some(f)) => FailOn::parse(&f.get_ref().join(",")).map_err(UsageError)?,
+        (None, None) => FailOn::parse("high").expect("a valid severity"),
+    };
+    let baseline = args
+        .gate
+        .baseline
+        .clone()
+        .or_else(|| policy.gate.baseline.as_ref().map(|b| policy.resolve(b)));
+    finish(
+        reports,
+        &args.output,
+        &fail_on,
+        baseline.as_deref(),
+        Some(&policy),
+    )
+}

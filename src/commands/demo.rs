@@ -1,0 +1,79 @@
+//! `chatcookie demo`: the demo sites built into the binary, served on loopback and scanned.
+
+use super::{Target, UsageError, finish, scan_and_judge};
+use chatcookie::catalog::Catalog;
+use chatcookie::cli::DemoArgs;
+use chatcookie::demo;
+use chatcookie::exit::Exit;
+use chatcookie::gate::FailOn;
+use chatcookie::scan::{ConsentAction, ConsentChoice, ScanOptions, Step};
+use chatcookie::serve::SiteFiles;
+use std::time::Duration;
+
+pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
+    let all = demo::sites();
+    if args.list {
+        for s in &all {
+            println!("{:<16} {}", s.name, s.description);
+        }
+        return Ok(Exit::Ok);
+    }
+    let chosen: Vec<&demo::DemoSite> = if args.sites.is_empty() {
+        all.iter().collect()
+    } else {
+        args.sites
+            .iter()
+            .map(|n| {
+                all.iter().find(|s| &s.name == n).ok_or_else(|| {
+                    UsageError(format!(
+                        "no demo site `{n}`; the sites are: {}",
+                        all.iter()
+                            .map(|s| s.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let catalog = Catalog::embedded()?;
+    let mut reports = Vec::new();
+    for site in chosen {
+        let click = match args.consent {
+            ConsentAction::Reject => site.reject_click.clone(),
+            _ => site.consent_click.clone(),
+        };
+        // A site without a banner has nothing to answer.
+        let action = if click.is_none() {
+            ConsentAction::None
+        } else {
+            args.consent
+        };
+        let opts = ScanOptions {
+            url: String::new(),
+            consent: ConsentChoice {
+                action,
+                click,
+                js: None,
+            },
+            open_click: None,
+            step_timeout: Duration::from_secs(10),
+            quiet: Duration::from_millis(150),
+            widget_timeout: Duration::from_secs(2),
+            steps: Step::ALL.to_vec(),
+        };
+        let target = Target::Served {
+            files: SiteFiles::Embedded(site.files),
+            host: site.host.clone(),
+        };
+        reports.push(scan_and_judge(
+            &target,
+            opts,
+            &args.browser,
+            &catalog,
+            None,
+            args.output.show_values,
+        )?);
+    }
+    finish(reports, &args.output, &FailOn::default(), None, None)
+}

@@ -1,0 +1,148 @@
+//! `chatcookie init`: scan a site once and write a policy that declares what it stores, for review.
+
+use super::scan::options_from;
+use super::{Target, UsageError, load_catalog, scan_and_judge};
+use anyhow::Context;
+use chatcookie::catalog::{Attribution, StorageKind};
+use chatcookie::cli::InitArgs;
+use chatcookie::exit::Exit;
+use chatcookie::report::ScanReport;
+use chatcookie::scan::ConsentAction;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+pub fn run(args: InitArgs) -> anyhow::Result<Exit> {
+    if args.policy.exists() && !args.force {
+        return Err(UsageError(format!(
+            "{} exists; pass --force to overwrite it",
+            args.policy.display()
+        ))
+        .into());
+    }
+    let catalog = load_catalog(&args.catalog.files)?;
+    let target = Target::parse(&args.target, args.host.as_deref())?;
+    let report = scan_and_judge(
+        &target,
+        options_from(&args.steps),
+        &args.browser,
+        &catalog,
+        None,
+        false,
+    )?;
+    if let Some(a) = &report.aborted {
+        anyhow::bail!(
+            "the scan could not complete ({}); no policy written",
+            a.reason
+        );
+    }
+    let text = policy_text(&args, &report);
+    std::fs::write(&args.policy, &text)
+        .with_context(|| format!("cannot write {}", args.policy.display()))?;
+    let declared = text.matches("[[declare]]").count();
+    eprintln!(
+        "wrote {} with {declared} declarations from {} observations; review every purpose marked TODO, then commit it",
+        args.policy.display(),
+        report.observations.len()
+    );
+    Ok(Exit::Ok)
+}
+
+/// TOML string literal.
+fn q(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// The policy: the scan as it was run, and one declaration per key (catalog patterns where known).
+fn policy_text(args: &InitArgs, report: &ScanReport) -> String {
+    let s = &args.steps;
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "# chatcookie policy, written by `chatcookie init` from a scan of {}",
+        report.provenance.url
+    );
+    let _ = writeln!(
+        t,
+        "# on {} (catalog {}). Check it into the site's repository; `chatcookie check` gates on it.",
+        report.provenance.started_at, report.provenance.catalog_version
+    );
+    t.push_str("\n[scan]\n");
+    let _ = writeln!(t, "urls = [{}]", q(&args.target));
+    if let Some(h) = &args.host {
+        let _ = writeln!(t, "host = {}", q(h));
+    }
+    let _ = writeln!(
+        t,
+        "consent = {}",
+        q(match s.consent {
+            ConsentAction::Accept => "accept",
+            ConsentAction::Reject => "reject",
+            ConsentAction::None => "none",
+        })
+    );
+    for (k, v) in [
+        ("consent_click", &s.consent_click),
+        ("consent_js", &s.consent_js),
+        ("reject_click", &s.reject_click),
+        ("reject_js", &s.reject_js),
+        ("open_click", &s.open_click),
+    ] {
+        if let Some(v) = v {
+            let _ = writeln!(t, "{k} = {}", q(v));
+        }
+    }
+    t.push_str("\n[gate]\n# Rule ids and/or a severity; see `chatcookie check --help`.\nfail_on = [\"undeclared\", \"high\"]\n");
+    let mut seen = BTreeSet::new();
+    for o in &report.observations {
+        let (name, vendor) = match &o.attribution {
+            Attribution::Known { vendor, key, .. } => (key.clone(), Some(vendor.clone())),
+            Attribution::Unknown { .. } => (escape_pattern(&o.name), None),
+        };
+        if !seen.insert((name.clone(), o.storage)) {
+            continue;
+        }
+        t.push_str("\n[[declare]]\n");
+        let _ = writeln!(t, "name = {}", q(&name));
+        let _ = writeln!(t, "storage = {}", q(o.storage.as_str()));
+        if let Some(v) = vendor {
+            let _ = writeln!(t, "vendor = {}", q(&v));
+        }
+        let _ = writeln!(t, "earliest_step = {}", q(o.first_step.as_str()));
+        if o.storage == StorageKind::Cookie
+            && let Some(c) = &o.cookie
+        {
+            let life = match c.lifetime_seconds {
+                None => "session".to_string(),
+                // Rounded up to whole days, so the next scan's slightly later expiry still fits.
+                Some(secs) => format!("{} days", (secs.max(0) as u64).div_ceil(86_400).max(1)),
+            };
+            let _ = writeln!(t, "max_lifetime = {}", q(&life));
+        }
+        let purpose = o.catalog.as_ref().map_or_else(
+            || "TODO: say why the site stores this key".to_string(),
+            |c| c.purpose.clone(),
+        );
+        let _ = writeln!(t, "purpose = {}", q(&purpose));
+        if let Some(c) = &o.catalog {
+            let _ = writeln!(t, "category = {}", q(c.category.as_str()));
+        }
+    }
+    t
+}
+
+/// An observed name as a pattern that matches exactly it (`{`, `}` and `*` are pattern syntax).
+fn escape_pattern(name: &str) -> String {
+    // Names carrying pattern syntax cannot be declared exactly; a wildcard keeps them covered.
+    if name.contains(['{', '}', '*']) {
+        let prefix: String = name
+            .chars()
+            .take_while(|c| !matches!(c, '{' | '}' | '*'))
+            .collect();
+        return if prefix.is_empty() {
+            "*".into()
+        } else {
+            format!("{prefix}*")
+        };
+    }
+    name.to_string()
+}

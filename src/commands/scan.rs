@@ -1,0 +1,58 @@
+//! `chatcookie scan`: one target, step by step, judged and optionally gated.
+
+use super::{Target, finish, load_catalog, scan_and_judge};
+use chatcookie::cli::{ScanArgs, StepArgs};
+use chatcookie::exit::Exit;
+use chatcookie::policy::Policy;
+use chatcookie::scan::{ConsentAction, ConsentChoice, ScanOptions};
+
+/// Scan options from the command line's step flags.
+pub fn options_from(s: &StepArgs) -> ScanOptions {
+    let consent = match s.consent {
+        ConsentAction::Reject => ConsentChoice {
+            action: s.consent,
+            click: s.reject_click.clone(),
+            js: s.reject_js.clone(),
+        },
+        _ => ConsentChoice {
+            action: s.consent,
+            click: s.consent_click.clone(),
+            js: s.consent_js.clone(),
+        },
+    };
+    ScanOptions {
+        url: String::new(),
+        consent,
+        open_click: s.open_click.clone(),
+        step_timeout: s.step_timeout,
+        quiet: s.quiet,
+        widget_timeout: s.widget_timeout,
+        steps: s.steps.clone(),
+    }
+}
+
+pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
+    let catalog = load_catalog(&args.catalog.files)?;
+    let policy = args
+        .policy
+        .as_deref()
+        .map(|p| Policy::load(p, &catalog))
+        .transpose()?;
+    let target = Target::parse(&args.target, args.host.as_deref())?;
+    let report = scan_and_judge(
+        &target,
+        options_from(&args.steps),
+        &args.browser,
+        &catalog,
+        policy.as_ref(),
+        args.output.show_values,
+    )?;
+    let fail_on = args.gate.fail_on.clone().unwrap_or_default();
+    finish(
+        vec![report],
+        &args.output,
+        &fail_on,
+        args.gate.baseline.as_deref(),
+        policy.as_ref(),
+    )
+}

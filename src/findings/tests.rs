@@ -1,0 +1,207 @@
+//! Rule logic on synthetic reports (pure logic; the real-browser cases are in tests/findings.rs).
+
+use super::*;
+use crate::catalog::{Attribution, Evidence};
+use crate::observation::{CookieAttributes, ValueEvidence};
+use crate::report::{Provenance, ScanSettings};
+use crate::scan::{ConsentChoice, StepRecord};
+
+fn report(url: &str, action: ConsentAction, observations: Vec<Observation>) -> ScanReport {
+    let step = |s: Step| StepRecord {
+        step: s,
+        status: StepStatus::Done,
+        detail: String::new(),
+        duration_ms: 0,
+        settle_ms: 0,
+        blocked_cookies: Vec::new(),
+        dialogs: Vec::new(),
+    };
+    ScanReport {
+        schema_version: 1,
+        provenance: Provenance {
+            tool: "chatcookie",
+            tool_version: "test",
+            catalog_version: "test".into(),
+            browser_version: "test".into(),
+            started_at: String::new(),
+            duration_ms: 0,
+            url: url.into(),
+            final_url: url.into(),
+            http_status: Some(200),
+            third_party_cookies: None,
+            options: ScanSettings {
+                consent: ConsentChoice {
+                    action,
+                    click: None,
+                    js: None,
+                },
+                open_click: None,
+                step_timeout_ms: 0,
+                quiet_ms: 0,
+                widget_timeout_ms: 0,
+                show_values: false,
+            },
+            policy: None,
+            fail_on: None,
+            baseline: None,
+        },
+        steps: Step::ALL.into_iter().map(step).collect(),
+        vendors: Vec::new(),
+        observations,
+        attempts: Vec::new(),
+        snapshot_errors: Vec::new(),
+        aborted: None,
+        findings: Vec::new(),
+    }
+}
+
+fn cookie(
+    name: &str,
+    step: Step,
+    secure: bool,
+    same_site: Option<&str>,
+    value: &str,
+) -> Observation {
+    Observation {
+        storage: StorageKind::Cookie,
+        name: name.into(),
+        location: "www.shop.example/".into(),
+        party: Party::FirstParty,
+        storage_key: None,
+        frame_url: None,
+        first_step: step,
+        removed_at: None,
+        changes: Vec::new(),
+        cookie: Some(CookieAttributes {
+            domain: "www.shop.example".into(),
+            path: "/".into(),
+            expires: None,
+            lifetime_seconds: None,
+            size: 1,
+            http_only: false,
+            secure,
+            same_site: same_site.map(str::to_string),
+            partition_key: None,
+        }),
+        value: ValueEvidence::of(value, false),
+        json_fields: Vec::new(),
+        attribution: Attribution::Unknown { candidate: None },
+        catalog: None,
+        raw_value: value.into(),
+    }
+}
+
+fn rules(f: &[Finding]) -> Vec<Rule> {
+    let mut r: Vec<Rule> = f.iter().map(|f| f.rule).collect();
+    r.sort();
+    r.dedup();
+    r
+}
+
+#[test]
+fn missing_secure_fires_on_https_pages_only() {
+    let c = Catalog::embedded().unwrap();
+    let obs = || vec![cookie("pref", Step::Consent, false, Some("Lax"), "1")];
+    let https = evaluate(
+        &report("https://www.shop.example/", ConsentAction::Accept, obs()),
+        &c,
+        None,
+    );
+    assert!(rules(&https).contains(&Rule::MissingSecure));
+    let http = evaluate(
+        &report("http://www.shop.example/", ConsentAction::Accept, obs()),
+        &c,
+        None,
+    );
+    assert!(!rules(&http).contains(&Rule::MissingSecure));
+    let secure = vec![cookie("pref", Step::Consent, true, Some("Lax"), "1")];
+    assert!(
+        !rules(&evaluate(
+            &report("https://www.shop.example/", ConsentAction::Accept, secure),
+            &c,
+            None
+        ))
+        .contains(&Rule::MissingSecure)
+    );
+}
+
+#[test]
+fn samesite_none_without_secure_on_a_stored_cookie() {
+    let c = Catalog::embedded().unwrap();
+    let f = evaluate(
+        &report(
+            "http://www.shop.example/",
+            ConsentAction::Accept,
+            vec![cookie("x", Step::Consent, false, Some("None"), "1")],
+        ),
+        &c,
+        None,
+    );
+    assert!(rules(&f).contains(&Rule::SameSiteNoneInsecure));
+}
+
+#[test]
+fn before_consent_depends_on_what_the_visitor_answered() {
+    let c = Catalog::embedded().unwrap();
+    let at = |step, action| {
+        evaluate(
+            &report(
+                "http://www.shop.example/",
+                action,
+                vec![cookie("x", step, false, None, "1")],
+            ),
+            &c,
+            None,
+        )
+    };
+    assert!(rules(&at(Step::Load, ConsentAction::Accept)).contains(&Rule::BeforeConsent));
+    assert!(!rules(&at(Step::Consent, ConsentAction::Accept)).contains(&Rule::BeforeConsent));
+    // After a reject, or with no answer at all, anything not strictly necessary counts.
+    assert!(rules(&at(Step::Consent, ConsentAction::Reject)).contains(&Rule::BeforeConsent));
+    assert!(rules(&at(Step::ChatOpen, ConsentAction::None)).contains(&Rule::BeforeConsent));
+}
+
+#[test]
+fn personal_data_in_a_cookie_is_high_and_names_no_value() {
+    let c = Catalog::embedded().unwrap();
+    let f = evaluate(
+        &report(
+            "http://www.shop.example/",
+            ConsentAction::Accept,
+            vec![cookie("u", Step::Consent, false, None, "ann%40example.com")],
+        ),
+        &c,
+        None,
+    );
+    let pd: Vec<&Finding> = f.iter().filter(|f| f.rule == Rule::PersonalData).collect();
+    assert_eq!(pd.len(), 1);
+    assert_eq!(pd[0].severity, Severity::High);
+    assert!(!serde_json::to_string(&f).unwrap().contains("ann"));
+}
+
+#[test]
+fn fingerprints_ignore_ports_and_values() {
+    let c = Catalog::embedded().unwrap();
+    let a = evaluate(
+        &report(
+            "http://www.shop.example:1111/",
+            ConsentAction::Accept,
+            vec![cookie("x", Step::Load, false, None, "1")],
+        ),
+        &c,
+        None,
+    );
+    let b = evaluate(
+        &report(
+            "http://www.shop.example:2222/",
+            ConsentAction::Accept,
+            vec![cookie("x", Step::Load, false, None, "2")],
+        ),
+        &c,
+        None,
+    );
+    let fa: Vec<&str> = a.iter().map(|f| f.fingerprint.as_str()).collect();
+    let fb: Vec<&str> = b.iter().map(|f| f.fingerprint.as_str()).collect();
+    assert_eq!(fa, fb);
+    let _ = Evidence::default();
+}

@@ -1,0 +1,317 @@
+//! The site's policy file, `chatcookie.toml`: what to scan, which keys the site declares, and the gate.
+
+use crate::browser::ThirdPartyCookies;
+use crate::catalog::pattern::Pattern;
+use crate::catalog::{Catalog, Category, DeclaredDuration, StorageKind, read_text};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::observation::Observation;
+use crate::scan::{ConsentAction, Step};
+use serde::Deserialize;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The `[scan]` table: the URLs (or directories) and the scan options.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanSection {
+    /// URLs, or directories relative to the policy file, to scan.
+    #[serde(default)]
+    pub urls: Vec<Spanned<String>>,
+    pub host: Option<String>,
+    pub consent: Option<ConsentAction>,
+    pub consent_click: Option<String>,
+    pub consent_js: Option<String>,
+    pub reject_click: Option<String>,
+    pub reject_js: Option<String>,
+    pub open_click: Option<String>,
+    pub third_party_cookies: Option<ThirdPartyCookies>,
+    pub step_timeout: Option<Spanned<String>>,
+    pub quiet: Option<Spanned<String>>,
+    pub widget_timeout: Option<Spanned<String>>,
+    /// Extra catalog files, relative to the policy file.
+    #[serde(default)]
+    pub catalog: Vec<String>,
+}
+
+/// The `[gate]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateSection {
+    /// Rule ids and/or a severity (`info`, `low`, `medium`, `high`) that fail the check.
+    pub fail_on: Option<Spanned<Vec<String>>>,
+    /// A previous JSON report: only findings not in it fail the check.
+    pub baseline: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDeclaration {
+    name: Spanned<String>,
+    storage: Option<StorageKind>,
+    vendor: Option<Spanned<String>>,
+    earliest_step: Option<Step>,
+    max_lifetime: Option<Spanned<String>>,
+    purpose: Spanned<String>,
+    category: Option<Category>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    #[serde(default)]
+    scan: ScanSection,
+    #[serde(default)]
+    gate: GateSection,
+    #[serde(default)]
+    declare: Vec<RawDeclaration>,
+}
+
+/// A key the site declares.
+#[derive(Debug, Clone)]
+pub struct Declaration {
+    pub pattern: Pattern,
+    pub storage: Option<StorageKind>,
+    pub vendor: Option<String>,
+    /// The first step at which the key may exist.
+    pub earliest_step: Step,
+    pub max_lifetime: Option<DeclaredDuration>,
+    pub purpose: String,
+    pub category: Option<Category>,
+    /// Where it is written: 1-based line of its `name`, for diagnostics and annotations.
+    pub line: usize,
+    pub span: Range<usize>,
+}
+
+/// A loaded and validated policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub path: PathBuf,
+    pub scan: ScanSection,
+    pub gate: GateSection,
+    pub declarations: Vec<Declaration>,
+    text: String,
+}
+
+impl Policy {
+    /// Reads and validates a policy; every problem is reported with its line and column.
+    pub fn load(path: &Path, catalog: &Catalog) -> anyhow::Result<Policy> {
+        let text = read_text(path)?;
+        Ok(Self::parse(&path.display().to_string(), &text, catalog)?.with_path(path))
+    }
+
+    fn with_path(mut self, path: &Path) -> Self {
+        self.path = path.to_path_buf();
+        self
+    }
+
+    /// Parses policy text (`file` names it in diagnostics).
+    pub fn parse(file: &str, text: &str, catalog: &Catalog) -> Result<Policy, Diagnostics> {
+        let raw: PolicyFile = toml::from_str(text)
+            .map_err(|e| Diagnostics(vec![Diagnostic::from_toml(file, text, &e)]))?;
+        let mut errors = Vec::new();
+        let at = |span: Range<usize>, msg: String| Diagnostic::at(file, text, span, msg);
+        for d in [
+            &raw.scan.step_timeout,
+            &raw.scan.quiet,
+            &raw.scan.widget_timeout,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Err(e) = crate::cli::parse_duration(d.get_ref()) {
+                errors.push(at(d.span(), e));
+            }
+        }
+        if let Some(f) = &raw.gate.fail_on
+            && let Err(e) = crate::gate::FailOn::parse(&f.get_ref().join(","))
+        {
+            errors.push(at(f.span(), e));
+        }
+        let mut declarations = Vec::new();
+        for d in raw.declare {
+            let pattern = match Pattern::parse(d.name.get_ref()) {
+                Ok(p) => p,
+                Err(e) => {
+                    errors.push(at(
+                        d.name.span(),
+                        format!("invalid key pattern `{}`: {e}", d.name.get_ref()),
+                    ));
+                    continue;
+                }
+            };
+            if let Some(v) = &d.vendor
+                && catalog.vendor(v.get_ref()).is_none()
+            {
+                let known: Vec<&str> = catalog.vendors.iter().map(|v| v.id.as_str()).collect();
+                errors.push(at(
+                    v.span(),
+                    format!(
+                        "unknown vendor `{}` (the catalog has: {})",
+                        v.get_ref(),
+                        known.join(", ")
+                    ),
+                ));
+            }
+            let max_lifetime = match &d.max_lifetime {
+                None => None,
+                Some(m) => match DeclaredDuration::parse(m.get_ref()) {
+                    Ok(DeclaredDuration::Unspecified) => None,
+                    Ok(x) => Some(x),
+                    Err(e) => {
+                        errors.push(at(m.span(), e));
+                        None
+                    }
+                },
+            };
+            if d.purpose.get_ref().trim().is_empty() {
+                errors.push(at(
+                    d.purpose.span(),
+                    "empty purpose: say why the site stores this key".into(),
+                ));
+            }
+            let span = d.name.span();
+            declarations.push(Declaration {
+                pattern,
+                storage: d.storage,
+                vendor: d.vendor.map(|v| v.into_inner()),
+                earliest_step: d.earliest_step.unwrap_or(Step::Load),
+                max_lifetime,
+                purpose: d.purpose.into_inner(),
+                category: d.category,
+                line: text[..span.start].matches('\n').count() + 1,
+                span,
+            });
+        }
+        if !errors.is_empty() {
+            return Err(Diagnostics(errors));
+        }
+        Ok(Policy {
+            path: PathBuf::from(file),
+            scan: raw.scan,
+            gate: raw.gate,
+            declarations,
+            text: text.to_string(),
+        })
+    }
+
+    /// The declaration that covers an observation: matching name (exact first, then the longest
+    /// literal part, then file order) and, where the declaration says, the same storage and vendor.
+    pub fn declaration_for(&self, o: &Observation) -> Option<(usize, &Declaration)> {
+        self.declarations
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.pattern.is_match(&o.name))
+            .filter(|(_, d)| d.storage.is_none_or(|s| s == o.storage))
+            .filter(|(_, d)| d.vendor.is_none() || d.vendor.as_deref() == o.attribution.vendor())
+            .min_by_key(|(i, d)| {
+                (
+                    !d.pattern.is_exact(),
+                    std::cmp::Reverse(d.pattern.literal_len()),
+                    *i,
+                )
+            })
+    }
+
+    /// A diagnostic pointing at a declaration (for stale declarations).
+    pub fn point_at(&self, d: &Declaration, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::at(
+            &self.path.display().to_string(),
+            &self.text,
+            d.span.clone(),
+            message,
+        )
+    }
+
+    /// A path from the policy, resolved against the policy file's directory.
+    pub fn resolve(&self, p: &str) -> PathBuf {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        base.join(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        Catalog::embedded().unwrap()
+    }
+
+    const GOOD: &str = r##"
+[scan]
+urls = ["https://www.example.com/"]
+consent_click = "#cc-accept"
+step_timeout = "5s"
+
+[gate]
+fail_on = ["undeclared", "high"]
+
+[[declare]]
+name = "twk_uuid_{propertyId}"
+storage = "cookie"
+vendor = "tawkto"
+earliest_step = "consent"
+max_lifetime = "6 months"
+purpose = "Recognises returning chat visitors."
+"##;
+
+    #[test]
+    fn a_good_policy_loads() {
+        let p = Policy::parse("chatcookie.toml", GOOD, &catalog()).unwrap();
+        assert_eq!(p.declarations.len(), 1);
+        assert_eq!(p.declarations[0].earliest_step, Step::Consent);
+        assert_eq!(p.declarations[0].line, 11);
+        assert_eq!(p.scan.urls[0].get_ref(), "https://www.example.com/");
+    }
+
+    #[test]
+    fn mistakes_point_at_the_entry() {
+        let cases = [
+            (
+                GOOD.replace("vendor = \"tawkto\"", "vendor = \"tawk\""),
+                13,
+                "unknown vendor `tawk`",
+            ),
+            (
+                GOOD.replace("\"6 months\"", "\"half a year\""),
+                15,
+                "invalid duration",
+            ),
+            (
+                GOOD.replace("twk_uuid_{propertyId}", "twk_uuid_{propertyId"),
+                11,
+                "invalid key pattern",
+            ),
+            (
+                GOOD.replace("earliest_step = \"consent\"", "earliest_step = \"later\""),
+                14,
+                "unknown variant",
+            ),
+            (
+                GOOD.replace(
+                    "fail_on = [\"undeclared\", \"high\"]",
+                    "fail_on = [\"undeclard\"]",
+                ),
+                8,
+                "undeclard",
+            ),
+            (
+                GOOD.replace("step_timeout = \"5s\"", "step_timeout = \"5 parsecs\""),
+                5,
+                "5 parsecs",
+            ),
+            (GOOD.replace("purpose = ", "purpse = "), 16, "unknown field"),
+        ];
+        for (text, line, what) in cases {
+            let err = Policy::parse("chatcookie.toml", &text, &catalog()).unwrap_err();
+            let d = &err.0[0];
+            assert_eq!(d.line, line, "{what}: {d}");
+            assert!(d.to_string().contains(what), "{what}: {d}");
+            assert!(
+                d.to_string().contains(&format!("chatcookie.toml:{line}:")),
+                "{d}"
+            );
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! JUnit XML: one test suite per scanned URL, one failing test case per gating finding, one passing case per clean rule.
+
+use super::{Renderer, ScanReport};
+use crate::findings::Rule;
+use std::fmt::Write as _;
+use std::io::Write;
+
+pub struct JunitRenderer;
+
+impl Renderer for JunitRenderer {
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let (mut tests, mut failures, mut errors) = (0, 0, 0);
+        let mut suites = String::new();
+        for r in reports {
+            let (suite, t, f, e) = suite(r);
+            suites.push_str(&suite);
+            tests += t;
+            failures += f;
+            errors += e;
+        }
+        let _ = writeln!(
+            xml,
+            "<testsuites name=\"chatcookie\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">"
+        );
+        xml.push_str(&suites);
+        xml.push_str("</testsuites>\n");
+        out.write_all(xml.as_bytes())?;
+        Ok(())
+    }
+}
+
+fn suite(r: &ScanReport) -> (String, usize, usize, usize) {
+    let p = &r.provenance;
+    let mut cases = String::new();
+    let (mut tests, mut failures, mut errors) = (0, 0, 0);
+    if let Some(a) = &r.aborted {
+        tests += 1;
+        errors += 1;
+        let _ = writeln!(
+            cases,
+            "    <testcase classname=\"chatcookie.scan\" name=\"scan completes\" time=\"0\">\n      <error message=\"{}\" type=\"scan-failed\">stopped at step {}</error>\n    </testcase>",
+            esc(&a.reason),
+            a.step
+        );
+    }
+    for rule in Rule::ALL {
+        let gating: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule && f.gating)
+            .collect();
+        if gating.is_empty() {
+            tests += 1;
+            let _ = writeln!(
+                cases,
+                "    <testcase classname=\"chatcookie.{}\" name=\"{}: no failing findings\" time=\"0\"/>",
+                rule.id(),
+                rule.id()
+            );
+        }
+        for f in gating {
+            tests += 1;
+            failures += 1;
+            let name = f.key.as_ref().map_or_else(
+                || f.message.clone(),
+                |k| format!("{} {}", k.storage, k.name),
+            );
+            let _ = writeln!(
+                cases,
+                "    <testcase classname=\"chatcookie.{}\" name=\"{}\" time=\"0\">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+                rule.id(),
+                esc(&name),
+                esc(&f.message),
+                f.severity,
+                esc(&f.evidence.join("\n"))
+            );
+        }
+    }
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\" timestamp=\"{}\" time=\"{:.3}\">",
+        esc(&p.url),
+        esc(p.started_at.get(..19).unwrap_or(&p.started_at)),
+        p.duration_ms as f64 / 1000.0
+    );
+    s.push_str("    <properties>\n");
+    for (k, v) in [
+        ("tool_version", p.tool_version.to_string()),
+        ("catalog_version", p.catalog_version.clone()),
+        ("browser_version", p.browser_version.clone()),
+        ("final_url", p.final_url.clone()),
+    ] {
+        let _ = writeln!(s, "      <property name=\"{k}\" value=\"{}\"/>", esc(&v));
+    }
+    s.push_str("    </properties>\n");
+    s.push_str(&cases);
+    s.push_str("  </testsuite>\n");
+    (s, tests, failures, errors)
+}
+
+/// Escapes text for XML attributes and content; characters XML 1.0 cannot carry become `\u{…}`.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || matches!(c, '\u{FFFE}' | '\u{FFFF}') => {
+                out.extend(c.escape_unicode())
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn escapes_markup_and_invalid_characters() {
+        assert_eq!(
+            esc("<img src=x onerror=\"a&b\">"),
+            "&lt;img src=x onerror=&quot;a&amp;b&quot;&gt;"
+        );
+        assert_eq!(esc("a\u{1}b"), "a\\u{1}b");
+    }
+}

@@ -1,0 +1,494 @@
+//! Findings, the policy file and the CI gate, end to end with the real Chromium.
+
+mod common;
+
+use chatcookie::browser::ThirdPartyCookies;
+use chatcookie::catalog::Catalog;
+use chatcookie::findings::{self, Finding, Rule};
+use chatcookie::policy::Policy;
+use chatcookie::report::ScanReport;
+use chatcookie::scan::ConsentAction;
+use common::scan_site;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn judged(site: &str, action: ConsentAction, policy: Option<&str>) -> Vec<Finding> {
+    let catalog = Catalog::embedded().unwrap();
+    let report: ScanReport = scan_site(site, action, ThirdPartyCookies::Block);
+    let policy = policy.map(|text| Policy::parse("chatcookie.toml", text, &catalog).unwrap());
+    findings::evaluate(&report, &catalog, policy.as_ref())
+}
+
+fn fired(findings: &[Finding], rule: Rule) -> Vec<&Finding> {
+    findings.iter().filter(|f| f.rule == rule).collect()
+}
+
+fn names(findings: &[Finding], rule: Rule) -> Vec<String> {
+    let mut n: Vec<String> = fired(findings, rule)
+        .iter()
+        .filter_map(|f| f.key.as_ref().map(|k| k.name.clone()))
+        .collect();
+    n.sort();
+    n.dedup();
+    n
+}
+
+#[test]
+fn a_well_behaved_widget_triggers_no_consent_or_promise_rule() {
+    let f = judged("web1on1-shop", ConsentAction::Accept, None);
+    for rule in [
+        Rule::BeforeChatOpen,
+        Rule::VendorPromise,
+        Rule::PersonalData,
+        Rule::ThirdParty,
+        Rule::Duration,
+    ] {
+        assert!(
+            fired(&f, rule).is_empty(),
+            "{rule} fired on web1on1-shop: {:?}",
+            fired(&f, rule)
+        );
+    }
+    // Without a policy, the shop's own unclassified session cookie before consent is reported, low.
+    let before = fired(&f, Rule::BeforeConsent);
+    assert_eq!(names(&f, Rule::BeforeConsent), ["shop_session"]);
+    assert_eq!(before[0].severity, findings::Severity::Low);
+}
+
+#[test]
+fn an_eager_widget_breaks_its_promise_and_writes_before_consent() {
+    let f = judged("web1on1-eager", ConsentAction::Accept, None);
+    // `_ga` is no chat key: unknown, and not strictly necessary, before consent.
+    assert!(
+        names(&f, Rule::BeforeConsent).contains(&"_ga".to_string()),
+        "{:?}",
+        names(&f, Rule::BeforeConsent)
+    );
+    assert_eq!(names(&f, Rule::Unknown), ["_ga", "site_consent"]);
+    // Web1on1 promises nothing before the visitor opens the chat.
+    let promise = names(&f, Rule::VendorPromise);
+    assert_eq!(
+        promise,
+        [
+            "61f0c2a9b8e7d6c5b4a39281.clientId",
+            "widget_loaded",
+            "widget_uuid"
+        ]
+    );
+    assert!(
+        fired(&f, Rule::VendorPromise)[0].evidence[0]
+            .contains("will not set any cookies until it is initiated")
+    );
+    assert_eq!(names(&f, Rule::BeforeChatOpen), promise);
+}
+
+#[test]
+fn genesys_breaks_its_session_only_promise() {
+    let f = judged("genesys-shop", ConsentAction::Accept, None);
+    assert_eq!(
+        names(&f, Rule::VendorPromise),
+        ["_genesys.widgets.webchat.state.ping"]
+    );
+    assert_eq!(
+        names(&f, Rule::Duration),
+        ["_genesys.widgets.webchat.state.ping"]
+    );
+    // Its strictly-necessary cookies are not before-consent findings, but before-chat-open ones.
+    assert!(
+        fired(&f, Rule::BeforeConsent).is_empty(),
+        "{:?}",
+        fired(&f, Rule::BeforeConsent)
+    );
+    assert_eq!(
+        names(&f, Rule::BeforeChatOpen),
+        ["_genesys.widgets.app.autoLoadList"]
+    );
+}
+
+#[test]
+fn personal_data_is_found_by_kind_and_path_never_by_value() {
+    let f = judged("jivochat-shop", ConsentAction::Accept, None);
+    let pd = fired(&f, Rule::PersonalData);
+    let kinds: Vec<&str> = pd.iter().map(|f| f.message.as_str()).collect();
+    assert!(
+        kinds
+            .iter()
+            .any(|m| m.contains("e-mail address at $.client_info")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds
+            .iter()
+            .any(|m| m.contains("phone number at $.client_info")),
+        "{kinds:?}"
+    );
+    let json = serde_json::to_string(&f).unwrap();
+    assert!(
+        !json.contains("visitor@example.com") && !json.contains("1234567"),
+        "a value leaked into the findings"
+    );
+    // Rejected: Jivo never loads, so nothing personal is stored.
+    let rejected = judged("jivochat-shop", ConsentAction::Reject, None);
+    assert!(fired(&rejected, Rule::PersonalData).is_empty());
+}
+
+#[test]
+fn storage_after_reject_is_a_before_consent_finding() {
+    let f = judged("tawkto-shop", ConsentAction::Reject, None);
+    let before: Vec<&Finding> = fired(&f, Rule::BeforeConsent);
+    assert!(
+        before
+            .iter()
+            .any(|x| x.key.as_ref().unwrap().name.starts_with("twk_uuid_")),
+        "{before:?}"
+    );
+    // tawk.to's promise is conditional on its consent form: reported, low.
+    assert!(
+        fired(&f, Rule::VendorPromise)
+            .iter()
+            .all(|x| x.severity == findings::Severity::Low)
+    );
+    let silent = judged("tawkto-consent", ConsentAction::Reject, None);
+    assert!(fired(&silent, Rule::VendorPromise).is_empty());
+    assert!(fired(&silent, Rule::BeforeChatOpen).is_empty());
+}
+
+#[test]
+fn third_party_and_samesite_rules_fire_only_where_they_apply() {
+    let f = judged("iframe-widget", ConsentAction::None, None);
+    assert!(
+        names(&f, Rule::ThirdParty).contains(&"PreviousNav".to_string()),
+        "{:?}",
+        names(&f, Rule::ThirdParty)
+    );
+    assert!(
+        fired(&f, Rule::Unknown).is_empty(),
+        "every key there is tawk.to's"
+    );
+    let plain = judged("plain-site", ConsentAction::Accept, None);
+    assert!(fired(&plain, Rule::ThirdParty).is_empty());
+    assert_eq!(
+        names(&plain, Rule::SameSiteNoneInsecure),
+        ["legacy_widget_pref"]
+    );
+    assert!(fired(&f, Rule::SameSiteNoneInsecure).is_empty());
+    // Fixture sites are http: the https-only rule stays silent (its firing is unit-tested).
+    assert!(fired(&plain, Rule::MissingSecure).is_empty());
+}
+
+fn policy_text() -> String {
+    std::fs::read_to_string(root().join("fixtures/policies/web1on1-shop.toml")).unwrap()
+}
+
+#[test]
+fn the_policy_decides_undeclared_stale_and_duration_findings() {
+    let complete = judged("web1on1-shop", ConsentAction::Accept, Some(&policy_text()));
+    // The policy declares shop_session strictly necessary: no before-consent finding either.
+    for rule in [
+        Rule::Undeclared,
+        Rule::DeclaredNotSeen,
+        Rule::Duration,
+        Rule::Unknown,
+        Rule::BeforeConsent,
+    ] {
+        assert!(
+            fired(&complete, rule).is_empty(),
+            "{rule}: {:?}",
+            fired(&complete, rule)
+        );
+    }
+    // Drop the shop_session declaration, declare a key that never comes, shorten a lifetime,
+    // and declare the chat keys as allowed only later than they appear.
+    let changed = policy_text()
+        .replace("name = \"shop_session\"", "name = \"shop_session_v2\"")
+        .replace("max_lifetime = \"1 year\"", "max_lifetime = \"1 day\"");
+    let f = judged("web1on1-shop", ConsentAction::Accept, Some(&changed));
+    assert_eq!(names(&f, Rule::Undeclared), ["shop_session"]);
+    let stale = fired(&f, Rule::DeclaredNotSeen);
+    assert_eq!(stale.len(), 1);
+    assert!(stale[0].message.contains("shop_session_v2"));
+    assert_eq!(stale[0].policy_line, Some(15));
+    assert_eq!(names(&f, Rule::Duration), ["site_consent"]);
+    assert!(fired(&f, Rule::Duration)[0].message.contains("tolerance"));
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn chatcookie(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chatcookie"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A copy of the web1on1-shop policy in a temp dir, with its URL pointing at the fixture.
+fn policy_copy(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
+    let site = root().join("fixtures/sites/web1on1-shop");
+    let text = edit(policy_text().replace(
+        "\"../sites/web1on1-shop\"",
+        &format!("{:?}", site.display().to_string()),
+    ));
+    let path = dir.join("chatcookie.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn check_exit_codes_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    // 0: the committed policy, as the README's CI examples run it.
+    let o = chatcookie(&[
+        "check",
+        "--policy",
+        root()
+            .join("fixtures/policies/web1on1-shop.toml")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // 1: an undeclared key fails the gate; JUnit and SARIF say which.
+    let p = policy_copy(dir.path(), |t| {
+        t.replace("name = \"shop_session\"", "name = \"shop_session_v2\"")
+    });
+    let junit = dir.path().join("report.xml");
+    let o = chatcookie(&[
+        "check",
+        "--policy",
+        p.to_str().unwrap(),
+        "--format",
+        "junit",
+        "--output",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("fail the gate"), "{}", text(&o));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("classname=\"chatcookie.undeclared\" name=\"cookie shop_session\""),
+        "{xml}"
+    );
+    validate_junit(&junit);
+    // The same check with a baseline that already has the finding passes.
+    let json = dir.path().join("baseline.json");
+    let o = chatcookie(&[
+        "check",
+        "--policy",
+        p.to_str().unwrap(),
+        "--format",
+        "json",
+        "--output",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = chatcookie(&[
+        "check",
+        "--policy",
+        p.to_str().unwrap(),
+        "--baseline",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // --fail-on on the command line overrides the policy's gate.
+    let o = chatcookie(&[
+        "check",
+        "--policy",
+        p.to_str().unwrap(),
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // 2: a malformed policy, with line and column.
+    let bad = policy_copy(dir.path(), |t| {
+        t.replace(
+            "earliest_step = \"chat_open\"",
+            "earliest_step = \"chat-open\"",
+        )
+    });
+    let o = chatcookie(&["check", "--policy", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("chatcookie.toml:35:17"), "{}", text(&o));
+    // 3: the site cannot be reached.
+    let unreachable = policy_copy(dir.path(), |t| {
+        t.replace("urls = [", "urls = [\"http://127.0.0.1:9/\", ")
+    });
+    let o = chatcookie(&["check", "--policy", unreachable.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+}
+
+fn validate_junit(path: &Path) {
+    let xsd = root().join("tests/schemas/junit.xsd");
+    let o = Command::new("xmllint")
+        .args([
+            "--noout",
+            "--schema",
+            xsd.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ])
+        .output()
+        .expect("xmllint (Debian: libxml2-utils) validates the JUnit output");
+    assert!(
+        o.status.success(),
+        "JUnit output does not validate: {}",
+        text(&o)
+    );
+}
+
+/// The official SARIF 2.1.0 schema, as shipped inside the serde-sarif crate.
+fn sarif_schema() -> serde_json::Value {
+    let meta = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let meta: serde_json::Value = serde_json::from_slice(&meta.stdout).unwrap();
+    let manifest = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "serde-sarif")
+        .and_then(|p| p["manifest_path"].as_str())
+        .expect("serde-sarif (a dev-dependency) ships the SARIF schema");
+    let schema = Path::new(manifest)
+        .parent()
+        .unwrap()
+        .join("src/schema.json");
+    let text = std::fs::read_to_string(schema).unwrap();
+    // One pattern in the schema is ECMA-262, where a lone `]` is a literal; the Rust regex engine
+    // wants it escaped. Same meaning, and the assertion notices if the schema changes.
+    let ecma = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
+    assert!(
+        text.contains(ecma),
+        "the SARIF schema changed; revisit this workaround"
+    );
+    serde_json::from_str(&text.replace(ecma, r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$""#))
+        .unwrap()
+}
+
+#[test]
+fn sarif_and_junit_validate_against_their_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("r.sarif");
+    let o = chatcookie(&[
+        "demo",
+        "web1on1-eager",
+        "--format",
+        "sarif",
+        "--output",
+        sarif.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&sarif_schema()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "SARIF does not validate: {errors:#?}");
+    let typed: serde_sarif::sarif::Sarif = serde_json::from_value(doc.clone()).unwrap();
+    assert_eq!(typed.runs.len(), 1);
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results.iter().any(|r| r["ruleId"] == "vendor-promise"),
+        "{results:?}"
+    );
+    let junit = dir.path().join("r.xml");
+    let o = chatcookie(&[
+        "demo",
+        "web1on1-eager",
+        "--format",
+        "junit",
+        "--output",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    validate_junit(&junit);
+}
+
+#[test]
+fn init_writes_a_policy_that_check_accepts_and_diff_compares_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("chatcookie.toml");
+    let site = root().join("fixtures/sites/tawkto-shop");
+    let o = chatcookie(&[
+        "init",
+        site.to_str().unwrap(),
+        "--consent-click",
+        "#cc-accept",
+        "--policy",
+        policy.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let written = std::fs::read_to_string(&policy).unwrap();
+    assert!(
+        written.contains("name = \"twk_uuid_{propertyId}\""),
+        "{written}"
+    );
+    // Refuses to overwrite without --force.
+    let o = chatcookie(&[
+        "init",
+        site.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let old = dir.path().join("old.json");
+    let o = chatcookie(&[
+        "check",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "json",
+        "--output",
+        old.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The same site rejected: keys and findings differ.
+    let new = dir.path().join("new.json");
+    let o = chatcookie(&[
+        "scan",
+        site.to_str().unwrap(),
+        "--consent",
+        "reject",
+        "--reject-click",
+        "#cc-reject",
+        "--format",
+        "json",
+        "--output",
+        new.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = chatcookie(&[
+        "diff",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let changed = d["changed_keys"].as_array().unwrap();
+    assert!(
+        changed
+            .iter()
+            .any(|c| c.as_str().unwrap().starts_with("cookie site_consent")),
+        "{d}"
+    );
+    assert!(
+        !d["added_findings"].as_array().unwrap().is_empty()
+            || !d["removed_findings"].as_array().unwrap().is_empty(),
+        "{d}"
+    );
+}
