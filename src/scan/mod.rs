@@ -363,9 +363,16 @@ impl Scan<'_> {
         Ok(StepOutcome::Acted(if loaded {
             format!("navigated to {}", self.opts.url)
         } else {
+            let pending = self.watch.lock().pending_urls();
             format!(
-                "navigated to {}; the load event did not fire within {:?}",
-                self.opts.url, self.opts.step_timeout
+                "navigated to {}; the load event did not fire within {:?} (waiting for: {})",
+                self.opts.url,
+                self.opts.step_timeout,
+                if pending.is_empty() {
+                    "nothing the network shows"
+                } else {
+                    &pending
+                }
             )
         }))
     }

@@ -78,12 +78,12 @@ impl Stillness {
                 Err(_) => {}
             }
             let now = Instant::now();
-            let (young, last_activity) = {
+            let (young, last_activity, pending) = {
                 let w = watch.lock();
                 let young = w
                     .inflight
                     .values()
-                    .filter(|t| now.duration_since(**t) < LONG_REQUEST)
+                    .filter(|(t, _)| now.duration_since(*t) < LONG_REQUEST)
                     .count();
                 let mut last = self
                     .last_cookie_change
@@ -92,15 +92,20 @@ impl Stillness {
                 if let Some(acted) = acted_at {
                     last = last.max(acted);
                 }
-                (young, last)
+                (young, last, w.pending_urls())
             };
             let still_for = now.saturating_duration_since(last_activity);
             if young == 0 && still_for >= opts.quiet {
                 return Settled::Quiet;
             }
             if now >= deadline {
+                let waiting = if pending.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {pending}")
+                };
                 return Settled::Timeout(format!(
-                    "{young} request(s) in flight, last change {} ms before the bound",
+                    "last change {} ms before the bound; {young} recent request(s) in flight{waiting}",
                     still_for.as_millis()
                 ));
             }

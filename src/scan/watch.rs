@@ -64,7 +64,8 @@ pub struct DocumentResponse {
 /// State the event listener keeps up to date.
 #[derive(Debug)]
 pub struct WatchState {
-    pub inflight: HashMap<String, Instant>,
+    /// Requests sent and not yet finished: when, and their URL.
+    pub inflight: HashMap<String, (Instant, String)>,
     pub last_network_activity: Instant,
     pub storage_writes: u64,
     pub last_storage_write: Instant,
@@ -82,6 +83,20 @@ pub struct WatchState {
 /// A handle on the watched state of one page.
 #[derive(Clone)]
 pub struct PageWatch(pub Arc<Mutex<WatchState>>);
+
+impl WatchState {
+    /// Up to three URLs of requests still in flight, for timeout messages.
+    pub fn pending_urls(&self) -> String {
+        let mut urls: Vec<&str> = self.inflight.values().map(|(_, u)| u.as_str()).collect();
+        urls.sort();
+        let more = urls.len().saturating_sub(3);
+        let mut s = urls.into_iter().take(3).collect::<Vec<_>>().join(", ");
+        if more > 0 {
+            s.push_str(&format!(" and {more} more"));
+        }
+        s
+    }
+}
 
 impl PageWatch {
     /// Starts pumping the page's events into the state (the domains must be enabled by the caller).
@@ -149,7 +164,12 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
     let now = Instant::now();
     match method {
         "Network.requestWillBeSent" => {
-            s.inflight.insert(str_at(p, "requestId").to_string(), now);
+            let url = p
+                .pointer("/request/url")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            s.inflight
+                .insert(str_at(p, "requestId").to_string(), (now, url.to_string()));
             s.last_network_activity = now;
             if str_at(p, "type") == "Script"
                 && let Some(url) = p.pointer("/request/url").and_then(Value::as_str)
