@@ -167,7 +167,9 @@ impl BrowserSession {
             .tempdir()
             .context("cannot create a temporary profile directory")?;
         let profile = dir.path().join("profile");
-        write_preferences(&profile, options.third_party_cookies)?;
+        if options.third_party_cookies == ThirdPartyCookies::Allow {
+            allow_third_party_cookies(&profile)?;
+        }
         // Chromium's own temporary files (its singleton socket directory, say) go inside our
         // directory too, so a killed browser leaves nothing in the system's temp folder.
         let browser_tmp = dir.path().join("tmp");
@@ -279,24 +281,31 @@ impl BrowserSession {
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl BrowserSession {
-    /// Opens a blank page to scan in: in the launched browser's own profile, or in a fresh
-    /// browser context when connected (isolated from whatever else runs there).
+    /// Opens a blank page to scan in: in a fresh browser context when connected (isolated from
+    /// whatever else runs there) or when third-party cookies are blocked, else in the launched
+    /// profile's own context (whose preference allows third-party cookies).
+    ///
+    /// Why a context for blocking: fresh contexts block third-party cookies by default, and in
+    /// the profile's own context Chromium 156 with its cookie controls set to block occasionally
+    /// never finishes a cross-site iframe navigation (measured: 3-6 runs in 16 on a page whose
+    /// async script creates a cross-site iframe; 0 in 16 in a fresh context).
     pub fn new_page(&self, timeout: Duration) -> Result<Page, CdpError> {
-        let context_id = if self.connected {
-            let ctx = self.cdp.call(
-                None,
-                Target::CreateBrowserContext {
-                    dispose_on_detach: Some(true),
-                    proxy_server: None,
-                    proxy_bypass_list: None,
-                    origins_with_universal_network_access: None,
-                },
-                timeout,
-            )?;
-            Some(ctx.browser_context_id)
-        } else {
-            None
-        };
+        let context_id =
+            if self.connected || self.third_party_cookies == Some(ThirdPartyCookies::Block) {
+                let ctx = self.cdp.call(
+                    None,
+                    Target::CreateBrowserContext {
+                        dispose_on_detach: Some(true),
+                        proxy_server: None,
+                        proxy_bypass_list: None,
+                        origins_with_universal_network_access: None,
+                    },
+                    timeout,
+                )?;
+                Some(ctx.browser_context_id)
+            } else {
+                None
+            };
         let mut params = json!({ "url": "about:blank" });
         if let Some(ctx) = &context_id {
             params["browserContextId"] = ctx.as_str().into();
@@ -359,16 +368,12 @@ impl Drop for ChromeProcess {
     }
 }
 
-/// Writes the profile preference that fixes the third-party cookie policy.
-fn write_preferences(profile: &Path, policy: ThirdPartyCookies) -> anyhow::Result<()> {
+/// Writes the profile preference that lets third-party cookies through (cookie_controls_mode 0;
+/// notes/chromium.md). Blocking needs no preference: scans then run in a fresh browser context.
+fn allow_third_party_cookies(profile: &Path) -> anyhow::Result<()> {
     let default = profile.join("Default");
     std::fs::create_dir_all(&default).context("cannot create the browser profile")?;
-    // cookie_controls_mode: 0 = allow third-party cookies, 1 = block them (notes/chromium.md).
-    let mode = match policy {
-        ThirdPartyCookies::Allow => 0,
-        ThirdPartyCookies::Block => 1,
-    };
-    let prefs = serde_json::json!({ "profile": { "cookie_controls_mode": mode } });
+    let prefs = serde_json::json!({ "profile": { "cookie_controls_mode": 0 } });
     std::fs::write(default.join("Preferences"), prefs.to_string())
         .context("cannot write the browser profile preferences")
 }

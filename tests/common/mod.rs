@@ -48,28 +48,7 @@ pub fn expected(name: &str) -> Expected {
 }
 
 /// Scans a fixture site with the given consent action.
-///
-/// Chromium 156 here occasionally never finishes a cross-origin iframe navigation although the
-/// server has answered (measured: about 1 run in 12 with bare `chromium --headless --dump-dom`
-/// against the iframe-widget fixture, whichever server serves it). chatcookie reports that
-/// correctly (the load step names the stuck request); these tests assert exact keys, so a scan
-/// whose load stalled that way is run once more, and only once.
 pub fn scan_site(name: &str, action: ConsentAction, third_party: ThirdPartyCookies) -> ScanReport {
-    let report = scan_site_once(name, action, third_party);
-    if report.steps[0]
-        .detail
-        .contains("the load event did not fire")
-    {
-        eprintln!(
-            "{name}: the page load stalled ({}); scanning once more",
-            report.steps[0].detail
-        );
-        return scan_site_once(name, action, third_party);
-    }
-    report
-}
-
-fn scan_site_once(name: &str, action: ConsentAction, third_party: ThirdPartyCookies) -> ScanReport {
     let exp = expected(name);
     let server = SiteServer::start(SiteFiles::Disk(site_dir(name)), &exp.host).unwrap();
     let click = match action {
