@@ -6,6 +6,7 @@ mod step;
 pub mod watch;
 
 pub use actions::{ConsentAction, ConsentChoice};
+pub(crate) use settle::poll_until;
 pub use step::Step;
 
 use crate::browser::cdp::Page;
