@@ -5,6 +5,7 @@ use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::capture::{CaptureError, parse_capture};
 use chatcookie::catalog::Catalog;
 use chatcookie::cli::{self, Cli, Command, ListFormat};
+use chatcookie::consent::CmpRules;
 use chatcookie::diagnostic::Diagnostics;
 use chatcookie::exit::Exit;
 use chatcookie::report::{ScanReport, terminal_safe};
@@ -83,6 +84,7 @@ fn browser_options(args: &cli::BrowserArgs, map_to_loopback: Vec<String>) -> Bro
 
 fn scan_command(args: cli::ScanArgs) -> anyhow::Result<Exit> {
     let catalog = load_catalog(&args.catalog)?;
+    let cmp_rules = CmpRules::with_user_files(&args.steps.cmp_rules)?;
     // A directory is served on loopback under a real-looking host name.
     let server;
     let (url, hosts) = if Path::new(&args.target).is_dir() {
@@ -96,18 +98,12 @@ fn scan_command(args: cli::ScanArgs) -> anyhow::Result<Exit> {
         (check_url(&args.target)?, Vec::new())
     };
     let s = &args.steps;
-    let consent = match s.consent {
-        ConsentAction::Reject => ConsentChoice {
-            action: s.consent,
-            click: s.reject_click.clone(),
-            js: s.reject_js.clone(),
-        },
-        _ => ConsentChoice {
-            action: s.consent,
-            click: s.consent_click.clone(),
-            js: s.consent_js.clone(),
-        },
+    let (click, js) = match s.consent {
+        ConsentAction::Reject => (s.reject_click.clone(), s.reject_js.clone()),
+        _ => (s.consent_click.clone(), s.consent_js.clone()),
     };
+    let consent =
+        ConsentChoice::from_flags(s.consent, click, js, s.consent_text.clone(), cmp_rules);
     let opts = ScanOptions {
         url,
         consent,
@@ -165,11 +161,7 @@ fn demo_command(args: cli::DemoArgs) -> anyhow::Result<Exit> {
         };
         let opts = ScanOptions {
             url: server.url(),
-            consent: ConsentChoice {
-                action,
-                click,
-                js: None,
-            },
+            consent: ConsentChoice::from_flags(action, click, None, None, CmpRules::embedded()?),
             open_click: None,
             step_timeout: std::time::Duration::from_secs(10),
             quiet: std::time::Duration::from_millis(150),
