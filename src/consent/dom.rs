@@ -411,11 +411,13 @@ fn flatten_tree(node: &Value, out: &mut Vec<FrameInfo>) {
     }
 }
 
+/// True when the error says our context's document was replaced (navigated, reloaded, detached).
 fn is_context_gone(e: &CdpError) -> bool {
-    matches!(e, CdpError::Failed { message, .. } if message.contains("Cannot find context"))
+    matches!(e, CdpError::Failed { message, .. }
+        if message.contains("Cannot find context") || message.contains("context was destroyed"))
 }
 
-/// Follows each chain from `frame` into shadow roots and frames, in one request per frame.
+/// Follows each chain from the top frame into shadow roots and frames, one request per frame.
 pub fn resolve(worlds: &mut Worlds, chains: &[&[String]], mode: Mode) -> Vec<Located> {
     let top = worlds.top().to_string();
     resolve_in(worlds, &top, chains, mode, 0)
