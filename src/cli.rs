@@ -153,7 +153,9 @@ pub struct BrowserArgs {
 /// How each step is carried out and bounded.
 #[derive(Debug, Args)]
 pub struct StepArgs {
-    /// Answer to the cookie banner at the consent step.
+    /// Answer to the cookie banner at the consent step. Without --consent-click, --consent-js or
+    /// --consent-text (--reject-click, --reject-js for reject), the consent manager is detected
+    /// and answered through its rule (see --cmp-rules).
     #[arg(long, value_enum, default_value_t = ConsentAction::Accept)]
     pub consent: ConsentAction,
 
@@ -172,6 +174,22 @@ pub struct StepArgs {
     /// JavaScript that rejects consent, instead of a click.
     #[arg(long, value_name = "EXPR", conflicts_with = "reject_click")]
     pub reject_js: Option<String>,
+
+    /// Answer the banner by clicking the button, link or [role=button] with this visible text
+    /// (case-insensitive; an exact match wins over one that contains it), in the page, its open
+    /// shadow roots and all its frames. For banners no consent-manager rule covers; works with
+    /// --consent accept or reject (give the text of the matching button).
+    #[arg(
+        long,
+        value_name = "TEXT",
+        conflicts_with_all = ["consent_click", "consent_js", "reject_click", "reject_js"]
+    )]
+    pub consent_text: Option<String>,
+
+    /// Add consent-manager rules (same TOML format as catalog/cmps.toml, see docs/cmp-rules.md);
+    /// repeatable. An entry whose id is already defined replaces it only with `replace = true`.
+    #[arg(long, value_name = "FILE")]
+    pub cmp_rules: Vec<PathBuf>,
 
     /// Open the chat by clicking this element instead of the vendor's own open call.
     #[arg(long, value_name = "SELECTOR")]

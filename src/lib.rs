@@ -10,6 +10,7 @@ pub mod capture;
 pub mod catalog;
 pub mod classify;
 pub mod cli;
+pub mod consent;
 pub mod demo;
 pub mod diagnostic;
 pub mod exit;

@@ -24,6 +24,11 @@ pub struct ScanSection {
     pub consent_js: Option<String>,
     pub reject_click: Option<String>,
     pub reject_js: Option<String>,
+    /// Answer the banner by clicking the button with this visible text.
+    pub consent_text: Option<String>,
+    /// Extra consent-manager rule files, relative to the policy file.
+    #[serde(default)]
+    pub cmp_rules: Vec<String>,
     pub open_click: Option<String>,
     pub third_party_cookies: Option<ThirdPartyCookies>,
     pub step_timeout: Option<Spanned<String>>,

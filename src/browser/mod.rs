@@ -71,7 +71,7 @@ pub struct BrowserSession {
 struct ChromeProcess {
     child: Child,
     /// Removed when dropped, after the browser is gone.
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// Process groups and profiles alive right now, for the Ctrl-C handler.
@@ -85,14 +85,37 @@ pub fn kill_all_now() {
     };
     for (pgid, dir) in live {
         kill_group(pgid);
-        let _ = std::fs::remove_dir_all(dir);
+        remove_dir(&dir);
     }
 }
 
+/// Kills a process group and waits (at most a second) until none of its processes is left, so
+/// that no dying helper writes into the profile while it is being removed.
 fn kill_group(pgid: i32) {
-    // SAFETY: killpg has no memory-safety preconditions; a stale group id fails with ESRCH.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    // SAFETY: killpg and waitpid have no memory-safety preconditions; stale ids fail with ESRCH/ECHILD.
     unsafe {
         libc::killpg(pgid, libc::SIGKILL);
+        loop {
+            // Reap the group leader (our child) so it does not linger as a zombie.
+            libc::waitpid(pgid, std::ptr::null_mut(), libc::WNOHANG);
+            if libc::killpg(pgid, 0) != 0 || Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// Removes a directory tree, retrying briefly if something was still being written into it.
+fn remove_dir(dir: &Path) {
+    for _ in 0..5 {
+        match std::fs::remove_dir_all(dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            _ => return,
+        }
     }
 }
 
@@ -234,7 +257,7 @@ impl BrowserSession {
         LIVE.lock()
             .unwrap_or_else(|p| p.into_inner())
             .push((pgid, dir.path().to_path_buf()));
-        let mut process = ChromeProcess { child, _dir: dir };
+        let mut process = ChromeProcess { child, dir };
 
         let ws =
             match wait_for_devtools(&mut process, &profile, &stderr_path, options.launch_timeout) {
@@ -360,11 +383,11 @@ impl Drop for ChromeProcess {
         let pgid = self.child.id() as i32;
         // The profile is throwaway: there is nothing to flush, so stop the whole group at once.
         kill_group(pgid);
-        let _ = self.child.wait();
+        let _ = self.child.try_wait();
         LIVE.lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|(g, _)| *g != pgid);
-        // TempDir's own drop removes the directory.
+        remove_dir(self.dir.path());
     }
 }
 

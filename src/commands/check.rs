@@ -2,6 +2,7 @@
 
 use super::{Target, UsageError, finish, load_catalog, scan_and_judge};
 use chatcookie::cli::{CheckArgs, parse_duration};
+use chatcookie::consent::CmpRules;
 use chatcookie::exit::Exit;
 use chatcookie::gate::FailOn;
 use chatcookie::policy::Policy;
@@ -45,18 +46,18 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
             .unwrap_or(default)
     };
     let action = s.consent.unwrap_or(ConsentAction::Accept);
-    let consent = match action {
-        ConsentAction::Reject => ConsentChoice {
-            action,
-            click: s.reject_click.clone(),
-            js: s.reject_js.clone(),
-        },
-        _ => ConsentChoice {
-            action,
-            click: s.consent_click.clone(),
-            js: s.consent_js.clone(),
-        },
+    let (click, js) = match action {
+        ConsentAction::Reject => (s.reject_click.clone(), s.reject_js.clone()),
+        _ => (s.consent_click.clone(), s.consent_js.clone()),
     };
+    let rules: Vec<_> = s.cmp_rules.iter().map(|r| policy.resolve(r)).collect();
+    let consent = ConsentChoice::from_flags(
+        action,
+        click,
+        js,
+        s.consent_text.clone(),
+        CmpRules::with_user_files(&rules)?,
+    );
     let opts = ScanOptions {
         url: String::new(),
         consent,

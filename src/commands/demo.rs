@@ -3,6 +3,7 @@
 use super::{Target, UsageError, finish, scan_and_judge};
 use chatcookie::catalog::Catalog;
 use chatcookie::cli::DemoArgs;
+use chatcookie::consent::CmpRules;
 use chatcookie::demo;
 use chatcookie::exit::Exit;
 use chatcookie::gate::FailOn;
@@ -51,11 +52,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
         };
         let opts = ScanOptions {
             url: String::new(),
-            consent: ConsentChoice {
-                action,
-                click,
-                js: None,
-            },
+            consent: ConsentChoice::from_flags(action, click, None, None, CmpRules::embedded()?),
             open_click: None,
             step_timeout: Duration::from_secs(10),
             quiet: Duration::from_millis(150),

@@ -23,7 +23,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<Exit> {
     let target = Target::parse(&args.target, args.host.as_deref())?;
     let report = scan_and_judge(
         &target,
-        options_from(&args.steps),
+        options_from(&args.steps)?,
         &args.browser,
         &catalog,
         None,
@@ -85,6 +85,7 @@ fn policy_text(args: &InitArgs, report: &ScanReport) -> String {
         ("consent_js", &s.consent_js),
         ("reject_click", &s.reject_click),
         ("reject_js", &s.reject_js),
+        ("consent_text", &s.consent_text),
         ("open_click", &s.open_click),
     ] {
         if let Some(v) = v {

@@ -2,25 +2,20 @@
 
 use super::{Target, finish, load_catalog, scan_and_judge};
 use chatcookie::cli::{ScanArgs, StepArgs};
+use chatcookie::consent::CmpRules;
 use chatcookie::exit::Exit;
 use chatcookie::policy::Policy;
 use chatcookie::scan::{ConsentAction, ConsentChoice, ScanOptions};
 
 /// Scan options from the command line's step flags.
-pub fn options_from(s: &StepArgs) -> ScanOptions {
-    let consent = match s.consent {
-        ConsentAction::Reject => ConsentChoice {
-            action: s.consent,
-            click: s.reject_click.clone(),
-            js: s.reject_js.clone(),
-        },
-        _ => ConsentChoice {
-            action: s.consent,
-            click: s.consent_click.clone(),
-            js: s.consent_js.clone(),
-        },
+pub fn options_from(s: &StepArgs) -> anyhow::Result<ScanOptions> {
+    let (click, js) = match s.consent {
+        ConsentAction::Reject => (s.reject_click.clone(), s.reject_js.clone()),
+        _ => (s.consent_click.clone(), s.consent_js.clone()),
     };
-    ScanOptions {
+    let rules = CmpRules::with_user_files(&s.cmp_rules)?;
+    let consent = ConsentChoice::from_flags(s.consent, click, js, s.consent_text.clone(), rules);
+    Ok(ScanOptions {
         url: String::new(),
         consent,
         open_click: s.open_click.clone(),
@@ -28,7 +23,7 @@ pub fn options_from(s: &StepArgs) -> ScanOptions {
         quiet: s.quiet,
         widget_timeout: s.widget_timeout,
         steps: s.steps.clone(),
-    }
+    })
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
@@ -39,9 +34,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         .map(|p| Policy::load(p, &catalog))
         .transpose()?;
     let target = Target::parse(&args.target, args.host.as_deref())?;
+    let opts = options_from(&args.steps)?;
     let report = scan_and_judge(
         &target,
-        options_from(&args.steps),
+        opts,
         &args.browser,
         &catalog,
         policy.as_ref(),

@@ -15,6 +15,7 @@ fn report(url: &str, action: ConsentAction, observations: Vec<Observation>) -> S
         settle_ms: 0,
         blocked_cookies: Vec::new(),
         dialogs: Vec::new(),
+        consent: None,
     };
     ScanReport {
         schema_version: 1,
@@ -30,11 +31,13 @@ fn report(url: &str, action: ConsentAction, observations: Vec<Observation>) -> S
             http_status: Some(200),
             third_party_cookies: None,
             options: ScanSettings {
-                consent: ConsentChoice {
+                consent: ConsentChoice::from_flags(
                     action,
-                    click: None,
-                    js: None,
-                },
+                    None,
+                    None,
+                    None,
+                    crate::consent::CmpRules::embedded().unwrap(),
+                ),
                 open_click: None,
                 step_timeout_ms: 0,
                 quiet_ms: 0,

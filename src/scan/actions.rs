@@ -2,9 +2,10 @@
 
 use super::StepOutcome;
 use super::settle::poll_until;
-use super::watch::PageWatch;
+use super::watch::{FrameInfo, PageWatch};
 use crate::browser::cdp::Page;
 use crate::catalog::{Catalog, Evidence};
+use crate::consent::{CmpRules, ConsentRecord};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -23,13 +24,62 @@ pub enum ConsentAction {
 }
 
 /// The consent action and how to perform it on this site.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct ConsentChoice {
     pub action: ConsentAction,
-    /// CSS selector of the button to click.
-    pub click: Option<String>,
-    /// JavaScript to evaluate instead of a click.
-    pub js: Option<String>,
+    pub method: ConsentMethod,
+}
+
+/// How the consent step answers the banner.
+#[derive(Debug, Clone)]
+pub enum ConsentMethod {
+    /// Detect the consent manager and click through its rule (the default).
+    Auto(CmpRules),
+    /// Click the element this CSS selector finds.
+    Click(String),
+    /// Evaluate this JavaScript instead of a click.
+    Js(String),
+    /// Click the button, link or [role=button] with this visible text.
+    Text(String),
+}
+
+impl ConsentChoice {
+    /// The choice the flags describe: a script wins over a selector, a selector over a button
+    /// text; with none of them, automatic detection through `rules`.
+    pub fn from_flags(
+        action: ConsentAction,
+        click: Option<String>,
+        js: Option<String>,
+        text: Option<String>,
+        rules: CmpRules,
+    ) -> ConsentChoice {
+        let method = match (js, click, text) {
+            (Some(js), _, _) => ConsentMethod::Js(js),
+            (None, Some(sel), _) => ConsentMethod::Click(sel),
+            (None, None, Some(text)) => ConsentMethod::Text(text),
+            (None, None, None) => ConsentMethod::Auto(rules),
+        };
+        ConsentChoice { action, method }
+    }
+}
+
+/// Recorded as `action`, `method` (auto, click, js or text) and the method's argument under its
+/// own key (`click`, `js`, `text`, or `cmp_rules`: the rules' version).
+impl serde::Serialize for ConsentChoice {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("ConsentChoice", 3)?;
+        m.serialize_field("action", &self.action)?;
+        let (method, key, value) = match &self.method {
+            ConsentMethod::Auto(rules) => ("auto", "cmp_rules", rules.version()),
+            ConsentMethod::Click(sel) => ("click", "click", sel.as_str()),
+            ConsentMethod::Js(js) => ("js", "js", js.as_str()),
+            ConsentMethod::Text(text) => ("text", "text", text.as_str()),
+        };
+        m.serialize_field("method", method)?;
+        m.serialize_field(key, value)?;
+        m.end()
+    }
 }
 
 /// Polls the page until a catalog vendor shows (global or script), or `timeout` passes.
@@ -100,42 +150,75 @@ pub fn wait_for_widget(
     found
 }
 
-/// Performs the consent action.
+/// Performs the consent action; automatic and by-text answers also return their record.
 pub fn consent(
     page: &Page,
+    frames: &[FrameInfo],
     choice: &ConsentChoice,
     step_timeout: Duration,
     call_timeout: Duration,
-) -> Result<StepOutcome, String> {
-    let verb = match choice.action {
+) -> (StepOutcome, Option<ConsentRecord>) {
+    let (verb, reject) = match choice.action {
         ConsentAction::None => {
-            return Ok(StepOutcome::Skipped(
-                "consent not requested (--consent none)".into(),
-            ));
+            let why = "consent not requested (--consent none)".to_string();
+            return (StepOutcome::Skipped(why), None);
         }
-        ConsentAction::Accept => "accepted",
-        ConsentAction::Reject => "rejected",
+        ConsentAction::Accept => ("accepted", false),
+        ConsentAction::Reject => ("rejected", true),
     };
-    if let Some(js) = &choice.js {
-        return Ok(match page.evaluate(js, call_timeout) {
-            Ok(_) => StepOutcome::Acted(format!("{verb} by script `{js}`")),
-            Err(e) => StepOutcome::Skipped(format!("consent script `{js}` failed: {e}")),
-        });
+    let infinitive = if reject { "reject" } else { "accept" };
+    match &choice.method {
+        ConsentMethod::Js(js) => (
+            match page.evaluate(js, call_timeout) {
+                Ok(_) => StepOutcome::Acted(format!("{verb} by script `{js}`")),
+                Err(e) => StepOutcome::Skipped(format!("consent script `{js}` failed: {e}")),
+            },
+            None,
+        ),
+        ConsentMethod::Click(sel) => (
+            match click(page, sel, step_timeout, call_timeout) {
+                Ok(d) => StepOutcome::Acted(format!("{verb}: {d}")),
+                Err(e) => StepOutcome::Skipped(format!("cannot {infinitive} consent: {e}")),
+            },
+            None,
+        ),
+        ConsentMethod::Text(text) => {
+            let t0 = Instant::now();
+            let clicked =
+                crate::consent::click_by_text(page, frames, text, step_timeout, call_timeout);
+            let record = ConsentRecord {
+                rule: Some("text".into()),
+                done: clicked.is_ok(),
+                element: clicked.as_ref().ok().cloned(),
+                tried: clicked.as_ref().err().cloned().into_iter().collect(),
+                duration_ms: t0.elapsed().as_millis() as u64,
+                ..Default::default()
+            };
+            let outcome = match clicked {
+                Ok(d) => StepOutcome::Acted(format!("{verb} by button text: {d}")),
+                Err(e) => StepOutcome::Skipped(format!("cannot {infinitive} consent: {e}")),
+            };
+            (outcome, Some(record))
+        }
+        ConsentMethod::Auto(rules) => {
+            let record = crate::consent::auto_consent(
+                page,
+                frames,
+                rules,
+                reject,
+                step_timeout,
+                call_timeout,
+            );
+            let detail = record.summary(rules, reject);
+            // A click that did not take still changed the page: snapshot it.
+            let outcome = if record.acted() {
+                StepOutcome::Acted(detail)
+            } else {
+                StepOutcome::Skipped(detail)
+            };
+            (outcome, Some(record))
+        }
     }
-    let Some(sel) = &choice.click else {
-        let flag = if choice.action == ConsentAction::Accept {
-            "--consent-click or --consent-js"
-        } else {
-            "--reject-click or --reject-js"
-        };
-        return Ok(StepOutcome::Skipped(format!(
-            "no way to answer the banner was given (use {flag})"
-        )));
-    };
-    Ok(match click(page, sel, step_timeout, call_timeout) {
-        Ok(d) => StepOutcome::Acted(format!("{verb}: {d}")),
-        Err(e) => StepOutcome::Skipped(format!("cannot {} consent: {e}", &verb[..verb.len() - 2])),
-    })
 }
 
 /// Waits for `selector` to be visible, then clicks its centre with real mouse events.

@@ -5,12 +5,14 @@ mod settle;
 mod step;
 pub mod watch;
 
-pub use actions::{ConsentAction, ConsentChoice};
+pub use actions::{ConsentAction, ConsentChoice, ConsentMethod};
+pub(crate) use settle::poll_until;
 pub use step::Step;
 
 use crate::browser::cdp::Page;
 use crate::browser::{BrowserSession, ThirdPartyCookies};
 use crate::catalog::{Catalog, Evidence};
+use crate::consent::ConsentRecord;
 use crate::snapshot::{self, Snapshot};
 use anyhow::Context;
 use serde::Serialize;
@@ -62,6 +64,9 @@ pub struct StepRecord {
     pub blocked_cookies: Vec<BlockedCookie>,
     /// JavaScript dialogs the page opened (dismissed automatically).
     pub dialogs: Vec<String>,
+    /// The consent step's automatic or by-text answer: which CMP, rule and element, what was tried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentRecord>,
 }
 
 /// Why a scan stopped before its end.
@@ -133,6 +138,7 @@ pub fn run(
         steps: Vec::new(),
         snapshots: Vec::new(),
         aborted: None,
+        consent_record: None,
     };
     for step in Step::ALL {
         if !opts.steps.contains(&step) {
@@ -186,6 +192,8 @@ struct Scan<'a> {
     steps: Vec<StepRecord>,
     snapshots: Vec<Snapshot>,
     aborted: Option<Abort>,
+    /// The consent step's record, until the step is recorded.
+    consent_record: Option<ConsentRecord>,
 }
 
 impl Scan<'_> {
@@ -262,6 +270,11 @@ impl Scan<'_> {
             settle_ms,
             blocked_cookies,
             dialogs,
+            consent: if step == Step::Consent {
+                self.consent_record.take()
+            } else {
+                None
+            },
         });
     }
 
@@ -407,12 +420,16 @@ impl Scan<'_> {
     }
 
     fn consent(&mut self) -> Result<StepOutcome, String> {
-        actions::consent(
+        let frames: Vec<watch::FrameInfo> = self.watch.lock().frames.values().cloned().collect();
+        let (outcome, record) = actions::consent(
             &self.page,
+            &frames,
             &self.opts.consent,
             self.opts.step_timeout,
             call_timeout(self.opts),
-        )
+        );
+        self.consent_record = record;
+        Ok(outcome)
     }
 
     fn chat_open(&mut self) -> Result<StepOutcome, String> {

@@ -3,6 +3,7 @@
 
 use chatcookie::browser::{BrowserOptions, BrowserSession, ThirdPartyCookies};
 use chatcookie::catalog::Catalog;
+use chatcookie::consent::CmpRules;
 use chatcookie::report::ScanReport;
 use chatcookie::scan::{self, ConsentAction, ConsentChoice, ScanOptions, Step};
 use chatcookie::serve::{SiteFiles, SiteServer};
@@ -63,11 +64,13 @@ pub fn scan_site(name: &str, action: ConsentAction, third_party: ThirdPartyCooki
     };
     let opts = ScanOptions {
         url: server.url(),
-        consent: ConsentChoice {
+        consent: ConsentChoice::from_flags(
             action,
             click,
-            js: None,
-        },
+            None,
+            None,
+            CmpRules::embedded().unwrap(),
+        ),
         open_click: None,
         step_timeout: Duration::from_secs(10),
         quiet: Duration::from_millis(200),

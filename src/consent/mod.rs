@@ -1,0 +1,167 @@
+//! Consent managers (CMPs): recognise a page's cookie banner from rules, accept or reject it, and record how.
+//!
+//! The rules are data (`catalog/cmps.toml`, extendable with `--cmp-rules FILE`, see
+//! [`rules`]); [`auto_consent`] applies them in the page and every frame, [`click_by_text`]
+//! answers a banner no rule covers by its button's text.
+
+mod auto;
+mod dom;
+pub mod rules;
+mod text;
+
+pub use rules::{Chain, Cmp, CmpRules, Detect, Step, Targets};
+
+use crate::browser::cdp::Page;
+use crate::scan::watch::FrameInfo;
+use serde::Serialize;
+use std::time::Duration;
+
+/// What automatic consent did, for the report: which CMP, which rule, which element, and what was tried.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ConsentRecord {
+    /// CMP ids detected on the page (possibly several), in rule order.
+    pub detected: Vec<String>,
+    /// The CMP whose rule answered the banner last (see `done` for whether it took).
+    pub cmp: Option<String>,
+    /// `accept step N` or `reject step N`: the sequence and the step that clicked (or evaluated).
+    pub rule: Option<String>,
+    /// The selector chain (or text) clicked, the element it found, in which frame, and how.
+    pub element: Option<String>,
+    /// What the page did after the answer: the banner closed, the page navigated, or not.
+    pub outcome: Option<String>,
+    /// Every candidate that failed, and why (missing, hidden, disabled, threw, re-appeared).
+    pub tried: Vec<String>,
+    /// True when the answer took: the banner closed (and stayed closed) or the page navigated.
+    pub done: bool,
+    pub duration_ms: u64,
+}
+
+impl ConsentRecord {
+    /// One line for the consent step's detail: which CMP, which rule and which element did it.
+    pub fn summary(&self, rules: &CmpRules, reject: bool) -> String {
+        let name = |id: &str| {
+            rules
+                .get(id)
+                .map_or_else(|| id.to_string(), |c| format!("{} ({id})", c.name))
+        };
+        let looked = format!("{:.1} s", self.duration_ms as f64 / 1000.0);
+        if self.detected.is_empty() {
+            return format!(
+                "no consent manager detected ({} known; looked for {looked})",
+                rules.cmps().len()
+            );
+        }
+        let tried = if self.tried.is_empty() {
+            String::new()
+        } else {
+            format!(" [tried: {}]", self.tried.join("; "))
+        };
+        match (&self.cmp, &self.rule, &self.element) {
+            (Some(cmp), Some(rule), Some(element)) => {
+                let verb = if reject { "rejected" } else { "accepted" };
+                let outcome = self.outcome.as_deref().unwrap_or("unverified");
+                if self.done {
+                    format!(
+                        "{verb} through {}, {rule}: {element}; {outcome}{tried}",
+                        name(cmp)
+                    )
+                } else {
+                    format!(
+                        "answered {}, {rule}: {element}, but {outcome}{tried}",
+                        name(cmp)
+                    )
+                }
+            }
+            _ => format!(
+                "detected {}, but could not {}{tried}",
+                self.detected
+                    .iter()
+                    .map(|id| name(id))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if reject { "reject" } else { "accept" }
+            ),
+        }
+    }
+
+    /// True when something was clicked or evaluated (whether or not it took).
+    pub fn acted(&self) -> bool {
+        self.element.is_some()
+    }
+}
+
+/// Detects CMPs and performs `action` (accept or reject) through the first rule that works, falling back to the next candidate.
+///
+/// Bounded by `step_timeout` (the check that a click took may run up to two seconds past it):
+/// detection looks once, then for at most three seconds more when nothing is found; a detected
+/// CMP's banner is awaited; each step waits at most half the step; every CDP call is bounded by
+/// `call_timeout`. Cross-origin frames are searched through their isolated worlds.
+pub fn auto_consent(
+    page: &Page,
+    frames: &[FrameInfo],
+    rules: &CmpRules,
+    reject: bool,
+    step_timeout: Duration,
+    call_timeout: Duration,
+) -> ConsentRecord {
+    auto::auto_consent(page, frames, rules, reject, step_timeout, call_timeout)
+}
+
+/// Finds a visible button/link/[role=button] by its visible text (case-insensitive, trimmed, exact or contains) in the page, its open shadow roots and all its frames, and clicks it.
+///
+/// An exact match wins over one that contains the text; polls until `step_timeout`. Returns what
+/// was clicked, where and how.
+pub fn click_by_text(
+    page: &Page,
+    frames: &[FrameInfo],
+    text: &str,
+    step_timeout: Duration,
+    call_timeout: Duration,
+) -> Result<String, String> {
+    text::click_by_text(page, frames, text, step_timeout, call_timeout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_say_which_cmp_rule_and_element() {
+        let rules = CmpRules::embedded().unwrap();
+        let none = ConsentRecord {
+            duration_ms: 3000,
+            ..Default::default()
+        };
+        assert!(
+            none.summary(&rules, false)
+                .starts_with("no consent manager detected"),
+            "{}",
+            none.summary(&rules, false)
+        );
+        let done = ConsentRecord {
+            detected: vec!["onetrust".into()],
+            cmp: Some("onetrust".into()),
+            rule: Some("reject step 1".into()),
+            element: Some("`#onetrust-reject-all-handler` → <button>".into()),
+            outcome: Some("the banner closed".into()),
+            done: true,
+            ..Default::default()
+        };
+        let s = done.summary(&rules, true);
+        assert!(
+            s.starts_with("rejected through OneTrust (onetrust), reject step 1: `#onetrust-reject-all-handler`"),
+            "{s}"
+        );
+        let failed = ConsentRecord {
+            detected: vec!["didomi".into()],
+            tried: vec!["didomi: accept step 1 (wait_click): hidden".into()],
+            ..Default::default()
+        };
+        let s = failed.summary(&rules, false);
+        assert!(
+            s.contains("detected Didomi (didomi), but could not accept"),
+            "{s}"
+        );
+        assert!(s.contains("hidden"), "{s}");
+    }
+}

@@ -1,0 +1,104 @@
+//! Clicking a button by its visible text, for banners no rule covers (`--consent-text`).
+
+use super::auto::describe_click;
+use super::dom::{self, ClickError, Found, Worlds};
+use crate::browser::cdp::Page;
+use crate::scan::watch::FrameInfo;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// Pause between two searches of the page.
+const POLL: Duration = Duration::from_millis(25);
+
+/// See [`super::click_by_text`].
+pub fn click_by_text(
+    page: &Page,
+    frames: &[FrameInfo],
+    text: &str,
+    step_timeout: Duration,
+    call_timeout: Duration,
+) -> Result<String, String> {
+    let want = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if want.is_empty() {
+        return Err("the button text to click is empty".into());
+    }
+    let deadline = Instant::now() + step_timeout;
+    let mut worlds = Worlds::new(page, frames, call_timeout);
+    let outcome = search_and_click(&mut worlds, &want, deadline, step_timeout);
+    worlds.release();
+    outcome
+}
+
+fn search_and_click(
+    worlds: &mut Worlds,
+    want: &str,
+    deadline: Instant,
+    step_timeout: Duration,
+) -> Result<String, String> {
+    let quoted = format!("\"{want}\"");
+    let mut last_seen = "nothing".to_string();
+    loop {
+        let top = worlds.top().to_string();
+        let mut best: Option<(bool, Found)> = None;
+        // The top frame first (the live tree lists it first), then every frame in tree order.
+        for frame in worlds.frames() {
+            let key = worlds.key();
+            let Ok(v) = worlds.run(&frame.id, json!({ "op": "text", "text": want, "key": key }))
+            else {
+                continue;
+            };
+            let state = v.get("state").and_then(Value::as_str).unwrap_or_default();
+            let url = v.get("url").and_then(Value::as_str).unwrap_or_default();
+            match state {
+                "ready" => {
+                    let exact = v.get("exact").and_then(Value::as_bool) == Some(true);
+                    if best.as_ref().is_none_or(|(e, _)| exact && !e) {
+                        let found = Found {
+                            top: frame.id == top,
+                            frame_id: frame.id.clone(),
+                            frame_url: url.to_string(),
+                            key,
+                            label: v
+                                .get("label")
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_string(),
+                        };
+                        best = Some((exact, found));
+                    }
+                    if exact {
+                        break;
+                    }
+                }
+                "hidden" | "disabled" | "loading" => {
+                    last_seen = format!("a {state} match in {url}")
+                }
+                _ => {}
+            }
+        }
+        if let Some((exact, found)) = best {
+            let how_matched = if exact { "exact" } else { "partial" };
+            match dom::click(worlds, &found) {
+                Ok(how) => {
+                    return Ok(describe_click(
+                        &format!("{how_matched} text match for {quoted}"),
+                        &found,
+                        &how,
+                    ));
+                }
+                // Re-rendered between finding and clicking: search again.
+                Err(ClickError::Gone) => {}
+                Err(ClickError::Failed(e)) => {
+                    return Err(format!("clicking {} failed: {e}", found.label));
+                }
+            }
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(format!(
+                "no visible, enabled button, link or [role=button] with the text {quoted} within {step_timeout:?} (last seen: {last_seen})"
+            ));
+        }
+        std::thread::sleep(POLL.min(deadline - now));
+    }
+}

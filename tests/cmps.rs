@@ -1,0 +1,591 @@
+//! Integration tests: every consent-manager fixture detected, accepted and rejected in the real Chromium, plus hostile banners.
+
+use chatcookie::browser::{BrowserOptions, BrowserSession, ThirdPartyCookies};
+use chatcookie::catalog::Catalog;
+use chatcookie::consent::{CmpRules, ConsentRecord};
+use chatcookie::scan::{
+    self, ConsentAction, ConsentChoice, ScanOptions, ScanRun, Step, StepStatus,
+};
+use chatcookie::serve::{SiteFiles, SiteServer};
+use serde::Deserialize;
+use serde_json::json;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+fn fixture_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/cmps")
+        .join(name)
+}
+
+/// A fixture's expected.toml.
+#[derive(Debug, Deserialize)]
+struct Expected {
+    host: String,
+    cmp: Option<String>,
+    consent_text: Option<String>,
+    reject_text: Option<String>,
+}
+
+fn expected(name: &str) -> Expected {
+    let text = std::fs::read_to_string(fixture_dir(name).join("expected.toml")).unwrap();
+    toml::from_str(&text).unwrap_or_else(|e| panic!("{name}/expected.toml: {e}"))
+}
+
+/// A fixture served on loopback.
+struct Site {
+    name: String,
+    exp: Expected,
+    server: SiteServer,
+}
+
+/// One browser for one or more fixture sites (all their host names mapped to loopback at launch);
+/// its scans run one after the other, each in a new page.
+struct Bench {
+    sites: Vec<Site>,
+    session: BrowserSession,
+    catalog: Catalog,
+}
+
+impl Bench {
+    fn start(names: &[&str]) -> Bench {
+        let sites: Vec<Site> = names
+            .iter()
+            .map(|name| {
+                let exp = expected(name);
+                let server =
+                    SiteServer::start(SiteFiles::Disk(fixture_dir(name)), &exp.host).unwrap();
+                Site {
+                    name: name.to_string(),
+                    exp,
+                    server,
+                }
+            })
+            .collect();
+        let session = BrowserSession::start(&BrowserOptions {
+            chrome: None,
+            connect: None,
+            third_party_cookies: ThirdPartyCookies::Block,
+            map_to_loopback: sites
+                .iter()
+                .flat_map(|s| s.server.hosts.iter().cloned())
+                .collect(),
+            launch_timeout: Duration::from_secs(30),
+            no_sandbox: false,
+        })
+        .expect("Chromium must be installed for the integration tests (see README)");
+        Bench {
+            sites,
+            session,
+            catalog: Catalog::embedded().unwrap(),
+        }
+    }
+
+    fn site(&self, name: &str) -> &Site {
+        self.sites.iter().find(|s| s.name == name).unwrap()
+    }
+
+    /// The first (or only) site's expectations.
+    fn exp(&self) -> &Expected {
+        &self.sites[0].exp
+    }
+
+    /// Loads the first (or only) site and answers its banner.
+    fn scan(&self, consent: ConsentChoice, step_timeout: Duration) -> Scanned {
+        self.scan_site(&self.sites[0].name, consent, step_timeout)
+    }
+
+    fn auto(&self, action: ConsentAction) -> Scanned {
+        self.scan(auto(action), Duration::from_secs(10))
+    }
+
+    /// Loads `name` and answers its banner: the load and consent steps only.
+    fn scan_site(&self, name: &str, consent: ConsentChoice, step_timeout: Duration) -> Scanned {
+        let site = self.site(name);
+        self.forget_cookies(&site.exp.host);
+        let opts = ScanOptions {
+            url: site.server.url(),
+            consent,
+            open_click: None,
+            step_timeout,
+            quiet: Duration::from_millis(100),
+            widget_timeout: Duration::from_secs(1),
+            steps: vec![Step::Load, Step::Consent],
+        };
+        let t0 = Instant::now();
+        let run = scan::run(&self.session, &self.catalog, &opts).unwrap();
+        let took = t0.elapsed();
+        self.close_pages(&site.exp.host);
+        Scanned {
+            fixture: name.to_string(),
+            host: site.exp.host.clone(),
+            run,
+            took,
+        }
+    }
+
+    /// Deletes `host`'s cookies: the previous answer must not leak into the next scan.
+    fn forget_cookies(&self, host: &str) {
+        let t = Duration::from_secs(5);
+        let cookies = self
+            .session
+            .cdp
+            .call_raw(None, "Storage.getCookies", json!({}), t)
+            .unwrap();
+        let page = self.session.new_page(t).unwrap();
+        for c in cookies["cookies"].as_array().into_iter().flatten() {
+            if c["domain"] == host {
+                page.call(
+                    "Network.deleteCookies",
+                    json!({ "name": c["name"], "domain": host, "path": c["path"] }),
+                    t,
+                )
+                .unwrap();
+            }
+        }
+        self.session.close_page(&page);
+    }
+
+    /// Closes the pages showing `host`, so their timers stop using the CPU.
+    fn close_pages(&self, host: &str) {
+        let t = Duration::from_secs(5);
+        let targets = self
+            .session
+            .cdp
+            .call_raw(None, "Target.getTargets", json!({}), t)
+            .unwrap();
+        let prefix = format!("http://{host}:");
+        for target in targets["targetInfos"].as_array().into_iter().flatten() {
+            let url = target["url"].as_str().unwrap_or_default();
+            if target["type"] == "page" && url.starts_with(&prefix) {
+                let _ = self.session.cdp.call_raw(
+                    None,
+                    "Target.closeTarget",
+                    json!({ "targetId": target["targetId"] }),
+                    t,
+                );
+            }
+        }
+    }
+}
+
+fn auto(action: ConsentAction) -> ConsentChoice {
+    ConsentChoice::from_flags(action, None, None, None, CmpRules::embedded().unwrap())
+}
+
+fn by_text(action: ConsentAction, text: &str) -> ConsentChoice {
+    ConsentChoice::from_flags(
+        action,
+        None,
+        None,
+        Some(text.into()),
+        CmpRules::embedded().unwrap(),
+    )
+}
+
+/// A finished scan of one fixture.
+struct Scanned {
+    fixture: String,
+    host: String,
+    run: ScanRun,
+    took: Duration,
+}
+
+impl Scanned {
+    fn step(&self, step: Step) -> &scan::StepRecord {
+        self.run
+            .steps
+            .iter()
+            .find(|s| s.step == step)
+            .unwrap_or_else(|| panic!("{}: no {step} step", self.fixture))
+    }
+
+    fn consent(&self) -> &ConsentRecord {
+        self.step(Step::Consent)
+            .consent
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: no consent record", self.fixture))
+    }
+
+    fn detail(&self) -> &str {
+        &self.step(Step::Consent).detail
+    }
+
+    /// A first-party cookie's value after the consent step (or after load, when it was skipped).
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.run
+            .snapshots
+            .last()
+            .unwrap()
+            .cookies
+            .iter()
+            .find(|c| c.name == name && c.domain == self.host)
+            .map(|c| c.value.clone())
+    }
+
+    /// Everything a failing assertion should show.
+    fn dump(&self) -> String {
+        format!(
+            "{}: took {:?}\n{}",
+            self.fixture,
+            self.took,
+            serde_json::to_string_pretty(&self.run.steps).unwrap()
+        )
+    }
+}
+
+/// Detects the fixture's CMP, accepts, then rejects (each in a new page, without its host's cookies).
+fn accept_and_reject(bench: &Bench, name: &str) {
+    let cmp = bench.site(name).exp.cmp.clone().unwrap();
+    for (action, rule, value) in [
+        (ConsentAction::Accept, "accept step", "accepted"),
+        (ConsentAction::Reject, "reject step", "rejected"),
+    ] {
+        let s = bench.scan_site(name, auto(action), Duration::from_secs(10));
+        let r = s.consent();
+        let d = s.dump();
+        assert_eq!(r.detected, [cmp.as_str()], "{d}");
+        assert_eq!(r.cmp.as_deref(), Some(cmp.as_str()), "{d}");
+        assert!(
+            r.rule.as_deref().unwrap_or_default().starts_with(rule),
+            "{d}"
+        );
+        assert!(r.done, "{d}");
+        assert_eq!(r.outcome.as_deref(), Some("the banner closed"), "{d}");
+        assert_eq!(s.cookie("cmp_choice").as_deref(), Some(value), "{d}");
+        assert_eq!(s.step(Step::Consent).status, StepStatus::Done, "{d}");
+        assert!(s.detail().contains(&format!("({cmp})")), "{d}");
+        assert!(s.detail().contains(r.element.as_deref().unwrap()), "{d}");
+        assert!(s.run.aborted.is_none(), "{d}");
+        // Nothing answered the banner before the consent step.
+        let load = s.run.snapshots.first().unwrap();
+        assert!(
+            !load
+                .cookies
+                .iter()
+                .any(|c| c.name == "cmp_choice" && c.domain == s.host),
+            "{d}"
+        );
+    }
+}
+
+/// How many browsers scan fixtures at once. Each scans its share one page at a time: a page in
+/// the background of a browser gets no animation frames and throttled timers.
+const WORKERS: usize = 4;
+
+#[test]
+fn every_cmp_fixture_is_detected_accepted_and_rejected() {
+    let rules = CmpRules::embedded().unwrap();
+    let ids = rules.ids();
+    for id in &ids {
+        assert!(
+            fixture_dir(id).join("index.html").is_file(),
+            "no fixture for {id}"
+        );
+        assert_eq!(expected(id).cmp.as_deref(), Some(*id));
+        assert_eq!(expected(id).host, format!("www.{id}.test"));
+    }
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for worker in 0..WORKERS {
+            let share: Vec<&str> = ids.iter().copied().skip(worker).step_by(WORKERS).collect();
+            let failures = &failures;
+            scope.spawn(move || {
+                let bench = Bench::start(&share);
+                for id in share {
+                    let outcome = catch_unwind(AssertUnwindSafe(|| accept_and_reject(&bench, id)));
+                    if let Err(panic) = outcome {
+                        let message = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_default();
+                        failures.lock().unwrap().push(format!("{id}: {message}"));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} of {} CMP fixtures failed:\n{}",
+        failures.len(),
+        ids.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn multi_step_and_frame_rules_record_the_step_and_frame_that_clicked() {
+    let bench = Bench::start(&["cookieconsent-v2", "trustarc"]);
+    let reject = || auto(ConsentAction::Reject);
+    let s = bench.scan_site("cookieconsent-v2", reject(), Duration::from_secs(10));
+    let d = s.dump();
+    assert_eq!(s.consent().rule.as_deref(), Some("reject step 2"), "{d}");
+    assert!(
+        s.consent()
+            .element
+            .as_deref()
+            .unwrap()
+            .contains("#s-rall-bn"),
+        "{d}"
+    );
+
+    let s = bench.scan_site("trustarc", reject(), Duration::from_secs(10));
+    let element = s.consent().element.clone().unwrap();
+    // `#truste-consent-required` and `.rejectAll` are missing: the third alternative answered.
+    assert!(
+        element.contains(".truste_popframe >>> .required"),
+        "{element}"
+    );
+    assert!(
+        element.contains("in frame http://consent-pref.trustarc.com:"),
+        "{element}"
+    );
+    assert!(element.contains("mouse click at"), "{element}");
+}
+
+#[test]
+fn a_banner_that_shows_five_seconds_late_is_still_answered() {
+    let bench = Bench::start(&["late-banner"]);
+    let s = bench.auto(ConsentAction::Accept);
+    let d = s.dump();
+    assert!(s.consent().done, "{d}");
+    assert_eq!(s.consent().cmp.as_deref(), Some("cookiebot"), "{d}");
+    assert_eq!(s.cookie("cmp_choice").as_deref(), Some("accepted"), "{d}");
+    assert!(s.step(Step::Consent).duration_ms >= 4000, "{d}");
+    assert!(s.took < Duration::from_secs(16), "{d}");
+
+    // With a step too short for it, the wait is bounded and says what it saw.
+    let s = bench.scan(auto(ConsentAction::Accept), Duration::from_secs(2));
+    let d = s.dump();
+    assert_eq!(s.step(Step::Consent).status, StepStatus::Skipped, "{d}");
+    assert_eq!(s.consent().detected, ["cookiebot"], "{d}");
+    assert!(!s.consent().done, "{d}");
+    assert!(s.detail().contains("did not show within"), "{d}");
+    assert!(s.step(Step::Consent).duration_ms < 3000, "{d}");
+    assert_eq!(s.cookie("cmp_choice"), None, "{d}");
+}
+
+#[test]
+fn a_banner_that_reappears_is_answered_again() {
+    let bench = Bench::start(&["reappearing-banner"]);
+    let s = bench.auto(ConsentAction::Accept);
+    let r = s.consent();
+    let d = s.dump();
+    assert!(r.done, "{d}");
+    assert!(r.tried.iter().any(|t| t.contains("re-appeared")), "{d}");
+    assert_eq!(s.cookie("cmp_answers").as_deref(), Some("2"), "{d}");
+    assert_eq!(s.cookie("cmp_choice").as_deref(), Some("accepted"), "{d}");
+}
+
+#[test]
+fn a_button_that_navigates_away_counts_as_answered() {
+    let bench = Bench::start(&["navigating-button"]);
+    for (action, value) in [
+        (ConsentAction::Accept, "accepted"),
+        (ConsentAction::Reject, "rejected"),
+    ] {
+        let s = bench.auto(action);
+        let r = s.consent();
+        let d = s.dump();
+        assert!(r.done, "{d}");
+        assert_eq!(r.cmp.as_deref(), Some("complianz"), "{d}");
+        assert!(
+            r.outcome.as_deref().unwrap().contains("navigated to")
+                && r.outcome.as_deref().unwrap().contains("thanks.html"),
+            "{d}"
+        );
+        assert_eq!(s.cookie("cmp_choice").as_deref(), Some(value), "{d}");
+        assert_eq!(s.cookie("landed").as_deref(), Some("thanks"), "{d}");
+        assert!(s.run.final_url.contains("thanks.html"), "{d}");
+        assert!(s.took < Duration::from_secs(10), "{d}");
+    }
+}
+
+#[test]
+fn a_click_handler_that_throws_is_reported_not_fatal() {
+    let bench = Bench::start(&["throwing-click"]);
+    // AGREE: one listener throws, the other still records and closes.
+    let s = bench.auto(ConsentAction::Accept);
+    let d = s.dump();
+    assert!(s.consent().done, "{d}");
+    assert_eq!(s.cookie("cmp_choice").as_deref(), Some("accepted"), "{d}");
+    // DISAGREE: its only listener throws; the banner stays and the record says so.
+    let s = bench.auto(ConsentAction::Reject);
+    let r = s.consent();
+    let d = s.dump();
+    assert!(!r.done, "{d}");
+    assert_eq!(r.cmp.as_deref(), Some("quantcast"), "{d}");
+    assert_eq!(
+        r.outcome.as_deref(),
+        Some("the banner is still shown"),
+        "{d}"
+    );
+    assert!(r.tried.iter().any(|t| t.contains("still shown")), "{d}");
+    assert!(s.detail().contains("but the banner is still shown"), "{d}");
+    assert_eq!(s.cookie("cmp_choice"), None, "{d}");
+    assert!(s.took < Duration::from_secs(12), "{d}");
+}
+
+#[test]
+fn a_banner_no_rule_covers_is_answered_by_its_button_text() {
+    let bench = Bench::start(&["text-only"]);
+    let s = bench.auto(ConsentAction::Accept);
+    let d = s.dump();
+    assert_eq!(s.step(Step::Consent).status, StepStatus::Skipped, "{d}");
+    assert!(s.detail().starts_with("no consent manager detected"), "{d}");
+    assert!(s.consent().detected.is_empty(), "{d}");
+    // The grace for a late CMP is short and bounded.
+    assert!(s.step(Step::Consent).duration_ms < 4000, "{d}");
+
+    let accept_text = bench.exp().consent_text.clone().unwrap();
+    let s = bench.scan(
+        by_text(ConsentAction::Accept, &accept_text),
+        Duration::from_secs(10),
+    );
+    let d = s.dump();
+    // The exact, visible match in the shadow root; not the hidden decoy, not the longer link.
+    assert_eq!(s.cookie("cmp_choice").as_deref(), Some("accepted"), "{d}");
+    let element = s.consent().element.clone().unwrap();
+    assert!(element.contains("exact text match"), "{d}");
+    assert!(s.detail().contains("by button text"), "{d}");
+
+    let reject_text = bench.exp().reject_text.clone().unwrap();
+    let s = bench.scan(
+        by_text(ConsentAction::Reject, &reject_text),
+        Duration::from_secs(10),
+    );
+    assert_eq!(
+        s.cookie("cmp_choice").as_deref(),
+        Some("rejected"),
+        "{}",
+        s.dump()
+    );
+
+    let s = bench.scan(
+        by_text(ConsentAction::Accept, "Nirgends zu finden"),
+        Duration::from_secs(1),
+    );
+    let d = s.dump();
+    assert_eq!(s.step(Step::Consent).status, StepStatus::Skipped, "{d}");
+    assert!(s.detail().contains("no visible, enabled button"), "{d}");
+    assert!(!s.consent().done, "{d}");
+}
+
+#[test]
+fn button_text_is_found_inside_a_cross_origin_frame() {
+    let bench = Bench::start(&["sourcepoint"]);
+    let s = bench.scan(
+        by_text(ConsentAction::Accept, "accept"),
+        Duration::from_secs(10),
+    );
+    let d = s.dump();
+    assert_eq!(s.cookie("cmp_choice").as_deref(), Some("accepted"), "{d}");
+    let element = s.consent().element.clone().unwrap();
+    assert!(
+        element.contains("in frame http://cdn.privacy-mgmt.com:"),
+        "{d}"
+    );
+}
+
+#[test]
+fn a_user_rule_replaces_an_embedded_one_and_can_answer_by_script() {
+    let mine = r##"
+[[cmp]]
+id = "didomi"
+name = "Didomi (by its API)"
+replace = true
+detect = { globals = ["Didomi"] }
+shown = "#didomi-notice"
+accept = [{ wait = "#didomi-notice-agree-button" }, { eval = "Didomi.setUserAgreeToAll()" }]
+reject = [{ eval = "Didomi.setUserDisagreeToAll()" }]
+"##;
+    let rules = CmpRules::with_user_texts(&[("mine.toml", mine)]).unwrap();
+    let bench = Bench::start(&["didomi"]);
+    let choice = ConsentChoice::from_flags(ConsentAction::Accept, None, None, None, rules);
+    let s = bench.scan(choice, Duration::from_secs(10));
+    let r = s.consent();
+    let d = s.dump();
+    assert!(r.done, "{d}");
+    assert_eq!(r.rule.as_deref(), Some("accept step 2"), "{d}");
+    assert!(
+        r.element
+            .as_deref()
+            .unwrap()
+            .starts_with("script `Didomi.setUserAgreeToAll()`"),
+        "{d}"
+    );
+    assert!(s.detail().contains("Didomi (by its API) (didomi)"), "{d}");
+    assert_eq!(s.cookie("cmp_choice").as_deref(), Some("accepted"), "{d}");
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_chatcookie"))
+}
+
+#[test]
+fn the_cli_answers_by_default_and_reports_the_record() {
+    let out = bin()
+        .args(["scan", fixture_dir("onetrust").to_str().unwrap()])
+        .args([
+            "--steps",
+            "load,consent",
+            "--consent",
+            "reject",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let consent = &report["steps"][1];
+    assert_eq!(consent["step"], "consent", "{consent}");
+    assert_eq!(consent["consent"]["cmp"], "onetrust", "{consent}");
+    assert_eq!(consent["consent"]["done"], true, "{consent}");
+    assert!(
+        consent["detail"]
+            .as_str()
+            .unwrap()
+            .contains("rejected through OneTrust")
+    );
+    let options = &report["provenance"]["options"]["consent"];
+    assert_eq!(options["method"], "auto", "{options}");
+    assert!(
+        options["cmp_rules"].as_str().unwrap().starts_with("cmps."),
+        "{options}"
+    );
+    let load = &report["steps"][0];
+    assert!(load.get("consent").is_none(), "{load}");
+}
+
+#[test]
+fn a_malformed_rules_file_is_a_usage_error_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mine.toml");
+    std::fs::write(
+        &path,
+        "[[cmp]]\nid = \"mine\"\nname = \"Mine\"\ndetect = { present = \"#m\" }\nshown = \"#m\"\naccept = [{ wait_clik = \"#a\" }]\nreject = [{ click = \"#b\" }]\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["scan", fixture_dir("onetrust").to_str().unwrap()])
+        .args(["--cmp-rules", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("mine.toml:6:"), "{text}");
+    assert!(text.contains("wait_clik"), "{text}");
+
+    let help = bin().args(["scan", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--consent-text <TEXT>"), "{help}");
+    assert!(help.contains("--cmp-rules <FILE>"), "{help}");
+}
