@@ -250,6 +250,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 
+    /// Scan once per consent answer, each in a fresh browser profile, and report the passes side
+    /// by side with what differs (e.g. `accept,reject`: a widget that writes the same keys after
+    /// reject as after accept shows at once). Overrides --consent.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "ANSWERS")]
+    pub passes: Vec<ConsentAction>,
+
     #[command(flatten)]
     pub gate: GateArgs,
     #[command(flatten)]

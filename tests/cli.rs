@@ -629,3 +629,61 @@ fn demo_scans_an_embedded_site() {
         "values redacted by default"
     );
 }
+
+#[test]
+fn passes_compare_accept_and_reject_in_fresh_profiles() {
+    let site = root().join("fixtures/sites/tawkto-consent");
+    let mut c = bin();
+    c.args([
+        "scan",
+        site.to_str().unwrap(),
+        "--passes",
+        "accept,reject",
+        "--consent-click",
+        "#cc-accept",
+        "--reject-click",
+        "#cc-reject",
+    ]);
+    let o = run_within(c, Duration::from_secs(60));
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let compared = out
+        .split("Passes compared")
+        .nth(1)
+        .expect("a comparison section");
+    let after_accept = compared.split("only after reject").next().unwrap();
+    assert!(
+        after_accept.contains("+ cookie twk_idm_key [tawkto]"),
+        "{compared}"
+    );
+    // With its consent form on, tawk.to stores nothing after a reject.
+    let after_reject = compared.split("only after reject").nth(1).unwrap();
+    assert!(!after_reject.contains("[tawkto]"), "{compared}");
+    // Machine formats carry every pass in full: an array of two reports.
+    let mut c = bin();
+    c.args([
+        "scan",
+        site.to_str().unwrap(),
+        "--passes",
+        "accept,reject",
+        "--consent-click",
+        "#cc-accept",
+        "--reject-click",
+        "#cc-reject",
+        "--format",
+        "json",
+    ]);
+    let o = run_within(c, Duration::from_secs(60));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let actions: Vec<&str> = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p["provenance"]["options"]["consent"]["action"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(actions, ["accept", "reject"]);
+}
