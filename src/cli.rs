@@ -16,8 +16,9 @@ use std::time::Duration;
 /// (Web1on1, Genesys Widgets, tawk.to, JivoChat).
 ///
 /// Exit codes: 0 success; 1 findings at or over the threshold; 2 usage, input or configuration
-/// error; 3 the scan could not complete (browser missing or crashed, site unreachable);
-/// 130 interrupted.
+/// error (including an --output file that cannot be written: the report then goes to standard
+/// output); 3 the scan could not complete or could not read everything (browser missing or
+/// crashed, site unreachable, storage unreadable); 130 interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "chatcookie", version, max_term_width = 100)]
 pub struct Cli {
@@ -229,6 +230,10 @@ pub struct OutputArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Print one line per finished step to standard error (the report still comes at the end).
+    #[arg(long)]
+    pub progress: bool,
 
     /// Include cookie and storage values in the report. By default only their length and a
     /// short hash are shown: values are evidence, and often secrets.

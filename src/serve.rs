@@ -3,7 +3,7 @@
 //! Layout of a served site: files from its root for the site's own host; `_hosts/<name>/` for
 //! requests whose Host is `<name>` (a vendor CDN or a cross-origin iframe, stubbed locally);
 //! an optional Netlify-style `_headers` file (a path line, then indented `Name: value` lines)
-//! in the root or in a `_hosts/<name>/` folder.
+//! and `_redirects` file (`FROM TO [STATUS]` per line) in the root or in a `_hosts/<name>/` folder.
 
 use anyhow::Context;
 use include_dir::Dir;
@@ -177,6 +177,16 @@ fn respond(files: &SiteFiles, req: tiny_http::Request) {
         let _ = req.respond(tiny_http::Response::from_string("bad path").with_status_code(400));
         return;
     };
+    if let Some(rules) = files.read(&base.join("_redirects"))
+        && let Some((to, status)) = redirect_for(&String::from_utf8_lossy(&rules), &url_path)
+    {
+        let mut resp = tiny_http::Response::from_string("").with_status_code(status);
+        if let Ok(h) = tiny_http::Header::from_bytes("Location", to.as_bytes()) {
+            resp.add_header(h);
+        }
+        let _ = req.respond(resp);
+        return;
+    }
     let mut file = base.join(&rel);
     if url_path.ends_with('/') || files.is_dir(&file) {
         file = file.join("index.html");
@@ -253,6 +263,20 @@ fn content_type(path: &Path, virtual_host: bool) -> &'static str {
     }
 }
 
+/// The target and status (default 302) a `_redirects` file gives `url_path` (exact paths only).
+fn redirect_for(rules: &str, url_path: &str) -> Option<(String, u16)> {
+    rules
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .find_map(|l| {
+            let mut parts = l.split_whitespace();
+            let (from, to) = (parts.next()?, parts.next()?);
+            let status = parts.next().and_then(|s| s.parse().ok()).unwrap_or(302);
+            (from == url_path).then(|| (to.to_string(), status))
+        })
+}
+
 /// The headers a Netlify-style `_headers` file gives `url_path` (exact paths, or `/*` prefixes).
 fn headers_for(rules: &str, url_path: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -294,6 +318,15 @@ mod tests {
         assert_eq!(h[0], ("Set-Cookie".into(), "a=1; HttpOnly".into()));
         assert_eq!(headers_for(rules, "/api/x").len(), 1);
         assert!(headers_for(rules, "/other").is_empty());
+    }
+
+    #[test]
+    fn redirects_file_maps_exact_paths() {
+        let rules = "# loop\n/ /a 302\n/a / 301\n/old /new\n";
+        assert_eq!(redirect_for(rules, "/"), Some(("/a".into(), 302)));
+        assert_eq!(redirect_for(rules, "/a"), Some(("/".into(), 301)));
+        assert_eq!(redirect_for(rules, "/old"), Some(("/new".into(), 302)));
+        assert_eq!(redirect_for(rules, "/b"), None);
     }
 
     #[test]

@@ -188,6 +188,11 @@ impl Cdp {
     pub fn is_closed(&self) -> bool {
         self.0.closed.load(Ordering::SeqCst)
     }
+
+    /// Why the connection closed, once it has.
+    pub fn close_reason(&self) -> Option<String> {
+        self.is_closed().then(|| lock(&self.0.close_reason).clone())
+    }
 }
 
 impl Drop for Inner {
@@ -210,7 +215,7 @@ fn read_loop(mut reader: WebSocket<TcpStream>, inner: std::sync::Weak<Inner>) {
             Err(e) => break format!("{e}"),
         };
         let Some(inner) = inner.upgrade() else { return };
-        let Ok(v) = serde_json::from_str::<Value>(&msg) else {
+        let Some(v) = parse_lossy(&msg) else {
             continue;
         };
         if let Some(id) = v.get("id").and_then(Value::as_u64) {
@@ -250,6 +255,74 @@ fn read_loop(mut reader: WebSocket<TcpStream>, inner: std::sync::Weak<Inner>) {
             let _ = tx.send(Err(CdpError::Closed(reason.clone())));
         }
         lock(&inner.listeners).clear();
+    }
+}
+
+/// Parses a protocol message. Page content can hold lone UTF-16 surrogates (a storage key
+/// `"a\uD800"`), which Chromium escapes as is and serde_json rejects; dropping the message would
+/// hide every item beside it, so those escapes become U+FFFD and the message is parsed again.
+fn parse_lossy(msg: &str) -> Option<Value> {
+    serde_json::from_str(msg)
+        .ok()
+        .or_else(|| serde_json::from_str(&replace_lone_surrogates(msg)).ok())
+}
+
+/// Replaces `\uXXXX` escapes of unpaired surrogates with `\ufffd`, leaving everything else as is.
+fn replace_lone_surrogates(s: &str) -> String {
+    let b = s.as_bytes();
+    let hex_at = |i: usize| -> Option<u32> {
+        if b.get(i) == Some(&b'\\') && b.get(i + 1) == Some(&b'u') {
+            std::str::from_utf8(b.get(i + 2..i + 6)?)
+                .ok()
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+        } else {
+            None
+        }
+    };
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            match hex_at(i) {
+                Some(hi @ 0xD800..=0xDBFF) if matches!(hex_at(i + 6), Some(0xDC00..=0xDFFF)) => {
+                    let _ = hi;
+                    out.push_str(&s[i..i + 12]);
+                    i += 12;
+                }
+                Some(0xD800..=0xDFFF) => {
+                    out.push_str("\\ufffd");
+                    i += 6;
+                }
+                // Any other escape (including `\\`) is copied whole, so `\\uD800` stays literal text.
+                _ => {
+                    let end = (i + 2).min(b.len());
+                    out.push_str(&s[i..end]);
+                    i = end;
+                }
+            }
+        } else {
+            let ch = s[i..].chars().next().expect("in bounds");
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        let v =
+            parse_lossy(r#"{"k":"lone\ud800x","pair":"\ud83d\ude00","esc":"\\ud800"}"#).unwrap();
+        assert_eq!(v["k"], "lone\u{fffd}x");
+        assert_eq!(v["pair"], "😀");
+        assert_eq!(v["esc"], "\\ud800");
+        let v = parse_lossy(r#"{"k":"\udc00"}"#).unwrap();
+        assert_eq!(v["k"], "\u{fffd}");
+        assert!(parse_lossy("{not json").is_none());
     }
 }
 

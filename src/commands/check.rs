@@ -66,6 +66,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         quiet: dur(&s.quiet, Duration::from_millis(150)),
         widget_timeout: dur(&s.widget_timeout, Duration::from_secs(3)),
         steps: Step::ALL.to_vec(),
+        progress: false,
     };
     let mut browser = args.browser;
     if let Some(t) = s.third_party_cookies {

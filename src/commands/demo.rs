@@ -58,6 +58,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
             quiet: Duration::from_millis(150),
             widget_timeout: Duration::from_secs(2),
             steps: Step::ALL.to_vec(),
+            progress: false,
         };
         let target = Target::Served {
             files: SiteFiles::Embedded(site.files),

@@ -8,7 +8,6 @@ pub mod diff;
 pub mod init;
 pub mod scan;
 
-use anyhow::Context;
 use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::catalog::Catalog;
 use chatcookie::cli;
@@ -113,29 +112,46 @@ pub fn finish(
         r.provenance.baseline = baseline.map(|b| b.display().to_string());
     }
     let renderer = out.format.renderer();
-    match &out.output {
-        Some(path) => {
-            let mut buf = Vec::new();
-            renderer.render(&reports, &mut buf)?;
-            std::fs::write(path, buf)
-                .with_context(|| format!("cannot write the report to {}", path.display()))?;
-        }
-        None => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            renderer.render(&reports, &mut lock)?;
-            lock.flush()?;
-        }
+    let mut buf = Vec::new();
+    renderer.render(&reports, &mut buf)?;
+    let mut unwritable = None;
+    if let Some(path) = &out.output
+        && let Err(e) = std::fs::write(path, &buf)
+    {
+        unwritable = Some(format!(
+            "cannot write the report to {}: {e}",
+            path.display()
+        ));
+    }
+    // No file asked for, or it could not be written: the report goes to standard output, so
+    // nothing gathered is lost.
+    if out.output.is_none() || unwritable.is_some() {
+        let stdout = std::io::stdout();
+        let mut lock = stdout.lock();
+        lock.write_all(&buf)?;
+        lock.flush()?;
     }
     if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
         for line in gate::github_annotations(&reports, policy.map(|p| p.path.as_path())) {
             eprintln!("{line}");
         }
     }
+    if let Some(message) = unwritable {
+        eprintln!("error: {message}; the report was written to standard output instead");
+        return Ok(Exit::Usage);
+    }
     if let Some(a) = reports.iter().find_map(|r| r.aborted.as_ref()) {
         eprintln!(
             "error: the scan could not complete: {}",
             terminal_safe(&a.reason, 300)
+        );
+        return Ok(Exit::ScanFailed);
+    }
+    // Parts of a snapshot that could not be read make the result incomplete: never a silent pass.
+    let unread: usize = reports.iter().map(|r| r.snapshot_errors.len()).sum();
+    if unread > 0 {
+        eprintln!(
+            "error: the scan could not read everything ({unread} part(s) unread; see the report's snapshot errors)"
         );
         return Ok(Exit::ScanFailed);
     }

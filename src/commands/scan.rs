@@ -30,6 +30,7 @@ fn options_for(s: &StepArgs, action: ConsentAction) -> anyhow::Result<ScanOption
         quiet: s.quiet,
         widget_timeout: s.widget_timeout,
         steps: s.steps.clone(),
+        progress: false,
     })
 }
 
@@ -49,7 +50,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let mut reports = Vec::new();
     for action in &passes {
         // Each pass launches its own browser: a fresh profile, nothing carried over.
-        let opts = options_for(&args.steps, *action)?;
+        let mut opts = options_for(&args.steps, *action)?;
+        opts.progress = args.output.progress;
         reports.push(scan_and_judge(
             &target,
             opts,

@@ -36,6 +36,8 @@ pub struct ScanOptions {
     pub widget_timeout: Duration,
     /// The steps to run (always in their natural order).
     pub steps: Vec<Step>,
+    /// Print one line per finished step to standard error.
+    pub progress: bool,
 }
 
 /// How a step ended.
@@ -150,6 +152,18 @@ pub fn run(
             continue;
         }
         scan.run_step(step);
+        if opts.progress {
+            // After the step's snapshot: what the line reports is already gathered.
+            let rec = scan.steps.last().expect("a step was recorded");
+            let keys = scan
+                .snapshots
+                .last()
+                .map_or(0, |s| s.cookies.len() + s.storage.len());
+            eprintln!(
+                "chatcookie: step {step} {:?} after {} ms ({keys} keys at the last snapshot)",
+                rec.status, rec.duration_ms
+            );
+        }
     }
     let (final_url, http_status) = {
         let w = scan.watch.lock();
@@ -199,6 +213,20 @@ struct Scan<'a> {
 impl Scan<'_> {
     fn run_step(&mut self, step: Step) {
         let t0 = Instant::now();
+        if let Some(reason) = self.fatal_state() {
+            self.aborted = Some(Abort {
+                step,
+                reason: reason.clone(),
+            });
+            self.record(
+                step,
+                StepStatus::Skipped,
+                format!("not run: {reason}"),
+                t0,
+                0,
+            );
+            return;
+        }
         let outcome = match step {
             Step::Load => self.load(),
             Step::Widget => self.widget(),
@@ -280,6 +308,9 @@ impl Scan<'_> {
 
     /// A state in which no further step can work: the page crashed or the browser is gone.
     fn fatal_state(&self) -> Option<String> {
+        if let Some(why) = self.page.cdp.close_reason() {
+            return Some(format!("the browser went away ({why})"));
+        }
         if self.watch.lock().crashed {
             return Some("the page crashed (renderer process gone)".into());
         }
@@ -400,6 +431,9 @@ impl Scan<'_> {
             call_timeout(self.opts),
         );
         self.detected.merge(found.clone());
+        if let Some(reason) = self.fatal_state() {
+            return Err(reason);
+        }
         if found.0.is_empty() && !self.detected.0.is_empty() {
             // Evidenced by keys already stored, though no script or global showed.
             return Ok(StepOutcome::Observed(format!(
