@@ -61,6 +61,18 @@ impl Catalog {
         Ok(Self::build(embedded_texts(), &user)?)
     }
 
+    /// The embedded catalog plus user catalogs given as (file name, text), e.g. from memory.
+    pub fn with_user_texts(texts: &[(&str, &str)]) -> Result<Catalog, Diagnostics> {
+        let user: Vec<CatalogText> = texts
+            .iter()
+            .map(|(file, text)| CatalogText {
+                file: file.to_string(),
+                text: text.to_string(),
+            })
+            .collect();
+        Self::build(embedded_texts(), &user)
+    }
+
     /// Validates one catalog file on its own and against the embedded catalog.
     pub fn check_file(path: &Path) -> anyhow::Result<Catalog> {
         Self::with_user_files(&[path])
