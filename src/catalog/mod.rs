@@ -206,11 +206,16 @@ pub fn read_text(path: &Path) -> anyhow::Result<String> {
 }
 
 fn short_hash(texts: &[CatalogText]) -> String {
+    files_hash(texts.iter().map(|t| (t.file.as_str(), t.text.as_str())))
+}
+
+/// The first 8 hex digits of the SHA-256 of (file name, text) pairs: a version for data files.
+pub(crate) fn files_hash<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut h = Sha256::new();
-    for t in texts {
-        h.update(t.file.as_bytes());
+    for (file, text) in files {
+        h.update(file.as_bytes());
         h.update([0]);
-        h.update(t.text.as_bytes());
+        h.update(text.as_bytes());
         h.update([0]);
     }
     h.finalize()

@@ -3,7 +3,6 @@
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
-use sha2::{Digest, Sha256};
 use std::fmt;
 use std::ops::Range;
 use std::path::Path;
@@ -230,18 +229,7 @@ fn embedded_text() -> RulesText {
 }
 
 fn short_hash(texts: &[RulesText]) -> String {
-    let mut h = Sha256::new();
-    for t in texts {
-        h.update(t.file.as_bytes());
-        h.update([0]);
-        h.update(t.text.as_bytes());
-        h.update([0]);
-    }
-    h.finalize()
-        .iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::catalog::files_hash(texts.iter().map(|t| (t.file.as_str(), t.text.as_str())))
 }
 
 #[derive(Deserialize)]

@@ -246,32 +246,39 @@ impl Scan<'_> {
             Ok(StepOutcome::Skipped(reason)) => {
                 self.record(step, StepStatus::Skipped, reason, t0, 0);
             }
-            Ok(outcome @ (StepOutcome::Acted(_) | StepOutcome::Observed(_))) => {
-                let t_act = Instant::now();
-                let (detail, acted_at) = match outcome {
-                    StepOutcome::Acted(d) => (d, Some(t0)),
-                    StepOutcome::Observed(d) | StepOutcome::Skipped(d) => (d, None),
-                };
-                let settled = self
-                    .stillness
-                    .settle(&self.page, &self.watch, self.opts, acted_at);
-                let settle_ms = t_act.elapsed().as_millis() as u64;
-                let (status, detail) = match settled {
-                    Settled::Quiet => (StepStatus::Done, detail),
-                    Settled::Timeout(why) => (
-                        StepStatus::TimedOut,
-                        format!(
-                            "{detail}; still changing after the {:?} step timeout ({why}): snapshot taken anyway",
-                            self.opts.step_timeout
-                        ),
-                    ),
-                };
-                self.record(step, status, detail, t0, settle_ms);
-                self.snapshot(step);
-                if let Some(reason) = self.fatal_state() {
-                    self.aborted = Some(Abort { step, reason });
-                }
-            }
+            // An action may set off changes: stillness counts from it. An observation does not.
+            Ok(StepOutcome::Acted(detail)) => self.settle_and_snapshot(step, detail, t0, Some(t0)),
+            Ok(StepOutcome::Observed(detail)) => self.settle_and_snapshot(step, detail, t0, None),
+        }
+    }
+
+    /// Waits for the page to settle, records the step, and snapshots it.
+    fn settle_and_snapshot(
+        &mut self,
+        step: Step,
+        detail: String,
+        t0: Instant,
+        acted_at: Option<Instant>,
+    ) {
+        let t_act = Instant::now();
+        let settled = self
+            .stillness
+            .settle(&self.page, &self.watch, self.opts, acted_at);
+        let settle_ms = t_act.elapsed().as_millis() as u64;
+        let (status, detail) = match settled {
+            Settled::Quiet => (StepStatus::Done, detail),
+            Settled::Timeout(why) => (
+                StepStatus::TimedOut,
+                format!(
+                    "{detail}; still changing after the {:?} step timeout ({why}): snapshot taken anyway",
+                    self.opts.step_timeout
+                ),
+            ),
+        };
+        self.record(step, status, detail, t0, settle_ms);
+        self.snapshot(step);
+        if let Some(reason) = self.fatal_state() {
+            self.aborted = Some(Abort { step, reason });
         }
     }
 
@@ -320,19 +327,11 @@ impl Scan<'_> {
     fn snapshot(&mut self, step: Step) {
         let ct = call_timeout(self.opts);
         let mut errors = Vec::new();
-        let cookies = match snapshot::read_cookies(&self.page, ct) {
-            Ok(c) => c,
-            Err(e) => {
-                if e.is_disconnect() && self.aborted.is_none() {
-                    self.aborted = Some(Abort {
-                        step,
-                        reason: format!("the browser went away: {e}"),
-                    });
-                }
-                errors.push(format!("cookies: {e}"));
-                Vec::new()
-            }
-        };
+        // A lost browser is noticed by `fatal_state`; here it only leaves the snapshot empty.
+        let cookies = snapshot::read_cookies(&self.page, ct).unwrap_or_else(|e| {
+            errors.push(format!("cookies: {e}"));
+            Vec::new()
+        });
         let (frames, main_frame, page_url) = {
             let w = self.watch.lock();
             let frames: Vec<_> = w.frames.values().cloned().collect();
@@ -344,11 +343,7 @@ impl Scan<'_> {
                 .unwrap_or_default();
             (frames, w.main_frame.clone(), url)
         };
-        let (storage, mut storage_errors) = if self
-            .aborted
-            .as_ref()
-            .is_some_and(|a| a.reason.contains("went away"))
-        {
+        let (storage, mut storage_errors) = if self.page.cdp.is_closed() {
             (Vec::new(), Vec::new())
         } else {
             snapshot::read_storage(&self.page, &frames, main_frame.as_deref(), ct)
