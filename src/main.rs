@@ -29,6 +29,11 @@ fn main() {
             exit_code_for(&e)
         }
     };
+    // Interrupted: the scan failed because its browser was killed on purpose. The signal
+    // handler is removing the profile and exits with 130; leave the exit to it.
+    while chatcookie::browser::interrupted() {
+        std::thread::park();
+    }
     std::process::exit(code as i32);
 }
 

@@ -77,8 +77,17 @@ struct ChromeProcess {
 /// Process groups and profiles alive right now, for the Ctrl-C handler.
 static LIVE: Mutex<Vec<(i32, PathBuf)>> = Mutex::new(Vec::new());
 
+/// Set once SIGINT/SIGTERM arrived: the handler owns the exit from then on.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// True once the tool was interrupted.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// Kills every launched browser and removes its profile: called on SIGINT/SIGTERM.
 pub fn kill_all_now() {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
     let live = match LIVE.lock() {
         Ok(l) => l.clone(),
         Err(p) => p.into_inner().clone(),
