@@ -114,6 +114,7 @@ impl Bench {
             quiet: Duration::from_millis(100),
             widget_timeout: Duration::from_secs(1),
             steps: vec![Step::Load, Step::Consent],
+            screenshots: false,
         };
         let t0 = Instant::now();
         let run = scan::run(&self.session, &self.catalog, &opts).unwrap();

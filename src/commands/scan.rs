@@ -1,6 +1,6 @@
 //! `chatcookie scan`: one target, step by step, judged and optionally gated.
 
-use super::{Target, finish, load_catalog, scan_and_judge};
+use super::{Target, check_output, finish, load_catalog, scan_and_judge};
 use chatcookie::cli::{ScanArgs, StepArgs};
 use chatcookie::consent::CmpRules;
 use chatcookie::exit::Exit;
@@ -23,10 +23,12 @@ pub fn options_from(s: &StepArgs) -> anyhow::Result<ScanOptions> {
         quiet: s.quiet,
         widget_timeout: s.widget_timeout,
         steps: s.steps.clone(),
+        screenshots: false,
     })
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
+    check_output(&args.output)?;
     let catalog = load_catalog(&args.catalog.files)?;
     let policy = args
         .policy
@@ -34,7 +36,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         .map(|p| Policy::load(p, &catalog))
         .transpose()?;
     let target = Target::parse(&args.target, args.host.as_deref())?;
-    let opts = options_from(&args.steps)?;
+    let mut opts = options_from(&args.steps)?;
+    opts.screenshots = args.output.screenshots();
     let report = scan_and_judge(
         &target,
         opts,

@@ -76,6 +76,7 @@ pub fn scan_site(name: &str, action: ConsentAction, third_party: ThirdPartyCooki
         quiet: Duration::from_millis(200),
         widget_timeout: Duration::from_secs(2),
         steps: Step::ALL.to_vec(),
+        screenshots: false,
     };
     let catalog = Catalog::embedded().unwrap();
     let session = BrowserSession::start(&BrowserOptions {
