@@ -71,7 +71,10 @@ fn every_format_is_written_to_the_output_dir_and_the_html_renders() {
         .iter_errors(&report)
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect();
-    assert!(errors.is_empty(), "the JSON report does not validate: {errors:#?}");
+    assert!(
+        errors.is_empty(),
+        "the JSON report does not validate: {errors:#?}"
+    );
     assert_eq!(report["steps"][0]["screenshot"], "step-1-load.png");
     assert_eq!(report["provenance"]["consent"]["action"], "accept");
     assert_eq!(report["provenance"]["options"]["screenshots"], true);
@@ -82,7 +85,10 @@ fn every_format_is_written_to_the_output_dir_and_the_html_renders() {
         declaration.contains("\\{integrationId\\}.clientId"),
         "{declaration}"
     );
-    assert!(!declaration.contains("61f0c2a9b8e7d6c5b4a39281"), "{declaration}");
+    assert!(
+        !declaration.contains("61f0c2a9b8e7d6c5b4a39281"),
+        "{declaration}"
+    );
 
     let (timeline, widths) = open_in_chromium(&out.join("report.html"));
     let first_step = |key: &str| {
