@@ -78,6 +78,12 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
         None => "the connected browser's own setting",
     };
     writeln!(out, "  3rd-party ck.  {policy}")?;
+    if let Some((_, consent)) = super::provenance_fields(p)
+        .into_iter()
+        .find(|(label, _)| *label == "Consent")
+    {
+        writeln!(out, "  consent        {}", terminal_safe(&consent, 200))?;
+    }
     writeln!(
         out,
         "  started        {} ({} ms)",
