@@ -223,22 +223,44 @@ pub struct StepArgs {
 /// Where and how results are written.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format; several (comma-separated or repeated) with --output-dir, one file each:
+    /// table (report.txt), json (report.json), junit (report.junit.xml), sarif (report.sarif),
+    /// markdown (report.md), html (report.html, self-contained, screenshots embedded), csv
+    /// (inventory.csv), declaration-md (declaration.md), declaration-html (declaration.html).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "table")]
+    pub format: Vec<Format>,
 
-    /// Write the report to this file instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
+    /// Write the report to this file instead of standard output (one format only).
+    #[arg(long, short, value_name = "FILE", conflicts_with = "output_dir")]
     pub output: Option<PathBuf>,
 
     /// Print one line per finished step to standard error (the report still comes at the end).
     #[arg(long)]
     pub progress: bool,
+    /// Write one file per --format into this directory (created if missing), plus each step's
+    /// screenshot as step-N-STEP.png. If the directory cannot be created or a file cannot be
+    /// written, the other files are still written, the unwritten ones go to a new temporary
+    /// directory (its path is printed), and the exit code is 2.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+
+    /// Take a screenshot of the page after each step (PNG). On by default with --format html or
+    /// --output-dir, off otherwise (it costs time); --screenshots=false turns it off.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub screenshots: Option<bool>,
 
     /// Include cookie and storage values in the report. By default only their length and a
     /// short hash are shown: values are evidence, and often secrets.
     #[arg(long)]
     pub show_values: bool,
+}
+
+impl OutputArgs {
+    /// Whether scans take step screenshots: as asked, else when a report shows or stores them.
+    pub fn screenshots(&self) -> bool {
+        self.screenshots
+            .unwrap_or(self.output_dir.is_some() || self.format.contains(&Format::Html))
+    }
 }
 
 #[derive(Debug, Args)]

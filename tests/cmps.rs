@@ -115,6 +115,7 @@ impl Bench {
             widget_timeout: Duration::from_secs(1),
             steps: vec![Step::Load, Step::Consent],
             progress: false,
+            screenshots: false,
         };
         let t0 = Instant::now();
         let run = scan::run(&self.session, &self.catalog, &opts).unwrap();

@@ -1,6 +1,6 @@
 //! `chatcookie check`: the scans a policy describes, judged against its declarations, gated.
 
-use super::{Target, UsageError, finish, load_catalog, scan_and_judge};
+use super::{Target, UsageError, check_output, finish, load_catalog, scan_and_judge};
 use chatcookie::cli::{CheckArgs, parse_duration};
 use chatcookie::consent::CmpRules;
 use chatcookie::exit::Exit;
@@ -10,6 +10,7 @@ use chatcookie::scan::{ConsentAction, ConsentChoice, ScanOptions, Step};
 use std::time::Duration;
 
 pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
+    check_output(&args.output)?;
     if !args.policy.exists() {
         return Err(UsageError(format!(
             "no policy file at {}; write one with `chatcookie init URL`, or name it with --policy",
@@ -67,6 +68,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         widget_timeout: dur(&s.widget_timeout, Duration::from_secs(3)),
         steps: Step::ALL.to_vec(),
         progress: false,
+        screenshots: args.output.screenshots(),
     };
     let mut browser = args.browser;
     if let Some(t) = s.third_party_cookies {

@@ -1,6 +1,6 @@
 //! `chatcookie demo`: the demo sites built into the binary, served on loopback and scanned.
 
-use super::{Target, UsageError, finish, scan_and_judge};
+use super::{Target, UsageError, check_output, finish, scan_and_judge};
 use chatcookie::catalog::Catalog;
 use chatcookie::cli::DemoArgs;
 use chatcookie::consent::CmpRules;
@@ -37,6 +37,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
             })
             .collect::<Result<_, _>>()?
     };
+    check_output(&args.output)?;
     let catalog = Catalog::embedded()?;
     let mut reports = Vec::new();
     for site in chosen {
@@ -59,6 +60,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
             widget_timeout: Duration::from_secs(2),
             steps: Step::ALL.to_vec(),
             progress: false,
+            screenshots: args.output.screenshots(),
         };
         let target = Target::Served {
             files: SiteFiles::Embedded(site.files),

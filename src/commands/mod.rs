@@ -8,6 +8,7 @@ pub mod diff;
 pub mod init;
 pub mod scan;
 
+use anyhow::Context;
 use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::catalog::Catalog;
 use chatcookie::cli;
@@ -15,10 +16,10 @@ use chatcookie::exit::Exit;
 use chatcookie::findings;
 use chatcookie::gate::{self, Baseline, FailOn};
 use chatcookie::policy::Policy;
-use chatcookie::report::{ScanReport, terminal_safe};
+use chatcookie::report::{Format, ScanReport, screenshot_file_name, terminal_safe};
 use chatcookie::scan::ScanOptions;
 use chatcookie::serve::{SiteFiles, SiteServer, host_for_dir};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// A mistake in what the user asked for (exit code 2).
@@ -66,6 +67,16 @@ impl Target {
     }
 }
 
+/// Refuses, before any scan, output flags that could not all be honoured.
+pub fn check_output(out: &cli::OutputArgs) -> Result<(), UsageError> {
+    if out.output_dir.is_none() && out.format.len() > 1 {
+        return Err(UsageError(
+            "several --format values need --output-dir (one file per format)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Scans one target and judges the result (with the policy, when there is one).
 pub fn scan_and_judge(
     target: &Target,
@@ -97,7 +108,8 @@ pub fn scan_and_judge(
 }
 
 /// Gates the reports, writes them, prints CI annotations, and picks the exit code:
-/// 3 if a scan could not complete, else 1 if findings fail the gate, else 0.
+/// 2 if report files could not be written where asked, else 3 if a scan could not complete,
+/// else 1 if findings fail the gate, else 0.
 pub fn finish(
     mut reports: Vec<ScanReport>,
     out: &cli::OutputArgs,
@@ -111,25 +123,36 @@ pub fn finish(
         r.provenance.fail_on = Some(fail_on.describe());
         r.provenance.baseline = baseline.map(|b| b.display().to_string());
     }
-    let renderer = out.format.renderer();
-    let mut buf = Vec::new();
-    renderer.render(&reports, &mut buf)?;
+    let mut unwritten = false;
     let mut unwritable = None;
-    if let Some(path) = &out.output
-        && let Err(e) = std::fs::write(path, &buf)
-    {
-        unwritable = Some(format!(
-            "cannot write the report to {}: {e}",
-            path.display()
-        ));
-    }
-    // No file asked for, or it could not be written: the report goes to standard output, so
-    // nothing gathered is lost.
-    if out.output.is_none() || unwritable.is_some() {
-        let stdout = std::io::stdout();
-        let mut lock = stdout.lock();
-        lock.write_all(&buf)?;
-        lock.flush()?;
+    match (&out.output_dir, &out.output, &out.format[..]) {
+        (Some(dir), _, formats) => unwritten = !write_output_dir(&mut reports, formats, dir)?,
+        (None, Some(path), [format]) => {
+            let mut buf = Vec::new();
+            format.renderer(false).render(&reports, &mut buf)?;
+            if let Err(e) = std::fs::write(path, &buf) {
+                // The report goes to standard output instead: nothing gathered is lost.
+                unwritable = Some(format!(
+                    "cannot write the report to {}: {e}",
+                    path.display()
+                ));
+                let mut lock = std::io::stdout().lock();
+                lock.write_all(&buf)?;
+                lock.flush()?;
+            }
+        }
+        (None, None, [format]) => {
+            let stdout = std::io::stdout();
+            let colour = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let mut lock = stdout.lock();
+            format.renderer(colour).render(&reports, &mut lock)?;
+            lock.flush()?;
+        }
+        (None, _, _) => {
+            return Err(
+                UsageError("give one --format, or several with --output-dir".into()).into(),
+            );
+        }
     }
     if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
         for line in gate::github_annotations(&reports, policy.map(|p| p.path.as_path())) {
@@ -138,6 +161,9 @@ pub fn finish(
     }
     if let Some(message) = unwritable {
         eprintln!("error: {message}; the report was written to standard output instead");
+        return Ok(Exit::Usage);
+    }
+    if unwritten {
         return Ok(Exit::Usage);
     }
     if let Some(a) = reports.iter().find_map(|r| r.aborted.as_ref()) {
@@ -163,6 +189,76 @@ pub fn finish(
         return Ok(Exit::Findings);
     }
     Ok(Exit::Ok)
+}
+
+/// Writes one file per format, and each step's screenshot, into `dir`. What cannot be written
+/// there goes to a new temporary directory instead, so nothing gathered is lost; returns false
+/// (after saying what failed, and where the files are) when anything could not be written to `dir`.
+fn write_output_dir(
+    reports: &mut [ScanReport],
+    formats: &[Format],
+    dir: &Path,
+) -> anyhow::Result<bool> {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let several = reports.len() > 1;
+    for (i, r) in reports.iter_mut().enumerate() {
+        for (position, step) in r.steps.iter_mut().enumerate() {
+            if let Some(png) = &step.screenshot_png {
+                let name = screenshot_file_name(several.then_some(i), position, step.step);
+                step.screenshot = Some(name.clone());
+                files.push((name, png.clone()));
+            }
+        }
+    }
+    let mut formats = formats.to_vec();
+    formats.dedup();
+    for format in formats {
+        let mut buf = Vec::new();
+        format.renderer(false).render(reports, &mut buf)?;
+        files.push((format.file_name().to_string(), buf));
+    }
+    let mut failed: Vec<(String, Vec<u8>)> = Vec::new();
+    match std::fs::create_dir_all(dir) {
+        Err(e) => {
+            eprintln!(
+                "error: cannot create the output directory {}: {e}",
+                dir.display()
+            );
+            failed = files;
+        }
+        Ok(()) => {
+            for (name, bytes) in files {
+                let path = dir.join(&name);
+                if let Err(e) = std::fs::write(&path, &bytes) {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    failed.push((name, bytes));
+                }
+            }
+        }
+    }
+    if failed.is_empty() {
+        return Ok(true);
+    }
+    let fallback = tempfile::Builder::new()
+        .prefix("chatcookie-report-")
+        .tempdir()
+        .context("cannot create a temporary directory for the unwritten report files")?
+        .keep();
+    for (name, bytes) in &failed {
+        let path = fallback.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    eprintln!(
+        "chatcookie: {} file(s) written to {} instead: {}",
+        failed.len(),
+        fallback.display(),
+        failed
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(false)
 }
 
 /// Accepts http(s) URLs only, with a hint for the common slips.

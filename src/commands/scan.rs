@@ -1,6 +1,6 @@
 //! `chatcookie scan`: one target, step by step, judged and optionally gated.
 
-use super::{Target, finish, load_catalog, scan_and_judge};
+use super::{Target, check_output, finish, load_catalog, scan_and_judge};
 use chatcookie::cli::{ScanArgs, StepArgs};
 use chatcookie::consent::CmpRules;
 use chatcookie::exit::Exit;
@@ -31,10 +31,12 @@ fn options_for(s: &StepArgs, action: ConsentAction) -> anyhow::Result<ScanOption
         widget_timeout: s.widget_timeout,
         steps: s.steps.clone(),
         progress: false,
+        screenshots: false,
     })
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
+    check_output(&args.output)?;
     let catalog = load_catalog(&args.catalog.files)?;
     let policy = args
         .policy
@@ -52,6 +54,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         // Each pass launches its own browser: a fresh profile, nothing carried over.
         let mut opts = options_for(&args.steps, *action)?;
         opts.progress = args.output.progress;
+        opts.screenshots = args.output.screenshots();
         reports.push(scan_and_judge(
             &target,
             opts,
@@ -72,7 +75,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     )?;
     if let Some(text) = comparison {
         // The comparison is for people; machine formats carry each pass in full.
-        if args.output.format == Format::Table && args.output.output.is_none() {
+        if args.output.format == [Format::Table]
+            && args.output.output.is_none()
+            && args.output.output_dir.is_none()
+        {
             print!("{text}");
         } else {
             eprint!("{text}");

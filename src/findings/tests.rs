@@ -3,7 +3,7 @@
 use super::*;
 use crate::catalog::{Attribution, Evidence};
 use crate::observation::{CookieAttributes, ValueEvidence};
-use crate::report::{Provenance, ScanSettings};
+use crate::report::{ConsentSummary, Provenance, ScanSettings};
 use crate::scan::{ConsentChoice, StepRecord};
 
 fn report(url: &str, action: ConsentAction, observations: Vec<Observation>) -> ScanReport {
@@ -16,7 +16,17 @@ fn report(url: &str, action: ConsentAction, observations: Vec<Observation>) -> S
         blocked_cookies: Vec::new(),
         dialogs: Vec::new(),
         consent: None,
+        screenshot: None,
+        screenshot_error: None,
+        screenshot_png: None,
     };
+    let consent = ConsentChoice::from_flags(
+        action,
+        None,
+        None,
+        None,
+        crate::consent::CmpRules::embedded().unwrap(),
+    );
     ScanReport {
         schema_version: 1,
         provenance: Provenance {
@@ -31,19 +41,16 @@ fn report(url: &str, action: ConsentAction, observations: Vec<Observation>) -> S
             http_status: Some(200),
             third_party_cookies: None,
             options: ScanSettings {
-                consent: ConsentChoice::from_flags(
-                    action,
-                    None,
-                    None,
-                    None,
-                    crate::consent::CmpRules::embedded().unwrap(),
-                ),
+                consent: consent.clone(),
                 open_click: None,
                 step_timeout_ms: 0,
                 quiet_ms: 0,
                 widget_timeout_ms: 0,
                 show_values: false,
+                steps: Step::ALL.to_vec(),
+                screenshots: false,
             },
+            consent: ConsentSummary::of(&consent, None),
             policy: None,
             fail_on: None,
             baseline: None,

@@ -86,11 +86,22 @@ fn suite(r: &ScanReport) -> (String, usize, usize, usize) {
         p.duration_ms as f64 / 1000.0
     );
     s.push_str("    <properties>\n");
+    let fields = super::provenance_fields(p);
+    let field = |label: &str| {
+        fields
+            .iter()
+            .find(|(l, _)| *l == label)
+            .map_or_else(String::new, |(_, v)| v.clone())
+    };
     for (k, v) in [
         ("tool_version", p.tool_version.to_string()),
         ("catalog_version", p.catalog_version.clone()),
         ("browser_version", p.browser_version.clone()),
         ("final_url", p.final_url.clone()),
+        ("started_at", p.started_at.clone()),
+        ("duration_ms", p.duration_ms.to_string()),
+        ("consent", field("Consent")),
+        ("options", field("Options")),
     ] {
         let _ = writeln!(s, "      <property name=\"{k}\" value=\"{}\"/>", esc(&v));
     }

@@ -1,7 +1,14 @@
 //! The report model of a scan, and one renderer per output format.
 
+mod csv;
+mod declaration;
+mod declaration_html;
+mod declaration_md;
+pub mod escape;
+mod html;
 mod json;
 mod junit;
+mod markdown;
 mod sarif;
 mod table;
 
@@ -9,8 +16,11 @@ pub use table::human_lifetime;
 
 use crate::browser::ThirdPartyCookies;
 use crate::catalog::{Catalog, Evidence};
+use crate::consent::ConsentRecord;
 use crate::observation::{self, Attempt, Observation};
-use crate::scan::{Abort, ConsentChoice, ScanOptions, ScanRun, StepRecord};
+use crate::scan::{
+    Abort, ConsentAction, ConsentChoice, ConsentMethod, ScanOptions, ScanRun, Step, StepRecord,
+};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -33,6 +43,8 @@ pub struct Provenance {
     /// `allow` or `block`; absent when scanning in a connected browser with its own policy.
     pub third_party_cookies: Option<ThirdPartyCookies>,
     pub options: ScanSettings,
+    /// How the cookie banner was answered: the action and method asked, and what the consent step did.
+    pub consent: ConsentSummary,
     /// The policy file the findings were judged against, if any.
     pub policy: Option<String>,
     /// What fails the run (`--fail-on`), and the baseline that forgives known findings.
@@ -49,6 +61,49 @@ pub struct ScanSettings {
     pub quiet_ms: u64,
     pub widget_timeout_ms: u64,
     pub show_values: bool,
+    /// The steps asked for (`--steps`).
+    pub steps: Vec<Step>,
+    /// Whether a screenshot was taken after each step (`--screenshots`).
+    pub screenshots: bool,
+}
+
+/// The consent step in brief: what was asked, how, and which consent manager (CMP) answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsentSummary {
+    pub action: ConsentAction,
+    /// `auto` (CMP rules), `click` (a selector), `js` (a script) or `text` (a button's text).
+    pub method: &'static str,
+    /// CMP ids detected on the page (automatic consent only).
+    pub cmp_detected: Vec<String>,
+    /// The CMP whose rule answered the banner.
+    pub cmp_used: Option<String>,
+    /// The element clicked (or script evaluated), and where.
+    pub element: Option<String>,
+    /// What the page did after the answer.
+    pub outcome: Option<String>,
+    /// True when the answer took (banner closed or page navigated); false when nothing was answered.
+    pub done: bool,
+}
+
+impl ConsentSummary {
+    /// The summary of `choice` as the consent step's `record` carried it out.
+    pub fn of(choice: &ConsentChoice, record: Option<&ConsentRecord>) -> ConsentSummary {
+        let method = match choice.method {
+            ConsentMethod::Auto(_) => "auto",
+            ConsentMethod::Click(_) => "click",
+            ConsentMethod::Js(_) => "js",
+            ConsentMethod::Text(_) => "text",
+        };
+        ConsentSummary {
+            action: choice.action,
+            method,
+            cmp_detected: record.map(|r| r.detected.clone()).unwrap_or_default(),
+            cmp_used: record.and_then(|r| r.cmp.clone()),
+            element: record.and_then(|r| r.element.clone()),
+            outcome: record.and_then(|r| r.outcome.clone()),
+            done: record.is_some_and(|r| r.done),
+        }
+    }
 }
 
 /// A vendor found on the page, how it was evidenced, and the ids its keys carry.
@@ -120,7 +175,13 @@ impl ScanReport {
                     quiet_ms: opts.quiet.as_millis() as u64,
                     widget_timeout_ms: opts.widget_timeout.as_millis() as u64,
                     show_values,
+                    steps: opts.steps.clone(),
+                    screenshots: opts.screenshots,
                 },
+                consent: ConsentSummary::of(
+                    &opts.consent,
+                    run.steps.iter().find_map(|s| s.consent.as_ref()),
+                ),
                 policy: None,
                 fail_on: None,
                 baseline: None,
@@ -186,17 +247,95 @@ pub enum Format {
     Junit,
     /// SARIF 2.1.0 (for code-scanning dashboards such as GitHub's).
     Sarif,
+    /// A readable Markdown report: provenance, step timeline, keys, vendors, findings.
+    Markdown,
+    /// One self-contained HTML file: timeline of keys × steps, vendors, findings, screenshots.
+    Html,
+    /// An inventory for spreadsheets: one row per key.
+    Csv,
+    /// A cookie declaration in Markdown, to paste into a privacy policy.
+    DeclarationMd,
+    /// A cookie declaration as an HTML fragment, to paste into a privacy policy.
+    DeclarationHtml,
 }
 
 impl Format {
-    pub fn renderer(self) -> Box<dyn Renderer> {
+    /// The renderer; `colour` asks for terminal colours (the table only).
+    pub fn renderer(self, colour: bool) -> Box<dyn Renderer> {
         match self {
-            Format::Table => Box::new(table::TableRenderer),
+            Format::Table => Box::new(table::TableRenderer { colour }),
             Format::Json => Box::new(json::JsonRenderer),
             Format::Junit => Box::new(junit::JunitRenderer),
             Format::Sarif => Box::new(sarif::SarifRenderer),
+            Format::Markdown => Box::new(markdown::MarkdownRenderer),
+            Format::Html => Box::new(html::HtmlRenderer),
+            Format::Csv => Box::new(csv::CsvRenderer),
+            Format::DeclarationMd => Box::new(declaration_md::DeclarationMarkdownRenderer),
+            Format::DeclarationHtml => Box::new(declaration_html::DeclarationHtmlRenderer),
         }
     }
+
+    /// The file this format is written to in an output directory.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Table => "report.txt",
+            Format::Json => "report.json",
+            Format::Junit => "report.junit.xml",
+            Format::Sarif => "report.sarif",
+            Format::Markdown => "report.md",
+            Format::Html => "report.html",
+            Format::Csv => "inventory.csv",
+            Format::DeclarationMd => "declaration.md",
+            Format::DeclarationHtml => "declaration.html",
+        }
+    }
+}
+
+/// The file name of a step's screenshot in an output directory, e.g. `step-1-load.png`; with
+/// several reports (the demo), prefixed by the report's number: `site-2-step-1-load.png`.
+pub fn screenshot_file_name(report: Option<usize>, position: usize, step: Step) -> String {
+    let name = format!("step-{}-{step}.png", position + 1);
+    match report {
+        Some(r) => format!("site-{}-{name}", r + 1),
+        None => name,
+    }
+}
+
+/// How long a key lived as observed: a cookie's remaining lifetime, or what its storage implies.
+pub fn observed_lifetime(o: &Observation) -> String {
+    match (&o.cookie, o.storage) {
+        (Some(c), _) => c
+            .lifetime_seconds
+            .map_or_else(|| "session".to_string(), human_lifetime),
+        (None, crate::catalog::StorageKind::SessionStorage) => "session (tab)".into(),
+        (None, _) => "persistent (until cleared)".into(),
+    }
+}
+
+/// The vendor a key is attributed to, by name, or `None` when unattributed.
+pub fn vendor_name<'r>(r: &'r ScanReport, o: &'r Observation) -> Option<&'r str> {
+    let id = o.attribution.vendor()?;
+    Some(
+        o.catalog
+            .as_ref()
+            .map(|c| c.vendor_name.as_str())
+            .or_else(|| {
+                r.vendors
+                    .iter()
+                    .find(|v| v.id == id)
+                    .map(|v| v.name.as_str())
+            })
+            .unwrap_or(id),
+    )
+}
+
+/// The value as evidence in one line: length and short hash, and the value when shown.
+pub fn value_evidence(o: &Observation) -> String {
+    let mut s = format!("{} B #{}", o.value.length, o.value.sha256);
+    if let Some(v) = &o.value.value {
+        s.push_str(&format!(" = {v}"));
+    }
+    s
 }
 
 /// Makes any text safe for a terminal: control characters escaped, long text shortened.
@@ -216,4 +355,90 @@ pub fn terminal_safe(s: &str, max_chars: usize) -> String {
         }
     }
     out
+}
+
+/// The provenance as labelled lines, in reading order: what every document format shows.
+pub fn provenance_fields(p: &Provenance) -> Vec<(&'static str, String)> {
+    let c = &p.consent;
+    let mut consent = format!(
+        "{} ({})",
+        match c.action {
+            ConsentAction::Accept => "accept",
+            ConsentAction::Reject => "reject",
+            ConsentAction::None => "none",
+        },
+        c.method
+    );
+    if let Some(cmp) = &c.cmp_used {
+        consent.push_str(&format!(" through {cmp}"));
+    } else if !c.cmp_detected.is_empty() {
+        consent.push_str(&format!("; detected {}", c.cmp_detected.join(", ")));
+    }
+    if let Some(e) = &c.element {
+        consent.push_str(&format!("; element {e}"));
+    }
+    if let Some(o) = &c.outcome {
+        consent.push_str(&format!("; {o}"));
+    }
+    let o = &p.options;
+    let steps: Vec<&str> = o.steps.iter().map(|s| s.as_str()).collect();
+    let mut options = format!(
+        "steps {}; step timeout {} ms; quiet {} ms; widget timeout {} ms",
+        steps.join(","),
+        o.step_timeout_ms,
+        o.quiet_ms,
+        o.widget_timeout_ms
+    );
+    if let Some(sel) = &o.open_click {
+        options.push_str(&format!("; open click {sel}"));
+    }
+    if o.show_values {
+        options.push_str("; values shown");
+    }
+    if o.screenshots {
+        options.push_str("; screenshots");
+    }
+    let mut fields = vec![
+        ("URL", p.url.clone()),
+        ("Final URL", p.final_url.clone()),
+        (
+            "HTTP status",
+            p.http_status
+                .map_or_else(|| "unknown".into(), |s| s.to_string()),
+        ),
+        ("Tool", format!("{} {}", p.tool, p.tool_version)),
+        ("Catalog", p.catalog_version.clone()),
+        ("Browser", p.browser_version.clone()),
+        ("Started", p.started_at.clone()),
+        ("Duration", format!("{} ms", p.duration_ms)),
+        (
+            "Third-party cookies",
+            match p.third_party_cookies {
+                Some(ThirdPartyCookies::Allow) => "allowed".into(),
+                Some(ThirdPartyCookies::Block) => "blocked".into(),
+                None => "the connected browser's own setting".into(),
+            },
+        ),
+        ("Consent", consent),
+        ("Options", options),
+    ];
+    for (label, value) in [
+        ("Policy", &p.policy),
+        ("Fail on", &p.fail_on),
+        ("Baseline", &p.baseline),
+    ] {
+        if let Some(v) = value {
+            fields.push((label, v.clone()));
+        }
+    }
+    fields
+}
+
+/// A step's status in words.
+pub fn status_text(s: crate::scan::StepStatus) -> &'static str {
+    match s {
+        crate::scan::StepStatus::Done => "done",
+        crate::scan::StepStatus::TimedOut => "timed out",
+        crate::scan::StepStatus::Skipped => "skipped",
+    }
 }

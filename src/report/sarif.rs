@@ -99,6 +99,9 @@ fn run(r: &ScanReport) -> Value {
             "finalUrl": p.final_url,
             "catalogVersion": p.catalog_version,
             "browserVersion": p.browser_version,
+            "durationMs": p.duration_ms,
+            "consent": p.consent,
+            "options": p.options,
         },
     })
 }

@@ -8,7 +8,34 @@ use std::io::Write;
 use tabled::settings::Style;
 use tabled::{Table, Tabled};
 
-pub struct TableRenderer;
+/// `colour`: ANSI colours for a terminal (red FAIL marks and errors, bold step headers, dim details).
+pub struct TableRenderer {
+    pub colour: bool,
+}
+
+/// An ANSI style, applied only when colouring.
+#[derive(Clone, Copy)]
+enum Ansi {
+    Bold,
+    Dim,
+    Red,
+    Yellow,
+}
+
+impl Ansi {
+    fn paint(self, colour: bool, text: &str) -> String {
+        if !colour {
+            return text.to_string();
+        }
+        let code = match self {
+            Ansi::Bold => "1",
+            Ansi::Dim => "2",
+            Ansi::Red => "1;31",
+            Ansi::Yellow => "33",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+}
 
 #[derive(Tabled)]
 struct Row {
@@ -26,13 +53,13 @@ impl Renderer for TableRenderer {
             if i > 0 {
                 writeln!(out)?;
             }
-            render_one(r, out)?;
+            render_one(r, out, self.colour)?;
         }
         Ok(())
     }
 }
 
-fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Result<()> {
     let p = &r.provenance;
     writeln!(
         out,
@@ -51,6 +78,12 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         None => "the connected browser's own setting",
     };
     writeln!(out, "  3rd-party ck.  {policy}")?;
+    if let Some((_, consent)) = super::provenance_fields(p)
+        .into_iter()
+        .find(|(label, _)| *label == "Consent")
+    {
+        writeln!(out, "  consent        {}", terminal_safe(&consent, 200))?;
+    }
     writeln!(
         out,
         "  started        {} ({} ms)",
@@ -90,10 +123,10 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(out)?;
         writeln!(
             out,
-            "── {} · {status} · {} ms · {}",
-            s.step,
+            "{} · {} ms · {}",
+            Ansi::Bold.paint(colour, &format!("── {} · {status}", s.step)),
             s.duration_ms,
-            terminal_safe(&s.detail, 300)
+            Ansi::Dim.paint(colour, &terminal_safe(&s.detail, 300))
         )?;
         let rows: Vec<Row> = r
             .observations
@@ -110,24 +143,43 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             for c in o.changes.iter().filter(|c| c.step == s.step) {
                 writeln!(
                     out,
-                    "   changed: {} ({}): {}",
-                    terminal_safe(&o.name, 80),
-                    o.storage,
-                    c.what.join(", ")
+                    "{}",
+                    Ansi::Dim.paint(
+                        colour,
+                        &format!(
+                            "   changed: {} ({}): {}",
+                            terminal_safe(&o.name, 80),
+                            o.storage,
+                            c.what.join(", ")
+                        )
+                    )
                 )?;
             }
         }
         for b in &s.blocked_cookies {
             writeln!(
                 out,
-                "   refused by the browser: {} ({}): {}",
-                terminal_safe(&b.name, 80),
-                terminal_safe(b.domain.as_deref().unwrap_or("?"), 80),
-                b.reasons.join(", ")
+                "{}",
+                Ansi::Dim.paint(
+                    colour,
+                    &format!(
+                        "   refused by the browser: {} ({}): {}",
+                        terminal_safe(&b.name, 80),
+                        terminal_safe(b.domain.as_deref().unwrap_or("?"), 80),
+                        b.reasons.join(", ")
+                    )
+                )
             )?;
         }
         for d in &s.dialogs {
-            writeln!(out, "   dialog dismissed: {}", terminal_safe(d, 120))?;
+            writeln!(
+                out,
+                "{}",
+                Ansi::Dim.paint(
+                    colour,
+                    &format!("   dialog dismissed: {}", terminal_safe(d, 120))
+                )
+            )?;
         }
     }
     let unknown = r
@@ -153,11 +205,11 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         )?;
         for f in &r.findings {
             let mark = if f.gating {
-                "FAIL"
+                Ansi::Red.paint(colour, "FAIL")
             } else if f.in_baseline {
-                "base"
+                "base".to_string()
             } else {
-                "    "
+                "    ".to_string()
             };
             writeln!(
                 out,
@@ -169,12 +221,18 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         }
     }
     for e in &r.snapshot_errors {
-        writeln!(out, "warning: not read: {}", terminal_safe(e, 300))?;
+        writeln!(
+            out,
+            "{} not read: {}",
+            Ansi::Yellow.paint(colour, "warning:"),
+            terminal_safe(e, 300)
+        )?;
     }
     if let Some(a) = &r.aborted {
         writeln!(
             out,
-            "error: the scan stopped at step {}: {}",
+            "{} the scan stopped at step {}: {}",
+            Ansi::Red.paint(colour, "error:"),
             a.step,
             terminal_safe(&a.reason, 300)
         )?;

@@ -38,6 +38,8 @@ pub struct ScanOptions {
     pub steps: Vec<Step>,
     /// Print one line per finished step to standard error.
     pub progress: bool,
+    /// Capture a PNG screenshot of the page after each step's snapshot (off by default: it costs time).
+    pub screenshots: bool,
 }
 
 /// How a step ended.
@@ -69,6 +71,14 @@ pub struct StepRecord {
     /// The consent step's automatic or by-text answer: which CMP, rule and element, what was tried.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent: Option<ConsentRecord>,
+    /// The screenshot's file name when written to an output directory, else null.
+    pub screenshot: Option<String>,
+    /// Why the screenshot asked for could not be taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screenshot_error: Option<String>,
+    /// The screenshot after the step's snapshot, PNG (reports embed or write it; never in JSON).
+    #[serde(skip)]
+    pub screenshot_png: Option<Vec<u8>>,
 }
 
 /// Why a scan stopped before its end.
@@ -310,6 +320,9 @@ impl Scan<'_> {
             } else {
                 None
             },
+            screenshot: None,
+            screenshot_error: None,
+            screenshot_png: None,
         });
     }
 
@@ -364,6 +377,44 @@ impl Scan<'_> {
             frames,
             errors,
         });
+        if self.opts.screenshots {
+            self.screenshot(step);
+        }
+    }
+
+    /// Captures the page as PNG into the step's record; a failure is recorded, never fatal.
+    fn screenshot(&mut self, step: Step) {
+        let Some(record) = self.steps.iter_mut().rev().find(|r| r.step == step) else {
+            return;
+        };
+        if self
+            .aborted
+            .as_ref()
+            .is_some_and(|a| a.reason.contains("went away"))
+        {
+            record.screenshot_error = Some("the browser went away".into());
+            return;
+        }
+        let shot = self
+            .page
+            .call(
+                "Page.captureScreenshot",
+                json!({ "format": "png" }),
+                call_timeout(self.opts),
+            )
+            .map_err(|e| e.to_string())
+            .and_then(|reply| {
+                let data = reply
+                    .get("data")
+                    .and_then(|d| d.as_str())
+                    .ok_or("no image data in the reply")?;
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data)
+                    .map_err(|e| format!("the image is not base64: {e}"))
+            });
+        match shot {
+            Ok(png) => record.screenshot_png = Some(png),
+            Err(e) => record.screenshot_error = Some(format!("no screenshot: {e}")),
+        }
     }
 
     /// `load`: navigate and wait for the load event; a failed navigation ends the scan.

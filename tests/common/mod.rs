@@ -79,6 +79,7 @@ pub fn scan_site(name: &str, action: ConsentAction, third_party: ThirdPartyCooki
         widget_timeout: Duration::from_secs(2),
         steps: Step::ALL.to_vec(),
         progress: false,
+        screenshots: false,
     };
     let catalog = Catalog::embedded().unwrap();
     let session = BrowserSession::start(&BrowserOptions {

@@ -1,0 +1,301 @@
+//! The HTML report: one self-contained file (inline CSS, screenshots as data URLs, no scripts) with a keys × steps timeline.
+
+use super::escape::html as h;
+use super::{
+    Renderer, ScanReport, observed_lifetime, provenance_fields, status_text, value_evidence,
+    vendor_name,
+};
+use crate::observation::Observation;
+use crate::scan::Step;
+use base64::Engine;
+use std::io::Write;
+
+pub struct HtmlRenderer;
+
+/// No scripts, no external requests: even if something slipped past escaping, the browser would run nothing.
+const CSP: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
+
+const STYLE: &str = "
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d1d1f;max-width:90rem}
+h1{font-size:1.5rem}h2{margin-top:2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f5f5f7}code{font-family:ui-monospace,monospace;word-break:break-all}
+td.new{background:#d8f5d0}td.changed{background:#fff2c2}td.removed{background:#f8d0d0}td.present{color:#666}
+.fail{color:#b00020;font-weight:bold}.muted{color:#666}.abort{background:#f8d0d0;padding:.5rem}
+img.screenshot{max-width:100%;border:1px solid #ccc}
+";
+
+impl Renderer for HtmlRenderer {
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+        let title = reports
+            .first()
+            .map_or("chatcookie report".to_string(), |r| {
+                format!("chatcookie report: {}", r.provenance.url)
+            });
+        writeln!(
+            out,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
+            h(&title)
+        )?;
+        for r in reports {
+            render_one(r, out)?;
+        }
+        writeln!(out, "</body>\n</html>")?;
+        Ok(())
+    }
+}
+
+fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    writeln!(out, "<article>")?;
+    writeln!(
+        out,
+        "<h1>Cookie and storage report: {}</h1>",
+        h(&r.provenance.url)
+    )?;
+    writeln!(out, "<table class=\"provenance\">")?;
+    for (label, value) in provenance_fields(&r.provenance) {
+        writeln!(out, "<tr><th>{label}</th><td>{}</td></tr>", h(&value))?;
+    }
+    writeln!(out, "</table>")?;
+    if let Some(a) = &r.aborted {
+        writeln!(
+            out,
+            "<p class=\"abort\">The scan stopped at step {}: {}</p>",
+            a.step,
+            h(&a.reason)
+        )?;
+    }
+    timeline(r, out)?;
+    steps(r, out)?;
+    vendors(r, out)?;
+    findings(r, out)?;
+    writeln!(out, "</article>")?;
+    Ok(())
+}
+
+/// A key's state at one step of the timeline.
+#[derive(Clone, Copy, PartialEq)]
+enum Cell {
+    Absent,
+    New,
+    Present,
+    Changed,
+    Removed,
+}
+
+/// The key's state at each of the steps, in order: first appearance, changes, removal, reappearance.
+fn cells(o: &Observation, steps: &[Step]) -> Vec<(Cell, String)> {
+    let mut alive = false;
+    steps
+        .iter()
+        .map(|&step| {
+            let change = o.changes.iter().find(|c| c.step == step);
+            if step == o.first_step {
+                alive = true;
+                return (Cell::New, "new".into());
+            }
+            match change {
+                Some(c) if c.what.iter().any(|w| w == "removed") => {
+                    alive = false;
+                    (Cell::Removed, "removed".into())
+                }
+                Some(c) if c.what.iter().any(|w| w == "reappeared") => {
+                    alive = true;
+                    (Cell::New, "reappeared".into())
+                }
+                Some(c) => (Cell::Changed, format!("changed: {}", c.what.join(", "))),
+                None if alive => (Cell::Present, "●".into()),
+                None => (Cell::Absent, String::new()),
+            }
+        })
+        .collect()
+}
+
+fn timeline(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    let steps: Vec<Step> = r.steps.iter().map(|s| s.step).collect();
+    writeln!(out, "<h2>Timeline: which key appeared at which step</h2>")?;
+    writeln!(
+        out,
+        "<table id=\"timeline\">\n<thead><tr><th>Key</th><th>Storage</th><th>Location</th><th>Vendor</th>"
+    )?;
+    for s in &steps {
+        writeln!(out, "<th data-step=\"{s}\">{s}</th>")?;
+    }
+    writeln!(out, "</tr></thead>\n<tbody>")?;
+    for o in &r.observations {
+        write!(
+            out,
+            "<tr><th class=\"key\"><code>{}</code></th><td>{}</td><td><code>{}</code></td><td>{}</td>",
+            h(&o.name),
+            o.storage,
+            h(&o.location),
+            h(vendor_name(r, o).unwrap_or("unknown"))
+        )?;
+        for (step, (cell, text)) in steps.iter().zip(cells(o, &steps)) {
+            let class = match cell {
+                Cell::Absent => "absent",
+                Cell::New => "new",
+                Cell::Present => "present",
+                Cell::Changed => "changed",
+                Cell::Removed => "removed",
+            };
+            write!(
+                out,
+                "<td class=\"{class}\" data-step=\"{step}\">{}</td>",
+                h(&text)
+            )?;
+        }
+        writeln!(out, "</tr>")?;
+    }
+    writeln!(out, "</tbody>\n</table>")?;
+    Ok(())
+}
+
+fn steps(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    writeln!(out, "<h2>Steps</h2>")?;
+    for (i, s) in r.steps.iter().enumerate() {
+        writeln!(
+            out,
+            "<section class=\"step\" id=\"step-{}\">\n<h3>{}. {} <span class=\"muted\">{} · {} ms</span></h3>\n<p>{}</p>",
+            s.step,
+            i + 1,
+            s.step,
+            status_text(s.status),
+            s.duration_ms,
+            h(&s.detail)
+        )?;
+        if let Some(c) = &s.consent {
+            writeln!(
+                out,
+                "<p>Consent manager: detected {}; used {}; element {}; {}</p>",
+                h(&c.detected.join(", ")),
+                h(c.cmp.as_deref().unwrap_or("none")),
+                h(c.element.as_deref().unwrap_or("none")),
+                h(c.outcome.as_deref().unwrap_or("no outcome"))
+            )?;
+        }
+        for b in &s.blocked_cookies {
+            writeln!(
+                out,
+                "<p>Refused by the browser: <code>{}</code> ({}): {}</p>",
+                h(&b.name),
+                h(b.domain.as_deref().unwrap_or("?")),
+                h(&b.reasons.join(", "))
+            )?;
+        }
+        match (&s.screenshot_png, &s.screenshot_error) {
+            (Some(png), _) => writeln!(
+                out,
+                "<img class=\"screenshot\" data-step=\"{}\" alt=\"The page after {}\" src=\"data:image/png;base64,{}\">",
+                s.step,
+                s.step,
+                base64::engine::general_purpose::STANDARD.encode(png)
+            )?,
+            (None, Some(e)) => writeln!(out, "<p class=\"muted\">{}</p>", h(e))?,
+            (None, None) => {}
+        }
+        writeln!(out, "</section>")?;
+    }
+    Ok(())
+}
+
+fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    writeln!(out, "<h2>Vendors</h2>")?;
+    if r.vendors.is_empty() {
+        writeln!(out, "<p>No chat vendor detected.</p>")?;
+    }
+    let mut sections: Vec<(Option<&str>, String)> = r
+        .vendors
+        .iter()
+        .map(|v| {
+            let evidence: Vec<&str> = v.evidence.iter().map(String::as_str).collect();
+            (
+                Some(v.id.as_str()),
+                format!(
+                    "{} <span class=\"muted\">({})</span>",
+                    h(&v.name),
+                    h(&evidence.join(", "))
+                ),
+            )
+        })
+        .collect();
+    sections.push((None, "Unattributed keys".into()));
+    for (id, title) in sections {
+        let keys: Vec<&Observation> = r
+            .observations
+            .iter()
+            .filter(|o| o.attribution.vendor() == id)
+            .collect();
+        if keys.is_empty() {
+            continue;
+        }
+        writeln!(out, "<section class=\"vendor\">\n<h3>{title}</h3>")?;
+        writeln!(
+            out,
+            "<table>\n<thead><tr><th>Key</th><th>Catalog key</th><th>Purpose</th><th>Category</th><th>Declared duration</th><th>Observed lifetime</th><th>Storage</th><th>Value</th></tr></thead>\n<tbody>"
+        )?;
+        for o in keys {
+            let c = o.catalog.as_ref();
+            let catalog_key = match &o.attribution {
+                crate::catalog::Attribution::Known { key, .. } => key.as_str(),
+                crate::catalog::Attribution::Unknown { .. } => "",
+            };
+            writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td><code>{}</code></td></tr>",
+                h(&o.name),
+                h(catalog_key),
+                h(c.map_or("", |c| c.purpose.as_str())),
+                c.map_or("unclassified", |c| c.category.as_str()),
+                h(&c.map_or_else(String::new, |c| c.declared_duration.to_string())),
+                h(&observed_lifetime(o)),
+                o.storage,
+                if c.is_some_and(|c| c.storage_differs) {
+                    " (declared elsewhere)"
+                } else {
+                    ""
+                },
+                h(&value_evidence(o))
+            )?;
+        }
+        writeln!(out, "</tbody>\n</table>\n</section>")?;
+    }
+    Ok(())
+}
+
+fn findings(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    writeln!(out, "<h2>Findings</h2>")?;
+    if r.findings.is_empty() {
+        writeln!(out, "<p>No findings.</p>")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "<table id=\"findings\">\n<thead><tr><th></th><th>Severity</th><th>Rule</th><th>Step</th><th>Finding</th><th>Evidence</th></tr></thead>\n<tbody>"
+    )?;
+    for f in &r.findings {
+        let evidence: Vec<String> = f
+            .evidence
+            .iter()
+            .map(|e| format!("<li>{}</li>", h(e)))
+            .collect();
+        writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><ul>{}</ul></td></tr>",
+            if f.gating {
+                "<span class=\"fail\">FAIL</span>"
+            } else if f.in_baseline {
+                "baseline"
+            } else {
+                ""
+            },
+            f.severity,
+            f.rule,
+            f.step.map(|s| s.as_str()).unwrap_or(""),
+            h(&f.message),
+            evidence.join("")
+        )?;
+    }
+    writeln!(out, "</tbody>\n</table>")?;
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! The Markdown report: provenance, step timeline, per-step tables of keys, vendors, findings; every string escaped.
+
+use super::escape::markdown as md;
+use super::{
+    Renderer, ScanReport, observed_lifetime, provenance_fields, status_text, value_evidence,
+    vendor_name,
+};
+use std::io::Write;
+
+pub struct MarkdownRenderer;
+
+impl Renderer for MarkdownRenderer {
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+        for (i, r) in reports.iter().enumerate() {
+            if i > 0 {
+                writeln!(out, "\n---\n")?;
+            }
+            render_one(r, out)?;
+        }
+        Ok(())
+    }
+}
+
+fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "# Cookie and storage report: {}\n",
+        md(&r.provenance.url)
+    )?;
+    writeln!(out, "| | |\n|---|---|")?;
+    for (label, value) in provenance_fields(&r.provenance) {
+        writeln!(out, "| {label} | {} |", md(&value))?;
+    }
+    if let Some(a) = &r.aborted {
+        writeln!(
+            out,
+            "\n**The scan stopped at step {}:** {}",
+            a.step,
+            md(&a.reason)
+        )?;
+    }
+    writeln!(out, "\n## Step timeline\n")?;
+    writeln!(out, "| # | Step | Status | Duration | New keys | Detail |")?;
+    writeln!(out, "|---|---|---|---|---|---|")?;
+    for (i, s) in r.steps.iter().enumerate() {
+        let new = r
+            .observations
+            .iter()
+            .filter(|o| o.first_step == s.step)
+            .count();
+        writeln!(
+            out,
+            "| {} | {} | {} | {} ms | {new} | {} |",
+            i + 1,
+            md(s.step.as_str()),
+            status_text(s.status),
+            s.duration_ms,
+            md(&s.detail)
+        )?;
+    }
+    for (i, s) in r.steps.iter().enumerate() {
+        writeln!(out, "\n## {}. {}\n", i + 1, md(s.step.as_str()))?;
+        if let Some(name) = &s.screenshot {
+            writeln!(out, "![screenshot after {}]({})\n", s.step, md(name))?;
+        } else if let Some(e) = &s.screenshot_error {
+            writeln!(out, "Screenshot: {}\n", md(e))?;
+        }
+        let new: Vec<_> = r
+            .observations
+            .iter()
+            .filter(|o| o.first_step == s.step)
+            .collect();
+        if new.is_empty() {
+            writeln!(out, "No new keys.")?;
+        } else {
+            writeln!(
+                out,
+                "| Key | Storage | Party | Location | Vendor | Category | Lifetime | Value |"
+            )?;
+            writeln!(out, "|---|---|---|---|---|---|---|---|")?;
+            for o in new {
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                    md(&o.name),
+                    o.storage,
+                    match o.party {
+                        crate::observation::Party::FirstParty => "first",
+                        crate::observation::Party::ThirdParty => "third",
+                    },
+                    md(&o.location),
+                    md(vendor_name(r, o).unwrap_or("unknown")),
+                    o.catalog
+                        .as_ref()
+                        .map_or("unclassified", |c| c.category.as_str()),
+                    md(&observed_lifetime(o)),
+                    md(&value_evidence(o)),
+                )?;
+            }
+        }
+        for o in &r.observations {
+            for c in o.changes.iter().filter(|c| c.step == s.step) {
+                writeln!(
+                    out,
+                    "\n- Changed: {} ({}): {}",
+                    md(&o.name),
+                    o.storage,
+                    md(&c.what.join(", "))
+                )?;
+            }
+        }
+        for b in &s.blocked_cookies {
+            writeln!(
+                out,
+                "\n- Refused by the browser: {} ({}): {}",
+                md(&b.name),
+                md(b.domain.as_deref().unwrap_or("?")),
+                md(&b.reasons.join(", "))
+            )?;
+        }
+    }
+    writeln!(out, "\n## Vendors\n")?;
+    if r.vendors.is_empty() {
+        writeln!(out, "No chat vendor detected.")?;
+    }
+    for v in &r.vendors {
+        let evidence: Vec<&str> = v.evidence.iter().map(String::as_str).collect();
+        writeln!(
+            out,
+            "- **{}** ({}): {}",
+            md(&v.name),
+            md(&v.id),
+            md(&evidence.join(", "))
+        )?;
+        for o in r
+            .observations
+            .iter()
+            .filter(|o| o.attribution.vendor() == Some(v.id.as_str()))
+        {
+            if let Some(c) = &o.catalog {
+                writeln!(
+                    out,
+                    "  - {}: {} ({}; declared {}, {})",
+                    md(&o.name),
+                    md(&c.purpose),
+                    c.category,
+                    md(&c.declared_duration.to_string()),
+                    c.declared_storage
+                )?;
+            }
+        }
+    }
+    writeln!(out, "\n## Findings\n")?;
+    if r.findings.is_empty() {
+        writeln!(out, "No findings.")?;
+    }
+    for f in &r.findings {
+        let mark = if f.gating { "**FAIL** " } else { "" };
+        writeln!(
+            out,
+            "- {mark}{} · {} · {}",
+            f.severity,
+            f.rule,
+            md(&f.message)
+        )?;
+        for e in &f.evidence {
+            writeln!(out, "  - {}", md(e))?;
+        }
+    }
+    for e in &r.snapshot_errors {
+        writeln!(out, "\nNot read: {}", md(e))?;
+    }
+    Ok(())
+}

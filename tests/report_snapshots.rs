@@ -1,0 +1,224 @@
+//! Markdown, CSV and declaration renderings of a fixed report, compared with snapshots in tests/snapshots/
+//! (`UPDATE_SNAPSHOTS=1 cargo test --test report_snapshots` rewrites them), and hostile names in every document format.
+
+use chatcookie::catalog::{Attribution, Category, DeclaredDuration, StorageKind};
+use chatcookie::consent::ConsentRecord;
+use chatcookie::observation::{CatalogFacts, CookieAttributes, Observation, Party, ValueEvidence};
+use chatcookie::report::{
+    ConsentSummary, Format, Provenance, ScanReport, ScanSettings, VendorSeen,
+};
+use chatcookie::scan::{ConsentAction, ConsentChoice, ConsentMethod, Step, StepRecord, StepStatus};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+const XSS: &str = "<img src=x onerror=alert(1)>";
+
+fn cookie(name: &str, step: Step, lifetime: Option<i64>) -> Observation {
+    Observation {
+        storage: StorageKind::Cookie,
+        name: name.into(),
+        location: ".shop.test/".into(),
+        party: Party::FirstParty,
+        storage_key: None,
+        frame_url: None,
+        first_step: step,
+        removed_at: None,
+        changes: Vec::new(),
+        cookie: Some(CookieAttributes {
+            domain: ".shop.test".into(),
+            path: "/".into(),
+            expires: lifetime.map(|l| 1_700_000_000.0 + l as f64),
+            lifetime_seconds: lifetime,
+            size: 20,
+            http_only: false,
+            secure: true,
+            same_site: Some("Lax".into()),
+            partition_key: None,
+        }),
+        value: ValueEvidence::of("some value", false),
+        json_fields: Vec::new(),
+        attribution: Attribution::Unknown { candidate: None },
+        catalog: None,
+        raw_value: "some value".into(),
+    }
+}
+
+fn tawk_uuid() -> Observation {
+    let mut o = cookie("twk_uuid_5f1a2b", Step::ChatOpen, Some(15_552_000));
+    o.attribution = Attribution::Known {
+        vendor: "tawkto".into(),
+        key: "twk_uuid_{propertyId}".into(),
+        matched: "twk_uuid_{propertyId}".into(),
+        captures: BTreeMap::from([("propertyId".into(), "5f1a2b".into())]),
+    };
+    o.catalog = Some(CatalogFacts {
+        vendor_name: "tawk.to".into(),
+        purpose: "Identifies the visitor | across visits.".into(),
+        category: Category::Functional,
+        category_assessed: false,
+        declared_storage: StorageKind::Cookie,
+        declared_duration: DeclaredDuration::parse("6 months").unwrap(),
+        storage_differs: false,
+        source: "tawk-docs".into(),
+    });
+    o
+}
+
+fn report() -> ScanReport {
+    let choice = ConsentChoice {
+        action: ConsentAction::Accept,
+        method: ConsentMethod::Click("#accept".into()),
+    };
+    let step = |step: Step, detail: &str| StepRecord {
+        step,
+        status: StepStatus::Done,
+        detail: detail.into(),
+        duration_ms: 100,
+        settle_ms: 50,
+        blocked_cookies: Vec::new(),
+        dialogs: Vec::new(),
+        consent: None,
+        screenshot: Some(format!("step-x-{step}.png")),
+        screenshot_error: None,
+        screenshot_png: None,
+    };
+    let mut hostile = cookie(XSS, Step::Load, None);
+    hostile.value = ValueEvidence::of("=cmd|'/c calc'!A1", true);
+    let mut piped = cookie("a|b`c`\nd", Step::Consent, Some(86_400 * 400));
+    piped.removed_at = Some(Step::ChatOpen);
+    piped.changes = vec![chatcookie::observation::Change {
+        step: Step::ChatOpen,
+        what: vec!["removed".into()],
+    }];
+    ScanReport {
+        schema_version: chatcookie::report::SCHEMA_VERSION,
+        provenance: Provenance {
+            tool: "chatcookie",
+            tool_version: "0.0.0-test",
+            catalog_version: "test".into(),
+            browser_version: "Chrome/1.0".into(),
+            started_at: "2026-01-01T00:00:00Z".into(),
+            duration_ms: 1234,
+            url: "http://www.shop.test/".into(),
+            final_url: "http://www.shop.test/home".into(),
+            http_status: Some(200),
+            third_party_cookies: None,
+            options: ScanSettings {
+                consent: choice.clone(),
+                open_click: None,
+                step_timeout_ms: 10_000,
+                quiet_ms: 150,
+                widget_timeout_ms: 3000,
+                show_values: true,
+                steps: Step::ALL.to_vec(),
+                screenshots: true,
+            },
+            consent: ConsentSummary::of(
+                &choice,
+                Some(&ConsentRecord {
+                    detected: vec!["cookiebot".into()],
+                    cmp: Some("cookiebot".into()),
+                    element: Some("`#accept` → <button>".into()),
+                    outcome: Some("the banner closed".into()),
+                    done: true,
+                    ..Default::default()
+                }),
+            ),
+            policy: None,
+            fail_on: Some("nothing".into()),
+            baseline: None,
+        },
+        steps: vec![
+            step(Step::Load, "navigated"),
+            step(Step::Widget, "detected tawkto"),
+            step(Step::Consent, "accepted: clicked `#accept`"),
+            step(Step::ChatOpen, "opened the chat"),
+        ],
+        vendors: vec![VendorSeen {
+            id: "tawkto".into(),
+            name: "tawk.to".into(),
+            evidence: BTreeSet::from(["global Tawk_API".to_string()]),
+            ids: BTreeMap::new(),
+        }],
+        observations: vec![hostile, piped, tawk_uuid()],
+        attempts: Vec::new(),
+        snapshot_errors: Vec::new(),
+        aborted: None,
+        findings: Vec::new(),
+    }
+}
+
+fn render(format: Format) -> String {
+    let mut buf = Vec::new();
+    format
+        .renderer(false)
+        .render(&[report()], &mut buf)
+        .unwrap();
+    String::from_utf8(buf).unwrap()
+}
+
+fn assert_snapshot(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_SNAPSHOTS=1 writes it)", path.display()));
+    assert_eq!(
+        actual, expected,
+        "{name} differs from its snapshot (UPDATE_SNAPSHOTS=1 rewrites it)"
+    );
+}
+
+#[test]
+fn markdown_matches_its_snapshot() {
+    assert_snapshot("report.md", &render(Format::Markdown));
+}
+
+#[test]
+fn csv_matches_its_snapshot() {
+    assert_snapshot("inventory.csv", &render(Format::Csv));
+}
+
+#[test]
+fn declaration_matches_its_snapshot() {
+    assert_snapshot("declaration.md", &render(Format::DeclarationMd));
+}
+
+#[test]
+fn hostile_names_inject_no_markup() {
+    for format in [Format::Html, Format::DeclarationHtml] {
+        let html = render(format);
+        assert!(!html.contains("<img src=x"), "{format:?}: {html}");
+        assert!(
+            html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{format:?}: {html}"
+        );
+        assert!(!html.contains("<button>"), "{format:?}");
+    }
+    let md = render(Format::Markdown);
+    assert!(!md.contains("<img") && !md.contains("<button>"), "{md}");
+    assert!(
+        md.contains("&lt;img src=x onerror=alert\\(1\\)&gt;"),
+        "{md}"
+    );
+    // A newline or pipe in a name stays inside its table cell.
+    assert!(md.contains("a\\|b\\`c\\`\\\\nd"), "{md}");
+}
+
+#[test]
+fn csv_defuses_formulas_and_quotes_separators() {
+    let csv = render(Format::Csv);
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let value = header.iter().position(|h| h == "value").unwrap();
+    let name = header.iter().position(|h| h == "name").unwrap();
+    let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 3);
+    assert_eq!(&records[0][name], XSS);
+    assert_eq!(&records[0][value], "'=cmd|'/c calc'!A1");
+    assert_eq!(&records[1][name], "a|b`c`\nd");
+}

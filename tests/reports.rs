@@ -1,0 +1,199 @@
+//! The report formats end to end: one demo scan written to an output directory in every format,
+//! the JSON validated against docs/report.schema.json, the HTML opened in the real Chromium.
+
+use chatcookie::browser::{BrowserOptions, BrowserSession, ThirdPartyCookies};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn chatcookie(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chatcookie"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+const FILES: [&str; 12] = [
+    "report.json",
+    "report.html",
+    "report.md",
+    "inventory.csv",
+    "declaration.md",
+    "declaration.html",
+    "report.junit.xml",
+    "report.sarif",
+    "step-1-load.png",
+    "step-2-widget.png",
+    "step-3-consent.png",
+    "step-4-chat_open.png",
+];
+
+#[test]
+fn every_format_is_written_to_the_output_dir_and_the_html_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("audit");
+    let o = chatcookie(&[
+        "demo",
+        "web1on1-eager",
+        "--format",
+        "json,html,markdown,csv,declaration-md,declaration-html,junit,sarif",
+        "--output-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    for f in FILES {
+        assert!(out.join(f).is_file(), "{f} not written: {}", text(&o));
+    }
+
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("docs/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the JSON report does not validate: {errors:#?}"
+    );
+    assert_eq!(report["steps"][0]["screenshot"], "step-1-load.png");
+    assert_eq!(report["provenance"]["consent"]["action"], "accept");
+    assert_eq!(report["provenance"]["options"]["screenshots"], true);
+
+    let declaration = std::fs::read_to_string(out.join("declaration.md")).unwrap();
+    // The catalog's pattern, not this site's integration id.
+    assert!(
+        declaration.contains("\\{integrationId\\}.clientId"),
+        "{declaration}"
+    );
+    assert!(
+        !declaration.contains("61f0c2a9b8e7d6c5b4a39281"),
+        "{declaration}"
+    );
+
+    let (timeline, widths) = open_in_chromium(&out.join("report.html"));
+    let first_step = |key: &str| {
+        timeline
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, steps)| steps.clone())
+            .unwrap_or_else(|| panic!("{key} not in the timeline: {timeline:?}"))
+    };
+    assert_eq!(first_step("_ga"), ["load"]);
+    assert_eq!(first_step("widget_uuid"), ["load"]);
+    assert_eq!(first_step("site_consent"), ["consent"]);
+    assert_eq!(first_step("widget_opened_by_customer"), ["chat_open"]);
+    assert_eq!(widths.len(), 4, "one screenshot per step: {widths:?}");
+    assert!(
+        widths.iter().all(|(_, w)| *w > 0),
+        "a screenshot does not decode: {widths:?}"
+    );
+}
+
+/// The timeline as rendered (each key with the steps it is marked new at) and each screenshot's decoded width.
+type Rendered = (Vec<(String, Vec<String>)>, Vec<(String, u64)>);
+
+fn open_in_chromium(file: &Path) -> Rendered {
+    let session = BrowserSession::start(&BrowserOptions {
+        chrome: None,
+        connect: None,
+        third_party_cookies: ThirdPartyCookies::Block,
+        map_to_loopback: Vec::new(),
+        launch_timeout: Duration::from_secs(30),
+        no_sandbox: false,
+    })
+    .expect("Chromium must be installed for the integration tests (see README)");
+    let timeout = Duration::from_secs(10);
+    let page = session.new_page(timeout).unwrap();
+    let url = url::Url::from_file_path(file).unwrap().to_string();
+    page.call("Page.navigate", serde_json::json!({ "url": url }), timeout)
+        .unwrap();
+    let loaded = format!(
+        "location.href === {} && document.readyState === 'complete'",
+        serde_json::to_string(&url).unwrap()
+    );
+    let deadline = Instant::now() + timeout;
+    while page.evaluate(&loaded, timeout).ok() != Some(Value::Bool(true)) {
+        assert!(Instant::now() < deadline, "the report did not load");
+        std::thread::yield_now();
+    }
+    let timeline = page
+        .evaluate(
+            "Array.from(document.querySelectorAll('#timeline tbody tr'), tr => [
+               tr.querySelector('th.key').textContent,
+               Array.from(tr.querySelectorAll('td.new'), td => td.dataset.step)])",
+            timeout,
+        )
+        .unwrap();
+    let widths = page
+        .evaluate(
+            "Promise.all(Array.from(document.querySelectorAll('img.screenshot'),
+               img => img.decode().then(() => [img.dataset.step, img.naturalWidth])))",
+            timeout,
+        )
+        .unwrap();
+    (
+        serde_json::from_value(timeline).unwrap(),
+        serde_json::from_value(widths).unwrap(),
+    )
+}
+
+#[test]
+fn an_unwritable_output_dir_exits_2_and_keeps_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let out = blocker.join("reports");
+    let o = chatcookie(&[
+        "demo",
+        "web1on1-eager",
+        "--format",
+        "json",
+        "--output-dir",
+        out.to_str().unwrap(),
+        "--screenshots=false",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("cannot create the output directory"),
+        "{stderr}"
+    );
+    let fallback = stderr
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("chatcookie: 1 file(s) written to ")
+                .and_then(|rest| rest.split(" instead").next())
+        })
+        .unwrap_or_else(|| panic!("no fallback directory named: {stderr}"));
+    let kept = Path::new(fallback).join("report.json");
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&kept).unwrap()).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    std::fs::remove_dir_all(fallback).unwrap();
+}
+
+#[test]
+fn several_formats_without_an_output_dir_is_a_usage_error() {
+    let o = chatcookie(&["demo", "web1on1-eager", "--format", "json,csv"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--output-dir"), "{}", text(&o));
+}
