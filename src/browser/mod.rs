@@ -98,22 +98,44 @@ pub fn kill_all_now() {
     }
 }
 
-/// Kills a process group and waits (at most a second) until none of its processes is left, so
-/// that no dying helper writes into the profile while it is being removed.
+/// Kills a process group and waits (at most a second) until none of its processes still runs,
+/// so that no dying helper writes into the profile while it is being removed.
 fn kill_group(pgid: i32) {
     let deadline = Instant::now() + Duration::from_secs(1);
     // SAFETY: killpg and waitpid have no memory-safety preconditions; stale ids fail with ESRCH/ECHILD.
     unsafe {
         libc::killpg(pgid, libc::SIGKILL);
-        loop {
-            // Reap the group leader (our child) so it does not linger as a zombie.
-            libc::waitpid(pgid, std::ptr::null_mut(), libc::WNOHANG);
-            if libc::killpg(pgid, 0) != 0 || Instant::now() >= deadline {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        // Reap the group leader (our child) so it does not linger as a zombie.
+        libc::waitpid(pgid, std::ptr::null_mut(), libc::WNOHANG);
     }
+    while group_running(pgid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+        // SAFETY: as above.
+        unsafe { libc::waitpid(pgid, std::ptr::null_mut(), libc::WNOHANG) };
+    }
+}
+
+/// True while a member of the process group runs. Zombies do not count: they can no longer
+/// write, and orphaned ones wait for an init that may reap them late (seen here: a second).
+fn group_running(pgid: i32) -> bool {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        // No /proc: fall back to asking the kernel whether any member exists at all.
+        // SAFETY: killpg with signal 0 only checks for existence.
+        return unsafe { libc::killpg(pgid, 0) } == 0;
+    };
+    procs.flatten().any(|e| {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            return false;
+        };
+        // Fields after the parenthesised command name: state, ppid, pgrp, ...
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            return false;
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next().unwrap_or("Z");
+        let pgrp = fields.nth(1).and_then(|f| f.parse::<i32>().ok());
+        pgrp == Some(pgid) && state != "Z" && state != "X"
+    })
 }
 
 /// Removes a directory tree, retrying briefly if something was still being written into it.
