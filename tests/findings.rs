@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::{chatcookie, root, text};
+
 use chatcookie::browser::ThirdPartyCookies;
 use chatcookie::catalog::Catalog;
 use chatcookie::findings::{self, Finding, Rule};
@@ -10,7 +12,7 @@ use chatcookie::report::ScanReport;
 use chatcookie::scan::ConsentAction;
 use common::scan_site;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 fn judged(site: &str, action: ConsentAction, policy: Option<&str>) -> Vec<Finding> {
     let catalog = Catalog::embedded().unwrap();
@@ -210,27 +212,6 @@ fn the_policy_decides_undeclared_stale_and_duration_findings() {
     assert_eq!(stale[0].policy_line, Some(15));
     assert_eq!(names(&f, Rule::Duration), ["site_consent"]);
     assert!(fired(&f, Rule::Duration)[0].message.contains("tolerance"));
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn chatcookie(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chatcookie"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// A copy of the web1on1-shop policy in a temp dir, with its URL pointing at the fixture.

@@ -1,32 +1,14 @@
 //! The report formats end to end: one demo scan written to an output directory in every format,
 //! the JSON validated against docs/report.schema.json, the HTML opened in the real Chromium.
 
+mod common;
+
+use common::{chatcookie, root, text};
+
 use chatcookie::browser::{BrowserOptions, BrowserSession, ThirdPartyCookies};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn chatcookie(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chatcookie"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 const FILES: [&str; 12] = [
     "report.json",

@@ -16,6 +16,24 @@ pub fn html(s: &str) -> String {
     out
 }
 
+/// Escapes text for XML 1.0 attributes and content: the HTML escapes, and the characters XML
+/// cannot carry at all (most controls, U+FFFE, U+FFFF) shown as `\u{…}`.
+pub fn xml(s: &str) -> String {
+    let carried: String = s
+        .chars()
+        .flat_map(|c| {
+            let invalid = (c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+                || matches!(c, '\u{FFFE}' | '\u{FFFF}');
+            if invalid {
+                c.escape_unicode().collect::<Vec<char>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    html(&carried)
+}
+
 /// Escapes text for one line of Markdown (a paragraph, list item or table cell): control
 /// characters are shown escaped (a newline must not end a table row), Markdown punctuation is
 /// backslash-escaped, and `<`, `>`, `&` become entities so no raw HTML gets through.
@@ -59,6 +77,15 @@ pub fn csv_cell(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn xml_escapes_markup_and_characters_xml_cannot_carry() {
+        assert_eq!(
+            super::xml("<img src=x onerror=\"a&b\">"),
+            "&lt;img src=x onerror=&quot;a&amp;b&quot;&gt;"
+        );
+        assert_eq!(super::xml("a\u{1}b\tc"), "a\\u{1}b\tc");
+    }
+
     use super::*;
 
     #[test]

@@ -40,7 +40,7 @@ fn suite(r: &ScanReport) -> (String, usize, usize, usize) {
         let _ = writeln!(
             cases,
             "    <testcase classname=\"chatcookie.scan\" name=\"scan completes\" time=\"0\">\n      <error message=\"{}\" type=\"scan-failed\">stopped at step {}</error>\n    </testcase>",
-            esc(&a.reason),
+            super::escape::xml(&a.reason),
             a.step
         );
     }
@@ -70,10 +70,10 @@ fn suite(r: &ScanReport) -> (String, usize, usize, usize) {
                 cases,
                 "    <testcase classname=\"chatcookie.{}\" name=\"{}\" time=\"0\">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
                 rule.id(),
-                esc(&name),
-                esc(&f.message),
+                super::escape::xml(&name),
+                super::escape::xml(&f.message),
                 f.severity,
-                esc(&f.evidence.join("\n"))
+                super::escape::xml(&f.evidence.join("\n"))
             );
         }
     }
@@ -81,8 +81,8 @@ fn suite(r: &ScanReport) -> (String, usize, usize, usize) {
     let _ = writeln!(
         s,
         "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\" timestamp=\"{}\" time=\"{:.3}\">",
-        esc(&p.url),
-        esc(p.started_at.get(..19).unwrap_or(&p.started_at)),
+        super::escape::xml(&p.url),
+        super::escape::xml(p.started_at.get(..19).unwrap_or(&p.started_at)),
         p.duration_ms as f64 / 1000.0
     );
     s.push_str("    <properties>\n");
@@ -103,44 +103,14 @@ fn suite(r: &ScanReport) -> (String, usize, usize, usize) {
         ("consent", field("Consent")),
         ("options", field("Options")),
     ] {
-        let _ = writeln!(s, "      <property name=\"{k}\" value=\"{}\"/>", esc(&v));
+        let _ = writeln!(
+            s,
+            "      <property name=\"{k}\" value=\"{}\"/>",
+            super::escape::xml(&v)
+        );
     }
     s.push_str("    </properties>\n");
     s.push_str(&cases);
     s.push_str("  </testsuite>\n");
     (s, tests, failures, errors)
-}
-
-/// Escapes text for XML attributes and content; characters XML 1.0 cannot carry become `\u{…}`.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || matches!(c, '\u{FFFE}' | '\u{FFFF}') => {
-                out.extend(c.escape_unicode())
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::esc;
-
-    #[test]
-    fn escapes_markup_and_invalid_characters() {
-        assert_eq!(
-            esc("<img src=x onerror=\"a&b\">"),
-            "&lt;img src=x onerror=&quot;a&amp;b&quot;&gt;"
-        );
-        assert_eq!(esc("a\u{1}b"), "a\\u{1}b");
-    }
 }
