@@ -473,3 +473,30 @@ fn init_writes_a_policy_that_check_accepts_and_diff_compares_reports() {
         "{d}"
     );
 }
+
+#[test]
+fn github_actions_get_an_annotation_per_gating_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = policy_copy(dir.path(), |t| {
+        t.replace("name = \"shop_session\"", "name = \"shop_session_v2\"")
+    });
+    let o = Command::new(env!("CARGO_BIN_EXE_chatcookie"))
+        .args(["check", "--policy", p.to_str().unwrap()])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("::error "))
+        .unwrap_or_else(|| panic!("no annotation in {err}"));
+    assert!(
+        line.contains("title=chatcookie undeclared") && line.contains("shop_session"),
+        "{line}"
+    );
+    assert!(line.contains(&format!("file={}", p.display())), "{line}");
+    // Without GitHub Actions, no workflow commands.
+    let o = chatcookie(&["check", "--policy", p.to_str().unwrap()]);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("::error"));
+}
