@@ -67,11 +67,9 @@ pub struct WatchState {
     /// Requests sent and not yet finished: when, and their URL.
     pub inflight: HashMap<String, (Instant, String)>,
     pub last_network_activity: Instant,
-    pub storage_writes: u64,
     pub last_storage_write: Instant,
     pub frames: BTreeMap<String, FrameInfo>,
     pub main_frame: Option<String>,
-    pub main_navigations: u64,
     pub load_fired: bool,
     pub document: Option<DocumentResponse>,
     pub script_urls: BTreeSet<String>,
@@ -105,12 +103,10 @@ impl PageWatch {
         let watch = PageWatch(Arc::new(Mutex::new(WatchState {
             inflight: HashMap::new(),
             last_network_activity: now,
-            storage_writes: 0,
             last_storage_write: now,
             frames: BTreeMap::new(),
             // A page target's main frame has the target's id, known before any event.
             main_frame: Some(page.target_id.clone()),
-            main_navigations: 0,
             load_fired: false,
             document: None,
             script_urls: BTreeSet::new(),
@@ -228,10 +224,16 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
                             .collect()
                     })
                     .unwrap_or_default();
+                // The response that carried the Set-Cookie, from the request still in flight.
+                let url = s
+                    .inflight
+                    .get(str_at(p, "requestId"))
+                    .map(|(_, u)| u.clone())
+                    .unwrap_or_default();
                 s.blocked.push(BlockedCookie {
                     name,
                     domain,
-                    url: String::new(),
+                    url,
                     reasons,
                 });
             }
@@ -240,7 +242,6 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
         | "DOMStorage.domStorageItemRemoved"
         | "DOMStorage.domStorageItemUpdated"
         | "DOMStorage.domStorageItemsCleared" => {
-            s.storage_writes += 1;
             s.last_storage_write = now;
         }
         "Page.frameNavigated" => {
@@ -252,7 +253,6 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
                 .map(str::to_string);
             if parent.is_none() {
                 s.main_frame = Some(id.clone());
-                s.main_navigations += 1;
                 s.load_fired = false;
             }
             s.frames.insert(
