@@ -265,11 +265,13 @@ impl OutputArgs {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// An http(s) URL, or a directory to serve on loopback as http://www.<dir-name>.test:<port>/
-    /// (a real-looking host name, so Domain cookies behave as in production).
-    pub target: String,
+    /// http(s) URLs, or directories to serve on loopback as http://www.<dir-name>.test:<port>/
+    /// (a real-looking host name, so Domain cookies behave as in production). Several targets
+    /// (here or with --urls) are scanned as one run: see --jobs.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
 
-    /// Host name to serve a directory under (default: www.<dir-name>.test).
+    /// Host name to serve a directory under (default: www.<dir-name>.test); one target only.
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
 
@@ -293,6 +295,72 @@ pub struct ScanArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub catalog: CatalogFiles,
+    #[command(flatten)]
+    pub sites: SiteListArgs,
+}
+
+/// Many targets in one run: where they come from, how many run at once, which share is ours.
+#[derive(Debug, Args)]
+pub struct SiteListArgs {
+    /// Read targets from this file (`-` for standard input): one URL or directory per line;
+    /// blank lines and lines starting with `#` are ignored. Added after the TARGET arguments.
+    /// A target listed twice is scanned once.
+    #[arg(long, value_name = "FILE")]
+    pub urls: Option<PathBuf>,
+
+    /// Scans to run at once. Each scan gets its own browser context (its own cookie jar and
+    /// storage) in one shared browser, so nothing leaks from one site to the next; with
+    /// `--third-party-cookies allow` each scan gets its own browser instead (a fresh context
+    /// would block third-party cookies). Default 1: settling is timing-based, so parallel scans
+    /// on a loaded machine may settle later; raise it for throughput (e.g. 4 on 2 cores).
+    /// A site that fails is reported as such and does not stop the others; if the browser
+    /// itself dies, it is relaunched and the scans it took down are retried once.
+    #[arg(long, short, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+
+    /// Scan only share K of N of the target list (1-based), for CI matrix jobs or Kubernetes
+    /// indexed jobs: after duplicates are dropped, the target at position i (0-based) belongs
+    /// to share (i mod N) + 1. Every machine given the same list computes the same split.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+}
+
+/// Share K of N of a target list (`--shard K/N`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// Keeps the items of this share, in their order: round robin, so shares differ by at most one.
+    pub fn select<T>(self, items: Vec<T>) -> Vec<T> {
+        items
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % self.count == self.index - 1)
+            .map(|(_, t)| t)
+            .collect()
+    }
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    let (k, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}`: expected K/N, e.g. 2/4"))?;
+    let k: usize = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}`: K is not a number"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}`: N is not a number"))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("`{s}`: need 1 <= K <= N"));
+    }
+    Ok(Shard { index: k, count: n })
 }
 
 #[derive(Debug, Args)]
@@ -394,6 +462,23 @@ mod tests {
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("abc").is_err());
         assert!(parse_duration("5h").is_err());
+    }
+
+    #[test]
+    fn shards_split_a_list_round_robin_and_cover_it_once() {
+        assert_eq!(parse_shard("2/4"), Ok(Shard { index: 2, count: 4 }));
+        for bad in ["0/4", "5/4", "1/0", "x/2", "3", "1/2/3"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+        let list: Vec<u32> = (0..10).collect();
+        let shares: Vec<Vec<u32>> = (1..=3)
+            .map(|k| Shard { index: k, count: 3 }.select(list.clone()))
+            .collect();
+        assert_eq!(shares[0], vec![0, 3, 6, 9]);
+        assert_eq!(shares[1], vec![1, 4, 7]);
+        let mut all: Vec<u32> = shares.concat();
+        all.sort();
+        assert_eq!(all, list);
     }
 
     #[test]

@@ -45,8 +45,16 @@ impl SiteFiles {
         }
     }
 
+    /// Where the files are, for messages and de-duplication.
+    pub fn describe(&self) -> String {
+        match self {
+            SiteFiles::Disk(root) => root.display().to_string(),
+            SiteFiles::Embedded(dir) => format!("(built in)/{}", dir.path().display()),
+        }
+    }
+
     /// The virtual host names under `_hosts/`.
-    fn virtual_hosts(&self) -> Vec<String> {
+    pub fn virtual_hosts(&self) -> Vec<String> {
         match self {
             SiteFiles::Disk(root) => std::fs::read_dir(root.join("_hosts"))
                 .map(|rd| {

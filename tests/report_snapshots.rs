@@ -127,6 +127,7 @@ fn report() -> ScanReport {
             policy: None,
             fail_on: Some("nothing".into()),
             baseline: None,
+            retried_after: None,
         },
         steps: vec![
             step(Step::Load, "navigated"),
@@ -221,4 +222,29 @@ fn csv_defuses_formulas_and_quotes_separators() {
     assert_eq!(&records[0][name], XSS);
     assert_eq!(&records[0][value], "'=cmd|'/c calc'!A1");
     assert_eq!(&records[1][name], "a|b`c`\nd");
+}
+
+#[test]
+fn jsonl_writes_one_json_object_per_report_per_line() {
+    let mut buf = Vec::new();
+    let mut second = report();
+    second.provenance.url = "https://www.second.test/".into();
+    Format::Jsonl
+        .renderer(false)
+        .render(&[report(), second], &mut buf)
+        .unwrap();
+    let text = String::from_utf8(buf).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    // Hostile names with newlines and control characters stay inside their line.
+    let urls: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["observations"].as_array().unwrap().len(), 3);
+            v["provenance"]["url"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(urls[1], "https://www.second.test/");
+    assert_ne!(urls[0], urls[1]);
 }

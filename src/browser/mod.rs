@@ -64,6 +64,9 @@ pub struct BrowserSession {
     /// The cookie policy the browser runs with (None when connected: the remote browser's own).
     pub third_party_cookies: Option<ThirdPartyCookies>,
     pub connected: bool,
+    /// Several scans share this browser (`--jobs`, many targets): each closes its page and
+    /// browser context when done.
+    pub shared: bool,
     process: Option<ChromeProcess>,
 }
 
@@ -210,6 +213,7 @@ impl BrowserSession {
             version,
             third_party_cookies: None,
             connected: true,
+            shared: false,
             process: None,
         })
     }
@@ -249,6 +253,11 @@ impl BrowserSession {
             "--password-store=basic".into(),
             "--use-mock-keychain".into(),
             "--window-size=1280,800".into(),
+            // Parallel scans run in pages nobody looks at: keep their timers and renderers at
+            // full speed, or a page in the background settles late or not at all.
+            "--disable-background-timer-throttling".into(),
+            "--disable-renderer-backgrounding".into(),
+            "--disable-backgrounding-occluded-windows".into(),
             // One frame tree for the whole page, so the storage of cross-origin iframes is
             // reachable from the page's own session (notes/chromium.md).
             "--disable-site-isolation-trials".into(),
@@ -313,6 +322,7 @@ impl BrowserSession {
             version,
             third_party_cookies: Some(options.third_party_cookies),
             connected: false,
+            shared: false,
             process: Some(process),
         })
     }

@@ -1,5 +1,6 @@
 //! The subcommands, and the path they share: scan targets, judge, gate, render, choose the exit code.
 
+pub mod batch;
 pub mod catalog;
 pub mod check;
 pub mod classify;
@@ -65,6 +66,26 @@ impl Target {
         }
         Ok(Target::Url(check_url(target)?))
     }
+
+    /// Host names the browser must resolve to loopback for this target.
+    pub fn hosts(&self) -> Vec<String> {
+        match self {
+            Target::Url(_) => Vec::new(),
+            Target::Served { files, host } => {
+                let mut hosts = files.virtual_hosts();
+                hosts.push(host.clone());
+                hosts
+            }
+        }
+    }
+
+    /// What identifies the target in a list: its URL, or its directory.
+    pub fn key(&self) -> String {
+        match self {
+            Target::Url(url) => url.clone(),
+            Target::Served { files, host } => format!("{}@{host}", files.describe()),
+        }
+    }
 }
 
 /// Refuses, before any scan, output flags that could not all be honoured.
@@ -101,33 +122,78 @@ pub fn scan_and_judge(
     let session = BrowserSession::start(&browser_options(browser, hosts))?;
     let run = chatcookie::scan::run(&session, catalog, &opts)?;
     drop(session);
-    let mut report = ScanReport::build(catalog, run, &opts, show_values);
+    Ok(judge(catalog, run, &opts, policy, show_values))
+}
+
+/// Matches a scan's run against the catalog and judges it (with the policy, when there is one).
+pub fn judge(
+    catalog: &Catalog,
+    run: chatcookie::scan::ScanRun,
+    opts: &ScanOptions,
+    policy: Option<&Policy>,
+    show_values: bool,
+) -> ScanReport {
+    let mut report = ScanReport::build(catalog, run, opts, show_values);
     report.findings = findings::evaluate(&report, catalog, policy);
     report.provenance.policy = policy.map(|p| p.path.display().to_string());
-    Ok(report)
+    report
 }
 
 /// Gates the reports, writes them, prints CI annotations, and picks the exit code:
 /// 2 if report files could not be written where asked, else 3 if a scan could not complete,
 /// else 1 if findings fail the gate, else 0.
 pub fn finish(
-    mut reports: Vec<ScanReport>,
+    reports: Vec<ScanReport>,
     out: &cli::OutputArgs,
     fail_on: &FailOn,
     baseline: Option<&Path>,
     policy: Option<&Policy>,
 ) -> anyhow::Result<Exit> {
-    let base = baseline.map(Baseline::load).transpose()?;
-    let failing = gate::apply(&mut reports, fail_on, base.as_ref());
-    for r in &mut reports {
+    finish_written(reports, out, fail_on, baseline, policy, Written::NotYet)
+}
+
+/// Whether the report was already written while the scans ran.
+pub enum Written {
+    NotYet,
+    /// Streamed as JSON Lines; with the reason when its file could not be written (the lines
+    /// then went to standard output).
+    Streamed {
+        unwritable: Option<String>,
+    },
+}
+
+/// Gates reports and notes the gate in their provenance; returns how many findings fail it.
+pub fn gate_reports(
+    reports: &mut [ScanReport],
+    fail_on: &FailOn,
+    baseline_path: Option<&Path>,
+    baseline: Option<&Baseline>,
+) -> usize {
+    let failing = gate::apply(reports, fail_on, baseline);
+    for r in reports {
         r.provenance.fail_on = Some(fail_on.describe());
-        r.provenance.baseline = baseline.map(|b| b.display().to_string());
+        r.provenance.baseline = baseline_path.map(|b| b.display().to_string());
     }
+    failing
+}
+
+/// `finish`, for a report that may already be written (streamed).
+pub fn finish_written(
+    mut reports: Vec<ScanReport>,
+    out: &cli::OutputArgs,
+    fail_on: &FailOn,
+    baseline: Option<&Path>,
+    policy: Option<&Policy>,
+    written: Written,
+) -> anyhow::Result<Exit> {
+    let base = baseline.map(Baseline::load).transpose()?;
+    let failing = gate_reports(&mut reports, fail_on, baseline, base.as_ref());
     let mut unwritten = false;
     let mut unwritable = None;
-    match (&out.output_dir, &out.output, &out.format[..]) {
-        (Some(dir), _, formats) => unwritten = !write_output_dir(&mut reports, formats, dir)?,
-        (None, Some(path), [format]) => {
+    match (&out.output_dir, &out.output, &out.format[..], written) {
+        (_, _, _, Written::Streamed { unwritable: u }) => unwritable = u,
+        (Some(dir), _, formats, _) => unwritten = !write_output_dir(&mut reports, formats, dir)?,
+        (None, Some(path), [format], _) => {
             let mut buf = Vec::new();
             format.renderer(false).render(&reports, &mut buf)?;
             if let Err(e) = std::fs::write(path, &buf) {
@@ -141,14 +207,14 @@ pub fn finish(
                 lock.flush()?;
             }
         }
-        (None, None, [format]) => {
+        (None, None, [format], _) => {
             let stdout = std::io::stdout();
             let colour = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
             let mut lock = stdout.lock();
             format.renderer(colour).render(&reports, &mut lock)?;
             lock.flush()?;
         }
-        (None, _, _) => {
+        (None, _, _, _) => {
             return Err(
                 UsageError("give one --format, or several with --output-dir".into()).into(),
             );
@@ -166,12 +232,33 @@ pub fn finish(
     if unwritten {
         return Ok(Exit::Usage);
     }
-    if let Some(a) = reports.iter().find_map(|r| r.aborted.as_ref()) {
-        eprintln!(
-            "error: the scan could not complete: {}",
-            terminal_safe(&a.reason, 300)
-        );
-        return Ok(Exit::ScanFailed);
+    let aborted: Vec<&ScanReport> = reports.iter().filter(|r| r.aborted.is_some()).collect();
+    match aborted[..] {
+        [] => {}
+        [one] if reports.len() == 1 => {
+            let reason = &one.aborted.as_ref().expect("aborted").reason;
+            eprintln!(
+                "error: the scan could not complete: {}",
+                terminal_safe(reason, 300)
+            );
+            return Ok(Exit::ScanFailed);
+        }
+        _ => {
+            eprintln!(
+                "error: {} of {} scans could not complete:",
+                aborted.len(),
+                reports.len()
+            );
+            for r in aborted {
+                let a = r.aborted.as_ref().expect("aborted");
+                eprintln!(
+                    "  {}: {}",
+                    terminal_safe(&r.provenance.url, 200),
+                    terminal_safe(&a.reason, 300)
+                );
+            }
+            return Ok(Exit::ScanFailed);
+        }
     }
     // Parts of a snapshot that could not be read make the result incomplete: never a silent pass.
     let unread: usize = reports.iter().map(|r| r.snapshot_errors.len()).sum();

@@ -1,13 +1,24 @@
-//! `chatcookie scan`: one target, step by step, judged and optionally gated.
+//! `chatcookie scan`: one target or many, step by step, judged and optionally gated.
 
-use super::{Target, check_output, finish, load_catalog, scan_and_judge};
-use chatcookie::cli::{ScanArgs, StepArgs};
+use super::batch::Batch;
+use super::{
+    Target, UsageError, Written, check_output, finish, finish_written, gate_reports, load_catalog,
+    scan_and_judge,
+};
+use anyhow::Context;
+use chatcookie::catalog::Catalog;
+use chatcookie::cli::{OutputArgs, ScanArgs, StepArgs};
 use chatcookie::consent::CmpRules;
 use chatcookie::exit::Exit;
+use chatcookie::gate::Baseline;
 use chatcookie::policy::Policy;
+use chatcookie::report::JsonlRenderer;
 use chatcookie::report::{Format, ScanReport, terminal_safe};
 use chatcookie::scan::{ConsentAction, ConsentChoice, ScanOptions};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeSet;
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
 
 /// Scan options from the command line's step flags.
 pub fn options_from(s: &StepArgs) -> anyhow::Result<ScanOptions> {
@@ -37,13 +48,17 @@ fn options_for(s: &StepArgs, action: ConsentAction) -> anyhow::Result<ScanOption
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     check_output(&args.output)?;
+    let targets = targets_from(&args)?;
     let catalog = load_catalog(&args.catalog.files)?;
     let policy = args
         .policy
         .as_deref()
         .map(|p| Policy::load(p, &catalog))
         .transpose()?;
-    let target = Target::parse(&args.target, args.host.as_deref())?;
+    if targets.len() != 1 {
+        return run_many(&args, &targets, &catalog, policy.as_ref());
+    }
+    let target = &targets[0];
     let passes = if args.passes.is_empty() {
         vec![args.steps.consent]
     } else {
@@ -56,7 +71,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         opts.progress = args.output.progress;
         opts.screenshots = args.output.screenshots();
         reports.push(scan_and_judge(
-            &target,
+            target,
             opts,
             &args.browser,
             &catalog,
@@ -85,6 +100,252 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         }
     }
     Ok(code)
+}
+
+/// The targets of this run: the arguments, then the --urls file; duplicates dropped, then the
+/// --shard share taken.
+fn targets_from(args: &ScanArgs) -> anyhow::Result<Vec<Target>> {
+    let mut listed: Vec<(String, String)> = args
+        .targets
+        .iter()
+        .map(|t| (t.clone(), format!("argument `{t}`")))
+        .collect();
+    if let Some(file) = &args.sites.urls {
+        let text = if file.as_os_str() == "-" {
+            std::io::read_to_string(std::io::stdin()).context("cannot read targets from stdin")?
+        } else {
+            std::fs::read_to_string(file)
+                .map_err(|e| UsageError(format!("cannot read {}: {e}", file.display())))?
+        };
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            listed.push((line.to_string(), format!("{}:{}", file.display(), n + 1)));
+        }
+    }
+    if listed.is_empty() {
+        return Err(UsageError(
+            "nothing to scan: give a URL or a directory, or --urls FILE".into(),
+        )
+        .into());
+    }
+    if listed.len() > 1 && args.host.is_some() {
+        return Err(UsageError("--host applies to a single directory target".into()).into());
+    }
+    let mut seen = HashSet::new();
+    let mut targets = Vec::new();
+    let mut duplicates = 0;
+    for (text, whence) in &listed {
+        let target = Target::parse(text, args.host.as_deref())
+            .map_err(|e| UsageError(format!("{whence}: {e:#}")))?;
+        if seen.insert(target.key()) {
+            targets.push(target);
+        } else {
+            duplicates += 1;
+        }
+    }
+    if duplicates > 0 {
+        eprintln!("chatcookie: {duplicates} duplicate target(s) skipped");
+    }
+    if let Some(shard) = args.sites.shard {
+        let all = targets.len();
+        targets = shard.select(targets);
+        eprintln!(
+            "chatcookie: shard {}/{}: {} of {all} target(s)",
+            shard.index,
+            shard.count,
+            targets.len()
+        );
+    }
+    if targets.len() > 1 && !args.passes.is_empty() {
+        return Err(UsageError("--passes compares passes of a single target".into()).into());
+    }
+    Ok(targets)
+}
+
+/// Many targets (or none left in this shard): the batch, with progress and streaming.
+fn run_many(
+    args: &ScanArgs,
+    targets: &[Target],
+    catalog: &Catalog,
+    policy: Option<&Policy>,
+) -> anyhow::Result<Exit> {
+    let mut opts = options_from(&args.steps)?;
+    opts.progress = args.output.progress;
+    opts.screenshots = args.output.screenshots();
+    let fail_on = args.gate.fail_on.clone().unwrap_or_default();
+    let baseline = args
+        .gate
+        .baseline
+        .as_deref()
+        .map(Baseline::load)
+        .transpose()?;
+    let mut stream = JsonlStream::open(&args.output);
+    let mut progress = Progress::new(targets.len(), args.output.progress);
+    let batch = Batch {
+        browser: &args.browser,
+        catalog,
+        policy,
+        show_values: args.output.show_values,
+        jobs: usize::from(args.sites.jobs),
+    };
+    let reports = batch.run(targets, &opts, |_, report| {
+        gate_reports(
+            std::slice::from_mut(report),
+            &fail_on,
+            args.gate.baseline.as_deref(),
+            baseline.as_ref(),
+        );
+        if let Some(s) = &mut stream {
+            s.write(report);
+        }
+        progress.site_done(report);
+    })?;
+    progress.finish();
+    let written = match stream {
+        Some(s) => s.close(),
+        None => Written::NotYet,
+    };
+    finish_written(
+        reports,
+        &args.output,
+        &fail_on,
+        args.gate.baseline.as_deref(),
+        policy,
+        written,
+    )
+}
+
+/// `--format jsonl` to standard output or one file: each report written as its site finishes.
+struct JsonlStream {
+    out: Box<dyn Write>,
+    /// Why the --output file could not be used or written (the lines go to stdout then).
+    unwritable: Option<String>,
+}
+
+impl JsonlStream {
+    fn open(out: &OutputArgs) -> Option<JsonlStream> {
+        if out.format != [Format::Jsonl] || out.output_dir.is_some() {
+            return None;
+        }
+        let stdout = || Box::new(std::io::stdout()) as Box<dyn Write>;
+        Some(match &out.output {
+            None => JsonlStream {
+                out: stdout(),
+                unwritable: None,
+            },
+            Some(path) => match std::fs::File::create(path) {
+                Ok(f) => JsonlStream {
+                    out: Box::new(std::io::BufWriter::new(f)),
+                    unwritable: None,
+                },
+                Err(e) => JsonlStream {
+                    out: stdout(),
+                    unwritable: Some(format!(
+                        "cannot write the report to {}: {e}",
+                        path.display()
+                    )),
+                },
+            },
+        })
+    }
+
+    fn write(&mut self, report: &ScanReport) {
+        let written =
+            JsonlRenderer::write_line(report, &mut self.out).and_then(|()| Ok(self.out.flush()?));
+        if let Err(e) = written {
+            // A file that fails mid-run: this line and the rest go to stdout, nothing is lost.
+            self.unwritable
+                .get_or_insert_with(|| format!("cannot write the report: {e:#}"));
+            self.out = Box::new(std::io::stdout());
+            let _ = JsonlRenderer::write_line(report, &mut self.out);
+            let _ = self.out.flush();
+        }
+    }
+
+    fn close(mut self) -> Written {
+        if let Err(e) = self.out.flush() {
+            self.unwritable
+                .get_or_insert_with(|| format!("cannot write the report: {e}"));
+        }
+        Written::Streamed {
+            unwritable: self.unwritable,
+        }
+    }
+}
+
+/// Progress over many sites on standard error: a bar on a terminal, else a line per site.
+struct Progress {
+    bar: Option<ProgressBar>,
+    total: usize,
+    finished: usize,
+    failed: usize,
+}
+
+impl Progress {
+    /// `step_lines`: --progress prints a line per step, which a redrawn bar would garble.
+    fn new(total: usize, step_lines: bool) -> Progress {
+        let bar = (std::io::stderr().is_terminal() && !step_lines && total > 0).then(|| {
+            let bar =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:30}] {pos}/{len} sites {msg}",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            bar
+        });
+        Progress {
+            bar,
+            total,
+            finished: 0,
+            failed: 0,
+        }
+    }
+
+    fn site_done(&mut self, report: &ScanReport) {
+        self.finished += 1;
+        let url = terminal_safe(&report.provenance.url, 100);
+        let outcome = match &report.aborted {
+            Some(a) => {
+                self.failed += 1;
+                format!("not complete: {}", terminal_safe(&a.reason, 200))
+            }
+            None => format!(
+                "{} keys, {} findings, {:.1} s",
+                report.observations.len(),
+                report.findings.len(),
+                report.provenance.duration_ms as f64 / 1000.0
+            ),
+        };
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.set_message(if self.failed > 0 {
+                    format!("({} not complete)", self.failed)
+                } else {
+                    String::new()
+                });
+                if report.aborted.is_some() {
+                    bar.println(format!("{url}: {outcome}"));
+                }
+            }
+            None => eprintln!(
+                "chatcookie: [{}/{}] {url}: {outcome}",
+                self.finished, self.total
+            ),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// What differs between passes: keys present in one and not the other, and the keys every pass

@@ -33,6 +33,7 @@ pub fn auto_consent(
     reject: bool,
     step_timeout: Duration,
     call_timeout: Duration,
+    page_age: Duration,
 ) -> ConsentRecord {
     let start = Instant::now();
     let mut run = AutoRun {
@@ -41,6 +42,8 @@ pub fn auto_consent(
         reject,
         step_timeout,
         deadline: start + step_timeout,
+        // A CMP shows up early in a page's life; the widget step's wait already counted.
+        grace: DETECT_GRACE.saturating_sub(page_age).min(step_timeout),
         record: ConsentRecord::default(),
     };
     run.run(start);
@@ -57,6 +60,8 @@ struct AutoRun<'a, 'p> {
     step_timeout: Duration,
     /// Every wait ends here (verifying a click may run a little past it).
     deadline: Instant,
+    /// How long to look for a CMP when none is there at first.
+    grace: Duration,
     record: ConsentRecord,
 }
 
@@ -82,7 +87,7 @@ impl<'a> AutoRun<'a, '_> {
     fn run(&mut self, start: Instant) {
         let rules = self.rules;
         // A page without any known CMP costs a short grace, not the whole step.
-        let grace = self.step_timeout.min(DETECT_GRACE);
+        let grace = self.grace;
         let mut detected: BTreeMap<usize, String> = BTreeMap::new();
         poll_until(start + grace, || {
             detected = self.detect();

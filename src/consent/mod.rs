@@ -93,7 +93,8 @@ impl ConsentRecord {
 /// Detects CMPs and performs `action` (accept or reject) through the first rule that works, falling back to the next candidate.
 ///
 /// Bounded by `step_timeout` (the check that a click took may run up to two seconds past it):
-/// detection looks once, then for at most three seconds more when nothing is found; a detected
+/// detection looks once, then until the page is three seconds old (`page_age`: time since it
+/// loaded) when nothing is found; a detected
 /// CMP's banner is awaited; each step waits at most half the step; every CDP call is bounded by
 /// `call_timeout`. Cross-origin frames are searched through their isolated worlds.
 pub fn auto_consent(
@@ -103,8 +104,17 @@ pub fn auto_consent(
     reject: bool,
     step_timeout: Duration,
     call_timeout: Duration,
+    page_age: Duration,
 ) -> ConsentRecord {
-    auto::auto_consent(page, frames, rules, reject, step_timeout, call_timeout)
+    auto::auto_consent(
+        page,
+        frames,
+        rules,
+        reject,
+        step_timeout,
+        call_timeout,
+        page_age,
+    )
 }
 
 /// Finds a visible button/link/[role=button] by its visible text (case-insensitive, trimmed, exact or contains) in the page, its open shadow roots and all its frames, and clicks it.

@@ -54,6 +54,7 @@ fn report(url: &str, action: ConsentAction, observations: Vec<Observation>) -> S
             policy: None,
             fail_on: None,
             baseline: None,
+            retried_after: None,
         },
         steps: Step::ALL.into_iter().map(step).collect(),
         vendors: Vec::new(),

@@ -7,11 +7,13 @@ mod declaration_md;
 pub mod escape;
 mod html;
 mod json;
+mod jsonl;
 mod junit;
 mod markdown;
 mod sarif;
 mod table;
 
+pub use jsonl::JsonlRenderer;
 pub use table::human_lifetime;
 
 use crate::browser::ThirdPartyCookies;
@@ -50,6 +52,10 @@ pub struct Provenance {
     /// What fails the run (`--fail-on`), and the baseline that forgives known findings.
     pub fail_on: Option<String>,
     pub baseline: Option<String>,
+    /// In a many-site run, why the first attempt was lost (its browser died) when this
+    /// report is from the one retry in a relaunched browser.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retried_after: Option<String>,
 }
 
 /// The scan options, as recorded in the report.
@@ -185,6 +191,7 @@ impl ScanReport {
                 policy: None,
                 fail_on: None,
                 baseline: None,
+                retried_after: None,
             },
             steps: run.steps,
             vendors,
@@ -243,6 +250,8 @@ pub enum Format {
     Table,
     /// The full report as JSON (one object; an array for several sites).
     Json,
+    /// JSON Lines: one compact report object per line, streamed as each site finishes.
+    Jsonl,
     /// JUnit XML: a failing test case per gating finding (for CI test reports).
     Junit,
     /// SARIF 2.1.0 (for code-scanning dashboards such as GitHub's).
@@ -265,6 +274,7 @@ impl Format {
         match self {
             Format::Table => Box::new(table::TableRenderer { colour }),
             Format::Json => Box::new(json::JsonRenderer),
+            Format::Jsonl => Box::new(jsonl::JsonlRenderer),
             Format::Junit => Box::new(junit::JunitRenderer),
             Format::Sarif => Box::new(sarif::SarifRenderer),
             Format::Markdown => Box::new(markdown::MarkdownRenderer),
@@ -280,6 +290,7 @@ impl Format {
         match self {
             Format::Table => "report.txt",
             Format::Json => "report.json",
+            Format::Jsonl => "report.jsonl",
             Format::Junit => "report.junit.xml",
             Format::Sarif => "report.sarif",
             Format::Markdown => "report.md",

@@ -158,6 +158,7 @@ pub fn consent(
     choice: &ConsentChoice,
     step_timeout: Duration,
     call_timeout: Duration,
+    page_age: Duration,
 ) -> (StepOutcome, Option<ConsentRecord>) {
     let (verb, reject) = match choice.action {
         ConsentAction::None => {
@@ -209,6 +210,7 @@ pub fn consent(
                 reject,
                 step_timeout,
                 call_timeout,
+                page_age,
             );
             let detail = record.summary(rules, reject);
             // A click that did not take still changed the page: snapshot it.

@@ -106,6 +106,51 @@ pub struct ScanRun {
     pub aborted: Option<Abort>,
 }
 
+impl ScanRun {
+    /// A scan that could not start or was lost with its browser: nothing gathered, every step
+    /// asked for recorded as not run, and `reason` as the abort.
+    pub fn failed(
+        opts: &ScanOptions,
+        browser_version: String,
+        third_party_cookies: Option<ThirdPartyCookies>,
+        reason: String,
+    ) -> ScanRun {
+        let first = opts.steps.first().copied().unwrap_or(Step::Load);
+        ScanRun {
+            url: opts.url.clone(),
+            final_url: opts.url.clone(),
+            http_status: None,
+            browser_version,
+            third_party_cookies,
+            started_at: now_rfc3339(),
+            duration_ms: 0,
+            steps: opts
+                .steps
+                .iter()
+                .map(|&step| StepRecord {
+                    step,
+                    status: StepStatus::Skipped,
+                    detail: format!("not run: {reason}"),
+                    duration_ms: 0,
+                    settle_ms: 0,
+                    blocked_cookies: Vec::new(),
+                    dialogs: Vec::new(),
+                    consent: None,
+                    screenshot: None,
+                    screenshot_error: None,
+                    screenshot_png: None,
+                })
+                .collect(),
+            snapshots: Vec::new(),
+            detected: Evidence::default(),
+            aborted: Some(Abort {
+                step: first,
+                reason,
+            }),
+        }
+    }
+}
+
 /// The per-call deadline for CDP calls that read or act: a hung renderer must not stall a step.
 fn call_timeout(opts: &ScanOptions) -> Duration {
     opts.step_timeout.min(Duration::from_secs(5))
@@ -123,7 +168,25 @@ pub fn run(
     let page = session
         .new_page(ct)
         .context("cannot open a page in the browser")?;
-    let watch = PageWatch::attach(&page, ct);
+    let run = run_on_page(session, catalog, opts, &page, started, started_at);
+    // A browser that outlives this scan (connected, or shared by several scans) keeps running:
+    // close what we opened in it, whatever happened.
+    if session.connected || session.shared {
+        session.close_page(&page);
+    }
+    run
+}
+
+fn run_on_page(
+    session: &BrowserSession,
+    catalog: &Catalog,
+    opts: &ScanOptions,
+    page: &Page,
+    started: Instant,
+    started_at: String,
+) -> anyhow::Result<ScanRun> {
+    let ct = call_timeout(opts);
+    let watch = PageWatch::attach(page, ct);
     for domain in ["Page", "Network", "DOMStorage", "Inspector", "Runtime"] {
         page.call(&format!("{domain}.enable"), json!({}), ct)
             .with_context(|| format!("cannot enable {domain} events"))?;
@@ -151,6 +214,7 @@ pub fn run(
         snapshots: Vec::new(),
         aborted: None,
         consent_record: None,
+        loaded_at: None,
     };
     for step in Step::ALL {
         if !opts.steps.contains(&step) {
@@ -198,10 +262,6 @@ pub fn run(
         detected: scan.detected,
         aborted: scan.aborted,
     };
-    // A connected (shared) browser keeps running: close what we opened in it.
-    if session.connected {
-        session.close_page(&page);
-    }
     Ok(run)
 }
 
@@ -213,6 +273,8 @@ struct Scan<'a> {
     opts: &'a ScanOptions,
     detected: Evidence,
     stillness: Stillness,
+    /// When the load step's navigation was answered (the page's age counts from here).
+    loaded_at: Option<Instant>,
     steps: Vec<StepRecord>,
     snapshots: Vec<Snapshot>,
     aborted: Option<Abort>,
@@ -438,6 +500,7 @@ impl Scan<'_> {
                 explain_net_error(err)
             ));
         }
+        self.loaded_at = Some(Instant::now());
         let deadline = Instant::now() + self.opts.step_timeout;
         let loaded = settle::poll_until(deadline, || {
             self.watch.lock().load_fired || self.watch.lock().crashed
@@ -507,6 +570,7 @@ impl Scan<'_> {
             &self.opts.consent,
             self.opts.step_timeout,
             call_timeout(self.opts),
+            self.loaded_at.map_or(Duration::ZERO, |t| t.elapsed()),
         );
         self.consent_record = record;
         Ok(outcome)
@@ -523,8 +587,14 @@ impl Scan<'_> {
             .map(|d| StepOutcome::Acted(format!("opened the chat: {d}")))
             .or_else(|e| Ok(StepOutcome::Skipped(format!("cannot open the chat: {e}"))));
         }
-        if self.detected.0.is_empty() {
-            // A widget the site loads only after consent shows up now.
+        // A widget the site loads only after consent shows up now; if the widget step already
+        // waited and nothing was answered since, waiting again would only cost time.
+        let waited = self.steps.iter().any(|s| s.step == Step::Widget);
+        let answered = self
+            .steps
+            .iter()
+            .any(|s| s.step == Step::Consent && s.status != StepStatus::Skipped);
+        if self.detected.0.is_empty() && (!waited || answered) {
             let found = actions::wait_for_widget(
                 &self.page,
                 &self.watch,

@@ -1,0 +1,231 @@
+//! Many targets in one run: a queue of scans on worker threads over one shared browser, each
+//! scan in its own browser context, a lost browser relaunched and its scans retried once.
+
+use super::{Target, browser_options, judge};
+use chatcookie::browser::{self, BrowserOptions, BrowserSession, ThirdPartyCookies};
+use chatcookie::catalog::Catalog;
+use chatcookie::cli;
+use chatcookie::policy::Policy;
+use chatcookie::report::ScanReport;
+use chatcookie::scan::{self, ScanOptions, ScanRun};
+use chatcookie::serve::SiteServer;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+
+/// What every scan of the run shares.
+pub struct Batch<'a> {
+    pub browser: &'a cli::BrowserArgs,
+    pub catalog: &'a Catalog,
+    pub policy: Option<&'a Policy>,
+    pub show_values: bool,
+    /// Scans at once (at least 1).
+    pub jobs: usize,
+}
+
+impl Batch<'_> {
+    /// Scans every target with `opts` (its `url` is set per target) and returns the judged
+    /// reports in target order. `done` is called on this thread as each site finishes, in
+    /// finishing order, with the site's position in `targets`: for streaming and progress.
+    ///
+    /// A browser that cannot be had at all is an error before any scan; a site that fails is a
+    /// report with its abort reason, and the others go on.
+    pub fn run(
+        &self,
+        targets: &[Target],
+        opts: &ScanOptions,
+        mut done: impl FnMut(usize, &mut ScanReport),
+    ) -> anyhow::Result<Vec<ScanReport>> {
+        let hosts: BTreeSet<String> = targets.iter().flat_map(Target::hosts).collect();
+        let options = browser_options(self.browser, hosts.into_iter().collect());
+        let browsers = if options.connect.is_none()
+            && options.third_party_cookies == ThirdPartyCookies::Allow
+        {
+            // A fresh browser context blocks third-party cookies whatever the profile says,
+            // so allowing them means one browser (one profile) per scan. Fail fast if there is
+            // none to be had.
+            browser::find_chrome(options.chrome.as_deref())?;
+            Browsers::PerScan(options)
+        } else {
+            let shared = SharedBrowser {
+                options,
+                current: Mutex::new((0, None)),
+            };
+            shared.get()?;
+            Browsers::Shared(shared)
+        };
+
+        let next = AtomicUsize::new(0);
+        let (tx, rx) = mpsc::channel::<(usize, ScanReport)>();
+        let mut reports: Vec<Option<ScanReport>> = (0..targets.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..self.jobs.min(targets.len()) {
+                let tx = tx.clone();
+                let (next, browsers) = (&next, &browsers);
+                scope.spawn(move || {
+                    loop {
+                        // Interrupted: the signal handler is closing the browsers; start nothing.
+                        if browser::interrupted() {
+                            break;
+                        }
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(target) = targets.get(i) else { break };
+                        let report = self.scan_one(browsers, target, opts);
+                        if tx.send((i, report)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            for (i, mut report) in rx {
+                done(i, &mut report);
+                reports[i] = Some(report);
+            }
+        });
+        // Interrupted runs end in the signal handler; anything else leaves no gap.
+        Ok(reports.into_iter().flatten().collect())
+    }
+
+    /// One target: serve it if it is a directory, scan it, retry once if the browser was lost
+    /// under it, judge it. Never fails: a failure is the report's abort reason.
+    fn scan_one(&self, browsers: &Browsers, target: &Target, opts: &ScanOptions) -> ScanReport {
+        let mut opts = opts.clone();
+        let _server = match target {
+            Target::Url(url) => {
+                opts.url = url.clone();
+                None
+            }
+            Target::Served { files, host } => match SiteServer::start(files.clone(), host) {
+                Ok(server) => {
+                    opts.url = server.url();
+                    Some(server)
+                }
+                Err(e) => {
+                    opts.url = format!("http://{host}/");
+                    let run = ScanRun::failed(&opts, String::new(), None, format!("{e:#}"));
+                    return judge(self.catalog, run, &opts, self.policy, self.show_values);
+                }
+            },
+        };
+        let mut lost_before: Option<String> = None;
+        let run = loop {
+            let attempt = browsers.attempt(self.catalog, &opts);
+            match attempt {
+                Attempt::Lost(reason, partial)
+                    if lost_before.is_none() && !browser::interrupted() =>
+                {
+                    // The browser died under this scan (a crash, a kill, or another site's
+                    // page taking it down): one more try in a fresh one.
+                    drop(partial);
+                    lost_before = Some(reason);
+                }
+                Attempt::Lost(_, run) | Attempt::Finished(run) => break run,
+            }
+        };
+        let mut report = judge(self.catalog, run, &opts, self.policy, self.show_values);
+        report.provenance.retried_after = lost_before;
+        report
+    }
+}
+
+/// How scans get a browser.
+enum Browsers {
+    /// One browser for all scans, a browser context each (blocked third-party cookies, or a
+    /// connected browser).
+    Shared(SharedBrowser),
+    /// A browser launched per scan (third-party cookies allowed).
+    PerScan(BrowserOptions),
+}
+
+/// How one attempt at a scan ended.
+enum Attempt {
+    /// The scan ran to its end or stopped for a reason of the page's (recorded in the run).
+    Finished(ScanRun),
+    /// The browser was lost during the scan: why, and what was gathered until then.
+    Lost(String, ScanRun),
+}
+
+impl Browsers {
+    fn attempt(&self, catalog: &Catalog, opts: &ScanOptions) -> Attempt {
+        match self {
+            Browsers::Shared(shared) => {
+                let (generation, session) = match shared.get() {
+                    Ok(s) => s,
+                    Err(e) => return Attempt::Finished(failed(opts, None, &e)),
+                };
+                let result = scan::run(&session, catalog, opts);
+                if session.cdp.is_closed() {
+                    shared.lost(generation);
+                    return lost(&session, opts, result);
+                }
+                Attempt::Finished(result.unwrap_or_else(|e| failed(opts, Some(&session), &e)))
+            }
+            Browsers::PerScan(options) => {
+                let session = match BrowserSession::start(options) {
+                    Ok(s) => s,
+                    Err(e) => return Attempt::Finished(failed(opts, None, &e)),
+                };
+                let result = scan::run(&session, catalog, opts);
+                if session.cdp.is_closed() {
+                    return lost(&session, opts, result);
+                }
+                Attempt::Finished(result.unwrap_or_else(|e| failed(opts, Some(&session), &e)))
+            }
+        }
+    }
+}
+
+/// A scan whose browser went away: the reason, and the partial run (or a failed one).
+fn lost(session: &BrowserSession, opts: &ScanOptions, result: anyhow::Result<ScanRun>) -> Attempt {
+    let reason = session
+        .cdp
+        .close_reason()
+        .unwrap_or_else(|| "the connection to the browser closed".into());
+    let reason = format!("the browser was lost: {reason}");
+    let run = match result {
+        Ok(run) => run,
+        Err(e) => failed(opts, Some(session), &e),
+    };
+    Attempt::Lost(reason, run)
+}
+
+fn failed(opts: &ScanOptions, session: Option<&BrowserSession>, e: &anyhow::Error) -> ScanRun {
+    ScanRun::failed(
+        opts,
+        session.map(|s| s.version.clone()).unwrap_or_default(),
+        session.and_then(|s| s.third_party_cookies),
+        format!("{e:#}"),
+    )
+}
+
+/// The browser the scans share, relaunched (or reconnected) when it is lost. The generation
+/// tells a lost browser from its replacement, so one loss causes one relaunch.
+struct SharedBrowser {
+    options: BrowserOptions,
+    current: Mutex<(u64, Option<Arc<BrowserSession>>)>,
+}
+
+impl SharedBrowser {
+    fn get(&self) -> anyhow::Result<(u64, Arc<BrowserSession>)> {
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(session) = &current.1 {
+            return Ok((current.0, Arc::clone(session)));
+        }
+        let mut session = BrowserSession::start(&self.options)?;
+        session.shared = true;
+        let session = Arc::new(session);
+        current.0 += 1;
+        current.1 = Some(Arc::clone(&session));
+        Ok((current.0, session))
+    }
+
+    /// Forgets the browser of `generation` (if it is still the current one); the last scan
+    /// holding it closes it and removes its profile.
+    fn lost(&self, generation: u64) {
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if current.0 == generation {
+            current.1 = None;
+        }
+    }
+}
