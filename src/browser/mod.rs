@@ -504,7 +504,9 @@ fn resolve_ws_url(url: &str) -> Result<String, String> {
     }
 }
 
-/// A minimal HTTP/1.0 GET for the DevTools discovery endpoint, bounded by a few seconds.
+/// A minimal HTTP/1.1 GET for the DevTools discovery endpoint, bounded by a few seconds.
+/// Chromium answers HTTP/1.0 with nothing and keeps 1.1 connections open whatever the request
+/// says, so the body is read by its Content-Length.
 fn http_get(host: &str, port: u16, path: &str) -> Result<String, String> {
     use std::io::{Read, Write};
     use std::net::{TcpStream, ToSocketAddrs};
@@ -517,17 +519,40 @@ fn http_get(host: &str, port: u16, path: &str) -> Result<String, String> {
     let mut s = TcpStream::connect_timeout(&addr, timeout).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(timeout))
         .map_err(|e| e.to_string())?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n").map_err(|e| e.to_string())?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
     let mut buf = Vec::new();
-    s.take(1 << 20)
-        .read_to_end(&mut buf)
-        .map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&buf);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b)
-        .ok_or("malformed HTTP answer")?;
-    Ok(body.to_string())
+    let mut chunk = [0u8; 8192];
+    loop {
+        let complete = find_body(&buf).is_some_and(|(start, len)| buf.len() >= start + len);
+        if complete || buf.len() > 1 << 20 {
+            break;
+        }
+        match s.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) => return Err(format!("no complete answer from {host}:{port}{path}: {e}")),
+        }
+    }
+    let (start, len) = find_body(&buf).ok_or("malformed HTTP answer")?;
+    let body = &buf[start..buf.len().min(start + len)];
+    Ok(String::from_utf8_lossy(body).into_owned())
+}
+
+/// Where an HTTP answer's body starts and how long it is (Content-Length, else to the end).
+fn find_body(buf: &[u8]) -> Option<(usize, usize)> {
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&buf[..end]);
+    let len = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(usize::MAX - end - 4);
+    Some((end + 4, len))
 }
 
 fn browser_version(cdp: &Cdp) -> String {
