@@ -93,7 +93,8 @@ fn nothing_leaks_from_one_site_to_the_next() {
         .args(QUICK)
         .args(["--format", "json"]);
     let o = run(cmd, Duration::from_secs(60));
-    let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect(&text(&o));
+    let r: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
     assert!(
         names(&r).contains(&"cookie:seen_before".into()),
         "{:?}",
