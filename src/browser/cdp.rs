@@ -14,7 +14,7 @@ use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tungstenite::protocol::{Role, WebSocketConfig};
 use tungstenite::{Message, WebSocket};
 
@@ -130,6 +130,29 @@ impl Cdp {
         params: Value,
         timeout: Duration,
     ) -> Reply {
+        let sent = self.send(session, method, params)?;
+        self.await_reply(sent, method, Instant::now() + timeout, timeout)
+    }
+
+    /// Sends several methods at once and waits for all their results, together bounded by
+    /// `timeout`: one round trip instead of one per method (a session runs them in order).
+    pub fn call_all(
+        &self,
+        session: Option<&str>,
+        calls: Vec<(&str, Value)>,
+        timeout: Duration,
+    ) -> Vec<Reply> {
+        let deadline = Instant::now() + timeout;
+        let sent: Vec<(&str, Result<Sent, CdpError>)> = calls
+            .into_iter()
+            .map(|(method, params)| (method, self.send(session, method, params)))
+            .collect();
+        sent.into_iter()
+            .map(|(method, s)| self.await_reply(s?, method, deadline, timeout))
+            .collect()
+    }
+
+    fn send(&self, session: Option<&str>, method: &str, params: Value) -> Result<Sent, CdpError> {
         let inner = &self.0;
         if inner.closed.load(Ordering::SeqCst) {
             return Err(CdpError::Closed(
@@ -152,7 +175,13 @@ impl Cdp {
             lock(&inner.pending).remove(&id);
             return Err(CdpError::Closed(format!("cannot send: {e}")));
         }
-        match rx.recv_timeout(timeout) {
+        Ok(Sent { id, rx })
+    }
+
+    /// Waits until `deadline` for a sent call's answer (`timeout` is what the error reports).
+    fn await_reply(&self, sent: Sent, method: &str, deadline: Instant, timeout: Duration) -> Reply {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match sent.rx.recv_timeout(wait) {
             Ok(reply) => reply.map_err(|e| match e {
                 CdpError::Failed { message, .. } => CdpError::Failed {
                     method: method.into(),
@@ -161,7 +190,7 @@ impl Cdp {
                 other => other,
             }),
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                lock(&inner.pending).remove(&id);
+                lock(&self.0.pending).remove(&sent.id);
                 Err(CdpError::Timeout {
                     method: method.into(),
                     timeout,
@@ -324,6 +353,12 @@ mod tests {
         assert_eq!(v["k"], "\u{fffd}");
         assert!(parse_lossy("{not json").is_none());
     }
+}
+
+/// A call sent and not yet answered.
+struct Sent {
+    id: u64,
+    rx: Receiver<Reply>,
 }
 
 /// A page target we attached to, with its flattened session.

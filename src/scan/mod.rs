@@ -16,7 +16,7 @@ use crate::consent::ConsentRecord;
 use crate::snapshot::{self, Snapshot};
 use anyhow::Context;
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use settle::{Settled, Stillness};
 use std::time::{Duration, Instant};
 use watch::{BlockedCookie, PageWatch};
@@ -187,22 +187,28 @@ fn run_on_page(
 ) -> anyhow::Result<ScanRun> {
     let ct = call_timeout(opts);
     let watch = PageWatch::attach(page, ct);
-    for domain in ["Page", "Network", "DOMStorage", "Inspector", "Runtime"] {
-        page.call(&format!("{domain}.enable"), json!({}), ct)
-            .with_context(|| format!("cannot enable {domain} events"))?;
-    }
-    page.call(
-        "Runtime.addBinding",
+    // Events on, then the refused-cookie hook: sent together, answered in order.
+    let domains = ["Page", "Network", "DOMStorage", "Inspector", "Runtime"];
+    let mut calls: Vec<(String, Value)> = domains
+        .iter()
+        .map(|d| (format!("{d}.enable"), json!({})))
+        .collect();
+    calls.push((
+        "Runtime.addBinding".into(),
         json!({ "name": watch::REFUSED_BINDING }),
-        ct,
-    )
-    .context("cannot install the cookie hook")?;
-    page.call(
-        "Page.addScriptToEvaluateOnNewDocument",
+    ));
+    calls.push((
+        "Page.addScriptToEvaluateOnNewDocument".into(),
         json!({ "source": watch::COOKIE_HOOK }),
+    ));
+    let replies = page.cdp.call_all(
+        Some(&page.session_id),
+        calls.iter().map(|(m, p)| (m.as_str(), p.clone())).collect(),
         ct,
-    )
-    .context("cannot install the cookie hook")?;
+    );
+    for ((method, _), reply) in calls.iter().zip(replies) {
+        reply.with_context(|| format!("cannot prepare the page ({method})"))?;
+    }
     let mut scan = Scan {
         page: page.clone(),
         watch,
