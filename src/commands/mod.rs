@@ -109,27 +109,27 @@ pub fn scan_and_judge(
 
 /// Gates the reports, writes them, prints CI annotations, and picks the exit code:
 /// 2 if report files could not be written where asked, else 3 if a scan could not complete,
-/// else 1 if findings fail the gate, else 0.
+/// else 1 if findings fail the gate, else 0. The reports are left judged and gated, as written.
 pub fn finish(
-    mut reports: Vec<ScanReport>,
+    reports: &mut [ScanReport],
     out: &cli::OutputArgs,
     fail_on: &FailOn,
     baseline: Option<&Path>,
     policy: Option<&Policy>,
 ) -> anyhow::Result<Exit> {
     let base = baseline.map(Baseline::load).transpose()?;
-    let failing = gate::apply(&mut reports, fail_on, base.as_ref());
-    for r in &mut reports {
+    let failing = gate::apply(reports, fail_on, base.as_ref());
+    for r in reports.iter_mut() {
         r.provenance.fail_on = Some(fail_on.describe());
         r.provenance.baseline = baseline.map(|b| b.display().to_string());
     }
     let mut unwritten = false;
     let mut unwritable = None;
     match (&out.output_dir, &out.output, &out.format[..]) {
-        (Some(dir), _, formats) => unwritten = !write_output_dir(&mut reports, formats, dir)?,
+        (Some(dir), _, formats) => unwritten = !write_output_dir(reports, formats, dir)?,
         (None, Some(path), [format]) => {
             let mut buf = Vec::new();
-            format.renderer(false).render(&reports, &mut buf)?;
+            format.renderer(false).render(reports, &mut buf)?;
             if let Err(e) = std::fs::write(path, &buf) {
                 // The report goes to standard output instead: nothing gathered is lost.
                 unwritable = Some(format!(
@@ -145,7 +145,7 @@ pub fn finish(
             let stdout = std::io::stdout();
             let colour = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
             let mut lock = stdout.lock();
-            format.renderer(colour).render(&reports, &mut lock)?;
+            format.renderer(colour).render(reports, &mut lock)?;
             lock.flush()?;
         }
         (None, _, _) => {
@@ -155,7 +155,7 @@ pub fn finish(
         }
     }
     if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
-        for line in gate::github_annotations(&reports, policy.map(|p| p.path.as_path())) {
+        for line in gate::github_annotations(reports, policy.map(|p| p.path.as_path())) {
             eprintln!("{line}");
         }
     }

@@ -67,7 +67,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let fail_on = args.gate.fail_on.clone().unwrap_or_default();
     let comparison = (reports.len() > 1).then(|| compare_passes(&passes, &reports));
     let code = finish(
-        reports,
+        &mut reports,
         &args.output,
         &fail_on,
         args.gate.baseline.as_deref(),
