@@ -5,6 +5,7 @@ pub mod check;
 pub mod classify;
 pub mod demo;
 pub mod diff;
+pub mod history;
 pub mod init;
 pub mod scan;
 

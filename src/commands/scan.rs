@@ -73,6 +73,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         args.gate.baseline.as_deref(),
         policy.as_ref(),
     )?;
+    let code = super::history::store_scans(args.store.as_deref(), &reports, code);
     if let Some(text) = comparison {
         // The comparison is for people; machine formats carry each pass in full.
         if args.output.format == [Format::Table]
