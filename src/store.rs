@@ -9,6 +9,7 @@ use crate::report::ScanReport;
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use serde::Serialize;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -190,22 +191,37 @@ impl Store {
             ))
             .into());
         }
+        // Converting a new file to WAL can meet another process doing the same, and SQLite then
+        // answers "busy" at once instead of waiting: retry as long as a writer would wait.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match self.create_schema() {
+                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                result => {
+                    return result.with_context(|| {
+                        format!("cannot create the store {}", self.path.display())
+                    });
+                }
+            }
+        }
+    }
+
+    /// Writes the schema into a new file, unless another process just did.
+    fn create_schema(&mut self) -> anyhow::Result<()> {
         // WAL lets `history` read while a scan writes; the mode is kept in the file.
         self.conn
-            .pragma_update_and_check(None, "journal_mode", "wal", |_| Ok(()))
-            .with_context(|| format!("cannot set up the store {}", self.path.display()))?;
-        // Two jobs creating the same file at once: the second waits here, then finds the schema.
+            .pragma_update_and_check(None, "journal_mode", "wal", |_| Ok(()))?;
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .with_context(|| format!("cannot set up the store {}", self.path.display()))?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         if schema_state(&tx, &self.path)? == SchemaState::Empty {
             tx.execute_batch(SCHEMA)?;
             tx.pragma_update(None, "application_id", APPLICATION_ID)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
-        tx.commit()
-            .with_context(|| format!("cannot create the store {}", self.path.display()))?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -417,8 +433,8 @@ impl Store {
             let changes = match baseline {
                 Some(b) => {
                     for id in [b.id, scan.id] {
-                        if !contents.contains_key(&id) {
-                            contents.insert(id, self.contents(id)?);
+                        if let Entry::Vacant(slot) = contents.entry(id) {
+                            slot.insert(self.contents(id)?);
                         }
                     }
                     Some(compare(&contents[&b.id], &contents[&scan.id]))
@@ -520,6 +536,16 @@ impl Store {
     }
 }
 
+/// Whether SQLite answered "busy" (or "locked"): another connection holds the lock.
+fn is_busy(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<rusqlite::Error>().is_some_and(|e| {
+        matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    })
+}
+
 /// What a file holds, schema-wise.
 #[derive(Debug, PartialEq, Eq)]
 enum SchemaState {
@@ -542,14 +568,15 @@ fn schema_state(conn: &Connection, path: &Path) -> Result<SchemaState, StoreErro
             StoreError(format!("cannot read the store {}: {e}", path.display()))
         }
     };
-    let app_id: i64 = conn
-        .pragma_query_value(None, "application_id", |r| r.get(0))
-        .map_err(not_sqlite)?;
-    let version: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(not_sqlite)?;
-    let tables: i64 = conn
-        .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))
+    // One statement, so one read snapshot: another process may be creating the schema right now.
+    let (app_id, version, tables): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT application_id FROM pragma_application_id),
+                    (SELECT user_version FROM pragma_user_version),
+                    (SELECT COUNT(*) FROM sqlite_master)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .map_err(not_sqlite)?;
     if app_id == 0 && version == 0 && tables == 0 {
         return Ok(SchemaState::Empty);

@@ -431,3 +431,32 @@ fn recorded_scans_come_back_as_history_without_values() {
         assert!(!hit(&bytes) && !hit(&wal), "{secret} was stored");
     }
 }
+
+#[test]
+fn writers_at_once_wait_for_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.sqlite");
+    // Four jobs create and fill the same new file at the same time.
+    let writers: Vec<_> = (0..4)
+        .map(|job| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut store = Store::open(&path).unwrap();
+                for i in 0..5 {
+                    let url = format!("http://www.job{job}.test/");
+                    let at = format!("2026-11-0{}T10:00:00Z", i + 1);
+                    store
+                        .record(&report(&url, &at, vec![cookie("a", Step::Load, None, "v")]))
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let store = Store::open_existing(&path).unwrap();
+    let sites = store.sites().unwrap();
+    assert_eq!(sites.len(), 4);
+    assert!(sites.iter().all(|s| s.scans == 5), "{sites:?}");
+}
