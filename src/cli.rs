@@ -17,7 +17,7 @@ use std::time::Duration;
 ///
 /// Exit codes: 0 success; 1 findings at or over the threshold; 2 usage, input or configuration
 /// error (including an --output file that cannot be written: the report then goes to standard
-/// output); 3 the scan could not complete or could not read everything (browser missing or
+/// output; and a --store that is not a chatcookie store or cannot be written); 3 the scan could not complete or could not read everything (browser missing or
 /// crashed, site unreachable, storage unreadable); 130 interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "chatcookie", version, max_term_width = 100)]
