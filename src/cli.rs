@@ -17,7 +17,7 @@ use std::time::Duration;
 ///
 /// Exit codes: 0 success; 1 findings at or over the threshold; 2 usage, input or configuration
 /// error (including an --output file that cannot be written: the report then goes to standard
-/// output); 3 the scan could not complete or could not read everything (browser missing or
+/// output; and a --store that is not a chatcookie store or cannot be written); 3 the scan could not complete or could not read everything (browser missing or
 /// crashed, site unreachable, storage unreadable); 130 interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "chatcookie", version, max_term_width = 100)]
@@ -42,6 +42,18 @@ pub enum Command {
     Init(Box<InitArgs>),
     /// Compare two JSON reports: keys and findings added, removed or changed.
     Diff(DiffArgs),
+    /// Show a site's scans recorded with `scan --store`, and what changed from scan to scan.
+    ///
+    /// Lists the site's recorded scans, oldest first, and for each what changed since the scan
+    /// before it: keys new, gone, or changed (vendor and catalog key, category, party, first
+    /// step, expiry class, cookie flags), and findings new or resolved. A key is the same key
+    /// from scan to scan when its storage, name and place match (a cookie's Domain; a storage
+    /// item's origin without port); findings are matched by fingerprint. Each scan is compared
+    /// with the latest earlier complete scan of the site with the same consent answer (accept
+    /// with accept, reject with reject); aborted scans are shown but never compared against.
+    /// The store's schema, for your own SQL, is in docs/store.md. Exit code 0, or 2 when the
+    /// store cannot be read or holds no such site.
+    History(HistoryArgs),
 }
 
 /// Judging and gating: the policy, the threshold, the baseline.
@@ -108,6 +120,52 @@ pub struct DiffArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+}
+
+/// `chatcookie history SITE --store FILE` (the manual is on [`Command::History`]).
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The site: a URL (http://www.example.com:8080/shop names the site http://www.example.com:
+    /// scheme and host, the port and path dropped) or a bare host (www.example.com, any scheme).
+    /// When nothing matches, the sites the store holds are listed.
+    pub site: String,
+
+    /// The store written by `scan --store` (an SQLite file).
+    #[arg(long, value_name = "FILE")]
+    pub store: PathBuf,
+
+    /// Output format: `table` (one block per scan with +new, -gone, ~changed lines) or `json`
+    /// (the stable shape documented in docs/store.md).
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+
+    /// Show at most the N most recent scans (the oldest of them is still compared with the scan
+    /// before it).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub limit: u32,
+
+    /// Show only scans started on or after this date (YYYY-MM-DD, midnight UTC) or time (RFC 3339,
+    /// e.g. 2026-11-01T09:00:00+01:00). The first scan shown is still compared with the one before.
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    pub since: Option<String>,
+}
+
+fn parse_since(s: &str) -> Result<String, String> {
+    crate::store::timestamp_key(s).ok_or_else(|| {
+        format!("`{s}` is not a date (YYYY-MM-DD) or an RFC 3339 time (2026-11-01T09:00:00Z)")
+    })
+}
+
+/// Refuses a `--store` that could not be written before the scan, not after it.
+fn parse_store(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    crate::store::Store::check_usable(&path).map_err(|e| e.0)?;
+    Ok(path)
 }
 
 fn parse_fail_on(s: &str) -> Result<FailOn, String> {
@@ -284,6 +342,15 @@ pub struct ScanArgs {
     /// reject as after accept shows at once). Overrides --consent.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "ANSWERS")]
     pub passes: Vec<ConsentAction>,
+
+    /// Record the scan (each pass) in this SQLite file, created if missing: site, options, every
+    /// key with its attributes (never its value), the findings and the full report. `chatcookie
+    /// history SITE --store FILE` then shows what changed from scan to scan; the schema is in
+    /// docs/store.md. Several jobs may write the same file (they wait for each other). A file that
+    /// is not a chatcookie store is refused before the scan; if recording fails after it, the
+    /// report is still written and the exit code is 2.
+    #[arg(long, value_name = "FILE", value_parser = parse_store)]
+    pub store: Option<PathBuf>,
 
     #[command(flatten)]
     pub gate: GateArgs,

@@ -2,8 +2,9 @@
 //!
 //! The pipeline, top to bottom: [`cli`] → [`browser`] session → [`scan`] steps → [`snapshot`]s →
 //! [`catalog`] matching → [`observation`]s → [`findings`] (with the site's [`policy`]) →
-//! [`report`] → [`gate`] → [`exit`] code. [`classify`] matches a
-//! capture without a browser; [`serve`] and [`demo`] put local sites on loopback.
+//! [`report`] → [`gate`] → [`exit`] code; with `--store`, into the [`store`] of scan history.
+//! [`classify`] matches a capture without a browser; [`serve`] and [`demo`] put local sites on
+//! loopback.
 
 pub mod browser;
 pub mod capture;
@@ -22,3 +23,4 @@ pub mod report;
 pub mod scan;
 pub mod serve;
 pub mod snapshot;
+pub mod store;

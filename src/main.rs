@@ -55,5 +55,6 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Demo(args) => commands::demo::run(*args),
         Command::Catalog(args) => commands::catalog::run(args),
         Command::Classify(args) => commands::classify::run(args),
+        Command::History(args) => commands::history::run(args),
     }
 }

@@ -103,7 +103,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         .clone()
         .or_else(|| policy.gate.baseline.as_ref().map(|b| policy.resolve(b)));
     finish(
-        reports,
+        &mut reports,
         &args.output,
         &fail_on,
         baseline.as_deref(),

@@ -75,5 +75,5 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
             args.output.show_values,
         )?);
     }
-    finish(reports, &args.output, &FailOn::default(), None, None)
+    finish(&mut reports, &args.output, &FailOn::default(), None, None)
 }

@@ -6,6 +6,7 @@ pub mod check;
 pub mod classify;
 pub mod demo;
 pub mod diff;
+pub mod history;
 pub mod init;
 pub mod scan;
 
@@ -141,9 +142,9 @@ pub fn judge(
 
 /// Gates the reports, writes them, prints CI annotations, and picks the exit code:
 /// 2 if report files could not be written where asked, else 3 if a scan could not complete,
-/// else 1 if findings fail the gate, else 0.
+/// else 1 if findings fail the gate, else 0. The reports are left judged and gated, as written.
 pub fn finish(
-    reports: Vec<ScanReport>,
+    reports: &mut [ScanReport],
     out: &cli::OutputArgs,
     fail_on: &FailOn,
     baseline: Option<&Path>,
@@ -179,7 +180,7 @@ pub fn gate_reports(
 
 /// `finish`, for a report that may already be written (streamed).
 pub fn finish_written(
-    mut reports: Vec<ScanReport>,
+    reports: &mut [ScanReport],
     out: &cli::OutputArgs,
     fail_on: &FailOn,
     baseline: Option<&Path>,
@@ -187,15 +188,15 @@ pub fn finish_written(
     written: Written,
 ) -> anyhow::Result<Exit> {
     let base = baseline.map(Baseline::load).transpose()?;
-    let failing = gate_reports(&mut reports, fail_on, baseline, base.as_ref());
+    let failing = gate_reports(reports, fail_on, baseline, base.as_ref());
     let mut unwritten = false;
     let mut unwritable = None;
     match (&out.output_dir, &out.output, &out.format[..], written) {
         (_, _, _, Written::Streamed { unwritable: u }) => unwritable = u,
-        (Some(dir), _, formats, _) => unwritten = !write_output_dir(&mut reports, formats, dir)?,
+        (Some(dir), _, formats, _) => unwritten = !write_output_dir(reports, formats, dir)?,
         (None, Some(path), [format], _) => {
             let mut buf = Vec::new();
-            format.renderer(false).render(&reports, &mut buf)?;
+            format.renderer(false).render(reports, &mut buf)?;
             if let Err(e) = std::fs::write(path, &buf) {
                 // The report goes to standard output instead: nothing gathered is lost.
                 unwritable = Some(format!(
@@ -211,7 +212,7 @@ pub fn finish_written(
             let stdout = std::io::stdout();
             let colour = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
             let mut lock = stdout.lock();
-            format.renderer(colour).render(&reports, &mut lock)?;
+            format.renderer(colour).render(reports, &mut lock)?;
             lock.flush()?;
         }
         (None, _, _, _) => {
@@ -221,7 +222,7 @@ pub fn finish_written(
         }
     }
     if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
-        for line in gate::github_annotations(&reports, policy.map(|p| p.path.as_path())) {
+        for line in gate::github_annotations(reports, policy.map(|p| p.path.as_path())) {
             eprintln!("{line}");
         }
     }

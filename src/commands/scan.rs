@@ -82,12 +82,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let fail_on = args.gate.fail_on.clone().unwrap_or_default();
     let comparison = (reports.len() > 1).then(|| compare_passes(&passes, &reports));
     let code = finish(
-        reports,
+        &mut reports,
         &args.output,
         &fail_on,
         args.gate.baseline.as_deref(),
         policy.as_ref(),
     )?;
+    let code = super::history::store_scans(args.store.as_deref(), &reports, code);
     if let Some(text) = comparison {
         // The comparison is for people; machine formats carry each pass in full.
         if args.output.format == [Format::Table]
@@ -191,7 +192,7 @@ fn run_many(
         show_values: args.output.show_values,
         jobs: usize::from(args.sites.jobs),
     };
-    let reports = batch.run(targets, &opts, |_, report| {
+    let mut reports = batch.run(targets, &opts, |_, report| {
         gate_reports(
             std::slice::from_mut(report),
             &fail_on,
@@ -208,14 +209,19 @@ fn run_many(
         Some(s) => s.close(),
         None => Written::NotYet,
     };
-    finish_written(
-        reports,
+    let code = finish_written(
+        &mut reports,
         &args.output,
         &fail_on,
         args.gate.baseline.as_deref(),
         policy,
         written,
-    )
+    )?;
+    Ok(super::history::store_scans(
+        args.store.as_deref(),
+        &reports,
+        code,
+    ))
 }
 
 /// `--format jsonl` to standard output or one file: each report written as its site finishes.

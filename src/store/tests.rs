@@ -1,0 +1,462 @@
+//! The store on synthetic reports: schema creation and refusal, the site rule, and the scan-to-scan comparison.
+
+use super::*;
+use crate::catalog::Attribution;
+use crate::findings::{Finding, KeyRef, Rule, Severity};
+use crate::observation::{CookieAttributes, ValueEvidence};
+use crate::report::{ConsentSummary, Provenance, ScanSettings};
+use crate::scan::{ConsentAction, ConsentChoice, Step};
+
+fn key(storage: &str, name: &str, place: &str) -> KeyState {
+    KeyState {
+        storage: storage.into(),
+        name: name.into(),
+        place: place.into(),
+        vendor: None,
+        catalog_key: None,
+        category: None,
+        party: "first-party".into(),
+        first_step: "load".into(),
+        expiry_class: "session".into(),
+        http_only: None,
+        secure: None,
+        same_site: None,
+        partitioned: None,
+    }
+}
+
+fn finding(fingerprint: &str) -> FindingBrief {
+    FindingBrief {
+        fingerprint: fingerprint.into(),
+        rule: fingerprint.split('|').next().unwrap_or_default().into(),
+        severity: "high".into(),
+        message: format!("about {fingerprint}"),
+        key_name: None,
+        gating: false,
+    }
+}
+
+fn names(keys: &[KeyState]) -> Vec<&str> {
+    keys.iter().map(|k| k.name.as_str()).collect()
+}
+
+#[test]
+fn compare_lists_new_gone_and_changed_keys_by_identity() {
+    let before = ScanContents {
+        keys: vec![
+            key("cookie", "site_lang", "www.shop.test"),
+            key("cookie", "_ga", ".shop.test"),
+            key("localStorage", "same", "http://www.shop.test"),
+        ],
+        findings: Vec::new(),
+    };
+    let mut ga = key("cookie", "_ga", ".shop.test");
+    ga.first_step = "consent".into();
+    ga.vendor = Some("web1on1".into());
+    let after = ScanContents {
+        keys: vec![
+            ga,
+            key("localStorage", "same", "http://www.shop.test"),
+            key("localStorage", "widget_uuid", "http://www.shop.test"),
+            // Same name, other place: another key.
+            key("cookie", "site_lang", ".shop.test"),
+        ],
+        findings: Vec::new(),
+    };
+    let c = compare(&before, &after);
+    assert_eq!(names(&c.new_keys), ["widget_uuid", "site_lang"]);
+    assert_eq!(c.new_keys[1].place, ".shop.test");
+    assert_eq!(names(&c.gone_keys), ["site_lang"]);
+    assert_eq!(c.gone_keys[0].place, "www.shop.test");
+    assert_eq!(c.changed_keys.len(), 1);
+    let changed = &c.changed_keys[0];
+    assert_eq!(changed.key.name, "_ga");
+    let what: Vec<(&str, Option<&str>, Option<&str>)> = changed
+        .changes
+        .iter()
+        .map(|a| {
+            (
+                a.attribute.as_str(),
+                a.before.as_deref(),
+                a.after.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        what,
+        [
+            ("vendor", None, Some("web1on1")),
+            ("first_step", Some("load"), Some("consent")),
+        ]
+    );
+}
+
+#[test]
+fn compare_matches_findings_by_fingerprint() {
+    let mut renamed = finding("before-consent|cookie|_ga|shop.test");
+    renamed.message = "worded differently".into();
+    let before = ScanContents {
+        keys: Vec::new(),
+        findings: vec![
+            finding("before-consent|cookie|_ga|shop.test"),
+            finding("unknown|cookie|site_lang|shop.test"),
+        ],
+    };
+    let after = ScanContents {
+        keys: Vec::new(),
+        findings: vec![
+            renamed,
+            finding("vendor-promise|x|localStorage|widget_uuid"),
+        ],
+    };
+    let c = compare(&before, &after);
+    let fps = |f: &[FindingBrief]| f.iter().map(|f| f.fingerprint.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        fps(&c.new_findings),
+        ["vendor-promise|x|localStorage|widget_uuid"]
+    );
+    assert_eq!(
+        fps(&c.resolved_findings),
+        ["unknown|cookie|site_lang|shop.test"]
+    );
+    assert!(c.new_keys.is_empty() && c.gone_keys.is_empty() && c.changed_keys.is_empty());
+}
+
+#[test]
+fn compare_of_identical_scans_is_empty_and_duplicates_count_once() {
+    let contents = ScanContents {
+        keys: vec![
+            key("cookie", "a", "x.test"),
+            key("cookie", "a", "x.test"), // same identity, e.g. another path
+        ],
+        findings: vec![finding("unknown|a"), finding("unknown|a")],
+    };
+    assert!(compare(&contents, &contents).is_empty());
+    let empty = ScanContents::default();
+    let c = compare(&empty, &contents);
+    assert_eq!(names(&c.new_keys), ["a"]);
+    assert_eq!(c.new_findings.len(), 1);
+    let c = compare(&contents, &empty);
+    assert_eq!(names(&c.gone_keys), ["a"]);
+    assert_eq!(c.resolved_findings.len(), 1);
+}
+
+#[test]
+fn the_site_is_scheme_and_host_without_port() {
+    assert_eq!(
+        site_key("http://WWW.Shop.TEST:41234/path?q=1").as_deref(),
+        Some("http://www.shop.test")
+    );
+    assert_eq!(
+        site_key("https://www.example.com./").as_deref(),
+        Some("https://www.example.com")
+    );
+    assert_eq!(site_key("ftp://example.com/"), None);
+    assert_eq!(site_key("www.example.com"), None);
+    assert_eq!(bare_host("WWW.Example.com:8080/x"), "www.example.com");
+    assert_eq!(bare_host("www.example.com"), "www.example.com");
+}
+
+#[test]
+fn timestamps_normalise_to_sortable_utc() {
+    assert_eq!(
+        timestamp_key("2026-11-23T19:40:12.123456789+01:00").as_deref(),
+        Some("2026-11-23T18:40:12.123Z")
+    );
+    assert_eq!(
+        timestamp_key("2026-11-01").as_deref(),
+        Some("2026-11-01T00:00:00.000Z")
+    );
+    assert_eq!(timestamp_key("last month"), None);
+    assert_eq!(
+        short_time("2026-11-23T18:40:12.123Z"),
+        "2026-11-23 18:40 UTC"
+    );
+}
+
+#[test]
+fn a_new_store_gets_the_schema_and_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite");
+    assert!(Store::check_usable(&path).is_ok());
+    drop(Store::open(&path).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    let app: i64 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .unwrap();
+    assert_eq!((version, app), (SCHEMA_VERSION, APPLICATION_ID));
+    let mut tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    tables.sort();
+    assert_eq!(tables, ["findings", "observations", "scans"]);
+    drop(conn);
+    assert!(Store::check_usable(&path).is_ok());
+    let store = Store::open_existing(&path).unwrap();
+    assert!(store.sites().unwrap().is_empty());
+    let err = store.resolve_site("www.shop.test").unwrap_err().to_string();
+    assert!(err.contains("holds no scans yet"), "{err}");
+}
+
+#[test]
+fn a_file_that_is_not_sqlite_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.sqlite");
+    let text = "these are my notes, not a database\n".repeat(40);
+    std::fs::write(&path, &text).unwrap();
+    let err = Store::open(&path).err().unwrap();
+    assert!(
+        format!("{err:#}").contains("is not an SQLite file"),
+        "{err:#}"
+    );
+    assert!(err.downcast_ref::<StoreError>().is_some());
+    assert!(Store::check_usable(&path).is_err());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+}
+
+#[test]
+fn another_programs_database_and_a_newer_schema_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.sqlite");
+    Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x)")
+        .unwrap();
+    let err = format!("{:#}", Store::open(&other).err().unwrap());
+    assert!(err.contains("another program"), "{err}");
+
+    let newer = dir.path().join("newer.sqlite");
+    drop(Store::open(&newer).unwrap());
+    Connection::open(&newer)
+        .unwrap()
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    let err = format!("{:#}", Store::open(&newer).err().unwrap());
+    assert!(err.contains("newer chatcookie"), "{err}");
+    assert!(Store::check_usable(&newer).is_err());
+}
+
+#[test]
+fn a_missing_directory_is_refused_before_the_scan() {
+    let err = Store::check_usable(Path::new("/nonexistent-dir/history.sqlite")).unwrap_err();
+    assert!(err.0.contains("does not exist"), "{}", err.0);
+}
+
+fn report(url: &str, started_at: &str, observations: Vec<Observation>) -> ScanReport {
+    let consent = ConsentChoice::from_flags(
+        ConsentAction::Accept,
+        Some("#cc-accept".into()),
+        None,
+        None,
+        crate::consent::CmpRules::embedded().unwrap(),
+    );
+    ScanReport {
+        schema_version: 1,
+        provenance: Provenance {
+            tool: "chatcookie",
+            tool_version: "test",
+            catalog_version: "2026-01-01+abcdef12".into(),
+            browser_version: "Chromium/1".into(),
+            started_at: started_at.into(),
+            duration_ms: 1200,
+            url: url.into(),
+            final_url: url.into(),
+            http_status: Some(200),
+            third_party_cookies: None,
+            options: ScanSettings {
+                consent: consent.clone(),
+                open_click: None,
+                step_timeout_ms: 0,
+                quiet_ms: 0,
+                widget_timeout_ms: 0,
+                show_values: true,
+                steps: Step::ALL.to_vec(),
+                screenshots: false,
+            },
+            consent: ConsentSummary::of(&consent, None),
+            policy: None,
+            fail_on: None,
+            baseline: None,
+        },
+        steps: Vec::new(),
+        vendors: Vec::new(),
+        observations,
+        attempts: Vec::new(),
+        snapshot_errors: Vec::new(),
+        aborted: None,
+        findings: Vec::new(),
+    }
+}
+
+fn cookie(name: &str, step: Step, lifetime: Option<i64>, value: &str) -> Observation {
+    Observation {
+        storage: StorageKind::Cookie,
+        name: name.into(),
+        location: "www.shop.test/".into(),
+        party: Party::FirstParty,
+        storage_key: None,
+        frame_url: None,
+        first_step: step,
+        removed_at: None,
+        changes: Vec::new(),
+        cookie: Some(CookieAttributes {
+            domain: "www.shop.test".into(),
+            path: "/".into(),
+            expires: lifetime.map(|l| l as f64),
+            lifetime_seconds: lifetime,
+            size: 1,
+            http_only: false,
+            secure: false,
+            same_site: Some("Lax".into()),
+            partition_key: None,
+        }),
+        // As a report built with --show-values carries it.
+        value: ValueEvidence::of(value, true),
+        json_fields: Vec::new(),
+        attribution: Attribution::Unknown { candidate: None },
+        catalog: None,
+        raw_value: value.into(),
+    }
+}
+
+fn storage_item(name: &str, origin: &str) -> Observation {
+    Observation {
+        storage: StorageKind::LocalStorage,
+        name: name.into(),
+        location: origin.into(),
+        party: Party::FirstParty,
+        storage_key: Some(format!("{origin}/")),
+        frame_url: Some(format!("{origin}/")),
+        first_step: Step::Load,
+        removed_at: None,
+        changes: Vec::new(),
+        cookie: None,
+        value: ValueEvidence::of("secret-token-value", true),
+        json_fields: Vec::new(),
+        attribution: Attribution::Unknown { candidate: None },
+        catalog: None,
+        raw_value: "secret-token-value".into(),
+    }
+}
+
+#[test]
+fn recorded_scans_come_back_as_history_without_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite");
+    let mut store = Store::open(&path).unwrap();
+    let first = report(
+        "http://www.shop.test:40001/",
+        "2026-10-01T10:00:00Z",
+        vec![
+            cookie("site_lang", Step::Load, Some(31_536_000), "secret-lang"),
+            storage_item("widget_uuid", "http://www.shop.test:40001"),
+        ],
+    );
+    let mut second = report(
+        "http://www.shop.test:40777/",
+        "2026-11-01T10:00:00Z",
+        vec![
+            cookie("site_lang", Step::Load, None, "secret-lang"),
+            storage_item("widget_uuid", "http://www.shop.test:40777"),
+            cookie("_ga", Step::Load, Some(63_072_000), "secret-ga"),
+        ],
+    );
+    second.findings.push(Finding {
+        rule: Rule::BeforeConsent,
+        severity: Severity::High,
+        message: "`_ga` stored before consent".into(),
+        key: Some(KeyRef {
+            storage: StorageKind::Cookie,
+            name: "_ga".into(),
+            location: "www.shop.test/".into(),
+        }),
+        step: Some(Step::Load),
+        evidence: vec!["first stored at step `load`".into()],
+        policy_line: None,
+        fingerprint: "before-consent|cookie|_ga|shop.test".into(),
+        gating: true,
+        in_baseline: false,
+    });
+    let a = store.record(&first).unwrap();
+    let b = store.record(&second).unwrap();
+    assert!(b > a);
+
+    let h = store.history("www.shop.test", 10).unwrap();
+    assert_eq!(h.site, "http://www.shop.test");
+    assert_eq!(h.scans.len(), 2);
+    assert!(h.scans[0].first_on_record && h.scans[0].changes.is_none());
+    let c = h.scans[1].changes.as_ref().unwrap();
+    // The port changed between runs; the storage item is the same key all the same.
+    assert_eq!(names(&c.new_keys), ["_ga"]);
+    assert!(c.gone_keys.is_empty());
+    assert_eq!(c.changed_keys.len(), 1);
+    assert_eq!(c.changed_keys[0].changes[0].attribute, "expiry_class");
+    assert_eq!(c.new_findings.len(), 1);
+    assert_eq!(h.scans[1].scan.gating_findings, 1);
+    assert_eq!(h.scans[1].compared_with, Some(a));
+
+    // --limit 1 still compares the scan shown with the one before it.
+    let h = store.history("http://www.shop.test:1/", 1).unwrap();
+    assert_eq!(h.scans.len(), 1);
+    assert!(!h.scans[0].first_on_record);
+    assert_eq!(h.scans[0].compared_with, Some(a));
+    let h = store
+        .history_since("www.shop.test", 10, Some("2026-10-15T00:00:00.000Z"))
+        .unwrap();
+    assert_eq!(h.scans.len(), 1);
+    assert_eq!(h.scans_on_record, 2);
+
+    let err = store
+        .resolve_site("www.other.test")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("it holds: http://www.shop.test (2 scans"),
+        "{err}"
+    );
+
+    // Values never reach the file, not even from a report that shows them.
+    drop(store);
+    let bytes = std::fs::read(&path).unwrap();
+    let wal = std::fs::read(dir.path().join("h.sqlite-wal")).unwrap_or_default();
+    for secret in ["secret-lang", "secret-ga", "secret-token-value"] {
+        let hit = |b: &[u8]| b.windows(secret.len()).any(|w| w == secret.as_bytes());
+        assert!(!hit(&bytes) && !hit(&wal), "{secret} was stored");
+    }
+}
+
+#[test]
+fn writers_at_once_wait_for_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.sqlite");
+    // Four jobs create and fill the same new file at the same time.
+    let writers: Vec<_> = (0..4)
+        .map(|job| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut store = Store::open(&path).unwrap();
+                for i in 0..5 {
+                    let url = format!("http://www.job{job}.test/");
+                    let at = format!("2026-11-0{}T10:00:00Z", i + 1);
+                    store
+                        .record(&report(&url, &at, vec![cookie("a", Step::Load, None, "v")]))
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let store = Store::open_existing(&path).unwrap();
+    let sites = store.sites().unwrap();
+    assert_eq!(sites.len(), 4);
+    assert!(sites.iter().all(|s| s.scans == 5), "{sites:?}");
+}
