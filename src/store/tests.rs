@@ -284,6 +284,7 @@ fn report(url: &str, started_at: &str, observations: Vec<Observation>) -> ScanRe
             policy: None,
             fail_on: None,
             baseline: None,
+            retried_after: None,
         },
         steps: Vec::new(),
         vendors: Vec::new(),
