@@ -36,6 +36,10 @@ impl Batch<'_> {
         opts: &ScanOptions,
         mut done: impl FnMut(usize, &mut ScanReport),
     ) -> anyhow::Result<Vec<ScanReport>> {
+        if targets.is_empty() {
+            // An empty shard: nothing to launch a browser for.
+            return Ok(Vec::new());
+        }
         let hosts: BTreeSet<String> = targets.iter().flat_map(Target::hosts).collect();
         let options = browser_options(self.browser, hosts.into_iter().collect());
         let browsers = if options.connect.is_none()
