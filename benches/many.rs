@@ -11,6 +11,8 @@
 //!
 //! Every run is checked: M reports, none aborted.
 
+mod common;
+
 use chatcookie::browser::find_chrome;
 use chatcookie::serve::{SiteFiles, SiteServer};
 use std::collections::HashMap;
@@ -22,19 +24,10 @@ const TEMPLATES: &[&str] = &["genesys-shop", "tawkto-shop", "web1on1-eager"];
 const ACCEPT: &str = "#cc-accept";
 
 fn main() {
-    let sites: usize = env_or("BENCH_SITES", 100);
-    let runs: usize = env_or("BENCH_RUNS", 5);
+    let sites = common::env_or("BENCH_SITES", 100);
+    let runs = common::env_or("BENCH_RUNS", 5);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let exe = root.join("target/release/chatcookie");
-    assert!(
-        Command::new("cargo")
-            .args(["build", "--release", "--quiet"])
-            .current_dir(&root)
-            .status()
-            .unwrap()
-            .success(),
-        "release build failed"
-    );
+    let exe = common::release_exe();
     let work = tempfile::tempdir().unwrap();
     let dirs = generate(&root, work.path(), sites);
     println!(
@@ -104,13 +97,6 @@ fn main() {
     }
 }
 
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
 fn row(mode: &str, wall: f64, sites: usize, own: f64, tree: f64) {
     println!(
         "{mode:<28} {wall:>9.1} {:>11.0} {own:>13.1} {tree:>16.0}",
@@ -152,36 +138,9 @@ fn one_page(exe: &Path, dir: &Path, runs: usize) -> (f64, f64) {
         &format!("www.{name}.test"),
     )
     .unwrap();
-    let rules: Vec<String> = server
-        .hosts
-        .iter()
-        .map(|h| format!("MAP {h} 127.0.0.1"))
-        .collect();
     let (mut bare, mut scan) = (Vec::new(), Vec::new());
     for _ in 0..runs {
-        let profile = tempfile::tempdir().unwrap();
-        let t = Instant::now();
-        let ok = Command::new(&chrome)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                &format!("--host-resolver-rules={}", rules.join(", ")),
-                &format!("--user-data-dir={}", profile.path().display()),
-                "--dump-dom",
-                &server.url(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "dump-dom failed");
-        bare.push(t.elapsed().as_secs_f64());
+        bare.push(common::dump_dom_seconds(&chrome, &server));
         let t = Instant::now();
         let ok = Command::new(exe)
             .arg("scan")
@@ -195,12 +154,7 @@ fn one_page(exe: &Path, dir: &Path, runs: usize) -> (f64, f64) {
         assert!(ok, "scan failed");
         scan.push(t.elapsed().as_secs_f64());
     }
-    (median(bare), median(scan))
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
+    (common::median(bare), common::median(scan))
 }
 
 /// What one chatcookie run came to.

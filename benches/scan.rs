@@ -5,6 +5,8 @@
 //! with settling and snapshots, report, quit), plus the chatcookie process's peak RSS (VmHWM,
 //! Chromium excluded). Set BENCH_RUNS to change the number of runs (default 5); medians are shown.
 
+mod common;
+
 use chatcookie::browser::find_chrome;
 use chatcookie::serve::{SiteFiles, SiteServer};
 use std::path::PathBuf;
@@ -17,27 +19,10 @@ const SITES: &[(&str, &str)] = &[
     ("web1on1-eager", "#cc-accept"),
 ];
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
-
 fn main() {
-    let runs: usize = std::env::var("BENCH_RUNS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let runs = common::env_or("BENCH_RUNS", 5);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let exe = root.join("target/release/chatcookie");
-    assert!(
-        Command::new("cargo")
-            .args(["build", "--release", "--quiet"])
-            .current_dir(&root)
-            .status()
-            .unwrap()
-            .success(),
-        "release build failed"
-    );
+    let exe = common::release_exe();
     let chrome = find_chrome(None).expect("Chromium must be installed");
     println!(
         "runs per figure: {runs} (median); chatcookie {}",
@@ -51,38 +36,11 @@ fn main() {
         let dir = root.join("fixtures/sites").join(site);
         let host = format!("www.{site}.test");
         let server = SiteServer::start(SiteFiles::Disk(dir.clone()), &host).unwrap();
-        let rules: Vec<String> = server
-            .hosts
-            .iter()
-            .map(|h| format!("MAP {h} 127.0.0.1"))
-            .collect();
         let mut bare = Vec::new();
         let mut scan = Vec::new();
         let mut rss = Vec::new();
         for _ in 0..runs {
-            let profile = tempfile::tempdir().unwrap();
-            let t = Instant::now();
-            let ok = Command::new(&chrome)
-                .args([
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    &format!("--host-resolver-rules={}", rules.join(", ")),
-                    &format!("--user-data-dir={}", profile.path().display()),
-                    "--dump-dom",
-                    &server.url(),
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "dump-dom failed");
-            bare.push(t.elapsed().as_secs_f64());
+            bare.push(common::dump_dom_seconds(&chrome, &server));
 
             let t = Instant::now();
             let mut child = Command::new(&exe)
@@ -121,7 +79,7 @@ fn main() {
             scan.push(t.elapsed().as_secs_f64());
             rss.push(peak_kb as f64 / 1024.0);
         }
-        let (b, s) = (median(bare), median(scan));
+        let (b, s) = (common::median(bare), common::median(scan));
         println!(
             "{:<16} {:>12.3} {:>14.3} {:>7.2} {:>12.1}",
             site,

@@ -317,13 +317,9 @@ fn browser_running(tmp: &Path) -> bool {
 
 /// Processes whose command line mentions `dir` (a browser started with a profile inside it).
 fn processes_using(dir: &Path) -> Vec<String> {
-    let needle = dir.to_string_lossy().to_string();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains(&needle))
+    common::processes_using(dir)
+        .into_iter()
+        .map(|(_, c)| c)
         .collect()
 }
 
@@ -346,35 +342,10 @@ fn a_finished_scan_leaves_nothing_behind() {
 
 #[test]
 fn connect_uses_a_separately_started_browser_and_leaves_it_running() {
-    let chrome = chatcookie::browser::find_chrome(None).expect("Chromium must be installed");
-    let profile = tempfile::tempdir().unwrap();
-    let mut browser = Command::new(chrome)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--remote-debugging-port=0",
-            "--host-resolver-rules=MAP *.test 127.0.0.1, MAP apps.mypurecloud.de 127.0.0.1",
-            &format!("--user-data-dir={}", profile.path().display()),
-            "about:blank",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let port_file = profile.path().join("DevToolsActivePort");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let ws = loop {
-        if let Ok(t) = std::fs::read_to_string(&port_file)
-            && let [port, path, ..] = t.lines().collect::<Vec<_>>()[..]
-        {
-            break format!("ws://127.0.0.1:{port}{path}");
-        }
-        assert!(Instant::now() < deadline, "external browser did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut browser = common::ExternalChromium::start(&[
+        "--host-resolver-rules=MAP *.test 127.0.0.1, MAP apps.mypurecloud.de 127.0.0.1",
+    ]);
+    let ws = browser.ws.clone();
     let mut c = bin();
     c.args([
         "scan",
@@ -387,9 +358,8 @@ fn connect_uses_a_separately_started_browser_and_leaves_it_running() {
         "json",
     ]);
     let o = run_within(c, Duration::from_secs(40));
-    let still_running = browser.try_wait().unwrap().is_none();
-    let _ = browser.kill();
-    let _ = browser.wait();
+    let still_running = browser.is_running();
+    drop(browser);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(
         still_running,

@@ -1,7 +1,10 @@
 //! Hostile pages and faults: every case ends in a clear outcome and a documented exit code, in bounded time.
 
+mod common;
+
+use common::processes_using;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -245,21 +248,6 @@ fn an_unwritable_output_file_keeps_the_report() {
         stderr(&o)
     );
     assert!(r.is_some(), "the report went to standard output");
-}
-
-/// Processes whose command line mentions `dir`.
-fn processes_using(dir: &Path) -> Vec<(i32, String)> {
-    let needle = dir.to_string_lossy().to_string();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| {
-            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
-            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
-            Some((pid, String::from_utf8_lossy(&cmd).replace('\0', " ")))
-        })
-        .filter(|(_, c)| c.contains(&needle))
-        .collect()
 }
 
 #[test]

@@ -169,3 +169,84 @@ pub fn normalise(mut keys: Vec<ExpectedKey>) -> Vec<ExpectedKey> {
     keys.sort();
     keys
 }
+
+/// Processes whose command line mentions `dir` (a browser whose profile is there): pid and command line.
+pub fn processes_using(dir: &std::path::Path) -> Vec<(i32, String)> {
+    let needle = dir.to_string_lossy().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+            Some((pid, String::from_utf8_lossy(&cmd).replace('\0', " ")))
+        })
+        .filter(|(_, c)| c.contains(&needle))
+        .collect()
+}
+
+/// A Chromium started apart from chatcookie, for `--connect`; killed when dropped.
+pub struct ExternalChromium {
+    pub child: std::process::Child,
+    /// The browser's DevTools WebSocket URL.
+    pub ws: String,
+    pub port: String,
+    _profile: tempfile::TempDir,
+}
+
+impl ExternalChromium {
+    pub fn start(extra: &[&str]) -> ExternalChromium {
+        let chrome = chatcookie::browser::find_chrome(None).expect("Chromium must be installed");
+        let profile = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new(chrome)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--remote-debugging-port=0",
+            ])
+            .args(extra)
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let port_file = profile.path().join("DevToolsActivePort");
+        // Owned at once, so a browser that never answers is killed when the test panics.
+        let mut browser = ExternalChromium {
+            child,
+            ws: String::new(),
+            port: String::new(),
+            _profile: profile,
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(t) = std::fs::read_to_string(&port_file)
+                && let [port, path, ..] = t.lines().collect::<Vec<_>>()[..]
+            {
+                browser.ws = format!("ws://127.0.0.1:{port}{path}");
+                browser.port = port.to_string();
+                return browser;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "external browser did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for ExternalChromium {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

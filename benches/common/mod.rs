@@ -1,0 +1,67 @@
+//! What the benchmarks share: the release binary, bare Chromium as the yardstick, medians.
+#![allow(dead_code)]
+
+use chatcookie::serve::SiteServer;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// Builds the release binary and returns its path.
+pub fn release_exe() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        Command::new("cargo")
+            .args(["build", "--release", "--quiet"])
+            .current_dir(&root)
+            .status()
+            .unwrap()
+            .success(),
+        "release build failed"
+    );
+    root.join("target/release/chatcookie")
+}
+
+/// Wall time of `chromium --headless --dump-dom` on the served site: the browser's own work
+/// (start, load, quit), with the site's host names resolved to loopback.
+pub fn dump_dom_seconds(chrome: &Path, server: &SiteServer) -> f64 {
+    let rules: Vec<String> = server
+        .hosts
+        .iter()
+        .map(|h| format!("MAP {h} 127.0.0.1"))
+        .collect();
+    let profile = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    let ok = Command::new(chrome)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--host-resolver-rules={}", rules.join(", ")),
+            &format!("--user-data-dir={}", profile.path().display()),
+            "--dump-dom",
+            &server.url(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "dump-dom failed");
+    t.elapsed().as_secs_f64()
+}
+
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+pub fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
