@@ -84,6 +84,8 @@ pub struct CheckArgs {
     pub browser: BrowserArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub parallel: ParallelArgs,
 }
 
 #[derive(Debug, Args)]
@@ -375,6 +377,13 @@ pub struct SiteListArgs {
     #[arg(long, value_name = "FILE")]
     pub urls: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub parallel: ParallelArgs,
+}
+
+/// How a run of many targets is spread: scans at once here, and this machine's share.
+#[derive(Debug, Args)]
+pub struct ParallelArgs {
     /// Scans to run at once. Each scan gets its own browser context (its own cookie jar and
     /// storage) in one shared browser, so nothing leaks from one site to the next; with
     /// `--third-party-cookies allow` each scan gets its own browser instead (a fresh context

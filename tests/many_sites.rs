@@ -442,3 +442,85 @@ fn many_sites_in_a_separately_started_browser_over_connect() {
     }
     assert!(still_running, "the connected browser is left running");
 }
+
+#[test]
+fn check_runs_a_policys_sites_in_one_browser_with_jobs_and_shards() {
+    let server = revisit_server();
+    let urls = revisit_urls(&server, 3);
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = |declare_storage: bool| {
+        let storage = if declare_storage {
+            "[[declare]]\nname = \"visited\"\nstorage = \"localStorage\"\nearliest_step = \"load\"\npurpose = \"First visit.\"\n"
+        } else {
+            ""
+        };
+        let text = format!(
+            "[scan]\nurls = [\"{}\", \"{}\", \"{}\", \"{}\"]\nconsent = \"none\"\n\
+             widget_timeout = \"300ms\"\nstep_timeout = \"3s\"\n\n\
+             [gate]\nfail_on = [\"undeclared\"]\n\n\
+             [[declare]]\nname = \"visited\"\nstorage = \"cookie\"\nearliest_step = \"load\"\n\
+             purpose = \"First visit.\"\n\n{storage}",
+            urls[0], urls[1], urls[2], urls[0]
+        );
+        let path = tmp.path().join(format!("policy-{declare_storage}.toml"));
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let check = |policy: &Path, extra: &[&str]| {
+        let out = tmp.path().join("out.json");
+        let mut cmd = bin();
+        cmd.arg("check")
+            .arg("--policy")
+            .arg(policy)
+            .args(["--format", "json", "--output"])
+            .arg(&out)
+            .args(extra);
+        let o = run(cmd, Duration::from_secs(90));
+        let written = std::fs::read_to_string(&out)
+            .unwrap_or_else(|e| panic!("no report ({e}): {}", text(&o)));
+        std::fs::remove_file(&out).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&written).unwrap();
+        // One site is one report object; several are an array.
+        let reports = match json {
+            serde_json::Value::Array(a) => a,
+            one => vec![one],
+        };
+        (o, reports)
+    };
+
+    // Every site declared: exit 0, each site once, a progress line per site.
+    let (o, reports) = check(&policy(true), &["--jobs", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("1 duplicate target(s) skipped"), "{stderr}");
+    assert!(stderr.contains("[3/3]"), "{stderr}");
+    let got: Vec<&str> = reports.iter().map(url).collect();
+    assert_eq!(got, urls.iter().map(String::as_str).collect::<Vec<_>>());
+    for r in &reports {
+        assert!(r["aborted"].is_null(), "{r}");
+        let n = names(r);
+        assert!(n.contains(&"cookie:visited".to_string()), "{n:?}");
+        assert!(!n.iter().any(|k| k.ends_with("seen_before")), "{n:?}");
+    }
+
+    // The localStorage key undeclared: every site fails the gate.
+    let (o, reports) = check(&policy(false), &["--jobs", "2"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    for r in &reports {
+        let undeclared = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "undeclared" && f["gating"] == true)
+            .count();
+        assert_eq!(undeclared, 1, "{r}");
+    }
+
+    // A share of the policy's list, as one job of a CI matrix runs it.
+    let (o, reports) = check(&policy(true), &["--shard", "2/2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        reports.iter().map(url).collect::<Vec<_>>(),
+        [urls[1].as_str()]
+    );
+}

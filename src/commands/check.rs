@@ -1,6 +1,10 @@
 //! `chatcookie check`: the scans a policy describes, judged against its declarations, gated.
 
-use super::{Target, UsageError, check_output, finish, load_catalog, scan_and_judge};
+use super::batch::Batch;
+use super::scan::Progress;
+use super::{
+    Target, UsageError, check_output, distinct_share, finish, load_catalog, scan_and_judge,
+};
 use chatcookie::cli::{CheckArgs, parse_duration};
 use chatcookie::consent::CmpRules;
 use chatcookie::exit::Exit;
@@ -74,24 +78,42 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     if let Some(t) = s.third_party_cookies {
         browser.third_party_cookies = t;
     }
-    let mut reports = Vec::new();
+    let mut targets = Vec::new();
     for url in &s.urls {
         // Directories are relative to the policy file, so `check` works from any directory.
         let resolved = policy.resolve(url.get_ref());
-        let target = if resolved.is_dir() {
+        targets.push(if resolved.is_dir() {
             Target::parse(&resolved.display().to_string(), s.host.as_deref())?
         } else {
             Target::parse(url.get_ref(), s.host.as_deref())?
-        };
-        reports.push(scan_and_judge(
-            &target,
-            opts.clone(),
+        });
+    }
+    let targets = distinct_share(targets, args.parallel.shard);
+    let show_values = args.output.show_values;
+    let mut reports = if let [target] = &targets[..] {
+        // One site: its own browser, and what it gathered is kept if that browser dies.
+        vec![scan_and_judge(
+            target,
+            opts,
             &browser,
             &catalog,
             Some(&policy),
-            args.output.show_values,
-        )?);
-    }
+            show_values,
+        )?]
+    } else {
+        // Many (or none in this shard): one shared browser, a context per site.
+        let mut progress = Progress::new(targets.len(), false);
+        let batch = Batch {
+            browser: &browser,
+            catalog: &catalog,
+            policy: Some(&policy),
+            show_values,
+            jobs: usize::from(args.parallel.jobs),
+        };
+        let reports = batch.run(&targets, &opts, |_, report| progress.site_done(report))?;
+        progress.finish();
+        reports
+    };
     let fail_on = match (&args.gate.fail_on, &policy.gate.fail_on) {
         (Some(f), _) => f.clone(),
         (None, Some(f)) => FailOn::parse(&f.get_ref().join(",")).map_err(UsageError)?,

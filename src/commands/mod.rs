@@ -99,6 +99,34 @@ pub fn check_output(out: &cli::OutputArgs) -> Result<(), UsageError> {
     Ok(())
 }
 
+/// The targets to scan here: duplicates dropped (first one kept), then the --shard share taken,
+/// each noted on stderr.
+pub fn distinct_share(targets: Vec<Target>, shard: Option<cli::Shard>) -> Vec<Target> {
+    let listed = targets.len();
+    let mut seen = std::collections::HashSet::new();
+    let mut targets: Vec<Target> = targets
+        .into_iter()
+        .filter(|t| seen.insert(t.key()))
+        .collect();
+    if targets.len() < listed {
+        eprintln!(
+            "chatcookie: {} duplicate target(s) skipped",
+            listed - targets.len()
+        );
+    }
+    if let Some(shard) = shard {
+        let all = targets.len();
+        targets = shard.select(targets);
+        eprintln!(
+            "chatcookie: shard {}/{}: {} of {all} target(s)",
+            shard.index,
+            shard.count,
+            targets.len()
+        );
+    }
+    targets
+}
+
 /// Scans one target and judges the result (with the policy, when there is one).
 pub fn scan_and_judge(
     target: &Target,

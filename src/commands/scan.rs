@@ -2,8 +2,8 @@
 
 use super::batch::Batch;
 use super::{
-    Target, UsageError, Written, check_output, finish, finish_written, gate_reports, load_catalog,
-    scan_and_judge,
+    Target, UsageError, Written, check_output, distinct_share, finish, finish_written,
+    gate_reports, load_catalog, scan_and_judge,
 };
 use anyhow::Context;
 use chatcookie::catalog::Catalog;
@@ -17,7 +17,6 @@ use chatcookie::report::{Format, ScanReport, terminal_safe};
 use chatcookie::scan::{ConsentAction, ConsentChoice, ScanOptions};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeSet;
-use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 
 /// Scan options from the command line's step flags.
@@ -135,31 +134,14 @@ fn targets_from(args: &ScanArgs) -> anyhow::Result<Vec<Target>> {
     if listed.len() > 1 && args.host.is_some() {
         return Err(UsageError("--host applies to a single directory target".into()).into());
     }
-    let mut seen = HashSet::new();
     let mut targets = Vec::new();
-    let mut duplicates = 0;
     for (text, whence) in &listed {
-        let target = Target::parse(text, args.host.as_deref())
-            .map_err(|e| UsageError(format!("{whence}: {e:#}")))?;
-        if seen.insert(target.key()) {
-            targets.push(target);
-        } else {
-            duplicates += 1;
-        }
-    }
-    if duplicates > 0 {
-        eprintln!("chatcookie: {duplicates} duplicate target(s) skipped");
-    }
-    if let Some(shard) = args.sites.shard {
-        let all = targets.len();
-        targets = shard.select(targets);
-        eprintln!(
-            "chatcookie: shard {}/{}: {} of {all} target(s)",
-            shard.index,
-            shard.count,
-            targets.len()
+        targets.push(
+            Target::parse(text, args.host.as_deref())
+                .map_err(|e| UsageError(format!("{whence}: {e:#}")))?,
         );
     }
+    let targets = distinct_share(targets, args.sites.parallel.shard);
     if targets.len() > 1 && !args.passes.is_empty() {
         return Err(UsageError("--passes compares passes of a single target".into()).into());
     }
@@ -190,7 +172,7 @@ fn run_many(
         catalog,
         policy,
         show_values: args.output.show_values,
-        jobs: usize::from(args.sites.jobs),
+        jobs: usize::from(args.sites.parallel.jobs),
     };
     let mut reports = batch.run(targets, &opts, |_, report| {
         gate_reports(
@@ -283,7 +265,7 @@ impl JsonlStream {
 }
 
 /// Progress over many sites on standard error: a bar on a terminal, else a line per site.
-struct Progress {
+pub(super) struct Progress {
     bar: Option<ProgressBar>,
     total: usize,
     finished: usize,
@@ -292,7 +274,7 @@ struct Progress {
 
 impl Progress {
     /// `step_lines`: --progress prints a line per step, which a redrawn bar would garble.
-    fn new(total: usize, step_lines: bool) -> Progress {
+    pub(super) fn new(total: usize, step_lines: bool) -> Progress {
         let bar = (std::io::stderr().is_terminal() && !step_lines && total > 0).then(|| {
             let bar =
                 ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
@@ -313,7 +295,7 @@ impl Progress {
         }
     }
 
-    fn site_done(&mut self, report: &ScanReport) {
+    pub(super) fn site_done(&mut self, report: &ScanReport) {
         self.finished += 1;
         let url = terminal_safe(&report.provenance.url, 100);
         let outcome = match &report.aborted {
@@ -347,7 +329,7 @@ impl Progress {
         }
     }
 
-    fn finish(&self) {
+    pub(super) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
