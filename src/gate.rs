@@ -46,7 +46,8 @@ impl FailOn {
             parts.push(format!("severity ≥ {s}"));
         }
         if parts.is_empty() {
-            "nothing".into()
+            // The --fail-on value that gives this gate.
+            "never".into()
         } else {
             parts.join(", ")
         }

@@ -125,7 +125,7 @@ fn report() -> ScanReport {
                 }),
             ),
             policy: None,
-            fail_on: Some("nothing".into()),
+            fail_on: Some("never".into()),
             baseline: None,
             retried_after: None,
         },

@@ -1,15 +1,18 @@
 //! Many targets in one run: a queue of scans on worker threads over one shared browser, each
-//! scan in its own browser context, a lost browser relaunched and its scans retried once.
+//! scan in its own browser context, a lost browser relaunched and its scans retried once; and
+//! the progress of such a run on standard error.
 
 use super::{Target, browser_options, judge};
 use chatcookie::browser::{self, BrowserOptions, BrowserSession, ThirdPartyCookies};
 use chatcookie::catalog::Catalog;
 use chatcookie::cli;
 use chatcookie::policy::Policy;
-use chatcookie::report::ScanReport;
+use chatcookie::report::{ScanReport, terminal_safe};
 use chatcookie::scan::{self, ScanOptions, ScanRun};
 use chatcookie::serve::SiteServer;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeSet;
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -230,6 +233,78 @@ impl SharedBrowser {
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
         if current.0 == generation {
             current.1 = None;
+        }
+    }
+}
+
+/// Progress over many sites on standard error: a bar on a terminal, else a line per site.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    total: usize,
+    finished: usize,
+    failed: usize,
+}
+
+impl Progress {
+    /// `step_lines`: --progress prints a line per step, which a redrawn bar would garble.
+    pub fn new(total: usize, step_lines: bool) -> Progress {
+        let bar = (std::io::stderr().is_terminal() && !step_lines && total > 0).then(|| {
+            let bar =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:30}] {pos}/{len} sites {msg}",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            bar
+        });
+        Progress {
+            bar,
+            total,
+            finished: 0,
+            failed: 0,
+        }
+    }
+
+    pub fn site_done(&mut self, report: &ScanReport) {
+        self.finished += 1;
+        let url = terminal_safe(&report.provenance.url, 100);
+        let outcome = match &report.aborted {
+            Some(a) => {
+                self.failed += 1;
+                format!("not complete: {}", terminal_safe(&a.reason, 200))
+            }
+            None => format!(
+                "{} keys, {} findings, {:.1} s",
+                report.observations.len(),
+                report.findings.len(),
+                report.provenance.duration_ms as f64 / 1000.0
+            ),
+        };
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.set_message(if self.failed > 0 {
+                    format!("({} not complete)", self.failed)
+                } else {
+                    String::new()
+                });
+                if report.aborted.is_some() {
+                    bar.println(format!("{url}: {outcome}"));
+                }
+            }
+            None => eprintln!(
+                "chatcookie: [{}/{}] {url}: {outcome}",
+                self.finished, self.total
+            ),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }

@@ -1,7 +1,6 @@
 //! `chatcookie check`: the scans a policy describes, judged against its declarations, gated.
 
-use super::batch::Batch;
-use super::scan::Progress;
+use super::batch::{Batch, Progress};
 use super::{
     Target, UsageError, check_output, distinct_share, finish, load_catalog, scan_and_judge,
 };

@@ -1,6 +1,6 @@
 //! `chatcookie scan`: one target or many, step by step, judged and optionally gated.
 
-use super::batch::Batch;
+use super::batch::{Batch, Progress};
 use super::{
     Target, UsageError, Written, check_output, distinct_share, finish, finish_written,
     gate_reports, load_catalog, scan_and_judge,
@@ -15,9 +15,8 @@ use chatcookie::policy::Policy;
 use chatcookie::report::JsonlRenderer;
 use chatcookie::report::{Format, ScanReport, terminal_safe};
 use chatcookie::scan::{ConsentAction, ConsentChoice, ScanOptions};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeSet;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 /// Scan options from the command line's step flags.
 pub fn options_from(s: &StepArgs) -> anyhow::Result<ScanOptions> {
@@ -260,78 +259,6 @@ impl JsonlStream {
         }
         Written::Streamed {
             unwritable: self.unwritable,
-        }
-    }
-}
-
-/// Progress over many sites on standard error: a bar on a terminal, else a line per site.
-pub(super) struct Progress {
-    bar: Option<ProgressBar>,
-    total: usize,
-    finished: usize,
-    failed: usize,
-}
-
-impl Progress {
-    /// `step_lines`: --progress prints a line per step, which a redrawn bar would garble.
-    pub(super) fn new(total: usize, step_lines: bool) -> Progress {
-        let bar = (std::io::stderr().is_terminal() && !step_lines && total > 0).then(|| {
-            let bar =
-                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:30}] {pos}/{len} sites {msg}",
-                )
-                .expect("a valid template")
-                .progress_chars("=> "),
-            );
-            bar
-        });
-        Progress {
-            bar,
-            total,
-            finished: 0,
-            failed: 0,
-        }
-    }
-
-    pub(super) fn site_done(&mut self, report: &ScanReport) {
-        self.finished += 1;
-        let url = terminal_safe(&report.provenance.url, 100);
-        let outcome = match &report.aborted {
-            Some(a) => {
-                self.failed += 1;
-                format!("not complete: {}", terminal_safe(&a.reason, 200))
-            }
-            None => format!(
-                "{} keys, {} findings, {:.1} s",
-                report.observations.len(),
-                report.findings.len(),
-                report.provenance.duration_ms as f64 / 1000.0
-            ),
-        };
-        match &self.bar {
-            Some(bar) => {
-                bar.inc(1);
-                bar.set_message(if self.failed > 0 {
-                    format!("({} not complete)", self.failed)
-                } else {
-                    String::new()
-                });
-                if report.aborted.is_some() {
-                    bar.println(format!("{url}: {outcome}"));
-                }
-            }
-            None => eprintln!(
-                "chatcookie: [{}/{}] {url}: {outcome}",
-                self.finished, self.total
-            ),
-        }
-    }
-
-    pub(super) fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
         }
     }
 }

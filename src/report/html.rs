@@ -232,7 +232,7 @@ fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(out, "<section class=\"vendor\">\n<h3>{title}</h3>")?;
         writeln!(
             out,
-            "<table>\n<thead><tr><th>Key</th><th>Catalog key</th><th>Purpose</th><th>Category</th><th>Declared duration</th><th>Observed lifetime</th><th>Storage</th><th>Value</th></tr></thead>\n<tbody>"
+            "<table>\n<thead><tr><th>Key</th><th>Catalog key</th><th>Purpose</th><th>Category</th><th>Documented duration</th><th>Observed lifetime</th><th>Storage</th><th>Value</th></tr></thead>\n<tbody>"
         )?;
         for o in keys {
             let c = o.catalog.as_ref();
@@ -250,10 +250,10 @@ fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
                 h(&c.map_or_else(String::new, |c| c.declared_duration.to_string())),
                 h(&observed_lifetime(o)),
                 o.storage,
-                if c.is_some_and(|c| c.storage_differs) {
-                    " (declared elsewhere)"
-                } else {
-                    ""
+                match c {
+                    Some(c) if c.storage_differs =>
+                        format!(" (documented as {})", c.declared_storage),
+                    _ => String::new(),
                 },
                 h(&value_evidence(o))
             )?;

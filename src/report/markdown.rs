@@ -140,7 +140,7 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             if let Some(c) = &o.catalog {
                 writeln!(
                     out,
-                    "  - {}: {} ({}; declared {}, {})",
+                    "  - {}: {} ({}; documented: {}, {})",
                     md(&o.name),
                     md(&c.purpose),
                     c.category,

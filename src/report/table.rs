@@ -190,14 +190,17 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
     writeln!(out)?;
     writeln!(
         out,
-        "{} keys observed: {} attributed to a chat vendor, {unknown} unknown.",
-        r.observations.len(),
+        "{} observed: {} attributed to a chat vendor, {unknown} unknown.",
+        match r.observations.len() {
+            1 => "1 key".to_string(),
+            n => format!("{n} keys"),
+        },
         r.observations.len() - unknown
     )?;
     if !r.findings.is_empty() {
         let failing = r.findings.iter().filter(|f| f.gating).count();
-        let gate = p.fail_on.as_deref().unwrap_or("nothing");
         writeln!(out)?;
+        let gate = p.fail_on.as_deref().unwrap_or("never");
         writeln!(
             out,
             "Findings: {} ({failing} fail the gate: {gate})",
@@ -290,7 +293,7 @@ fn row(o: &Observation) -> Row {
     if let Some(f) = &o.catalog
         && f.storage_differs
     {
-        details.push(format!("declared as {}", f.declared_storage));
+        details.push(format!("documented as {}", f.declared_storage));
     }
     if let Some(step) = o.removed_at {
         details.push(format!("removed at {step}"));
