@@ -32,6 +32,12 @@ pub struct Classification {
     pub catalog_version: String,
     /// Vendors evidenced in the input (distinctive keys; scripts in a HAR).
     pub evidence: Evidence,
+    /// Open Cookie Database platforms evidenced in the input (distinctive keys; cookie domains
+    /// and request hosts): what a generic name's `likely` attribution rests on.
+    #[serde(skip_serializing_if = "Evidence::is_empty")]
+    pub platform_evidence: Evidence,
+    /// The third-party database the catalog embeds, with its version and licence.
+    pub cookie_database: crate::catalog::DatabaseRef,
     pub keys: Vec<Classified>,
 }
 
@@ -39,22 +45,32 @@ pub struct Classification {
 pub fn classify(catalog: &Catalog, capture: Capture, show_values: bool) -> Classification {
     let mut evidence = catalog.evidence_from_names(capture.keys.iter().map(|k| k.name.as_str()));
     evidence.merge(catalog.evidence_from_scripts(capture.evidence_urls.iter().map(String::as_str)));
+    let platform_evidence = catalog.platform_evidence(
+        capture.keys.iter().map(|k| k.name.as_str()),
+        capture
+            .keys
+            .iter()
+            .filter_map(|k| k.domain.as_deref())
+            .chain(capture.evidence_urls.iter().map(String::as_str)),
+    );
     let keys = capture
         .keys
         .into_iter()
         .map(|k| {
-            let attribution = catalog.attribute(&k.name, &evidence);
-            let entry = catalog
-                .lookup(&k.name)
-                .filter(|_| attribution.vendor().is_some());
+            let judged = catalog.judge(&k.name, &evidence, &platform_evidence);
+            let entry = judged.vendor_key.as_ref();
+            let platform = judged.platform_key.as_ref();
             Classified {
-                category: entry.as_ref().map(|m| m.key.category),
-                purpose: entry.as_ref().map(|m| m.key.purpose.clone()),
+                category: entry
+                    .map(|m| m.key.category)
+                    .or(platform.map(|m| m.key.category)),
+                purpose: entry
+                    .map(|m| m.key.purpose.clone())
+                    .or(platform.map(|m| m.key.purpose(m.platform, k.storage))),
                 declared_storage: entry
-                    .as_ref()
                     .map(|m| m.key.storage)
                     .filter(|declared| k.storage.is_some_and(|s| s != *declared)),
-                attribution,
+                attribution: judged.attribution,
                 name: k.name,
                 storage: k.storage,
                 domain: k.domain,
@@ -67,6 +83,8 @@ pub fn classify(catalog: &Catalog, capture: Capture, show_values: bool) -> Class
         format: capture.format,
         catalog_version: catalog.version.clone(),
         evidence,
+        platform_evidence,
+        cookie_database: catalog.ocd.database.clone(),
         keys,
     }
 }
@@ -79,12 +97,19 @@ pub fn render_table(c: &Classification, out: &mut dyn std::io::Write) -> anyhow:
     struct Row {
         name: String,
         storage: String,
+        #[tabled(rename = "vendor / platform")]
         vendor: String,
         key: String,
         ids: String,
         category: String,
     }
-    writeln!(out, "input: {:?}; catalog {}", c.format, c.catalog_version)?;
+    writeln!(
+        out,
+        "input: {:?}; catalog {}; {}",
+        c.format,
+        c.catalog_version,
+        c.cookie_database.describe()
+    )?;
     for (v, reasons) in &c.evidence.0 {
         let reasons: Vec<String> = reasons
             .iter()
@@ -92,6 +117,32 @@ pub fn render_table(c: &Classification, out: &mut dyn std::io::Write) -> anyhow:
             .map(|r| terminal_safe(r, 80))
             .collect();
         writeln!(out, "evidence for {v}: {}", reasons.join(", "))?;
+    }
+    // Platform evidence only where a generic name rests on it.
+    let likely: std::collections::BTreeSet<&str> = c
+        .keys
+        .iter()
+        .filter_map(|k| match &k.attribution {
+            Attribution::Platform {
+                platform,
+                certainty: crate::catalog::Certainty::Likely,
+                ..
+            } => Some(platform.as_str()),
+            _ => None,
+        })
+        .collect();
+    for (p, reasons) in c
+        .platform_evidence
+        .0
+        .iter()
+        .filter(|(p, _)| likely.contains(p.as_str()))
+    {
+        let reasons: Vec<String> = reasons
+            .iter()
+            .take(3)
+            .map(|r| terminal_safe(r, 80))
+            .collect();
+        writeln!(out, "evidence for platform {p}: {}", reasons.join(", "))?;
     }
     let rows = c.keys.iter().map(|k| {
         let (vendor, key, ids) = match &k.attribution {
@@ -108,6 +159,19 @@ pub fn render_table(c: &Classification, out: &mut dyn std::io::Write) -> anyhow:
                     .map(|(n, v)| format!("{n}={}", terminal_safe(v, 30)))
                     .collect::<Vec<_>>()
                     .join(" "),
+            ),
+            Attribution::Platform {
+                platform_name,
+                key,
+                certainty,
+                ..
+            } => (
+                match certainty {
+                    crate::catalog::Certainty::Certain => platform_name.clone(),
+                    crate::catalog::Certainty::Likely => format!("{platform_name} (likely)"),
+                },
+                terminal_safe(key, 50),
+                String::new(),
             ),
             Attribution::Unknown { candidate } => (
                 "unknown".to_string(),
@@ -135,16 +199,17 @@ pub fn render_table(c: &Classification, out: &mut dyn std::io::Write) -> anyhow:
         }
     });
     writeln!(out, "{}", Table::new(rows).with(Style::sharp()))?;
-    let unknown = c
+    let unknown = c.keys.iter().filter(|k| !k.attribution.is_known()).count();
+    let platform = c
         .keys
         .iter()
-        .filter(|k| k.attribution.vendor().is_none())
+        .filter(|k| k.attribution.platform().is_some())
         .count();
     writeln!(
         out,
-        "{} keys: {} attributed, {unknown} unknown",
+        "{} keys: {} attributed to a chat vendor, {platform} to a platform (Open Cookie Database), {unknown} unknown",
         c.keys.len(),
-        c.keys.len() - unknown
+        c.keys.len() - unknown - platform
     )?;
     Ok(())
 }

@@ -54,6 +54,32 @@ pub enum Command {
     /// The store's schema, for your own SQL, is in docs/store.md. Exit code 0, or 2 when the
     /// store cannot be read or holds no such site.
     History(HistoryArgs),
+    /// Print a shell completion script to standard output (bash, zsh, fish, elvish, powershell).
+    ///
+    /// The Debian package installs the bash, zsh and fish scripts already. Elsewhere, e.g.:
+    /// `chatcookie completions bash > ~/.local/share/bash-completion/completions/chatcookie`,
+    /// `chatcookie completions zsh > ~/.zfunc/_chatcookie` (with ~/.zfunc on $fpath), or
+    /// `chatcookie completions fish > ~/.config/fish/completions/chatcookie.fish`.
+    Completions(CompletionsArgs),
+    /// Write the man pages (chatcookie.1 and one per subcommand, e.g. chatcookie-scan.1) into DIR.
+    /// For packaging (scripts/build-deb); hidden from --help.
+    #[command(hide = true)]
+    Manpages(ManpagesArgs),
+}
+
+/// `chatcookie completions SHELL`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print the completion script for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `chatcookie manpages DIR` (hidden).
+#[derive(Debug, Args)]
+pub struct ManpagesArgs {
+    /// The directory to write the pages into (created if missing).
+    pub dir: PathBuf,
 }
 
 /// Judging and gating: the policy, the threshold, the baseline.
@@ -256,7 +282,9 @@ pub struct StepArgs {
     #[arg(long, value_name = "SELECTOR")]
     pub open_click: Option<String>,
 
-    /// Steps to run, comma-separated; they always run in their natural order.
+    /// Steps to run, comma-separated; they always run in their natural order: load, widget,
+    /// consent, chat_open, and chat_message (sends a first message: off by default, see
+    /// --message).
     #[arg(
         long,
         value_delimiter = ',',
@@ -278,6 +306,92 @@ pub struct StepArgs {
     /// How long the widget step waits for a chat widget to appear.
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
     pub widget_timeout: Duration,
+
+    /// The first message the `chat_message` step sends (`--steps ...,chat_message`). That step
+    /// is off by default: on a live site the message reaches the site's real support staff.
+    #[arg(long, value_name = "TEXT")]
+    pub message: Option<String>,
+
+    #[command(flatten)]
+    pub visitor: VisitorArgs,
+}
+
+/// Who the page sees. By default a desktop Chrome visitor: `navigator.webdriver` false, the
+/// browser's real version in the User-Agent and client hints without "Headless", a screen at
+/// least as large as the window. The report states what the page saw, read back from it.
+#[derive(Debug, Args, Default)]
+pub struct VisitorArgs {
+    /// The visitor's language (BCP 47, e.g. de-DE): Accept-Language, navigator.languages and
+    /// the page's Intl formats.
+    #[arg(long, value_name = "TAG", value_parser = crate::browser::visitor::parse_locale)]
+    pub locale: Option<String>,
+
+    /// The visitor's time zone (IANA, e.g. Europe/Berlin).
+    #[arg(long, value_name = "IANA", value_parser = crate::browser::visitor::parse_timezone)]
+    pub timezone: Option<String>,
+
+    /// Where the visitor is, for navigator.geolocation (permission granted): LAT,LON in
+    /// degrees, optionally ,ACCURACY in metres (default 50).
+    #[arg(long, value_name = "LAT,LON", value_parser = crate::browser::visitor::parse_geolocation)]
+    pub geolocation: Option<crate::browser::visitor::Geolocation>,
+
+    /// The device: desktop (default), laptop, mobile (= pixel-7), pixel-7, galaxy-s23, tablet.
+    /// Sets viewport, screen, pixel ratio, touch and a matching Chrome User-Agent.
+    #[arg(long, value_name = "NAME", value_parser = crate::browser::visitor::Device::named)]
+    pub device: Option<crate::browser::visitor::Device>,
+
+    /// Send this User-Agent instead of the device's (client hints then say nothing more).
+    #[arg(long, value_name = "STRING")]
+    pub user_agent: Option<String>,
+
+    /// Send every request through this proxy (http://, https://, socks4:// or socks5://
+    /// HOST:PORT): the egress of the country an audit is about. Checked before the scan: an
+    /// unreachable proxy is an input error (exit 2); one that fails during the scan, exit 3.
+    #[arg(long, value_name = "URL", value_parser = crate::browser::visitor::parse_proxy)]
+    pub proxy: Option<String>,
+
+    /// Add a request header to every request ('Name: value'); repeatable.
+    #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = crate::browser::visitor::parse_header)]
+    pub headers: Vec<crate::browser::visitor::Header>,
+
+    /// Start with the cookies and localStorage of this Playwright storageState JSON file
+    /// (`{"cookies": [...], "origins": [{"origin", "localStorage": [...]}]}`): a logged-in
+    /// visitor, or a returning one. localStorage is seeded into the first page only.
+    #[arg(long, value_name = "FILE", value_parser = parse_storage_state)]
+    pub storage_state: Option<StorageStateFile>,
+}
+
+/// A storage-state file named on the command line, read and checked when parsed.
+#[derive(Debug, Clone)]
+pub struct StorageStateFile {
+    pub path: PathBuf,
+    pub state: crate::browser::visitor::StorageState,
+}
+
+fn parse_storage_state(s: &str) -> Result<StorageStateFile, String> {
+    let path = PathBuf::from(s);
+    let state = crate::browser::visitor::load_storage_state(&path)?;
+    Ok(StorageStateFile { path, state })
+}
+
+impl VisitorArgs {
+    /// The visitor these flags describe.
+    pub fn visitor(&self) -> crate::browser::visitor::Visitor {
+        crate::browser::visitor::Visitor {
+            device: self.device.unwrap_or_default(),
+            locale: self.locale.clone(),
+            timezone: self.timezone.clone(),
+            geolocation: self.geolocation,
+            user_agent: self.user_agent.clone(),
+            proxy: self.proxy.clone(),
+            headers: self.headers.clone(),
+            storage_state: self
+                .storage_state
+                .as_ref()
+                .map(|s| s.path.display().to_string()),
+            state: self.storage_state.as_ref().map(|s| s.state.clone()),
+        }
+    }
 }
 
 /// Where and how results are written.
@@ -463,6 +577,15 @@ pub struct CatalogArgs {
     /// Show only this vendor (its id, e.g. tawkto).
     #[arg(long, value_name = "ID")]
     pub vendor: Option<String>,
+
+    /// Show an Open Cookie Database platform's keys instead (its id or name, e.g. "Google
+    /// Analytics"; a part of a name lists every platform it matches).
+    #[arg(long, value_name = "NAME", conflicts_with = "vendor")]
+    pub platform: Option<String>,
+
+    /// Report how many Open Cookie Database entries are generic and why (the distinctiveness rule).
+    #[arg(long, conflicts_with_all = ["vendor", "platform"])]
+    pub ocd_report: bool,
 
     /// Validate this catalog file (alone and against the embedded catalog) and exit.
     #[arg(long, value_name = "FILE")]

@@ -56,5 +56,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Catalog(args) => commands::catalog::run(args),
         Command::Classify(args) => commands::classify::run(args),
         Command::History(args) => commands::history::run(args),
+        Command::Completions(args) => commands::completions::run(args),
+        Command::Manpages(args) => commands::completions::manpages(args),
     }
 }

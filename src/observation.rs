@@ -73,6 +73,48 @@ pub struct CatalogFacts {
     /// True when found in another storage than the vendor declares.
     pub storage_differs: bool,
     pub source: String,
+    /// For a key known from a third-party database rather than a chat vendor's catalog: the
+    /// database and its version (`Open Cookie Database 2026-01-21 (0ee5a17)`). `vendor_name` is
+    /// then the database's platform, and `declared_storage` the observed storage (the database
+    /// does not record one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+}
+
+impl CatalogFacts {
+    /// What the catalog says of a judged key: the chat vendor's entry, or the database's.
+    pub fn of(
+        catalog: &Catalog,
+        judged: &crate::catalog::Judgement<'_>,
+        storage: StorageKind,
+    ) -> Option<CatalogFacts> {
+        if let Some(m) = &judged.vendor_key {
+            return Some(CatalogFacts {
+                vendor_name: m.vendor.name.clone(),
+                purpose: m.key.purpose.clone(),
+                category: m.key.category,
+                category_assessed: m.key.category_assessed,
+                declared_storage: m.key.storage,
+                declared_duration: m.key.duration.clone(),
+                storage_differs: m.key.storage != storage,
+                source: m.key.source.get_ref().clone(),
+                database: None,
+            });
+        }
+        let m = judged.platform_key.as_ref()?;
+        let db = &catalog.ocd.database;
+        Some(CatalogFacts {
+            vendor_name: m.platform.name.clone(),
+            purpose: m.key.purpose(m.platform, Some(storage)),
+            category: m.key.category,
+            category_assessed: false,
+            declared_storage: storage,
+            declared_duration: m.key.duration.clone(),
+            storage_differs: false,
+            source: format!("ocd:{}", m.platform.id),
+            database: Some(format!("{} {}", db.name, db.version())),
+        })
+    }
 }
 
 /// One key (cookie or storage item) across the scan.
@@ -198,6 +240,16 @@ pub fn build(
     }
     let mut evidence = detected.clone();
     evidence.merge(catalog.evidence_from_names(order.iter().map(|(_, n, _)| n.as_str())));
+    // Open Cookie Database platforms: by their distinctive keys, and by the hosts the page
+    // touched (itself, cookie domains, storage origins, frames).
+    let hosts = std::iter::once(page_url).chain(snapshots.iter().flat_map(|s| {
+        s.cookies
+            .iter()
+            .map(|c| c.domain.as_str())
+            .chain(s.storage.iter().map(|i| i.origin.as_str()))
+            .chain(s.frames.iter().map(|f| f.url.as_str()))
+    }));
+    let platforms = catalog.platform_evidence(order.iter().map(|(_, n, _)| n.as_str()), hosts);
     let steps: Vec<Step> = snapshots.iter().map(|s| s.step).collect();
     let observations = order
         .iter()
@@ -206,6 +258,7 @@ pub fn build(
             observe(
                 catalog,
                 &evidence,
+                &platforms,
                 &page_site,
                 &steps,
                 seen,
@@ -241,6 +294,7 @@ fn push<'a>(
 fn observe(
     catalog: &Catalog,
     evidence: &Evidence,
+    platforms: &Evidence,
     page_site: &str,
     steps: &[Step],
     seen: &[Seen<'_>],
@@ -284,20 +338,9 @@ fn observe(
             None => {}
         }
     }
-    let attribution = catalog.attribute(name, evidence);
-    let facts = catalog
-        .lookup(name)
-        .filter(|_| attribution.vendor().is_some())
-        .map(|m| CatalogFacts {
-            vendor_name: m.vendor.name.clone(),
-            purpose: m.key.purpose.clone(),
-            category: m.key.category,
-            category_assessed: m.key.category_assessed,
-            declared_storage: m.key.storage,
-            declared_duration: m.key.duration.clone(),
-            storage_differs: m.key.storage != storage,
-            source: m.key.source.get_ref().clone(),
-        });
+    let judged = catalog.judge(name, evidence, platforms);
+    let facts = CatalogFacts::of(catalog, &judged, storage);
+    let attribution = judged.attribution;
     let raw_value = last.value().to_string();
     let json_fields = json_object_keys(&raw_value);
     let (location, party, storage_key, frame_url, cookie) = match last {

@@ -37,6 +37,60 @@ pub struct ScanSection {
     /// Extra catalog files, relative to the policy file.
     #[serde(default)]
     pub catalog: Vec<String>,
+    /// The visitor (see `chatcookie scan --help`): language tag, IANA time zone, "LAT,LON",
+    /// device name, User-Agent, proxy URL, "Name: value" headers, a storageState file
+    /// (relative to the policy file).
+    pub locale: Option<Spanned<String>>,
+    pub timezone: Option<Spanned<String>>,
+    pub geolocation: Option<Spanned<String>>,
+    pub device: Option<Spanned<String>>,
+    pub user_agent: Option<String>,
+    pub proxy: Option<Spanned<String>>,
+    #[serde(default)]
+    pub headers: Vec<Spanned<String>>,
+    pub storage_state: Option<Spanned<String>>,
+    /// Steps to run (default: load, widget, consent, chat_open); `chat_message` sends `message`.
+    pub steps: Option<Vec<Step>>,
+    pub message: Option<String>,
+}
+
+impl ScanSection {
+    /// The visitor this section describes; `resolve` makes a path relative to the policy file.
+    /// Values were checked when the policy was parsed, so only the storage-state file can fail.
+    pub fn visitor(
+        &self,
+        resolve: impl Fn(&str) -> PathBuf,
+    ) -> Result<crate::browser::visitor::Visitor, String> {
+        use crate::browser::visitor as v;
+        let get = |o: &Option<Spanned<String>>| o.as_ref().map(|s| s.get_ref().clone());
+        let state = match &self.storage_state {
+            Some(p) => {
+                let path = resolve(p.get_ref());
+                Some((path.display().to_string(), v::load_storage_state(&path)?))
+            }
+            None => None,
+        };
+        Ok(v::Visitor {
+            device: match &self.device {
+                Some(d) => v::Device::named(d.get_ref())?,
+                None => v::Device::default(),
+            },
+            locale: get(&self.locale).map(|l| v::parse_locale(&l)).transpose()?,
+            timezone: get(&self.timezone),
+            geolocation: get(&self.geolocation)
+                .map(|g| v::parse_geolocation(&g))
+                .transpose()?,
+            user_agent: self.user_agent.clone(),
+            proxy: get(&self.proxy),
+            headers: self
+                .headers
+                .iter()
+                .map(|h| v::parse_header(h.get_ref()))
+                .collect::<Result<_, _>>()?,
+            storage_state: state.as_ref().map(|(p, _)| p.clone()),
+            state: state.map(|(_, s)| s),
+        })
+    }
 }
 
 /// The `[gate]` table.
@@ -126,6 +180,30 @@ impl Policy {
         {
             if let Err(e) = crate::cli::parse_duration(d.get_ref()) {
                 errors.push(at(d.span(), e));
+            }
+        }
+        {
+            use crate::browser::visitor as v;
+            let sc = &raw.scan;
+            type Check = fn(&str) -> Result<(), String>;
+            let checks: [(&Option<Spanned<String>>, Check); 5] = [
+                (&sc.locale, |s| v::parse_locale(s).map(|_| ())),
+                (&sc.timezone, |s| v::parse_timezone(s).map(|_| ())),
+                (&sc.geolocation, |s| v::parse_geolocation(s).map(|_| ())),
+                (&sc.device, |s| v::Device::named(s).map(|_| ())),
+                (&sc.proxy, |s| v::parse_proxy(s).map(|_| ())),
+            ];
+            for (value, check) in checks {
+                if let Some(val) = value
+                    && let Err(e) = check(val.get_ref())
+                {
+                    errors.push(at(val.span(), e));
+                }
+            }
+            for h in &sc.headers {
+                if let Err(e) = v::parse_header(h.get_ref()) {
+                    errors.push(at(h.span(), e));
+                }
             }
         }
         if let Some(f) = &raw.gate.fail_on

@@ -427,7 +427,10 @@ fn classify_reads_every_input_format() {
                     keys[0]["attribution"]["captures"]["propertyId"],
                     "5f2b1c0e9a8d7c6b5a4f3e2d"
                 );
-                assert_eq!(keys[1]["attribution"]["kind"], "unknown");
+                // No chat key: the Open Cookie Database's Google Analytics cookie.
+                assert_eq!(keys[1]["attribution"]["kind"], "platform");
+                assert_eq!(keys[1]["attribution"]["platform"], "google-analytics");
+                assert_eq!(keys[1]["category"], "analytics");
             }
             // `utm` is generic: unknown beside a tawk.to key, JivoChat's beside a JivoChat key.
             "name-list" => assert_eq!(keys[1]["attribution"]["kind"], "unknown"),

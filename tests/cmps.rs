@@ -75,6 +75,7 @@ impl Bench {
                 .collect(),
             launch_timeout: Duration::from_secs(30),
             no_sandbox: false,
+            proxy: None,
         })
         .expect("Chromium must be installed for the integration tests (see README)");
         Bench {
@@ -116,6 +117,8 @@ impl Bench {
             steps: vec![Step::Load, Step::Consent],
             progress: false,
             screenshots: false,
+            visitor: Default::default(),
+            message: None,
         };
         let t0 = Instant::now();
         let run = scan::run(&self.session, &self.catalog, &opts).unwrap();

@@ -60,13 +60,13 @@ fn a_well_behaved_widget_triggers_no_consent_or_promise_rule() {
 #[test]
 fn an_eager_widget_breaks_its_promise_and_writes_before_consent() {
     let f = judged("web1on1-eager", ConsentAction::Accept, None);
-    // `_ga` is no chat key: unknown, and not strictly necessary, before consent.
+    // `_ga` is no chat key: Google Analytics' (Open Cookie Database), analytics, before consent.
     assert!(
         names(&f, Rule::BeforeConsent).contains(&"_ga".to_string()),
         "{:?}",
         names(&f, Rule::BeforeConsent)
     );
-    assert_eq!(names(&f, Rule::Unknown), ["_ga", "site_consent"]);
+    assert_eq!(names(&f, Rule::Unknown), ["site_consent"]);
     // Web1on1 promises nothing before the visitor opens the chat.
     let promise = names(&f, Rule::VendorPromise);
     assert_eq!(

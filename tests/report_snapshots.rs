@@ -60,6 +60,7 @@ fn tawk_uuid() -> Observation {
         declared_duration: DeclaredDuration::parse("6 months").unwrap(),
         storage_differs: false,
         source: "tawk-docs".into(),
+        database: None,
     });
     o
 }
@@ -68,6 +69,7 @@ fn report() -> ScanReport {
     let choice = ConsentChoice {
         action: ConsentAction::Accept,
         method: ConsentMethod::Click("#accept".into()),
+        verify: None,
     };
     let step = |step: Step, detail: &str| StepRecord {
         step,
@@ -96,6 +98,7 @@ fn report() -> ScanReport {
             tool: "chatcookie",
             tool_version: "0.0.0-test",
             catalog_version: "test".into(),
+            cookie_database: None,
             browser_version: "Chrome/1.0".into(),
             started_at: "2026-01-01T00:00:00Z".into(),
             duration_ms: 1234,
@@ -110,8 +113,9 @@ fn report() -> ScanReport {
                 quiet_ms: 150,
                 widget_timeout_ms: 3000,
                 show_values: true,
-                steps: Step::ALL.to_vec(),
+                steps: Step::DEFAULT.to_vec(),
                 screenshots: true,
+                message: None,
             },
             consent: ConsentSummary::of(
                 &choice,
@@ -128,6 +132,8 @@ fn report() -> ScanReport {
             fail_on: Some("never".into()),
             baseline: None,
             retried_after: None,
+            visitor: chatcookie::report::VisitorSummary { asked: Default::default(), seen: None },
+            unreached: Vec::new(),
         },
         steps: vec![
             step(Step::Load, "navigated"),

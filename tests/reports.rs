@@ -102,6 +102,7 @@ fn open_in_chromium(file: &Path) -> Rendered {
         map_to_loopback: Vec::new(),
         launch_timeout: Duration::from_secs(30),
         no_sandbox: false,
+        proxy: None,
     })
     .expect("Chromium must be installed for the integration tests (see README)");
     let timeout = Duration::from_secs(10);

@@ -1,6 +1,8 @@
 //! The browser session: finding, launching or connecting to Chromium, and making sure none outlives the tool.
 
 pub mod cdp;
+pub mod input;
+pub mod visitor;
 
 use anyhow::Context;
 use cdp::{Cdp, CdpError, Page};
@@ -55,6 +57,8 @@ pub struct BrowserOptions {
     pub map_to_loopback: Vec<String>,
     pub launch_timeout: Duration,
     pub no_sandbox: bool,
+    /// Every request of every scan goes through this proxy (`--proxy`), loopback included.
+    pub proxy: Option<String>,
 }
 
 /// A running or connected browser. Dropping it closes the browser it launched and removes the profile.
@@ -64,6 +68,8 @@ pub struct BrowserSession {
     /// The cookie policy the browser runs with (None when connected: the remote browser's own).
     pub third_party_cookies: Option<ThirdPartyCookies>,
     pub connected: bool,
+    /// The proxy each page's browser context uses (`--proxy`).
+    pub proxy: Option<String>,
     /// Several scans share this browser (`--jobs`, many targets): each closes its page and
     /// browser context when done.
     pub shared: bool,
@@ -192,7 +198,10 @@ impl BrowserSession {
     /// Launches a fresh headless Chromium, or connects to `options.connect`.
     pub fn start(options: &BrowserOptions) -> anyhow::Result<BrowserSession> {
         match &options.connect {
-            Some(url) => Self::connect(url),
+            Some(url) => Self::connect(url).map(|mut s| {
+                s.proxy = options.proxy.clone();
+                s
+            }),
             None => Self::launch(options),
         }
     }
@@ -213,6 +222,7 @@ impl BrowserSession {
             version,
             third_party_cookies: None,
             connected: true,
+            proxy: None,
             shared: false,
             process: None,
         })
@@ -261,6 +271,9 @@ impl BrowserSession {
             // One frame tree for the whole page, so the storage of cross-origin iframes is
             // reachable from the page's own session (notes/chromium.md).
             "--disable-site-isolation-trials".into(),
+            // The page must not be told it is automated (navigator.webdriver): consent managers
+            // hide their banner from bots (vanilla-cookieconsent's hideFromBots, say).
+            "--disable-blink-features=AutomationControlled".into(),
             "--disable-features=IsolateOrigins,site-per-process,Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider".into(),
         ];
         // Chromium refuses its sandbox as root; elsewhere keep it unless asked.
@@ -275,6 +288,11 @@ impl BrowserSession {
                 .map(|h| format!("MAP {h} 127.0.0.1"))
                 .collect();
             args.push(format!("--host-resolver-rules={}", rules.join(", ")));
+        }
+        if let Some(proxy) = &options.proxy {
+            // `<-loopback>`: loopback addresses go through the proxy too, as every request does.
+            args.push(format!("--proxy-server={proxy}"));
+            args.push("--proxy-bypass-list=<-loopback>".into());
         }
         args.push("about:blank".into());
 
@@ -322,6 +340,7 @@ impl BrowserSession {
             version,
             third_party_cookies: Some(options.third_party_cookies),
             connected: false,
+            proxy: options.proxy.clone(),
             shared: false,
             process: Some(process),
         })
@@ -360,8 +379,8 @@ impl BrowserSession {
                     None,
                     Target::CreateBrowserContext {
                         dispose_on_detach: Some(true),
-                        proxy_server: None,
-                        proxy_bypass_list: None,
+                        proxy_server: self.proxy.clone(),
+                        proxy_bypass_list: self.proxy.as_ref().map(|_| "<-loopback>".to_string()),
                         origins_with_universal_network_access: None,
                     },
                     timeout,

@@ -150,7 +150,8 @@ fn tie(vendors: &[Vendor], a: PatternRef, b: PatternRef, why: &str) -> Diagnosti
     )
 }
 
-/// Vendors evidenced in an input, each with the reasons (a distinctive key, a script, a global).
+/// Vendors evidenced in an input, each with the reasons (a distinctive key, a script, a global);
+/// also used, separately, for the Open Cookie Database platforms evidenced (a key, a host).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Evidence(pub BTreeMap<String, BTreeSet<String>>);
 
@@ -167,6 +168,10 @@ impl Evidence {
 
     pub fn contains(&self, vendor: &str) -> bool {
         self.0.contains_key(vendor)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     pub fn vendors(&self) -> impl Iterator<Item = &str> {
@@ -188,6 +193,20 @@ pub enum Attribution {
         #[serde(skip_serializing_if = "BTreeMap::is_empty")]
         captures: BTreeMap<String, String>,
     },
+    /// Attributed to a platform of the Open Cookie Database (not a chat vendor).
+    Platform {
+        /// The platform's id in `catalog/ocd.toml` (e.g. `google-analytics`).
+        platform: String,
+        platform_name: String,
+        /// The database's name for the key; a prefix (an OCD wildcard) ends in `*`.
+        key: String,
+        /// `certain` for a distinctive name; `likely` for a generic one whose platform is
+        /// otherwise evidenced in the same page or input.
+        certainty: Certainty,
+        /// For a likely attribution: what evidenced the platform.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        evidence: Option<String>,
+    },
     /// No catalog match, or a generic name whose vendor is not otherwise evidenced.
     Unknown {
         /// A generic catalog entry the name would match if its vendor were evidenced.
@@ -196,17 +215,50 @@ pub enum Attribution {
     },
 }
 
+/// How sure a platform attribution is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Certainty {
+    /// A distinctive name: it identifies its platform on its own.
+    Certain,
+    /// A generic name, attributed because its platform is otherwise evidenced.
+    Likely,
+}
+
 impl Attribution {
+    /// The chat vendor a key is attributed to (never an Open Cookie Database platform).
     pub fn vendor(&self) -> Option<&str> {
         match self {
             Attribution::Known { vendor, .. } => Some(vendor),
-            Attribution::Unknown { .. } => None,
+            Attribution::Platform { .. } | Attribution::Unknown { .. } => None,
         }
     }
 
+    /// The chat vendor's catalog key.
     pub fn key(&self) -> Option<&str> {
         match self {
             Attribution::Known { key, .. } => Some(key),
+            Attribution::Platform { .. } | Attribution::Unknown { .. } => None,
+        }
+    }
+
+    /// The Open Cookie Database platform a key is attributed to.
+    pub fn platform(&self) -> Option<&str> {
+        match self {
+            Attribution::Platform { platform, .. } => Some(platform),
+            _ => None,
+        }
+    }
+
+    /// True when attributed to a chat vendor or a platform.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Attribution::Unknown { .. })
+    }
+
+    /// The catalog name of the key: the vendor's pattern, or the database's name (prefix with `*`).
+    pub fn catalog_key(&self) -> Option<&str> {
+        match self {
+            Attribution::Known { key, .. } | Attribution::Platform { key, .. } => Some(key),
             Attribution::Unknown { .. } => None,
         }
     }

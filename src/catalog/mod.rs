@@ -2,13 +2,17 @@
 
 mod matcher;
 mod model;
+pub mod ocd;
+mod ocd_report;
 pub mod pattern;
 
-pub use matcher::{Attribution, Evidence, KeyMatch};
+pub use matcher::{Attribution, Certainty, Evidence, KeyMatch};
 pub use model::{
     Category, DeclaredDuration, Detect, JsonField, KeyEntry, OpenCall, Promise, PromiseRule, Scope,
     Source, StorageKind, Strength, Vendor,
 };
+pub use ocd::{DatabaseRef, Ocd, Platform, PlatformKey, PlatformMatch};
+pub use ocd_report::{render_ocd_report, render_platforms};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use include_dir::{Dir, include_dir};
@@ -24,7 +28,7 @@ static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/catalog");
 const EMBEDDED_DATE: &str = "2026.11.23";
 
 /// Files under `catalog/` that hold other rules than vendor keys.
-const NOT_VENDOR_FILES: &[&str] = &["cmps.toml"];
+const NOT_VENDOR_FILES: &[&str] = &["cmps.toml", ocd::FILE];
 
 /// The loaded catalog: vendors, their keys, and the matcher over every name and alias.
 #[derive(Debug)]
@@ -33,6 +37,8 @@ pub struct Catalog {
     /// `<date>+<hash>` of the embedded data, plus `+user.<hash>` when user files were added.
     pub version: String,
     matcher: Matcher,
+    /// The Open Cookie Database: platforms and categories of the keys no chat vendor documents.
+    pub ocd: Ocd,
 }
 
 /// A catalog file's name and text, before parsing.
@@ -92,7 +98,23 @@ impl Catalog {
             return Err(Diagnostics(errors));
         }
         let matcher = Matcher::build(&vendors)?;
-        let mut version = format!("{EMBEDDED_DATE}+{}", short_hash(&embedded));
+        let ocd_text = embedded_ocd_text();
+        let ocd = Ocd::parse(ocd_text).map_err(|e| {
+            Diagnostics(vec![Diagnostic::from_toml(
+                &format!("catalog/{}", ocd::FILE),
+                ocd_text,
+                &e,
+            )])
+        })?;
+        let mut version = format!(
+            "{EMBEDDED_DATE}+{}",
+            files_hash(
+                embedded
+                    .iter()
+                    .map(|t| (t.file.as_str(), t.text.as_str()))
+                    .chain(std::iter::once((ocd::FILE, ocd_text)))
+            )
+        );
         if !user.is_empty() {
             version.push_str(&format!("+user.{}", short_hash(user)));
         }
@@ -100,6 +122,7 @@ impl Catalog {
             vendors,
             version,
             matcher,
+            ocd,
         })
     }
 
@@ -113,9 +136,78 @@ impl Catalog {
         self.matcher.lookup(&self.vendors, name)
     }
 
-    /// Attributes `name` under the generic-name rule, given which vendors are otherwise evidenced.
+    /// Attributes `name` under the generic-name rule, given which vendors are otherwise evidenced;
+    /// a name no chat vendor documents goes to the Open Cookie Database (distinctive names only,
+    /// as no platform evidence is given: see [`Catalog::judge`]).
     pub fn attribute(&self, name: &str, evidence: &Evidence) -> Attribution {
-        matcher::attribute(self.lookup(name), evidence)
+        match self.lookup(name) {
+            Some(m) => matcher::attribute(Some(m), evidence),
+            None => match self.ocd.judge(name, &Evidence::default()) {
+                Ok(m) => m.attribution(),
+                Err(candidate) => Attribution::Unknown { candidate },
+            },
+        }
+    }
+
+    /// Judges `name` against the whole catalog. The chat vendors' entries come first and, when one
+    /// matches, decide alone (attributed or not): the Open Cookie Database never overrides a chat
+    /// vendor's key. Otherwise the database decides under the same generic-name rule, with
+    /// `platforms` as the evidenced platforms (see [`Catalog::platform_evidence`]).
+    pub fn judge(&self, name: &str, vendors: &Evidence, platforms: &Evidence) -> Judgement<'_> {
+        if let Some(m) = self.lookup(name) {
+            let attribution = matcher::attribute(Some(m.clone()), vendors);
+            let vendor_key = attribution.vendor().is_some().then_some(m);
+            return Judgement {
+                attribution,
+                vendor_key,
+                platform_key: None,
+            };
+        }
+        match self.ocd.judge(name, platforms) {
+            Ok(m) => Judgement {
+                attribution: m.attribution(),
+                vendor_key: None,
+                platform_key: Some(m),
+            },
+            Err(candidate) => Judgement {
+                attribution: Attribution::Unknown { candidate },
+                vendor_key: None,
+                platform_key: None,
+            },
+        }
+    }
+
+    /// Open Cookie Database platforms evidenced in an input: by one of their distinctive keys
+    /// among `names` (names a chat vendor documents do not count), or by `hosts` (cookie domains,
+    /// origins, script, frame or request URLs) on a domain the database gives for their keys.
+    pub fn platform_evidence<'n, 'h>(
+        &self,
+        names: impl IntoIterator<Item = &'n str>,
+        hosts: impl IntoIterator<Item = &'h str>,
+    ) -> Evidence {
+        let mut ev = Evidence::default();
+        let none = Evidence::default();
+        for name in names {
+            if self.lookup(name).is_some() {
+                continue;
+            }
+            if let Ok(m) = self.ocd.judge(name, &none) {
+                ev.add(&m.platform.id, format!("key {name}"));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for h in hosts {
+            let host = ocd::host_part(h)
+                .trim_start_matches('.')
+                .to_ascii_lowercase();
+            if host.is_empty() || !seen.insert(host.clone()) {
+                continue;
+            }
+            for p in self.ocd.platforms_on_host(&host) {
+                ev.add(&p.id, format!("host {host}"));
+            }
+        }
+        ev
     }
 
     /// Vendors whose distinctive keys appear among `names`, and which names show it.
@@ -148,6 +240,32 @@ impl Catalog {
         }
         ev
     }
+}
+
+/// A name judged against the whole catalog (see [`Catalog::judge`]).
+#[derive(Debug, Clone)]
+pub struct Judgement<'c> {
+    pub attribution: Attribution,
+    /// The chat vendor's entry, when the name is attributed to it.
+    pub vendor_key: Option<KeyMatch<'c>>,
+    /// The Open Cookie Database entry, when the name is attributed to a platform.
+    pub platform_key: Option<PlatformMatch<'c>>,
+}
+
+/// The text of the embedded Open Cookie Database.
+fn embedded_ocd_text() -> &'static str {
+    EMBEDDED
+        .get_file(ocd::FILE)
+        .and_then(|f| f.contents_utf8())
+        .expect("catalog/ocd.toml is embedded as UTF-8")
+}
+
+/// The licence notice of the embedded Open Cookie Database (`catalog/OCD-LICENSE`).
+pub fn ocd_notice() -> &'static str {
+    EMBEDDED
+        .get_file("OCD-LICENSE")
+        .and_then(|f| f.contents_utf8())
+        .expect("catalog/OCD-LICENSE is embedded as UTF-8")
 }
 
 /// Adds a parsed vendor, or its extension of an existing one; conflicts become diagnostics.
@@ -244,6 +362,9 @@ pub(crate) fn parse_pattern(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod ocd_tests;
 
 /// Renders vendors and their keys as a terminal table.
 pub fn render_table(

@@ -194,6 +194,10 @@ pub struct OpenCall {
     pub script: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready: Option<String>,
+    /// An expression true once the chat is open (`[open]` only), to check that the call took;
+    /// undefined or null when the page cannot tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened: Option<String>,
 }
 
 /// The kinds of published promise an audit can check mechanically.
@@ -255,6 +259,10 @@ pub struct KeyEntry {
     pub note: Option<String>,
     #[serde(default, rename = "field", skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<JsonField>,
+    /// The step at which the vendor first writes the key, where its document or its code says
+    /// so (e.g. `chat_message`: only once the visitor sent a message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_at: Option<crate::scan::Step>,
     /// The name then each alias, parsed.
     #[serde(skip)]
     pub patterns: Vec<Pattern>,
@@ -269,6 +277,10 @@ pub struct Vendor {
     pub detect: Detect,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub open: Option<OpenCall>,
+    /// The vendor's own call that sends a message (`[message]`; `{message}` in its script is
+    /// replaced by the message as a JavaScript string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<OpenCall>,
     pub promises: Vec<Promise>,
     pub keys: Vec<KeyEntry>,
     /// The file it was loaded from, and its text, for diagnostics.
@@ -289,6 +301,9 @@ impl Vendor {
         self.detect.globals.extend(other.detect.globals);
         if other.open.is_some() {
             self.open = other.open;
+        }
+        if other.message.is_some() {
+            self.message = other.message;
         }
         self.promises.extend(other.promises);
         self.keys.extend(other.keys);
@@ -320,6 +335,8 @@ struct VendorFile {
     detect: Detect,
     #[serde(default)]
     open: Option<OpenCall>,
+    #[serde(default)]
+    message: Option<OpenCall>,
     #[serde(default)]
     promise: Vec<Promise>,
     #[serde(default)]
@@ -405,6 +422,7 @@ pub fn parse_vendor_file(file: &str, text: &str) -> Result<Vendor, Diagnostics> 
         sources: raw.source,
         detect: raw.detect,
         open: raw.open,
+        message: raw.message,
         promises: raw.promise,
         keys,
         file: file.to_string(),

@@ -44,7 +44,11 @@ impl Batch<'_> {
             return Ok(Vec::new());
         }
         let hosts: BTreeSet<String> = targets.iter().flat_map(Target::hosts).collect();
-        let options = browser_options(self.browser, hosts.into_iter().collect());
+        let options = browser_options(
+            self.browser,
+            hosts.into_iter().collect(),
+            opts.visitor.proxy.clone(),
+        );
         let browsers = if options.connect.is_none()
             && options.third_party_cookies == ThirdPartyCookies::Allow
         {

@@ -23,6 +23,17 @@ pub fn run(args: CatalogArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Ok);
     }
     let catalog = load_catalog(&args.catalog.files)?;
+    if args.ocd_report {
+        chatcookie::catalog::render_ocd_report(
+            &catalog,
+            args.format == ListFormat::Json,
+            &mut std::io::stdout().lock(),
+        )?;
+        return Ok(Exit::Ok);
+    }
+    if let Some(wanted) = &args.platform {
+        return platforms(&catalog, wanted, args.format);
+    }
     let vendors: Vec<_> = catalog
         .vendors
         .iter()
@@ -42,11 +53,59 @@ pub fn run(args: CatalogArgs) -> anyhow::Result<Exit> {
     }
     match args.format {
         ListFormat::Json => {
-            let doc = serde_json::json!({ "catalog_version": catalog.version, "vendors": vendors });
+            let doc = serde_json::json!({
+                "catalog_version": catalog.version,
+                "cookie_database": catalog.ocd.database,
+                "vendors": vendors,
+            });
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
         ListFormat::Table => {
-            chatcookie::catalog::render_table(&catalog, &vendors, &mut std::io::stdout().lock())?
+            let mut out = std::io::stdout().lock();
+            chatcookie::catalog::render_table(&catalog, &vendors, &mut out)?;
+            use std::io::Write as _;
+            writeln!(
+                out,
+                "\nOther keys: {}, {} platforms (`--platform NAME` lists one, `--ocd-report` the generic names).",
+                catalog.ocd.database.describe(),
+                catalog.ocd.platforms.len()
+            )?;
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+/// `--platform NAME`: the platform with that id or name, else every platform whose name or id
+/// contains it (case-insensitively).
+fn platforms(catalog: &Catalog, wanted: &str, format: ListFormat) -> anyhow::Result<Exit> {
+    let found: Vec<_> = match catalog.ocd.platform(wanted) {
+        Some(p) => vec![p],
+        None => {
+            let w = wanted.to_lowercase();
+            catalog
+                .ocd
+                .platforms
+                .iter()
+                .filter(|p| p.name.to_lowercase().contains(&w) || p.id.contains(&w))
+                .collect()
+        }
+    };
+    if found.is_empty() {
+        bail!(UsageError(format!(
+            "no Open Cookie Database platform `{wanted}` (by id, name or part of a name); `chatcookie catalog --format json --platform ''` lists them all"
+        )));
+    }
+    match format {
+        ListFormat::Json => {
+            let doc = serde_json::json!({
+                "catalog_version": catalog.version,
+                "cookie_database": catalog.ocd.database,
+                "platforms": found,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        ListFormat::Table => {
+            chatcookie::catalog::render_platforms(catalog, &found, &mut std::io::stdout().lock())?
         }
     }
     Ok(Exit::Ok)

@@ -69,10 +69,15 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         step_timeout: dur(&s.step_timeout, Duration::from_secs(10)),
         quiet: dur(&s.quiet, Duration::from_millis(150)),
         widget_timeout: dur(&s.widget_timeout, Duration::from_secs(3)),
-        steps: Step::ALL.to_vec(),
+        steps: s.steps.clone().unwrap_or_else(|| Step::DEFAULT.to_vec()),
         progress: false,
         screenshots: args.output.screenshots(),
+        visitor: s
+            .visitor(|p| policy.resolve(p))
+            .map_err(|e| UsageError(format!("{}: [scan]: {e}", args.policy.display())))?,
+        message: s.message.clone(),
     };
+    super::check_proxy(&opts.visitor)?;
     let mut browser = args.browser;
     if let Some(t) = s.third_party_cookies {
         browser.third_party_cookies = t;

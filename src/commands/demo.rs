@@ -58,9 +58,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
             step_timeout: Duration::from_secs(10),
             quiet: Duration::from_millis(150),
             widget_timeout: Duration::from_secs(2),
-            steps: Step::ALL.to_vec(),
+            steps: Step::DEFAULT.to_vec(),
             progress: false,
             screenshots: args.output.screenshots(),
+            visitor: Default::default(),
+            message: None,
         };
         let target = Target::Served {
             files: SiteFiles::Embedded(site.files),

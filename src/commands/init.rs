@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 pub fn run(args: InitArgs) -> anyhow::Result<Exit> {
+    super::check_proxy(&args.steps.visitor.visitor())?;
     if args.policy.exists() && !args.force {
         return Err(UsageError(format!(
             "{} exists; pass --force to overwrite it",
@@ -97,12 +98,49 @@ fn policy_text(args: &InitArgs, report: &ScanReport) -> String {
     for o in &report.observations {
         let (name, vendor) = match &o.attribution {
             Attribution::Known { vendor, key, .. } => (key.clone(), Some(vendor.clone())),
+            // An Open Cookie Database prefix is declared as `prefix*` (the policy's wildcard is
+            // one or more characters), unless the observed name is the prefix itself.
+            Attribution::Platform { key, .. } => match key.strip_suffix('*') {
+                Some(prefix)
+                    if prefix != o.name
+                        && !prefix.is_empty()
+                        && !prefix.contains(['{', '}', '*']) =>
+                {
+                    (key.clone(), None)
+                }
+                _ => (escape_pattern(&o.name), None),
+            },
             Attribution::Unknown { .. } => (escape_pattern(&o.name), None),
         };
         if !seen.insert((name.clone(), o.storage)) {
             continue;
         }
         t.push_str("\n[[declare]]\n");
+        if let (
+            Attribution::Platform {
+                certainty,
+                evidence,
+                ..
+            },
+            Some(c),
+        ) = (&o.attribution, &o.catalog)
+        {
+            let line = format!(
+                "# {}: {} ({}{})",
+                c.database.as_deref().unwrap_or("Open Cookie Database"),
+                c.vendor_name,
+                c.category,
+                match certainty {
+                    chatcookie::catalog::Certainty::Certain => String::new(),
+                    chatcookie::catalog::Certainty::Likely => format!(
+                        "; likely: a generic name, the platform evidenced by {} - review",
+                        evidence.as_deref().unwrap_or("the page")
+                    ),
+                }
+            );
+            // One comment line, whatever the page's host names hold.
+            let _ = writeln!(t, "{}", line.replace(|c: char| c.is_control(), " "));
+        }
         let _ = writeln!(t, "name = {}", q(&name));
         let _ = writeln!(t, "storage = {}", q(o.storage.as_str()));
         if let Some(v) = vendor {

@@ -4,6 +4,7 @@ pub mod batch;
 pub mod catalog;
 pub mod check;
 pub mod classify;
+pub mod completions;
 pub mod demo;
 pub mod diff;
 pub mod history;
@@ -37,14 +38,31 @@ pub fn load_catalog(files: &[PathBuf]) -> anyhow::Result<Catalog> {
     }
 }
 
-pub fn browser_options(args: &cli::BrowserArgs, map_to_loopback: Vec<String>) -> BrowserOptions {
+pub fn browser_options(
+    args: &cli::BrowserArgs,
+    map_to_loopback: Vec<String>,
+    proxy: Option<String>,
+) -> BrowserOptions {
     BrowserOptions {
+        proxy,
         chrome: args.chrome.clone(),
         connect: args.connect.clone(),
         third_party_cookies: args.third_party_cookies,
         map_to_loopback,
         launch_timeout: args.launch_timeout,
         no_sandbox: args.no_sandbox,
+    }
+}
+
+/// Refuses, before any browser starts, a proxy nothing answers at (an input error, exit 2).
+pub fn check_proxy(visitor: &chatcookie::browser::visitor::Visitor) -> Result<(), UsageError> {
+    match &visitor.proxy {
+        Some(p) => chatcookie::browser::visitor::check_proxy_reachable(
+            p,
+            std::time::Duration::from_secs(3),
+        )
+        .map_err(|e| UsageError(format!("--proxy: {e}"))),
+        None => Ok(()),
     }
 }
 
@@ -148,7 +166,11 @@ pub fn scan_and_judge(
             server.hosts.iter().cloned().collect()
         }
     };
-    let session = BrowserSession::start(&browser_options(browser, hosts))?;
+    let session = BrowserSession::start(&browser_options(
+        browser,
+        hosts,
+        opts.visitor.proxy.clone(),
+    ))?;
     let run = chatcookie::scan::run(&session, catalog, &opts)?;
     drop(session);
     Ok(judge(catalog, run, &opts, policy, show_values))

@@ -41,11 +41,14 @@ fn options_for(s: &StepArgs, action: ConsentAction) -> anyhow::Result<ScanOption
         steps: s.steps.clone(),
         progress: false,
         screenshots: false,
+        visitor: s.visitor.visitor(),
+        message: s.message.clone(),
     })
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     check_output(&args.output)?;
+    super::check_proxy(&args.steps.visitor.visitor())?;
     let targets = targets_from(&args)?;
     let catalog = load_catalog(&args.catalog.files)?;
     let policy = args

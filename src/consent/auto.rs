@@ -4,6 +4,7 @@ use super::ConsentRecord;
 use super::dom::{self, ClickError, Found, Located, Mode, Worlds};
 use super::rules::{Cmp, CmpRules, Step, Targets};
 use crate::browser::cdp::Page;
+use crate::browser::input::Gestures;
 use crate::scan::poll_until;
 use crate::scan::watch::FrameInfo;
 use serde_json::Value;
@@ -19,6 +20,12 @@ const VERIFY_BOUND: Duration = Duration::from_secs(2);
 /// How long a closed banner must stay closed to count (it may re-appear at once).
 const STAY_CLOSED: Duration = Duration::from_millis(300);
 
+/// How long the CMP's consent record may take to be written after its banner closed.
+const RECORD_BOUND: Duration = Duration::from_secs(1);
+
+/// How long to look for a banner after the visitor's gestures on a page that showed none.
+const AFTER_GESTURE: Duration = Duration::from_millis(600);
+
 /// How often a banner that re-appears is answered again before giving up.
 const MAX_ANSWERS: usize = 3;
 
@@ -26,6 +33,8 @@ const MAX_ANSWERS: usize = 3;
 const POLL: Duration = Duration::from_millis(20);
 
 /// See [`super::auto_consent`].
+// The page, what to answer and three bounds: grouping them would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn auto_consent(
     page: &Page,
     frames: &[FrameInfo],
@@ -34,6 +43,7 @@ pub fn auto_consent(
     step_timeout: Duration,
     call_timeout: Duration,
     page_age: Duration,
+    gestures: &mut Gestures,
 ) -> ConsentRecord {
     let start = Instant::now();
     let mut run = AutoRun {
@@ -45,8 +55,9 @@ pub fn auto_consent(
         // A CMP shows up early in a page's life; the widget step's wait already counted.
         grace: DETECT_GRACE.saturating_sub(page_age).min(step_timeout),
         record: ConsentRecord::default(),
+        optional_clicked: false,
     };
-    run.run(start);
+    run.run(start, gestures);
     run.worlds.release();
     run.record.duration_ms = start.elapsed().as_millis() as u64;
     run.record
@@ -63,6 +74,8 @@ struct AutoRun<'a, 'p> {
     /// How long to look for a CMP when none is there at first.
     grace: Duration,
     record: ConsentRecord,
+    /// An optional `click` step of the sequence now running found its element and clicked it.
+    optional_clicked: bool,
 }
 
 /// A step that answered: which one, and on what.
@@ -84,7 +97,7 @@ impl<'a> AutoRun<'a, '_> {
         if self.reject { "reject" } else { "accept" }
     }
 
-    fn run(&mut self, start: Instant) {
+    fn run(&mut self, start: Instant, gestures: &mut Gestures) {
         let rules = self.rules;
         // A page without any known CMP costs a short grace, not the whole step.
         let grace = self.grace;
@@ -93,6 +106,21 @@ impl<'a> AutoRun<'a, '_> {
             detected = self.detect();
             !detected.is_empty()
         });
+        // Some sites load their banner only once the visitor moves: move, then look again.
+        while detected.is_empty() && Instant::now() < self.deadline {
+            let page = self.worlds.page();
+            if gestures.next(page, self.worlds.call_timeout).is_none() {
+                break;
+            }
+            let until = (Instant::now() + AFTER_GESTURE).min(self.deadline);
+            poll_until(until, || {
+                detected = self.detect();
+                !detected.is_empty()
+            });
+            if !detected.is_empty() {
+                self.record.gesture = Some(gestures.describe());
+            }
+        }
         if detected.is_empty() {
             return;
         }
@@ -219,10 +247,23 @@ impl<'a> AutoRun<'a, '_> {
         for attempt in 1..=MAX_ANSWERS {
             // Our world in the top document dies with it: that is how a navigation shows.
             let top_context = self.worlds.context(&top).ok();
+            self.optional_clicked = false;
             let acted = match self.run_steps(cmp) {
                 Ok(a) => a,
                 Err(why) => {
-                    self.record.tried.push(format!("{}: {why}", cmp.id));
+                    // An optional click that opened nothing may have come before the CMP bound
+                    // its buttons: the sequence is tried once more while time is left.
+                    let again = self.optional_clicked
+                        && attempt < MAX_ANSWERS
+                        && Instant::now() < self.deadline;
+                    self.record.tried.push(format!(
+                        "{}: {why}{}",
+                        cmp.id,
+                        if again { "; answering again" } else { "" }
+                    ));
+                    if again {
+                        continue;
+                    }
                     return false;
                 }
             };
@@ -232,14 +273,10 @@ impl<'a> AutoRun<'a, '_> {
             self.record.element = Some(acted.element.clone());
             match self.verify(cmp, top_context) {
                 Verdict::Closed => {
-                    self.record.done = true;
-                    self.record.outcome = Some("the banner closed".into());
-                    return true;
+                    return self.check_record(cmp, "the banner closed".into());
                 }
                 Verdict::Navigated(url) => {
-                    self.record.done = true;
-                    self.record.outcome = Some(format!("the page navigated to {url}"));
-                    return true;
+                    return self.check_record(cmp, format!("the page navigated to {url}"));
                 }
                 Verdict::Reappeared => {
                     let next = if attempt < MAX_ANSWERS {
@@ -254,17 +291,48 @@ impl<'a> AutoRun<'a, '_> {
                     self.record.outcome = Some("the banner re-appeared".into());
                 }
                 Verdict::StillShown(after) => {
+                    // A click that came before the CMP bound its buttons did nothing (tarteaucitron
+                    // binds them 500 ms after showing the banner): answer again while time is left.
+                    let again = attempt < MAX_ANSWERS && Instant::now() < self.deadline;
                     self.record.tried.push(format!(
-                        "{}: {rule} clicked {}, but the banner was still shown {:.1} s later",
+                        "{}: {rule} clicked {}, but the banner was still shown {:.1} s later{}",
                         cmp.id,
                         acted.element,
-                        after.as_secs_f64()
+                        after.as_secs_f64(),
+                        if again { "; answering again" } else { "" }
                     ));
                     self.record.outcome = Some("the banner is still shown".into());
-                    return false;
+                    if !again {
+                        return false;
+                    }
                 }
             }
         }
+        false
+    }
+
+    /// After the banner closed: the answer took unless the CMP's own record holds another choice.
+    fn check_record(&mut self, cmp: &Cmp, outcome: String) -> bool {
+        let want = self.action();
+        let got = read_choice(self.worlds.page(), cmp, self.worlds.call_timeout);
+        let Some(got) = got else {
+            self.record.done = true;
+            self.record.outcome = Some(outcome);
+            return true;
+        };
+        self.record.recorded = Some(got.clone());
+        if got == want {
+            self.record.done = true;
+            self.record.outcome = Some(outcome);
+            return true;
+        }
+        let why = format!(
+            "{outcome}, but {} recorded `{got}` where `{want}` was asked: the rule gave another answer",
+            cmp.id
+        );
+        self.record.tried.push(format!("{}: {why}", cmp.id));
+        self.record.outcome = Some(why);
+        self.record.done = false;
         false
     }
 
@@ -279,7 +347,10 @@ impl<'a> AutoRun<'a, '_> {
                 Step::WaitClick(targets) | Step::Click(targets) => {
                     let wait = matches!(step, Step::WaitClick(_));
                     match self.click_first(targets, wait) {
-                        Ok(element) => acted = Some(Acted { step: n, element }),
+                        Ok(element) => {
+                            self.optional_clicked |= !wait;
+                            acted = Some(Acted { step: n, element })
+                        }
                         // A plain `click` is optional: the sequence goes on without it.
                         Err(_) if !wait => {}
                         Err(why) => {
@@ -404,6 +475,94 @@ impl<'a> AutoRun<'a, '_> {
             Verdict::Closed
         }
     }
+}
+
+/// The choice `cmp`'s own record holds (`accept`, `reject`, `partial`), waiting a moment for it
+/// to be written; None when the CMP has no readable record or wrote none.
+pub(super) fn read_choice(page: &Page, cmp: &Cmp, call_timeout: Duration) -> Option<String> {
+    let expr = cmp.record.as_ref()?.choice.as_ref()?;
+    let wrapped = format!("(() => {{ try {{ return ({expr}); }} catch (e) {{ return null; }} }})()");
+    let mut got = None;
+    poll_until(Instant::now() + RECORD_BOUND, || {
+        got = page
+            .evaluate(&wrapped, call_timeout)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .filter(|s| matches!(s.as_str(), "accept" | "reject" | "partial"));
+        got.is_some()
+    });
+    got
+}
+
+/// Checks a user's own answer (a selector, a script, a button text) the way automatic answers
+/// are checked: the known CMPs on the page, their banners closing, their records' choice.
+pub fn check_user_answer(
+    page: &Page,
+    frames: &[FrameInfo],
+    rules: &CmpRules,
+    reject: bool,
+    call_timeout: Duration,
+    record: &mut ConsentRecord,
+) {
+    let mut run = AutoRun {
+        worlds: Worlds::new(page, frames, call_timeout),
+        rules,
+        reject,
+        step_timeout: VERIFY_BOUND * 2,
+        deadline: Instant::now() + VERIFY_BOUND,
+        grace: Duration::ZERO,
+        record: ConsentRecord::default(),
+        optional_clicked: false,
+    };
+    let detected = run.detect();
+    record.detected = detected
+        .keys()
+        .map(|&i| rules.cmps()[i].id.clone())
+        .collect();
+    if detected.is_empty() {
+        run.worlds.release();
+        if record.done {
+            record.outcome = Some("no known consent manager on the page to check the answer against".into());
+        }
+        return;
+    }
+    // The banners that still show, until they close or the bound passes.
+    let mut open: Vec<usize> = Vec::new();
+    poll_until(Instant::now() + VERIFY_BOUND, || {
+        open = detected
+            .keys()
+            .copied()
+            .filter(|&i| run.is_shown(&rules.cmps()[i]) == Some(true))
+            .collect();
+        open.is_empty()
+    });
+    let want = if reject { "reject" } else { "accept" };
+    let mut notes = Vec::new();
+    for &i in detected.keys() {
+        let cmp = &rules.cmps()[i];
+        record.cmp.get_or_insert_with(|| cmp.id.clone());
+        if open.contains(&i) {
+            notes.push(format!("{}'s banner is still shown", cmp.id));
+            record.done = false;
+        }
+        if let Some(got) = read_choice(page, cmp, call_timeout) {
+            if got != want {
+                notes.push(format!(
+                    "{} recorded `{got}` where `{want}` was asked",
+                    cmp.id
+                ));
+                record.done = false;
+            } else {
+                notes.push(format!("{} recorded `{got}`", cmp.id));
+            }
+            record.recorded = Some(got);
+        }
+    }
+    run.worlds.release();
+    if open.is_empty() && record.done {
+        notes.insert(0, "the banner closed".into());
+    }
+    record.outcome = Some(notes.join("; "));
 }
 
 /// "`chain` → <button#x> "Accept" in the top frame, by mouse click at (x, y)".

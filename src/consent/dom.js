@@ -138,6 +138,55 @@
       return n;
     }
 
+    case 'css': {
+      // A user's selector: the document and its open shadow roots, first visible enabled match.
+      const roots = [document];
+      const found = [];
+      for (let i = 0; i < roots.length; i++) {
+        try {
+          found.push(...roots[i].querySelectorAll(req.selector));
+        } catch (e) {
+          return { state: 'invalid', error: String((e && e.message) || e), url: location.href };
+        }
+        for (const el of roots[i].querySelectorAll('*')) if (el.shadowRoot) roots.push(el.shadowRoot);
+      }
+      let state = 'missing';
+      for (const el of found) {
+        if (!visible(el)) {
+          if (state === 'missing') state = 'hidden';
+          continue;
+        }
+        if (disabled(el)) {
+          state = 'disabled';
+          continue;
+        }
+        if (document.readyState === 'loading') return { state: 'loading', url: location.href };
+        S.targets.set(req.key, el);
+        return { state: 'ready', exact: true, label: label(el), url: location.href };
+      }
+      return { state, url: location.href };
+    }
+
+    case 'input': {
+      // The chat's message box: a visible, enabled textarea, text input or contenteditable,
+      // preferring one whose attributes speak of a message or chat. Focused for typing.
+      const roots = [document];
+      const boxes = [];
+      for (let i = 0; i < roots.length; i++) {
+        for (const el of roots[i].querySelectorAll('*')) {
+          if (el.shadowRoot) roots.push(el.shadowRoot);
+          if (el.matches('textarea, input[type=text], input:not([type]), [contenteditable=""], [contenteditable=true]')) boxes.push(el);
+        }
+      }
+      const hint = (el) => /messag|chat|reply|write|type|nachricht|bericht|сообщ/i.test(
+        [el.name, el.id, el.className, el.placeholder, el.getAttribute('aria-label')].join(' '));
+      const usable = boxes.filter((el) => visible(el) && !disabled(el) && !el.readOnly);
+      const el = usable.find(hint) || (req.any ? usable[0] : null);
+      if (!el) return { state: boxes.length ? 'hidden' : 'missing', url: location.href };
+      el.focus();
+      return { state: 'ready', label: label(el), hinted: hint(el), url: location.href };
+    }
+
     case 'text': {
       // Buttons, links and button-like elements of the document and its open shadow roots.
       const want = squash(req.text).toLowerCase();

@@ -9,7 +9,7 @@ mod dom;
 pub mod rules;
 mod text;
 
-pub use rules::{Chain, Cmp, CmpRules, Detect, Step, Targets};
+pub use rules::{Chain, Cmp, CmpRules, Detect, Record, Step, Targets};
 
 use crate::browser::cdp::Page;
 use crate::scan::watch::FrameInfo;
@@ -31,8 +31,16 @@ pub struct ConsentRecord {
     pub outcome: Option<String>,
     /// Every candidate that failed, and why (missing, hidden, disabled, threw, re-appeared).
     pub tried: Vec<String>,
-    /// True when the answer took: the banner closed (and stayed closed) or the page navigated.
+    /// What the CMP's own consent record says was chosen (`accept`, `reject`, `partial`), read
+    /// after the answer; absent when the CMP has no readable record or wrote none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<String>,
+    /// True when the answer took: the banner closed (and stayed closed) or the page navigated,
+    /// and the CMP's record, where it has one, holds the choice asked for.
     pub done: bool,
+    /// The visitor's gestures that preceded the banner, when it showed only after them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gesture: Option<String>,
     pub duration_ms: u64,
 }
 
@@ -60,9 +68,14 @@ impl ConsentRecord {
             (Some(cmp), Some(rule), Some(element)) => {
                 let verb = if reject { "rejected" } else { "accepted" };
                 let outcome = self.outcome.as_deref().unwrap_or("unverified");
+                let recorded = self
+                    .recorded
+                    .as_ref()
+                    .filter(|_| self.done)
+                    .map_or_else(String::new, |r| format!("; {cmp} recorded `{r}`"));
                 if self.done {
                     format!(
-                        "{verb} through {}, {rule}: {element}; {outcome}{tried}",
+                        "{verb} through {}, {rule}: {element}; {outcome}{recorded}{tried}",
                         name(cmp)
                     )
                 } else {
@@ -97,6 +110,8 @@ impl ConsentRecord {
 /// loaded) when nothing is found; a detected
 /// CMP's banner is awaited; each step waits at most half the step; every CDP call is bounded by
 /// `call_timeout`. Cross-origin frames are searched through their isolated worlds.
+// The page, what to answer and three bounds: grouping them would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn auto_consent(
     page: &Page,
     frames: &[FrameInfo],
@@ -105,6 +120,7 @@ pub fn auto_consent(
     step_timeout: Duration,
     call_timeout: Duration,
     page_age: Duration,
+    gestures: &mut crate::browser::input::Gestures,
 ) -> ConsentRecord {
     auto::auto_consent(
         page,
@@ -114,8 +130,11 @@ pub fn auto_consent(
         step_timeout,
         call_timeout,
         page_age,
+        gestures,
     )
 }
+
+pub use auto::check_user_answer;
 
 /// Finds a visible button/link/[role=button] by its visible text (case-insensitive, trimmed, exact or contains) in the page, its open shadow roots and all its frames, and clicks it.
 ///
@@ -129,6 +148,53 @@ pub fn click_by_text(
     call_timeout: Duration,
 ) -> Result<String, String> {
     text::click_by_text(page, frames, text, step_timeout, call_timeout)
+}
+
+/// Finds the first visible, enabled element matching a CSS selector in the page, its open
+/// shadow roots and all its frames (cross-origin included), and clicks it with the mouse — the
+/// same search and click the automatic rules use. Polls until `step_timeout`.
+pub fn click_selector(
+    page: &Page,
+    frames: &[FrameInfo],
+    selector: &str,
+    step_timeout: Duration,
+    call_timeout: Duration,
+) -> Result<String, String> {
+    text::click_selector(page, frames, selector, step_timeout, call_timeout)
+}
+
+/// Focuses the chat's message box (a textarea, text input or contenteditable whose attributes
+/// speak of a message or chat; with `any`, the first usable one) in the page, its shadow roots
+/// or any frame. Returns the element and frame it focused.
+pub fn focus_message_box(
+    page: &Page,
+    frames: &[FrameInfo],
+    any: bool,
+    call_timeout: Duration,
+) -> Option<String> {
+    let mut worlds = dom::Worlds::new(page, frames, call_timeout);
+    let mut out = None;
+    // Frames last in tree order first: a chat's own frame is added after the page's.
+    let mut all = worlds.frames();
+    all.reverse();
+    for frame in all {
+        if let Ok(v) = worlds.run(&frame.id, serde_json::json!({ "op": "input", "any": any }))
+            && v.get("state").and_then(serde_json::Value::as_str) == Some("ready")
+        {
+            let label = v
+                .get("label")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
+            let url = v
+                .get("url")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
+            out = Some(format!("{label} in {url}"));
+            break;
+        }
+    }
+    worlds.release();
+    out
 }
 
 #[cfg(test)]

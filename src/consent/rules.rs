@@ -88,8 +88,24 @@ pub struct Cmp {
     pub shown: Targets,
     pub accept: Vec<Step>,
     pub reject: Vec<Step>,
+    /// The CMP's own record of the visitor's choice: its keys, and how to read the choice.
+    pub record: Option<Record>,
     /// The file it was loaded from.
     pub file: String,
+}
+
+/// Where a CMP keeps the visitor's answer (`record = { keys = [...], choice = "..." }`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    /// The cookie or storage names holding the record (strictly necessary: they store the
+    /// choice itself).
+    #[serde(default)]
+    pub keys: Vec<String>,
+    /// A JavaScript expression, evaluated in the page, that reads the recorded choice:
+    /// `"accept"` (everything), `"reject"` (only what is strictly necessary), `"partial"`, or
+    /// null while nothing is recorded.
+    pub choice: Option<String>,
 }
 
 impl Cmp {
@@ -250,6 +266,8 @@ struct RawCmp {
     shown: Spanned<Targets>,
     accept: Spanned<Vec<Step>>,
     reject: Spanned<Vec<Step>>,
+    #[serde(default)]
+    record: Option<Record>,
 }
 
 #[derive(Deserialize)]
@@ -354,6 +372,7 @@ fn parse_file(file: &str, text: &str) -> Result<Vec<(Cmp, bool, Range<usize>)>, 
                 shown: c.shown.into_inner(),
                 accept: c.accept.into_inner(),
                 reject: c.reject.into_inner(),
+                record: c.record,
                 file: file.to_string(),
             },
             c.replace,

@@ -1,4 +1,4 @@
-//! Clicking a button by its visible text, for banners no rule covers (`--consent-text`).
+//! Clicking an element found by its visible text (`--consent-text`) or by a user's CSS selector (`--consent-click`, `--open-click`), in every frame and open shadow root.
 
 use super::auto::describe_click;
 use super::dom::{self, ClickError, Found, Worlds};
@@ -24,18 +24,43 @@ pub fn click_by_text(
     }
     let deadline = Instant::now() + step_timeout;
     let mut worlds = Worlds::new(page, frames, call_timeout);
-    let outcome = search_and_click(&mut worlds, &want, deadline, step_timeout);
+    let outcome = search_and_click(&mut worlds, Query::Text(&want), deadline, step_timeout);
     worlds.release();
     outcome
 }
 
+/// See [`super::click_selector`].
+pub fn click_selector(
+    page: &Page,
+    frames: &[FrameInfo],
+    selector: &str,
+    step_timeout: Duration,
+    call_timeout: Duration,
+) -> Result<String, String> {
+    let deadline = Instant::now() + step_timeout;
+    let mut worlds = Worlds::new(page, frames, call_timeout);
+    let outcome = search_and_click(&mut worlds, Query::Css(selector), deadline, step_timeout);
+    worlds.release();
+    outcome
+}
+
+/// What to look for in each frame.
+#[derive(Clone, Copy)]
+enum Query<'a> {
+    Text(&'a str),
+    Css(&'a str),
+}
+
 fn search_and_click(
     worlds: &mut Worlds,
-    want: &str,
+    query: Query,
     deadline: Instant,
     step_timeout: Duration,
 ) -> Result<String, String> {
-    let quoted = format!("\"{want}\"");
+    let quoted = match query {
+        Query::Text(want) => format!("\"{want}\""),
+        Query::Css(sel) => format!("`{sel}`"),
+    };
     let mut last_seen = "nothing".to_string();
     loop {
         let top = worlds.top().to_string();
@@ -43,10 +68,17 @@ fn search_and_click(
         // The top frame first (the live tree lists it first), then every frame in tree order.
         for frame in worlds.frames() {
             let key = worlds.key();
-            let Ok(v) = worlds.run(&frame.id, json!({ "op": "text", "text": want, "key": key }))
-            else {
+            let request = match query {
+                Query::Text(want) => json!({ "op": "text", "text": want, "key": key }),
+                Query::Css(sel) => json!({ "op": "css", "selector": sel, "key": key }),
+            };
+            let Ok(v) = worlds.run(&frame.id, request) else {
                 continue;
             };
+            if v.get("state").and_then(Value::as_str) == Some("invalid") {
+                let error = v.get("error").and_then(Value::as_str).unwrap_or_default();
+                return Err(format!("{quoted} is not a valid CSS selector: {error}"));
+            }
             let state = v.get("state").and_then(Value::as_str).unwrap_or_default();
             let url = v.get("url").and_then(Value::as_str).unwrap_or_default();
             match state {
@@ -77,15 +109,13 @@ fn search_and_click(
             }
         }
         if let Some((exact, found)) = best {
-            let how_matched = if exact { "exact" } else { "partial" };
+            let what = match query {
+                Query::Text(_) if exact => format!("exact text match for {quoted}"),
+                Query::Text(_) => format!("partial text match for {quoted}"),
+                Query::Css(_) => quoted.clone(),
+            };
             match dom::click(worlds, &found) {
-                Ok(how) => {
-                    return Ok(describe_click(
-                        &format!("{how_matched} text match for {quoted}"),
-                        &found,
-                        &how,
-                    ));
-                }
+                Ok(how) => return Ok(describe_click(&what, &found, &how)),
                 // Re-rendered between finding and clicking: search again.
                 Err(ClickError::Gone) => {}
                 Err(ClickError::Failed(e)) => {
@@ -95,9 +125,14 @@ fn search_and_click(
         }
         let now = Instant::now();
         if now >= deadline {
-            return Err(format!(
-                "no visible, enabled button, link or [role=button] with the text {quoted} within {step_timeout:?} (last seen: {last_seen})"
-            ));
+            return Err(match query {
+                Query::Text(_) => format!(
+                    "no visible, enabled button, link or [role=button] with the text {quoted} within {step_timeout:?} (last seen: {last_seen})"
+                ),
+                Query::Css(_) => format!(
+                    "{quoted} matched no visible, enabled element in the page, its shadow roots or its frames within {step_timeout:?} (last seen: {last_seen})"
+                ),
+            });
         }
         std::thread::sleep(POLL.min(deadline - now));
     }

@@ -190,7 +190,11 @@ fn consent_state(report: &ScanReport) -> ConsentState {
             .iter()
             .any(|s| s.step == step && s.status != StepStatus::Skipped)
     };
-    let consent_ran = ran(Step::Consent);
+    // Consent is given only by an answer that took: a failed one (the banner stayed, or the
+    // CMP recorded another choice) is no consent.
+    let consent_ran = report.steps.iter().any(|s| {
+        s.step == Step::Consent && matches!(s.status, StepStatus::Done | StepStatus::TimedOut)
+    });
     let action = report.provenance.options.consent.action;
     let accepted = consent_ran && action == ConsentAction::Accept;
     let rejected = consent_ran && action == ConsentAction::Reject;
@@ -323,8 +327,8 @@ pub fn evaluate(report: &ScanReport, catalog: &Catalog, policy: Option<&Policy>)
             }
         }
 
-        // unknown
-        if o.attribution.vendor().is_none() && decl.is_none() {
+        // unknown (a chat vendor's key or an Open Cookie Database platform's is known)
+        if !o.attribution.is_known() && decl.is_none() {
             push(
                 Rule::Unknown,
                 Severity::Low,
@@ -386,7 +390,10 @@ pub fn evaluate(report: &ScanReport, catalog: &Catalog, policy: Option<&Policy>)
                 o.catalog.as_ref().map(|f| {
                     (
                         f.declared_duration.clone(),
-                        format!("the {} catalog", f.vendor_name),
+                        match &f.database {
+                            Some(db) => format!("the {db} ({})", f.vendor_name),
+                            None => format!("the {} catalog", f.vendor_name),
+                        },
                         None,
                     )
                 })

@@ -1,8 +1,7 @@
 //! The CSV inventory: one row per observed key, quoted by the `csv` crate, formula injection defused.
 
 use super::escape::csv_cell;
-use super::{Renderer, ScanReport, observed_lifetime, vendor_name};
-use crate::catalog::Attribution;
+use super::{Renderer, ScanReport, observed_lifetime, owner_name};
 use crate::observation::Party;
 use std::io::Write;
 
@@ -61,11 +60,9 @@ impl Renderer for CsvRenderer {
                     .into(),
                     o.first_step.to_string(),
                     o.removed_at.map(|s| s.to_string()).unwrap_or_default(),
-                    vendor_name(r, o).unwrap_or_default().to_string(),
-                    match &o.attribution {
-                        Attribution::Known { key, .. } => key.clone(),
-                        Attribution::Unknown { .. } => String::new(),
-                    },
+                    // The chat vendor, or the Open Cookie Database platform ("(likely)" when generic).
+                    owner_name(r, o).unwrap_or_default(),
+                    o.attribution.catalog_key().unwrap_or_default().to_string(),
                     facts.map(|f| f.category.to_string()).unwrap_or_default(),
                     facts.map(|f| f.purpose.clone()).unwrap_or_default(),
                     facts

@@ -1,6 +1,6 @@
 //! The cookie declaration's content, shared by its Markdown and HTML renderings: per vendor, each key once.
 
-use super::{ScanReport, observed_lifetime, vendor_name};
+use super::{ScanReport, catalog_name, observed_lifetime, vendor_name};
 use crate::catalog::{Attribution, DeclaredDuration, StorageKind};
 use std::collections::BTreeMap;
 
@@ -20,17 +20,19 @@ pub struct DeclaredKey {
     pub category: String,
 }
 
-/// The declaration of the keys these reports observed, vendor by vendor.
+/// The declaration of the keys these reports observed: the chat vendors by name, then the
+/// Open Cookie Database platforms by name, then the site's own and unattributed keys.
 pub fn sections(reports: &[ScanReport]) -> Vec<Section> {
-    let mut by_vendor: BTreeMap<Option<String>, Vec<DeclaredKey>> = BTreeMap::new();
+    let mut by_vendor: BTreeMap<(u8, Option<String>), Vec<DeclaredKey>> = BTreeMap::new();
     for r in reports {
         for o in &r.observations {
-            let vendor = vendor_name(r, o).map(str::to_string);
-            let name = match &o.attribution {
-                Attribution::Known { key, .. } => key.clone(),
-                Attribution::Unknown { .. } => o.name.clone(),
+            let group = match &o.attribution {
+                Attribution::Known { .. } => (0, vendor_name(r, o).map(str::to_string)),
+                Attribution::Platform { platform_name, .. } => (1, Some(platform_name.clone())),
+                Attribution::Unknown { .. } => (2, None),
             };
-            let keys = by_vendor.entry(vendor).or_default();
+            let name = catalog_name(o).unwrap_or_else(|| o.name.clone());
+            let keys = by_vendor.entry(group).or_default();
             if keys
                 .iter()
                 .any(|k| k.name == name && k.storage == o.storage)
@@ -58,14 +60,10 @@ pub fn sections(reports: &[ScanReport]) -> Vec<Section> {
             });
         }
     }
-    // Vendors by name first, then the site's own keys (the `None` key sorts first in the map).
-    let mut out: Vec<Section> = by_vendor
+    by_vendor
         .into_iter()
-        .map(|(vendor, keys)| Section { vendor, keys })
-        .collect();
-    let own = usize::from(out.first().is_some_and(|s| s.vendor.is_none()));
-    out.rotate_left(own);
-    out
+        .map(|((_, vendor), keys)| Section { vendor, keys })
+        .collect()
 }
 
 /// The heading of a section.

@@ -45,6 +45,13 @@ impl Renderer for DeclarationHtmlRenderer {
                 h(&p.url),
                 h(&p.started_at)
             )?;
+            if let Some(db) = &p.cookie_database {
+                writeln!(
+                    out,
+                    "<p><small>Platforms and categories of other keys: {}.</small></p>",
+                    h(&db.describe())
+                )?;
+            }
         }
         writeln!(out, "</section>")?;
         Ok(())

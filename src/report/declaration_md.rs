@@ -42,6 +42,13 @@ impl Renderer for DeclarationMarkdownRenderer {
                 md(&p.url),
                 md(&p.started_at)
             )?;
+            if let Some(db) = &p.cookie_database {
+                writeln!(
+                    out,
+                    "\n_Platforms and categories of other keys: {}._",
+                    md(&db.describe())
+                )?;
+            }
         }
         Ok(())
     }

@@ -2,8 +2,8 @@
 
 use super::escape::html as h;
 use super::{
-    Renderer, ScanReport, observed_lifetime, provenance_fields, status_text, value_evidence,
-    vendor_name,
+    Renderer, ScanReport, observed_lifetime, owner_name, provenance_fields, status_text,
+    value_evidence,
 };
 use crate::observation::Observation;
 use crate::scan::Step;
@@ -129,7 +129,7 @@ fn timeline(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             h(&o.name),
             o.storage,
             h(&o.location),
-            h(vendor_name(r, o).unwrap_or("unknown"))
+            h(&owner_name(r, o).unwrap_or_else(|| "unknown".into()))
         )?;
         for (step, (cell, text)) in steps.iter().zip(cells(o, &steps)) {
             let class = match cell {
@@ -199,37 +199,41 @@ fn steps(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The keys by who they belong to: chat vendors first, then Open Cookie Database platforms, then
+/// the unattributed keys.
 fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
-    writeln!(out, "<h2>Vendors</h2>")?;
+    writeln!(out, "<h2>Vendors and platforms</h2>")?;
     if r.vendors.is_empty() {
         writeln!(out, "<p>No chat vendor detected.</p>")?;
     }
-    let mut sections: Vec<(Option<&str>, String)> = r
-        .vendors
-        .iter()
-        .map(|v| {
-            let evidence: Vec<&str> = v.evidence.iter().map(String::as_str).collect();
-            (
-                Some(v.id.as_str()),
-                format!(
-                    "{} <span class=\"muted\">({})</span>",
-                    h(&v.name),
-                    h(&evidence.join(", "))
-                ),
-            )
-        })
-        .collect();
-    sections.push((None, "Unattributed keys".into()));
-    for (id, title) in sections {
-        let keys: Vec<&Observation> = r
-            .observations
-            .iter()
-            .filter(|o| o.attribution.vendor() == id)
-            .collect();
+    for group in super::key_groups(r) {
+        let keys = group.keys;
         if keys.is_empty() {
             continue;
         }
-        writeln!(out, "<section class=\"vendor\">\n<h3>{title}</h3>")?;
+        let (class, title) = match (group.vendor, group.platform) {
+            (Some(v), _) => {
+                let evidence: Vec<&str> = v.evidence.iter().map(String::as_str).collect();
+                (
+                    "vendor",
+                    format!(
+                        "{} <span class=\"muted\">(chat vendor; {})</span>",
+                        h(&v.name),
+                        h(&evidence.join(", "))
+                    ),
+                )
+            }
+            (None, Some((id, name))) => (
+                "platform",
+                format!(
+                    "{} <span class=\"muted\">(platform <code>{}</code>, Open Cookie Database)</span>",
+                    h(name),
+                    h(id)
+                ),
+            ),
+            (None, None) => ("unattributed", "Unattributed keys".to_string()),
+        };
+        writeln!(out, "<section class=\"{class}\">\n<h3>{title}</h3>")?;
         writeln!(
             out,
             "<table>\n<thead><tr><th>Key</th><th>Catalog key</th><th>Purpose</th><th>Category</th><th>Documented duration</th><th>Observed lifetime</th><th>Storage</th><th>Value</th></tr></thead>\n<tbody>"
@@ -237,14 +241,18 @@ fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         for o in keys {
             let c = o.catalog.as_ref();
             let catalog_key = match &o.attribution {
-                crate::catalog::Attribution::Known { key, .. } => key.as_str(),
-                crate::catalog::Attribution::Unknown { .. } => "",
+                crate::catalog::Attribution::Platform {
+                    key,
+                    certainty: crate::catalog::Certainty::Likely,
+                    ..
+                } => format!("{key} (likely)"),
+                a => a.catalog_key().unwrap_or_default().to_string(),
             };
             writeln!(
                 out,
                 "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td><code>{}</code></td></tr>",
                 h(&o.name),
-                h(catalog_key),
+                h(&catalog_key),
                 h(c.map_or("", |c| c.purpose.as_str())),
                 c.map_or("unclassified", |c| c.category.as_str()),
                 h(&c.map_or_else(String::new, |c| c.declared_duration.to_string())),

@@ -96,6 +96,7 @@ fn suite(r: &ScanReport) -> (String, usize, usize, usize) {
     for (k, v) in [
         ("tool_version", p.tool_version.to_string()),
         ("catalog_version", p.catalog_version.clone()),
+        ("cookie_database", field("Cookie database")),
         ("browser_version", p.browser_version.clone()),
         ("final_url", p.final_url.clone()),
         ("started_at", p.started_at.clone()),

@@ -2,8 +2,8 @@
 
 use super::escape::markdown as md;
 use super::{
-    Renderer, ScanReport, observed_lifetime, provenance_fields, status_text, value_evidence,
-    vendor_name,
+    Renderer, ScanReport, observed_lifetime, owner_name, provenance_fields, status_text,
+    value_evidence,
 };
 use std::io::Write;
 
@@ -89,7 +89,7 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
                         crate::observation::Party::ThirdParty => "third",
                     },
                     md(&o.location),
-                    md(vendor_name(r, o).unwrap_or("unknown")),
+                    md(&owner_name(r, o).unwrap_or_else(|| "unknown".into())),
                     o.catalog
                         .as_ref()
                         .map_or("unclassified", |c| c.category.as_str()),
@@ -119,25 +119,60 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             )?;
         }
     }
-    writeln!(out, "\n## Vendors\n")?;
+    // Keys by who they belong to: chat vendors first, then platforms, then the unattributed.
+    writeln!(out, "\n## Vendors and platforms\n")?;
     if r.vendors.is_empty() {
         writeln!(out, "No chat vendor detected.")?;
     }
-    for v in &r.vendors {
-        let evidence: Vec<&str> = v.evidence.iter().map(String::as_str).collect();
-        writeln!(
-            out,
-            "- **{}** ({}): {}",
-            md(&v.name),
-            md(&v.id),
-            md(&evidence.join(", "))
-        )?;
-        for o in r
-            .observations
-            .iter()
-            .filter(|o| o.attribution.vendor() == Some(v.id.as_str()))
-        {
+    for group in super::key_groups(r) {
+        match (group.vendor, group.platform) {
+            (Some(v), _) => {
+                let evidence: Vec<&str> = v.evidence.iter().map(String::as_str).collect();
+                writeln!(
+                    out,
+                    "- **{}** ({}): {}",
+                    md(&v.name),
+                    md(&v.id),
+                    md(&evidence.join(", "))
+                )?;
+            }
+            (None, Some((id, name))) => writeln!(
+                out,
+                "- **{}** (platform {}, Open Cookie Database)",
+                md(name),
+                md(id)
+            )?,
+            (None, None) => writeln!(out, "- **Unattributed keys**")?,
+        }
+        let unattributed = group.is_unattributed();
+        for o in group.keys {
+            if unattributed {
+                writeln!(out, "  - {} ({})", md(&o.name), o.storage)?;
+                continue;
+            }
+            let likely = match &o.attribution {
+                crate::catalog::Attribution::Platform {
+                    certainty: crate::catalog::Certainty::Likely,
+                    evidence,
+                    ..
+                } => format!(
+                    "; likely: {}",
+                    md(evidence.as_deref().unwrap_or("platform evidenced"))
+                ),
+                _ => String::new(),
+            };
             if let Some(c) = &o.catalog {
+                if c.database.is_some() {
+                    writeln!(
+                        out,
+                        "  - {}: {} ({}; documented: {}{likely})",
+                        md(&o.name),
+                        md(&c.purpose),
+                        c.category,
+                        md(&c.declared_duration.to_string()),
+                    )?;
+                    continue;
+                }
                 writeln!(
                     out,
                     "  - {}: {} ({}; documented: {}, {})",

@@ -36,6 +36,10 @@ pub struct Provenance {
     pub tool: &'static str,
     pub tool_version: &'static str,
     pub catalog_version: String,
+    /// The third-party cookie database the catalog embeds (the Open Cookie Database): its
+    /// version (commit and date) and licence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie_database: Option<crate::catalog::DatabaseRef>,
     pub browser_version: String,
     pub started_at: String,
     pub duration_ms: u64,
@@ -52,10 +56,24 @@ pub struct Provenance {
     /// What fails the run (`--fail-on`), and the baseline that forgives known findings.
     pub fail_on: Option<String>,
     pub baseline: Option<String>,
+    /// Who the page was shown: the visitor asked for, and what the page saw, read back from it.
+    pub visitor: VisitorSummary,
+    /// Documented keys of the vendors found that only a step this scan did not run writes
+    /// (e.g. `chat_message`), as `vendor key (step)`: why they cannot be in this report.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreached: Vec<String>,
     /// In a many-site run, why the first attempt was lost (its browser died) when this
     /// report is from the one retry in a relaunched browser.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retried_after: Option<String>,
+}
+
+/// The visitor of a scan: asked for, and seen by the page.
+#[derive(Debug, Clone, Serialize)]
+pub struct VisitorSummary {
+    pub asked: crate::browser::visitor::Visitor,
+    /// Read back from the page after the load; absent when the page could not be asked.
+    pub seen: Option<crate::browser::visitor::Seen>,
 }
 
 /// The scan options, as recorded in the report.
@@ -71,6 +89,9 @@ pub struct ScanSettings {
     pub steps: Vec<Step>,
     /// Whether a screenshot was taken after each step (`--screenshots`).
     pub screenshots: bool,
+    /// The message the `chat_message` step sent, when that step ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// The consent step in brief: what was asked, how, and which consent manager (CMP) answered.
@@ -156,6 +177,7 @@ impl ScanReport {
         );
         let attempts = observation::attempts(catalog, &run.steps, &evidence);
         let vendors = vendors_seen(catalog, &evidence, &observations);
+        let unreached = unreached_keys(catalog, &vendors, &opts.steps);
         let snapshot_errors = run
             .snapshots
             .iter()
@@ -167,6 +189,7 @@ impl ScanReport {
                 tool: "chatcookie",
                 tool_version: env!("CARGO_PKG_VERSION"),
                 catalog_version: catalog.version.clone(),
+                cookie_database: (!catalog.ocd.is_empty()).then(|| catalog.ocd.database.clone()),
                 browser_version: run.browser_version,
                 started_at: run.started_at,
                 duration_ms: run.duration_ms,
@@ -183,7 +206,20 @@ impl ScanReport {
                     show_values,
                     steps: opts.steps.clone(),
                     screenshots: opts.screenshots,
+                    message: opts
+                        .steps
+                        .contains(&Step::ChatMessage)
+                        .then(|| {
+                            opts.message
+                                .clone()
+                                .unwrap_or_else(|| crate::scan::DEFAULT_MESSAGE.into())
+                        }),
                 },
+                visitor: VisitorSummary {
+                    asked: opts.visitor.clone(),
+                    seen: run.visitor_seen.clone(),
+                },
+                unreached,
                 consent: ConsentSummary::of(
                     &opts.consent,
                     run.steps.iter().find_map(|s| s.consent.as_ref()),
@@ -340,6 +376,106 @@ pub fn vendor_name<'r>(r: &'r ScanReport, o: &'r Observation) -> Option<&'r str>
     )
 }
 
+/// Who a key is attributed to, by name: its chat vendor, or its Open Cookie Database platform
+/// (with "(likely)" for a generic name attributed on the platform's other evidence).
+pub fn owner_name(r: &ScanReport, o: &Observation) -> Option<String> {
+    match &o.attribution {
+        crate::catalog::Attribution::Platform {
+            platform_name,
+            certainty,
+            ..
+        } => Some(match certainty {
+            crate::catalog::Certainty::Certain => platform_name.clone(),
+            crate::catalog::Certainty::Likely => format!("{platform_name} (likely)"),
+        }),
+        _ => vendor_name(r, o).map(str::to_string),
+    }
+}
+
+/// The catalog's name for an observed key, to declare it by: the chat vendor's pattern
+/// (`twk_uuid_{propertyId}`), or the Open Cookie Database's name (`_ga_*` for a prefix; the
+/// observed name itself when it is the prefix). `None` for an unattributed key.
+pub fn catalog_name(o: &Observation) -> Option<String> {
+    match &o.attribution {
+        crate::catalog::Attribution::Platform { key, .. } => Some(match key.strip_suffix('*') {
+            Some(prefix) if prefix == o.name => o.name.clone(),
+            _ => key.clone(),
+        }),
+        a => a.catalog_key().map(str::to_string),
+    }
+}
+
+/// A group of a report's keys: one chat vendor's, one platform's, or the unattributed ones.
+pub struct KeyGroup<'r> {
+    /// The chat vendor seen on the page, for a vendor group.
+    pub vendor: Option<&'r VendorSeen>,
+    /// `(platform id, platform name)`, for an Open Cookie Database platform group.
+    pub platform: Option<(&'r str, &'r str)>,
+    pub keys: Vec<&'r Observation>,
+}
+
+impl KeyGroup<'_> {
+    /// True for the group of keys attributed to nothing.
+    pub fn is_unattributed(&self) -> bool {
+        self.vendor.is_none() && self.platform.is_none()
+    }
+}
+
+/// The report's keys grouped by who they belong to: the chat vendors first (in the report's
+/// order, even without keys, since they were seen), then the platforms by name, then the
+/// unattributed keys (when there are any). Within a group, keys keep their order of appearance.
+pub fn key_groups(r: &ScanReport) -> Vec<KeyGroup<'_>> {
+    use crate::catalog::Attribution;
+    let mut groups: Vec<KeyGroup<'_>> = r
+        .vendors
+        .iter()
+        .map(|v| KeyGroup {
+            vendor: Some(v),
+            platform: None,
+            keys: r
+                .observations
+                .iter()
+                .filter(|o| o.attribution.vendor() == Some(v.id.as_str()))
+                .collect(),
+        })
+        .collect();
+    let mut platforms: BTreeMap<(String, &str), (&str, Vec<&Observation>)> = BTreeMap::new();
+    let mut unattributed = Vec::new();
+    for o in &r.observations {
+        match &o.attribution {
+            Attribution::Platform {
+                platform,
+                platform_name,
+                ..
+            } => {
+                platforms
+                    .entry((platform_name.to_lowercase(), platform.as_str()))
+                    .or_insert((platform_name.as_str(), Vec::new()))
+                    .1
+                    .push(o);
+            }
+            // Listed under their vendor (every attributed vendor is among those seen).
+            Attribution::Known { .. } => {}
+            Attribution::Unknown { .. } => unattributed.push(o),
+        }
+    }
+    for ((_, id), (name, keys)) in platforms {
+        groups.push(KeyGroup {
+            vendor: None,
+            platform: Some((id, name)),
+            keys,
+        });
+    }
+    if !unattributed.is_empty() {
+        groups.push(KeyGroup {
+            vendor: None,
+            platform: None,
+            keys: unattributed,
+        });
+    }
+    groups
+}
+
 /// The value as evidence in one line: length and short hash, and the value when shown.
 pub fn value_evidence(o: &Observation) -> String {
     let mut s = format!("{} B #{}", o.value.length, o.value.sha256);
@@ -363,6 +499,24 @@ pub fn terminal_safe(s: &str, max_chars: usize) -> String {
             out.extend(c.escape_default());
         } else {
             out.push(c);
+        }
+    }
+    out
+}
+
+/// Keys the found vendors document as written only at a step the scan did not run.
+fn unreached_keys(catalog: &Catalog, vendors: &[VendorSeen], steps: &[Step]) -> Vec<String> {
+    let mut out = Vec::new();
+    for seen in vendors {
+        let Some(v) = catalog.vendor(&seen.id) else {
+            continue;
+        };
+        for k in &v.keys {
+            if let Some(step) = k.written_at
+                && !steps.contains(&step)
+            {
+                out.push(format!("{} {} ({step})", v.id, k.name.get_ref()));
+            }
         }
     }
     out
@@ -432,7 +586,30 @@ pub fn provenance_fields(p: &Provenance) -> Vec<(&'static str, String)> {
         ),
         ("Consent", consent),
         ("Options", options),
+        ("Visitor", {
+            let v = &p.visitor;
+            match &v.seen {
+                Some(seen) => format!("{}; the page saw: {}", v.asked.describe(), seen.describe()),
+                None => format!("{}; not read back from the page", v.asked.describe()),
+            }
+        }),
     ];
+    if !p.unreached.is_empty() {
+        fields.push((
+            "Not reached",
+            format!(
+                "documented keys written only at a step not run: {}",
+                p.unreached.join(", ")
+            ),
+        ));
+    }
+    if let Some(db) = &p.cookie_database {
+        let at = fields
+            .iter()
+            .position(|(label, _)| *label == "Catalog")
+            .map_or(fields.len(), |i| i + 1);
+        fields.insert(at, ("Cookie database", db.describe()));
+    }
     for (label, value) in [
         ("Policy", &p.policy),
         ("Fail on", &p.fail_on),
@@ -451,5 +628,6 @@ pub fn status_text(s: crate::scan::StepStatus) -> &'static str {
         crate::scan::StepStatus::Done => "done",
         crate::scan::StepStatus::TimedOut => "timed out",
         crate::scan::StepStatus::Skipped => "skipped",
+        crate::scan::StepStatus::Failed => "failed",
     }
 }

@@ -98,10 +98,12 @@ fn run(r: &ScanReport) -> Value {
             "url": p.url,
             "finalUrl": p.final_url,
             "catalogVersion": p.catalog_version,
+            "cookieDatabase": p.cookie_database,
             "browserVersion": p.browser_version,
             "durationMs": p.duration_ms,
             "consent": p.consent,
             "options": p.options,
+            "visitor": p.visitor,
         },
     })
 }

@@ -72,6 +72,9 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
     }
     writeln!(out, "  browser        {}", p.browser_version)?;
     writeln!(out, "  catalog        {}", p.catalog_version)?;
+    if let Some(db) = &p.cookie_database {
+        writeln!(out, "  cookie data    {}", db.describe())?;
+    }
     let policy = match p.third_party_cookies {
         Some(crate::browser::ThirdPartyCookies::Allow) => "allowed",
         Some(crate::browser::ThirdPartyCookies::Block) => "blocked",
@@ -83,6 +86,19 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
         .find(|(label, _)| *label == "Consent")
     {
         writeln!(out, "  consent        {}", terminal_safe(&consent, 200))?;
+    }
+    if let Some((_, visitor)) = super::provenance_fields(p)
+        .into_iter()
+        .find(|(label, _)| *label == "Visitor")
+    {
+        writeln!(out, "  visitor        {}", terminal_safe(&visitor, 400))?;
+    }
+    if !p.unreached.is_empty() {
+        writeln!(
+            out,
+            "  not reached    {}",
+            terminal_safe(&p.unreached.join(", "), 400)
+        )?;
     }
     writeln!(
         out,
@@ -119,6 +135,7 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
             StepStatus::Done => "done",
             StepStatus::TimedOut => "TIMED OUT",
             StepStatus::Skipped => "skipped",
+            StepStatus::Failed => "FAILED",
         };
         writeln!(out)?;
         writeln!(
@@ -185,17 +202,27 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
     let unknown = r
         .observations
         .iter()
-        .filter(|o| o.attribution.vendor().is_none())
+        .filter(|o| !o.attribution.is_known())
+        .count();
+    let platform = r
+        .observations
+        .iter()
+        .filter(|o| o.attribution.platform().is_some())
         .count();
     writeln!(out)?;
     writeln!(
         out,
-        "{} observed: {} attributed to a chat vendor, {unknown} unknown.",
+        "{} observed: {} attributed to a chat vendor, {}{unknown} unknown.",
         match r.observations.len() {
             1 => "1 key".to_string(),
             n => format!("{n} keys"),
         },
-        r.observations.len() - unknown
+        r.observations.len() - unknown - platform,
+        if platform > 0 {
+            format!("{platform} to a platform (Open Cookie Database), ")
+        } else {
+            String::new()
+        }
     )?;
     if !r.findings.is_empty() {
         let failing = r.findings.iter().filter(|f| f.gating).count();
@@ -250,6 +277,22 @@ fn row(o: &Observation) -> Row {
                 vendor.clone()
             } else {
                 format!("{vendor}: {}", terminal_safe(key, 40))
+            }
+        }
+        Attribution::Platform {
+            platform_name,
+            key,
+            certainty,
+            ..
+        } => {
+            let likely = match certainty {
+                crate::catalog::Certainty::Certain => "",
+                crate::catalog::Certainty::Likely => " (likely)",
+            };
+            if key == &o.name {
+                format!("{platform_name}{likely}")
+            } else {
+                format!("{platform_name}{likely}: {}", terminal_safe(key, 40))
             }
         }
         Attribution::Unknown { candidate: Some(c) } => {

@@ -4,9 +4,10 @@ use super::StepOutcome;
 use super::settle::poll_until;
 use super::watch::{FrameInfo, PageWatch};
 use crate::browser::cdp::Page;
+use crate::browser::input::{self, Gestures};
 use crate::catalog::{Catalog, Evidence};
 use crate::consent::{CmpRules, ConsentRecord};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// What to answer the cookie banner.
@@ -28,6 +29,9 @@ pub enum ConsentAction {
 pub struct ConsentChoice {
     pub action: ConsentAction,
     pub method: ConsentMethod,
+    /// The rules a user's own answer (selector, script, text) is checked against afterwards:
+    /// which CMP's banner closed, what its record says. None: the answer is not checked.
+    pub verify: Option<CmpRules>,
 }
 
 /// How the consent step answers the banner.
@@ -53,13 +57,18 @@ impl ConsentChoice {
         text: Option<String>,
         rules: CmpRules,
     ) -> ConsentChoice {
+        let verify = Some(rules.clone());
         let method = match (js, click, text) {
             (Some(js), _, _) => ConsentMethod::Js(js),
             (None, Some(sel), _) => ConsentMethod::Click(sel),
             (None, None, Some(text)) => ConsentMethod::Text(text),
             (None, None, None) => ConsentMethod::Auto(rules),
         };
-        ConsentChoice { action, method }
+        ConsentChoice {
+            action,
+            method,
+            verify,
+        }
     }
 }
 
@@ -82,14 +91,17 @@ impl serde::Serialize for ConsentChoice {
     }
 }
 
-/// Polls the page until a catalog vendor shows (global or script), or `timeout` passes.
+/// Polls the page until a catalog vendor shows (global or script), or `timeout` passes. While
+/// nothing shows, the visitor makes its `gestures` one by one (a widget that loads on the first
+/// mouse move, scroll or touch then shows); the second value says which preceded the widget.
 pub fn wait_for_widget(
     page: &Page,
     watch: &PageWatch,
     catalog: &Catalog,
     timeout: Duration,
     call_timeout: Duration,
-) -> Evidence {
+    gestures: &mut Gestures,
+) -> (Evidence, Option<String>) {
     let globals: Vec<(&str, &str)> = catalog
         .vendors
         .iter()
@@ -117,7 +129,14 @@ pub fn wait_for_widget(
     );
     let deadline = Instant::now() + timeout;
     let mut found = Evidence::default();
+    let mut looks = 0u32;
+    let mut after_gesture = None;
     poll_until(deadline, || {
+        // After the first look comes up empty, move as a reader would (one gesture per look).
+        looks += 1;
+        if looks > 1 && !gestures.exhausted() {
+            gestures.next(page, call_timeout);
+        }
         let mut ev = Evidence::default();
         if let Ok(v) = page.evaluate(&script, call_timeout) {
             for g in v
@@ -145,21 +164,26 @@ pub fn wait_for_widget(
         ev.merge(catalog.evidence_from_scripts(urls.iter().map(String::as_str)));
         // A browser that went away will not show a widget: stop waiting.
         let done = !ev.0.is_empty() || page.cdp.is_closed();
+        if !ev.0.is_empty() && !gestures.done.is_empty() {
+            after_gesture = Some(gestures.describe());
+        }
         found = ev;
         done
     });
-    found
+    (found, after_gesture)
 }
 
-/// Performs the consent action; automatic and by-text answers also return their record.
+/// Performs the consent action and checks that it took; returns the step's outcome and the
+/// record of what was done (every method but `--consent none` has one).
 pub fn consent(
     page: &Page,
     frames: &[FrameInfo],
     choice: &ConsentChoice,
-    step_timeout: Duration,
-    call_timeout: Duration,
+    timeouts: (Duration, Duration),
     page_age: Duration,
+    gestures: &mut Gestures,
 ) -> (StepOutcome, Option<ConsentRecord>) {
+    let (step_timeout, call_timeout) = timeouts;
     let (verb, reject) = match choice.action {
         ConsentAction::None => {
             let why = "consent not requested (--consent none)".to_string();
@@ -169,39 +193,9 @@ pub fn consent(
         ConsentAction::Reject => ("rejected", true),
     };
     let infinitive = if reject { "reject" } else { "accept" };
-    match &choice.method {
-        ConsentMethod::Js(js) => (
-            match page.evaluate(js, call_timeout) {
-                Ok(_) => StepOutcome::Acted(format!("{verb} by script `{js}`")),
-                Err(e) => StepOutcome::Skipped(format!("consent script `{js}` failed: {e}")),
-            },
-            None,
-        ),
-        ConsentMethod::Click(sel) => (
-            match click(page, sel, step_timeout, call_timeout) {
-                Ok(d) => StepOutcome::Acted(format!("{verb}: {d}")),
-                Err(e) => StepOutcome::Skipped(format!("cannot {infinitive} consent: {e}")),
-            },
-            None,
-        ),
-        ConsentMethod::Text(text) => {
-            let t0 = Instant::now();
-            let clicked =
-                crate::consent::click_by_text(page, frames, text, step_timeout, call_timeout);
-            let record = ConsentRecord {
-                rule: Some("text".into()),
-                done: clicked.is_ok(),
-                element: clicked.as_ref().ok().cloned(),
-                tried: clicked.as_ref().err().cloned().into_iter().collect(),
-                duration_ms: t0.elapsed().as_millis() as u64,
-                ..Default::default()
-            };
-            let outcome = match clicked {
-                Ok(d) => StepOutcome::Acted(format!("{verb} by button text: {d}")),
-                Err(e) => StepOutcome::Skipped(format!("cannot {infinitive} consent: {e}")),
-            };
-            (outcome, Some(record))
-        }
+    let t0 = Instant::now();
+    // A user's own answer: carried out, then checked like an automatic one.
+    let (how, clicked) = match &choice.method {
         ConsentMethod::Auto(rules) => {
             let record = crate::consent::auto_consent(
                 page,
@@ -211,117 +205,267 @@ pub fn consent(
                 step_timeout,
                 call_timeout,
                 page_age,
+                gestures,
             );
-            let detail = record.summary(rules, reject);
-            // A click that did not take still changed the page: snapshot it.
-            let outcome = if record.acted() {
+            let mut detail = record.summary(rules, reject);
+            if let Some(g) = &record.gesture {
+                detail.push_str(&format!(" (the banner showed {g})"));
+            }
+            let outcome = if record.done {
                 StepOutcome::Acted(detail)
+            } else if record.acted() {
+                // A click that did not take, or took the wrong way, still changed the page.
+                StepOutcome::Failed(detail)
             } else {
-                StepOutcome::Skipped(detail)
+                StepOutcome::Unanswered(detail)
             };
-            (outcome, Some(record))
+            return (outcome, Some(record));
         }
-    }
+        ConsentMethod::Js(js) => (
+            format!("by script `{js}`"),
+            page.evaluate(js, call_timeout)
+                .map(|_| format!("script `{js}` in the top frame"))
+                .map_err(|e| format!("consent script `{js}` failed: {e}")),
+        ),
+        ConsentMethod::Click(sel) => (
+            String::new(),
+            crate::consent::click_selector(page, frames, sel, step_timeout, call_timeout)
+                .map_err(|e| format!("cannot {infinitive} consent: {e}")),
+        ),
+        ConsentMethod::Text(text) => (
+            "by button text".to_string(),
+            crate::consent::click_by_text(page, frames, text, step_timeout, call_timeout)
+                .map_err(|e| format!("cannot {infinitive} consent: {e}")),
+        ),
+    };
+    let mut record = ConsentRecord {
+        rule: Some(
+            match &choice.method {
+                ConsentMethod::Js(_) => "js",
+                ConsentMethod::Click(_) => "click",
+                _ => "text",
+            }
+            .into(),
+        ),
+        done: clicked.is_ok(),
+        element: clicked.as_ref().ok().cloned(),
+        tried: clicked.as_ref().err().cloned().into_iter().collect(),
+        ..Default::default()
+    };
+    let outcome = match clicked {
+        Ok(d) => {
+            if let Some(rules) = &choice.verify {
+                crate::consent::check_user_answer(
+                    page,
+                    frames,
+                    rules,
+                    reject,
+                    call_timeout,
+                    &mut record,
+                );
+            }
+            let how = if how.is_empty() { String::new() } else { format!(" {how}") };
+            let checked = record
+                .outcome
+                .as_ref()
+                .map_or_else(String::new, |o| format!("; {o}"));
+            if record.done {
+                StepOutcome::Acted(format!("{verb}{how}: {d}{checked}"))
+            } else {
+                let why = record.outcome.clone().unwrap_or_default();
+                StepOutcome::Failed(format!("answered{how}: {d}; but {why}"))
+            }
+        }
+        Err(e) => StepOutcome::Unanswered(e),
+    };
+    record.duration_ms = t0.elapsed().as_millis() as u64;
+    (outcome, Some(record))
 }
 
-/// Waits for `selector` to be visible, then clicks its centre with real mouse events.
-pub fn click(
-    page: &Page,
-    selector: &str,
-    step_timeout: Duration,
-    call_timeout: Duration,
-) -> Result<String, String> {
-    let sel = serde_json::to_string(selector).expect("strings serialize");
-    let locate = format!(
-        r#"(() => {{
-  let el;
-  try {{ el = document.querySelector({sel}); }} catch (e) {{ return {{ error: 'invalid selector: ' + e.message }}; }}
-  if (!el) return {{ state: 'missing' }};
-  el.scrollIntoView({{ block: 'center', inline: 'center' }});
-  const r = el.getBoundingClientRect();
-  const st = getComputedStyle(el);
-  if (r.width === 0 || r.height === 0 || st.visibility === 'hidden' || st.display === 'none') return {{ state: 'hidden' }};
-  if (el.disabled) return {{ state: 'disabled' }};
-  return {{ state: 'ready', x: r.left + r.width / 2, y: r.top + r.height / 2 }};
-}})()"#
-    );
-    let deadline = Instant::now() + step_timeout;
-    let mut last = Value::Null;
-    let mut last_err = String::new();
-    let ready = poll_until(deadline, || match page.evaluate(&locate, call_timeout) {
-        Ok(v) => {
-            let done =
-                v.get("state").and_then(Value::as_str) == Some("ready") || v.get("error").is_some();
-            last = v;
-            done
-        }
-        Err(e) => {
-            last_err = e.to_string();
-            false
-        }
-    });
-    if let Some(err) = last.get("error").and_then(Value::as_str) {
-        return Err(format!("`{selector}`: {err}"));
-    }
-    if !ready {
-        let state = last
-            .get("state")
-            .and_then(Value::as_str)
-            .unwrap_or(&last_err);
-        return Err(format!(
-            "`{selector}` not clickable within {step_timeout:?} (last seen: {state})"
-        ));
-    }
-    let x = last.get("x").and_then(Value::as_f64).unwrap_or(0.0);
-    let y = last.get("y").and_then(Value::as_f64).unwrap_or(0.0);
-    for kind in ["mouseMoved", "mousePressed", "mouseReleased"] {
-        let params = json!({ "type": kind, "x": x, "y": y, "button": "left", "clickCount": 1 });
-        page.call("Input.dispatchMouseEvent", params, call_timeout)
-            .map_err(|e| format!("click on `{selector}` failed: {e}"))?;
-    }
-    Ok(format!("clicked `{selector}` at ({x:.0}, {y:.0})"))
+/// Which vendor call a chat step makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatCall {
+    /// `[open]`: open the chat.
+    Open,
+    /// `[message]`: send a first message.
+    Message,
 }
 
-/// Opens the chat of every detected vendor with its own call from the catalog.
-pub fn open_chat(
+/// Opens the chat (or sends `message`) of every detected vendor with its own call from the
+/// catalog. `evidence` says how each vendor was seen: one known only from keys already stored,
+/// whose globals are not on the page, cannot be called, and is not waited for.
+pub fn call_vendors(
     page: &Page,
     catalog: &Catalog,
-    vendors: &[String],
-    step_timeout: Duration,
-    call_timeout: Duration,
+    evidence: &Evidence,
+    call: ChatCall,
+    message: &str,
+    timeouts: (Duration, Duration),
 ) -> Result<StepOutcome, String> {
+    let (step_timeout, call_timeout) = timeouts;
     let mut done = Vec::new();
     let mut failed = Vec::new();
-    for id in vendors {
-        let Some(open) = catalog.vendor(id).and_then(|v| v.open.as_ref()) else {
-            failed.push(format!("{id}: the catalog has no open call"));
+    for (id, reasons) in &evidence.0 {
+        let vendor = catalog.vendor(id);
+        let spec = vendor.and_then(|v| match call {
+            ChatCall::Open => v.open.as_ref(),
+            ChatCall::Message => v.message.as_ref(),
+        });
+        let Some(spec) = spec else {
+            let table = if call == ChatCall::Open { "open" } else { "message" };
+            failed.push(format!("{id}: the catalog has no [{table}] call"));
             continue;
         };
-        if let Some(ready) = &open.ready {
-            let deadline = Instant::now() + step_timeout;
-            let is_ready = poll_until(deadline, || {
+        let script = match call {
+            ChatCall::Open => spec.script.clone(),
+            ChatCall::Message => spec.script.replace(
+                "{message}",
+                &serde_json::to_string(message).expect("strings serialize"),
+            ),
+        };
+        if let Some(ready) = &spec.ready {
+            let only_keys = reasons.iter().all(|r| r.starts_with("key "));
+            let check = || {
                 page.evaluate(ready, call_timeout)
                     .is_ok_and(|v| v == Value::Bool(true))
-            });
+            };
+            // A message that cannot go through the vendor's call is typed instead: do not
+            // spend the whole step on waiting for the call.
+            let bound = match call {
+                ChatCall::Open => step_timeout,
+                ChatCall::Message => step_timeout / 3,
+            };
+            // Known only from stored keys: its API is there now or not at all.
+            let is_ready = if only_keys {
+                check() || globals_present(page, vendor, call_timeout) && {
+                    poll_until(Instant::now() + bound, check)
+                }
+            } else {
+                poll_until(Instant::now() + bound, check)
+            };
             if !is_ready {
-                failed.push(format!("{id}: `{ready}` not true within {step_timeout:?}"));
+                failed.push(if only_keys {
+                    format!("{id}: known only from its stored keys, and its API is not on the page")
+                } else {
+                    format!("{id}: `{ready}` not true within {bound:?}")
+                });
                 continue;
             }
         }
-        match page.evaluate(&open.script, call_timeout) {
-            Ok(_) => done.push(format!("{id}: `{}`", open.script)),
-            Err(e) => failed.push(format!("{id}: `{}` failed: {e}", open.script)),
+        match page.evaluate(&script, call_timeout) {
+            Ok(_) => match check_opened(page, spec, call, call_timeout) {
+                Some(false) => failed.push(format!(
+                    "{id}: `{}` ran, but the chat did not open (`{}` stayed false)",
+                    spec.script,
+                    spec.opened.as_deref().unwrap_or_default()
+                )),
+                Some(true) => done.push(format!("{id}: `{}`, and the chat opened", spec.script)),
+                None => done.push(format!("{id}: `{}`", spec.script)),
+            },
+            Err(e) => failed.push(format!("{id}: `{}` failed: {e}", spec.script)),
         }
     }
+    let (verb, past) = match call {
+        ChatCall::Open => ("open the chat", "opened the chat"),
+        ChatCall::Message => ("send a message", "sent a message"),
+    };
     if done.is_empty() {
-        return Ok(StepOutcome::Skipped(format!(
-            "cannot open the chat: {}",
-            failed.join("; ")
-        )));
+        let why = format!("cannot {verb}: {}", failed.join("; "));
+        // A call that ran but did not open the chat still acted on the page.
+        let ran = failed.iter().any(|f| f.contains("the chat did not open"));
+        return Ok(if ran {
+            StepOutcome::Failed(why)
+        } else {
+            StepOutcome::Skipped(why)
+        });
     }
-    let mut detail = format!("opened the chat with {}", done.join(", "));
+    let mut detail = format!("{past} with {}", done.join(", "));
     if !failed.is_empty() {
         detail.push_str(&format!(" (failed: {})", failed.join("; ")));
     }
     Ok(StepOutcome::Acted(detail))
+}
+
+/// How long an open call may take to show the chat.
+const OPEN_BOUND: Duration = Duration::from_secs(2);
+
+/// Whether the chat opened after an open call, from the catalog's `opened` expression: None when
+/// the catalog has none or the page cannot tell (the expression is undefined or null).
+fn check_opened(
+    page: &Page,
+    spec: &crate::catalog::OpenCall,
+    call: ChatCall,
+    call_timeout: Duration,
+) -> Option<bool> {
+    let expr = spec.opened.as_ref().filter(|_| call == ChatCall::Open)?;
+    let wrapped = format!("(() => {{ try {{ return ({expr}); }} catch (e) {{ return null; }} }})()");
+    let mut last = None;
+    poll_until(Instant::now() + OPEN_BOUND, || {
+        last = page
+            .evaluate(&wrapped, call_timeout)
+            .ok()
+            .and_then(|v| v.as_bool());
+        last != Some(false)
+    });
+    last
+}
+
+/// Checks, after a click on `--open-click`, that a detected vendor's chat opened.
+pub fn check_opened_by_click(
+    page: &Page,
+    catalog: &Catalog,
+    evidence: &Evidence,
+    call_timeout: Duration,
+) -> Option<bool> {
+    let mut seen = None;
+    for id in evidence.vendors() {
+        let Some(spec) = catalog.vendor(id).and_then(|v| v.open.as_ref()) else {
+            continue;
+        };
+        match check_opened(page, spec, ChatCall::Open, call_timeout) {
+            Some(true) => return Some(true),
+            Some(false) => seen = Some(false),
+            None => {}
+        }
+    }
+    seen
+}
+
+/// True when any of the vendor's detection globals is defined in the page.
+fn globals_present(
+    page: &Page,
+    vendor: Option<&crate::catalog::Vendor>,
+    call_timeout: Duration,
+) -> bool {
+    let Some(v) = vendor else { return false };
+    v.detect.globals.iter().any(|g| {
+        let path = serde_json::to_string(g).expect("strings serialize");
+        let expr = format!(
+            "(() => {{ try {{ let o = window; for (const k of {path}.split('.')) {{ if (o == null || !(k in Object(o))) return false; o = o[k]; }} return o != null; }} catch (e) {{ return false; }} }})()"
+        );
+        page.evaluate(&expr, call_timeout)
+            .is_ok_and(|v| v == Value::Bool(true))
+    })
+}
+
+/// Sends `message` by typing it into the chat's message box (in the page, its shadow roots or
+/// any frame) and pressing Enter: for vendors the catalog has no `[message]` call for.
+pub fn type_message(
+    page: &Page,
+    frames: &[FrameInfo],
+    message: &str,
+    timeouts: (Duration, Duration),
+) -> Result<String, String> {
+    let (step_timeout, call_timeout) = timeouts;
+    let mut focused = None;
+    poll_until(Instant::now() + step_timeout.min(Duration::from_secs(3)), || {
+        focused = crate::consent::focus_message_box(page, frames, false, call_timeout);
+        focused.is_some()
+    });
+    let Some(place) = focused else {
+        return Err("no message box (textarea, text input or contenteditable naming a message or chat) in the page or its frames".into());
+    };
+    input::type_and_enter(page, message, call_timeout)
+        .map_err(|e| format!("typing into {place} failed: {e}"))?;
+    Ok(format!("typed the message into {place} and pressed Enter"))
 }

@@ -5,11 +5,13 @@ mod settle;
 mod step;
 pub mod watch;
 
-pub use actions::{ConsentAction, ConsentChoice, ConsentMethod};
+pub use actions::{ChatCall, ConsentAction, ConsentChoice, ConsentMethod};
 pub(crate) use settle::poll_until;
 pub use step::Step;
 
 use crate::browser::cdp::Page;
+use crate::browser::input::Gestures;
+use crate::browser::visitor::{self, Seen, Visitor};
 use crate::browser::{BrowserSession, ThirdPartyCookies};
 use crate::catalog::{Catalog, Evidence};
 use crate::consent::ConsentRecord;
@@ -40,7 +42,16 @@ pub struct ScanOptions {
     pub progress: bool,
     /// Capture a PNG screenshot of the page after each step's snapshot (off by default: it costs time).
     pub screenshots: bool,
+    /// Who the page sees: device, language, time zone, place, headers, starting state.
+    pub visitor: Visitor,
+    /// The first message the `chat_message` step sends (None: the default text).
+    pub message: Option<String>,
 }
+
+/// What the `chat_message` step sends unless `--message` says otherwise: staff who read it on
+/// a live site know what it is.
+pub const DEFAULT_MESSAGE: &str =
+    "Test message from a cookie audit (chatcookie): please ignore.";
 
 /// How a step ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,6 +63,9 @@ pub enum StepStatus {
     TimedOut,
     /// The step could not happen; `reason` says why.
     Skipped,
+    /// The action was carried out but did not take, or took the wrong way (a consent manager
+    /// that recorded another answer than the one asked); snapshotted.
+    Failed,
 }
 
 /// What happened at one step.
@@ -102,6 +116,8 @@ pub struct ScanRun {
     pub snapshots: Vec<Snapshot>,
     /// Vendors detected on the page, with how (globals and scripts).
     pub detected: Evidence,
+    /// What the page saw of its visitor, read back from it after the load.
+    pub visitor_seen: Option<Seen>,
     /// Set when the scan could not complete; what was gathered until then is still here.
     pub aborted: Option<Abort>,
 }
@@ -143,6 +159,7 @@ impl ScanRun {
                 .collect(),
             snapshots: Vec::new(),
             detected: Evidence::default(),
+            visitor_seen: None,
             aborted: Some(Abort {
                 step: first,
                 reason,
@@ -201,14 +218,40 @@ fn run_on_page(
         "Page.addScriptToEvaluateOnNewDocument".into(),
         json!({ "source": watch::COOKIE_HOOK }),
     ));
+    // The visitor: not automated, its device, language, place, headers and starting jar.
+    calls.push((
+        "Page.addScriptToEvaluateOnNewDocument".into(),
+        json!({ "source": visitor::NOT_AUTOMATED }),
+    ));
+    calls.extend(opts.visitor.calls(&session.version));
+    for (method, params) in opts.visitor.browser_calls(page.context_id.as_deref()) {
+        page.cdp
+            .call_raw(None, &method, params, ct)
+            .with_context(|| format!("cannot prepare the visitor ({method})"))?;
+    }
+    let seed = opts.visitor.seed_script();
+    if let Some(seed) = &seed {
+        calls.push((
+            "Page.addScriptToEvaluateOnNewDocument".into(),
+            json!({ "source": seed }),
+        ));
+    }
     let replies = page.cdp.call_all(
         Some(&page.session_id),
         calls.iter().map(|(m, p)| (m.as_str(), p.clone())).collect(),
         ct,
     );
+    let mut seed_script = None;
     for ((method, _), reply) in calls.iter().zip(replies) {
-        reply.with_context(|| format!("cannot prepare the page ({method})"))?;
+        let reply = reply.with_context(|| format!("cannot prepare the page ({method})"))?;
+        if seed.is_some() && method == "Page.addScriptToEvaluateOnNewDocument" {
+            seed_script = reply
+                .get("identifier")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+        }
     }
+    let d = &opts.visitor.device;
     let mut scan = Scan {
         page: page.clone(),
         watch,
@@ -221,6 +264,9 @@ fn run_on_page(
         aborted: None,
         consent_record: None,
         loaded_at: None,
+        gestures: Gestures::new(d.touch, d.width, d.height),
+        seed_script,
+        visitor_seen: None,
     };
     for step in Step::ALL {
         if !opts.steps.contains(&step) {
@@ -266,6 +312,7 @@ fn run_on_page(
         steps: scan.steps,
         snapshots: scan.snapshots,
         detected: scan.detected,
+        visitor_seen: scan.visitor_seen,
         aborted: scan.aborted,
     };
     Ok(run)
@@ -286,6 +333,11 @@ struct Scan<'a> {
     aborted: Option<Abort>,
     /// The consent step's record, until the step is recorded.
     consent_record: Option<ConsentRecord>,
+    /// The visitor's gestures made so far on this page.
+    gestures: Gestures,
+    /// The storage-state seeding script, removed once the first page has loaded.
+    seed_script: Option<String>,
+    visitor_seen: Option<Seen>,
 }
 
 impl Scan<'_> {
@@ -310,6 +362,7 @@ impl Scan<'_> {
             Step::Widget => self.widget(),
             Step::Consent => self.consent(),
             Step::ChatOpen => self.chat_open(),
+            Step::ChatMessage => self.chat_message(),
         };
         match outcome {
             Err(fatal) => {
@@ -327,6 +380,21 @@ impl Scan<'_> {
             // An action may set off changes: stillness counts from it. An observation does not.
             Ok(StepOutcome::Acted(detail)) => self.settle_and_snapshot(step, detail, t0, Some(t0)),
             Ok(StepOutcome::Observed(detail)) => self.settle_and_snapshot(step, detail, t0, None),
+            // What the attempt changed is evidence of this step, not of the next one.
+            Ok(StepOutcome::Failed(detail)) => {
+                self.settle_and_snapshot(step, detail, t0, Some(t0));
+                if let Some(rec) = self.steps.last_mut()
+                    && rec.status == StepStatus::Done
+                {
+                    rec.status = StepStatus::Failed;
+                }
+            }
+            Ok(StepOutcome::Unanswered(detail)) => {
+                self.settle_and_snapshot(step, detail, t0, None);
+                if let Some(rec) = self.steps.last_mut() {
+                    rec.status = StepStatus::Skipped;
+                }
+            }
         }
     }
 
@@ -511,6 +579,16 @@ impl Scan<'_> {
         let loaded = settle::poll_until(deadline, || {
             self.watch.lock().load_fired || self.watch.lock().crashed
         });
+        let ct = call_timeout(self.opts);
+        // The starting state seeds the first page only: a key the site deletes stays deleted.
+        if let Some(id) = self.seed_script.take() {
+            let _ = self.page.call(
+                "Page.removeScriptToEvaluateOnNewDocument",
+                json!({ "identifier": id }),
+                ct,
+            );
+        }
+        self.visitor_seen = Seen::read(&self.page, ct).ok();
         if let Some(doc) = self.watch.lock().document.clone()
             && doc.status >= 400
         {
@@ -538,12 +616,13 @@ impl Scan<'_> {
 
     /// `widget`: wait (bounded) until a catalog vendor is detected on the page.
     fn widget(&mut self) -> Result<StepOutcome, String> {
-        let found = actions::wait_for_widget(
+        let (found, gesture) = actions::wait_for_widget(
             &self.page,
             &self.watch,
             self.catalog,
             self.opts.widget_timeout,
             call_timeout(self.opts),
+            &mut self.gestures,
         );
         self.detected.merge(found.clone());
         if let Some(reason) = self.fatal_state() {
@@ -557,13 +636,16 @@ impl Scan<'_> {
             )));
         }
         if self.detected.0.is_empty() {
+            let moved = self.gestures.describe();
             return Ok(StepOutcome::Skipped(format!(
-                "no chat widget found within {:?}",
-                self.opts.widget_timeout
+                "no chat widget found within {:?}{}",
+                self.opts.widget_timeout,
+                if moved.is_empty() { String::new() } else { format!(", {moved}") }
             )));
         }
+        let after = gesture.map_or_else(String::new, |g| format!(", {g}"));
         Ok(StepOutcome::Observed(format!(
-            "detected {}",
+            "detected {}{after}",
             describe(&self.detected)
         )))
     }
@@ -574,24 +656,36 @@ impl Scan<'_> {
             &self.page,
             &frames,
             &self.opts.consent,
-            self.opts.step_timeout,
-            call_timeout(self.opts),
+            (self.opts.step_timeout, call_timeout(self.opts)),
             self.loaded_at.map_or(Duration::ZERO, |t| t.elapsed()),
+            &mut self.gestures,
         );
         self.consent_record = record;
         Ok(outcome)
     }
 
     fn chat_open(&mut self) -> Result<StepOutcome, String> {
+        let timeouts = (self.opts.step_timeout, call_timeout(self.opts));
         if let Some(sel) = &self.opts.open_click {
-            return actions::click(
-                &self.page,
-                sel,
-                self.opts.step_timeout,
-                call_timeout(self.opts),
-            )
-            .map(|d| StepOutcome::Acted(format!("opened the chat: {d}")))
-            .or_else(|e| Ok(StepOutcome::Skipped(format!("cannot open the chat: {e}"))));
+            let frames: Vec<watch::FrameInfo> =
+                self.watch.lock().frames.values().cloned().collect();
+            let clicked =
+                crate::consent::click_selector(&self.page, &frames, sel, timeouts.0, timeouts.1);
+            return Ok(match clicked {
+                Ok(d) => match actions::check_opened_by_click(
+                    &self.page,
+                    self.catalog,
+                    &self.detected,
+                    timeouts.1,
+                ) {
+                    Some(false) => StepOutcome::Failed(format!(
+                        "clicked to open the chat: {d}; but the chat did not open"
+                    )),
+                    Some(true) => StepOutcome::Acted(format!("opened the chat: {d}; the chat opened")),
+                    None => StepOutcome::Acted(format!("opened the chat: {d}")),
+                },
+                Err(e) => StepOutcome::Skipped(format!("cannot open the chat: {e}")),
+            });
         }
         // A widget the site loads only after consent shows up now; if the widget step already
         // waited and nothing was answered since, waiting again would only cost time.
@@ -601,26 +695,60 @@ impl Scan<'_> {
             .iter()
             .any(|s| s.step == Step::Consent && s.status != StepStatus::Skipped);
         if self.detected.0.is_empty() && (!waited || answered) {
-            let found = actions::wait_for_widget(
+            let (found, _) = actions::wait_for_widget(
                 &self.page,
                 &self.watch,
                 self.catalog,
                 self.opts.widget_timeout,
                 call_timeout(self.opts),
+                &mut self.gestures,
             );
             self.detected.merge(found);
         }
         if self.detected.0.is_empty() {
             return Ok(StepOutcome::Skipped("no chat widget to open".into()));
         }
-        let vendors: Vec<String> = self.detected.vendors().map(str::to_string).collect();
-        actions::open_chat(
+        actions::call_vendors(
             &self.page,
             self.catalog,
-            &vendors,
-            self.opts.step_timeout,
-            call_timeout(self.opts),
+            &self.detected,
+            ChatCall::Open,
+            "",
+            timeouts,
         )
+    }
+
+    /// `chat_message`: the visitor sends a first message, through the vendor's own call or by
+    /// typing into the chat's message box.
+    fn chat_message(&mut self) -> Result<StepOutcome, String> {
+        let timeouts = (self.opts.step_timeout, call_timeout(self.opts));
+        let message = self.opts.message.as_deref().unwrap_or(DEFAULT_MESSAGE);
+        let has_call = self
+            .detected
+            .vendors()
+            .any(|v| self.catalog.vendor(v).is_some_and(|v| v.message.is_some()));
+        let mut why_not = String::new();
+        if has_call {
+            match actions::call_vendors(
+                &self.page,
+                self.catalog,
+                &self.detected,
+                ChatCall::Message,
+                message,
+                timeouts,
+            )? {
+                StepOutcome::Skipped(why) => why_not = why,
+                acted => return Ok(acted),
+            }
+        }
+        let frames: Vec<watch::FrameInfo> = self.watch.lock().frames.values().cloned().collect();
+        match actions::type_message(&self.page, &frames, message, timeouts) {
+            Ok(d) => Ok(StepOutcome::Acted(d)),
+            Err(e) if why_not.is_empty() => Ok(StepOutcome::Skipped(format!(
+                "cannot send a message: {e}"
+            ))),
+            Err(e) => Ok(StepOutcome::Skipped(format!("{why_not}; {e}"))),
+        }
     }
 }
 
@@ -632,6 +760,10 @@ pub enum StepOutcome {
     Observed(String),
     /// Nothing could be done; no snapshot.
     Skipped(String),
+    /// Something was done but did not take; settle, snapshot, and report the step as failed.
+    Failed(String),
+    /// Nothing was answered, but the page was watched meanwhile: snapshot, report as skipped.
+    Unanswered(String),
 }
 
 fn describe(ev: &Evidence) -> String {
@@ -660,6 +792,12 @@ fn explain_net_error(err: &str) -> String {
             "the TLS certificate or handshake failed"
         }
         "net::ERR_ABORTED" => "the navigation was aborted",
+        "net::ERR_PROXY_CONNECTION_FAILED" | "net::ERR_TUNNEL_CONNECTION_FAILED" => {
+            "the proxy refused or dropped the connection"
+        }
+        "net::ERR_PROXY_AUTH_UNSUPPORTED" | "net::ERR_PROXY_AUTH_REQUESTED" => {
+            "the proxy asks for credentials"
+        }
         _ => "",
     };
     if hint.is_empty() {

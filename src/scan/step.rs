@@ -15,10 +15,22 @@ pub enum Step {
     Consent,
     /// The chat opened, as a visitor would open it.
     ChatOpen,
+    /// A first message sent in the chat (off by default: on a live site it reaches real staff).
+    ChatMessage,
 }
 
 impl Step {
-    pub const ALL: [Step; 4] = [Step::Load, Step::Widget, Step::Consent, Step::ChatOpen];
+    /// Every step, in the order a visitor lives them.
+    pub const ALL: [Step; 5] = [
+        Step::Load,
+        Step::Widget,
+        Step::Consent,
+        Step::ChatOpen,
+        Step::ChatMessage,
+    ];
+
+    /// The steps a scan runs unless told otherwise: all but `chat_message`.
+    pub const DEFAULT: [Step; 4] = [Step::Load, Step::Widget, Step::Consent, Step::ChatOpen];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -26,6 +38,7 @@ impl Step {
             Step::Widget => "widget",
             Step::Consent => "consent",
             Step::ChatOpen => "chat_open",
+            Step::ChatMessage => "chat_message",
         }
     }
 }
@@ -43,7 +56,7 @@ impl std::str::FromStr for Step {
             .into_iter()
             .find(|st| st.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown step `{s}` (expected load, widget, consent or chat_open)")
+                format!("unknown step `{s}` (expected load, widget, consent, chat_open or chat_message)")
             })
     }
 }

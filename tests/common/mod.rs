@@ -104,6 +104,8 @@ pub fn scan_site(name: &str, action: ConsentAction, third_party: ThirdPartyCooki
         steps: Step::ALL.to_vec(),
         progress: false,
         screenshots: false,
+        visitor: Default::default(),
+        message: None,
     };
     let catalog = Catalog::embedded().unwrap();
     let session = BrowserSession::start(&BrowserOptions {
@@ -113,6 +115,7 @@ pub fn scan_site(name: &str, action: ConsentAction, third_party: ThirdPartyCooki
         map_to_loopback: server.hosts.iter().cloned().collect(),
         launch_timeout: Duration::from_secs(30),
         no_sandbox: false,
+        proxy: None,
     })
     .expect("Chromium must be installed for the integration tests (see README)");
     let run = scan::run(&session, &catalog, &opts).unwrap();
