@@ -12,12 +12,11 @@ fn main() {
     }
     let load = start.elapsed().as_secs_f64() * 1000.0 / loads as f64;
     let catalog = Catalog::embedded().expect("embedded catalog");
-    let ocd_text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/catalog/ocd.toml"))
-            .expect("catalog/ocd.toml");
+    let ocd_text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/catalog/ocd.tsv"))
+        .expect("catalog/ocd.tsv");
     let start = Instant::now();
     for _ in 0..loads {
-        chatcookie::catalog::Ocd::parse(&ocd_text).expect("ocd.toml parses");
+        chatcookie::catalog::Ocd::parse(&ocd_text).expect("ocd.tsv parses");
     }
     let ocd = start.elapsed().as_secs_f64() * 1000.0 / loads as f64;
     println!(

@@ -132,7 +132,10 @@ fn report() -> ScanReport {
             fail_on: Some("never".into()),
             baseline: None,
             retried_after: None,
-            visitor: chatcookie::report::VisitorSummary { asked: Default::default(), seen: None },
+            visitor: chatcookie::report::VisitorSummary {
+                asked: Default::default(),
+                seen: None,
+            },
             unreached: Vec::new(),
         },
         steps: vec![

@@ -42,7 +42,13 @@ fn step<'a>(report: &'a Value, name: &str) -> &'a Value {
 #[test]
 fn the_page_sees_a_desktop_visitor_not_a_bot() {
     let dir = visitor_dir("bot-signals");
-    let (r, out) = scan_json(&[dir.to_str().unwrap(), "--steps", "load", "--consent", "none"]);
+    let (r, out) = scan_json(&[
+        dir.to_str().unwrap(),
+        "--steps",
+        "load",
+        "--consent",
+        "none",
+    ]);
     let d = text(&out);
     assert_eq!(value(&r, "seen_as").as_deref(), Some("visitor"), "{d}");
     let signals: Value = serde_json::from_str(&value(&r, "signals").unwrap()).unwrap();
@@ -58,7 +64,10 @@ fn the_page_sees_a_desktop_visitor_not_a_bot() {
     let seen = &r["provenance"]["visitor"]["seen"];
     assert_eq!(seen["webdriver"], false, "{seen}");
     assert_eq!(seen["user_agent"], signals["userAgent"], "{seen}");
-    assert_eq!(r["provenance"]["visitor"]["asked"]["device"]["name"], "desktop");
+    assert_eq!(
+        r["provenance"]["visitor"]["asked"]["device"]["name"],
+        "desktop"
+    );
 }
 
 #[test]
@@ -94,7 +103,10 @@ fn a_visitor_profile_is_what_the_page_sees() {
     let seen = &r["provenance"]["visitor"]["seen"];
     assert_eq!(seen["timezone"], "Europe/Berlin");
     assert!(
-        seen["client_hints"].as_str().unwrap_or_default().contains("mobile"),
+        seen["client_hints"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("mobile"),
         "{seen}"
     );
     // Every format names the visitor: the table header too.
@@ -109,7 +121,10 @@ fn a_visitor_profile_is_what_the_page_sees() {
         "de-DE",
     ]);
     let t = text(&out);
-    assert!(t.contains("visitor        device desktop; locale de-DE"), "{t}");
+    assert!(
+        t.contains("visitor        device desktop; locale de-DE"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -153,18 +168,31 @@ fn bad_visitor_input_is_a_usage_error() {
     let d = dir.to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let bad_state = tmp.path().join("state.json");
-    std::fs::write(&bad_state, "{\"cookies\": [\n  {\"name\": \"a\", \"value\": 1}\n]}").unwrap();
+    std::fs::write(
+        &bad_state,
+        "{\"cookies\": [\n  {\"name\": \"a\", \"value\": 1}\n]}",
+    )
+    .unwrap();
     let bad_state = bad_state.to_str().unwrap().to_string();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--device", "nokia-3310"], "unknown device"),
         (vec!["--locale", "deutsch!"], "not a language tag"),
-        (vec!["--timezone", "Europe/Atlantis"], "not an IANA time zone"),
+        (
+            vec!["--timezone", "Europe/Atlantis"],
+            "not an IANA time zone",
+        ),
         (vec!["--geolocation", "95,10"], "latitude"),
         (vec!["--header", "no colon"], "Name: value"),
         (vec!["--header", "X: a\r\nB: c"], "line break"),
-        (vec!["--storage-state", "/nonexistent/state.json"], "cannot read"),
+        (
+            vec!["--storage-state", "/nonexistent/state.json"],
+            "cannot read",
+        ),
         (vec!["--storage-state", bad_state.as_str()], "state.json:2:"),
-        (vec!["--proxy", "ftp://proxy:21"], "unsupported proxy scheme"),
+        (
+            vec!["--proxy", "ftp://proxy:21"],
+            "unsupported proxy scheme",
+        ),
         (vec!["--proxy", "http://127.0.0.1:1"], "unreachable"),
     ];
     for (args, want) in cases {
@@ -180,7 +208,8 @@ fn bad_visitor_input_is_a_usage_error() {
 #[test]
 fn a_storage_state_starts_the_visitor_logged_in() {
     // localhost resolves without chatcookie's loopback mapping, which URL targets do not get.
-    let server = SiteServer::start(SiteFiles::Disk(visitor_dir("bot-signals")), "localhost").unwrap();
+    let server =
+        SiteServer::start(SiteFiles::Disk(visitor_dir("bot-signals")), "localhost").unwrap();
     let url = server.url();
     let origin = url.trim_end_matches('/');
     let tmp = tempfile::tempdir().unwrap();
@@ -279,7 +308,10 @@ impl Tinyproxy {
             .unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "tinyproxy did not start");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "tinyproxy did not start"
+            );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         Tinyproxy {
@@ -399,14 +431,18 @@ fn the_visitor_in_a_policy_is_checked_with_line_and_column() {
     let out = chatcookie(&["check", "--policy", policy.to_str().unwrap()]);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(2), "{t}");
-    assert!(t.contains(":4:") && t.contains("not an IANA time zone"), "{t}");
+    assert!(
+        t.contains(":4:") && t.contains("not an IANA time zone"),
+        "{t}"
+    );
 }
 
 #[test]
 fn a_connected_browser_without_our_flags_still_shows_a_visitor() {
     // A farm's browser: started by someone else, told it is automated (remote debugging on
     // port 0), its window the headless default. Only CDP reaches it.
-    let server = SiteServer::start(SiteFiles::Disk(visitor_dir("bot-signals")), "localhost").unwrap();
+    let server =
+        SiteServer::start(SiteFiles::Disk(visitor_dir("bot-signals")), "localhost").unwrap();
     let browser = common::ExternalChromium::start(&[]);
     let (r, out) = scan_json(&[
         &server.url(),
@@ -421,7 +457,10 @@ fn a_connected_browser_without_our_flags_still_shows_a_visitor() {
     assert_eq!(value(&r, "seen_as").as_deref(), Some("visitor"), "{d}");
     let seen = &r["provenance"]["visitor"]["seen"];
     assert_eq!(seen["webdriver"], false, "{seen}");
-    assert!(!seen["user_agent"].as_str().unwrap().contains("Headless"), "{seen}");
+    assert!(
+        !seen["user_agent"].as_str().unwrap().contains("Headless"),
+        "{seen}"
+    );
 }
 
 #[test]
@@ -441,9 +480,20 @@ fn a_scan_without_the_message_step_names_the_keys_it_cannot_reach() {
     // The open call is checked: the chat opened.
     let open = step(&r, "chat_open");
     assert!(
-        open["detail"].as_str().unwrap_or_default().contains("and the chat opened"),
+        open["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("and the chat opened"),
         "{d}"
     );
-    let t = text(&chatcookie(&["scan", site.to_str().unwrap(), "--consent-click", "#cc-accept"]));
-    assert!(t.contains("not reached    web1on1 {integrationId}.appUserId"), "{t}");
+    let t = text(&chatcookie(&[
+        "scan",
+        site.to_str().unwrap(),
+        "--consent-click",
+        "#cc-accept",
+    ]));
+    assert!(
+        t.contains("not reached    web1on1 {integrationId}.appUserId"),
+        "{t}"
+    );
 }

@@ -276,7 +276,8 @@ pub fn parse_timezone(s: &str) -> Result<String, String> {
                     .all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
         })
         && !s.contains("..");
-    let bad = || format!("`{s}` is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)");
+    let bad =
+        || format!("`{s}` is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)");
     if !shape {
         return Err(bad());
     }
@@ -560,7 +561,10 @@ impl Visitor {
                     .iter()
                     .map(|i| (i.name.clone(), Value::String(i.value.clone())))
                     .collect();
-                (o.origin.trim_end_matches('/').to_string(), Value::Object(items))
+                (
+                    o.origin.trim_end_matches('/').to_string(),
+                    Value::Object(items),
+                )
             })
             .collect();
         if seeds.is_empty() {
@@ -731,7 +735,13 @@ mod tests {
     fn time_zones_geolocations_headers_and_proxies_are_checked() {
         assert!(parse_timezone("Europe/Berlin").is_ok());
         assert!(parse_timezone("UTC").is_ok());
-        for bad in ["", "Europe/", "../etc/passwd", "Mars/Olympus Mons", "Europe/Nowhere"] {
+        for bad in [
+            "",
+            "Europe/",
+            "../etc/passwd",
+            "Mars/Olympus Mons",
+            "Europe/Nowhere",
+        ] {
             assert!(parse_timezone(bad).is_err(), "{bad}");
         }
         let g = parse_geolocation("52.52,13.40").unwrap();
@@ -759,7 +769,11 @@ mod tests {
         let e = Device::named("nokia-3310").unwrap_err();
         assert!(e.contains("unknown device") && e.contains("desktop"), "{e}");
         for d in DEVICES {
-            assert!(d.screen_width >= d.width && d.screen_height >= d.height, "{}", d.name);
+            assert!(
+                d.screen_width >= d.width && d.screen_height >= d.height,
+                "{}",
+                d.name
+            );
         }
     }
 
@@ -767,7 +781,10 @@ mod tests {
     fn the_user_agent_is_the_real_version_without_headless() {
         let d = Device::default();
         let ua = user_agent_for(&d, "HeadlessChrome/156.0.8078.73");
-        assert!(ua.contains("Chrome/156.0.0.0") && !ua.contains("Headless"), "{ua}");
+        assert!(
+            ua.contains("Chrome/156.0.0.0") && !ua.contains("Headless"),
+            "{ua}"
+        );
         let m = user_agent_for(&Device::named("mobile").unwrap(), "Chrome/156.0.8078.73");
         assert!(m.contains("Android") && m.contains("Mobile"), "{m}");
         let calls = Visitor::default().calls("HeadlessChrome/156.0.8078.73");

@@ -195,7 +195,7 @@ pub enum Attribution {
     },
     /// Attributed to a platform of the Open Cookie Database (not a chat vendor).
     Platform {
-        /// The platform's id in `catalog/ocd.toml` (e.g. `google-analytics`).
+        /// The platform's id in `catalog/ocd.tsv` (e.g. `google-analytics`).
         platform: String,
         platform_name: String,
         /// The database's name for the key; a prefix (an OCD wildcard) ends in `*`.

@@ -28,7 +28,7 @@ static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/catalog");
 const EMBEDDED_DATE: &str = "2026.11.23";
 
 /// Files under `catalog/` that hold other rules than vendor keys.
-const NOT_VENDOR_FILES: &[&str] = &["cmps.toml", ocd::FILE];
+const NOT_VENDOR_FILES: &[&str] = &["cmps.toml"];
 
 /// The loaded catalog: vendors, their keys, and the matcher over every name and alias.
 #[derive(Debug)]
@@ -100,10 +100,11 @@ impl Catalog {
         let matcher = Matcher::build(&vendors)?;
         let ocd_text = embedded_ocd_text();
         let ocd = Ocd::parse(ocd_text).map_err(|e| {
-            Diagnostics(vec![Diagnostic::from_toml(
+            Diagnostics(vec![Diagnostic::at(
                 &format!("catalog/{}", ocd::FILE),
                 ocd_text,
-                &e,
+                e.span,
+                e.message,
             )])
         })?;
         let mut version = format!(
@@ -257,7 +258,7 @@ fn embedded_ocd_text() -> &'static str {
     EMBEDDED
         .get_file(ocd::FILE)
         .and_then(|f| f.contents_utf8())
-        .expect("catalog/ocd.toml is embedded as UTF-8")
+        .expect("catalog/ocd.tsv is embedded as UTF-8")
 }
 
 /// The licence notice of the embedded Open Cookie Database (`catalog/OCD-LICENSE`).

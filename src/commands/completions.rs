@@ -16,10 +16,15 @@ const BIN: &str = "chatcookie";
 /// Prints the completion script for the shell to standard output.
 pub fn run(args: CompletionsArgs) -> anyhow::Result<Exit> {
     let mut cmd = visible_command();
+    // Generated into memory first: clap_complete panics on a write error, and a reader that
+    // stops early (`| head`) is no error of ours.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, BIN, &mut script);
     let mut out = std::io::stdout().lock();
-    clap_complete::generate(args.shell, &mut cmd, BIN, &mut out);
-    out.flush()?;
-    Ok(Exit::Ok)
+    match out.write_all(&script).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(Exit::Ok),
+    }
 }
 
 /// The command line as completion scripts offer it: without the hidden subcommands (clap_complete

@@ -166,11 +166,8 @@ pub fn scan_and_judge(
             server.hosts.iter().cloned().collect()
         }
     };
-    let session = BrowserSession::start(&browser_options(
-        browser,
-        hosts,
-        opts.visitor.proxy.clone(),
-    ))?;
+    let session =
+        BrowserSession::start(&browser_options(browser, hosts, opts.visitor.proxy.clone()))?;
     let run = chatcookie::scan::run(&session, catalog, &opts)?;
     drop(session);
     Ok(judge(catalog, run, &opts, policy, show_values))

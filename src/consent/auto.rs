@@ -481,7 +481,8 @@ impl<'a> AutoRun<'a, '_> {
 /// to be written; None when the CMP has no readable record or wrote none.
 pub(super) fn read_choice(page: &Page, cmp: &Cmp, call_timeout: Duration) -> Option<String> {
     let expr = cmp.record.as_ref()?.choice.as_ref()?;
-    let wrapped = format!("(() => {{ try {{ return ({expr}); }} catch (e) {{ return null; }} }})()");
+    let wrapped =
+        format!("(() => {{ try {{ return ({expr}); }} catch (e) {{ return null; }} }})()");
     let mut got = None;
     poll_until(Instant::now() + RECORD_BOUND, || {
         got = page
@@ -522,7 +523,8 @@ pub fn check_user_answer(
     if detected.is_empty() {
         run.worlds.release();
         if record.done {
-            record.outcome = Some("no known consent manager on the page to check the answer against".into());
+            record.outcome =
+                Some("no known consent manager on the page to check the answer against".into());
         }
         return;
     }

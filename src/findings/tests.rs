@@ -57,7 +57,10 @@ fn report(url: &str, action: ConsentAction, observations: Vec<Observation>) -> S
             fail_on: None,
             baseline: None,
             retried_after: None,
-            visitor: crate::report::VisitorSummary { asked: Default::default(), seen: None },
+            visitor: crate::report::VisitorSummary {
+                asked: Default::default(),
+                seen: None,
+            },
             unreached: Vec::new(),
         },
         steps: Step::DEFAULT.into_iter().map(step).collect(),

@@ -206,14 +206,11 @@ impl ScanReport {
                     show_values,
                     steps: opts.steps.clone(),
                     screenshots: opts.screenshots,
-                    message: opts
-                        .steps
-                        .contains(&Step::ChatMessage)
-                        .then(|| {
-                            opts.message
-                                .clone()
-                                .unwrap_or_else(|| crate::scan::DEFAULT_MESSAGE.into())
-                        }),
+                    message: opts.steps.contains(&Step::ChatMessage).then(|| {
+                        opts.message
+                            .clone()
+                            .unwrap_or_else(|| crate::scan::DEFAULT_MESSAGE.into())
+                    }),
                 },
                 visitor: VisitorSummary {
                     asked: opts.visitor.clone(),

@@ -264,7 +264,11 @@ pub fn consent(
                     &mut record,
                 );
             }
-            let how = if how.is_empty() { String::new() } else { format!(" {how}") };
+            let how = if how.is_empty() {
+                String::new()
+            } else {
+                format!(" {how}")
+            };
             let checked = record
                 .outcome
                 .as_ref()
@@ -312,7 +316,11 @@ pub fn call_vendors(
             ChatCall::Message => v.message.as_ref(),
         });
         let Some(spec) = spec else {
-            let table = if call == ChatCall::Open { "open" } else { "message" };
+            let table = if call == ChatCall::Open {
+                "open"
+            } else {
+                "message"
+            };
             failed.push(format!("{id}: the catalog has no [{table}] call"));
             continue;
         };
@@ -337,9 +345,10 @@ pub fn call_vendors(
             };
             // Known only from stored keys: its API is there now or not at all.
             let is_ready = if only_keys {
-                check() || globals_present(page, vendor, call_timeout) && {
-                    poll_until(Instant::now() + bound, check)
-                }
+                check()
+                    || globals_present(page, vendor, call_timeout) && {
+                        poll_until(Instant::now() + bound, check)
+                    }
             } else {
                 poll_until(Instant::now() + bound, check)
             };
@@ -398,7 +407,8 @@ fn check_opened(
     call_timeout: Duration,
 ) -> Option<bool> {
     let expr = spec.opened.as_ref().filter(|_| call == ChatCall::Open)?;
-    let wrapped = format!("(() => {{ try {{ return ({expr}); }} catch (e) {{ return null; }} }})()");
+    let wrapped =
+        format!("(() => {{ try {{ return ({expr}); }} catch (e) {{ return null; }} }})()");
     let mut last = None;
     poll_until(Instant::now() + OPEN_BOUND, || {
         last = page
@@ -458,10 +468,13 @@ pub fn type_message(
 ) -> Result<String, String> {
     let (step_timeout, call_timeout) = timeouts;
     let mut focused = None;
-    poll_until(Instant::now() + step_timeout.min(Duration::from_secs(3)), || {
-        focused = crate::consent::focus_message_box(page, frames, false, call_timeout);
-        focused.is_some()
-    });
+    poll_until(
+        Instant::now() + step_timeout.min(Duration::from_secs(3)),
+        || {
+            focused = crate::consent::focus_message_box(page, frames, false, call_timeout);
+            focused.is_some()
+        },
+    );
     let Some(place) = focused else {
         return Err("no message box (textarea, text input or contenteditable naming a message or chat) in the page or its frames".into());
     };

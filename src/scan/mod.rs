@@ -50,8 +50,7 @@ pub struct ScanOptions {
 
 /// What the `chat_message` step sends unless `--message` says otherwise: staff who read it on
 /// a live site know what it is.
-pub const DEFAULT_MESSAGE: &str =
-    "Test message from a cookie audit (chatcookie): please ignore.";
+pub const DEFAULT_MESSAGE: &str = "Test message from a cookie audit (chatcookie): please ignore.";
 
 /// How a step ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -640,7 +639,11 @@ impl Scan<'_> {
             return Ok(StepOutcome::Skipped(format!(
                 "no chat widget found within {:?}{}",
                 self.opts.widget_timeout,
-                if moved.is_empty() { String::new() } else { format!(", {moved}") }
+                if moved.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {moved}")
+                }
             )));
         }
         let after = gesture.map_or_else(String::new, |g| format!(", {g}"));
@@ -681,7 +684,9 @@ impl Scan<'_> {
                     Some(false) => StepOutcome::Failed(format!(
                         "clicked to open the chat: {d}; but the chat did not open"
                     )),
-                    Some(true) => StepOutcome::Acted(format!("opened the chat: {d}; the chat opened")),
+                    Some(true) => {
+                        StepOutcome::Acted(format!("opened the chat: {d}; the chat opened"))
+                    }
                     None => StepOutcome::Acted(format!("opened the chat: {d}")),
                 },
                 Err(e) => StepOutcome::Skipped(format!("cannot open the chat: {e}")),
@@ -744,9 +749,9 @@ impl Scan<'_> {
         let frames: Vec<watch::FrameInfo> = self.watch.lock().frames.values().cloned().collect();
         match actions::type_message(&self.page, &frames, message, timeouts) {
             Ok(d) => Ok(StepOutcome::Acted(d)),
-            Err(e) if why_not.is_empty() => Ok(StepOutcome::Skipped(format!(
-                "cannot send a message: {e}"
-            ))),
+            Err(e) if why_not.is_empty() => {
+                Ok(StepOutcome::Skipped(format!("cannot send a message: {e}")))
+            }
             Err(e) => Ok(StepOutcome::Skipped(format!("{why_not}; {e}"))),
         }
     }

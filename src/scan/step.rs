@@ -56,7 +56,9 @@ impl std::str::FromStr for Step {
             .into_iter()
             .find(|st| st.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown step `{s}` (expected load, widget, consent, chat_open or chat_message)")
+                format!(
+                    "unknown step `{s}` (expected load, widget, consent, chat_open or chat_message)"
+                )
             })
     }
 }

@@ -287,7 +287,10 @@ fn report(url: &str, started_at: &str, observations: Vec<Observation>) -> ScanRe
             fail_on: None,
             baseline: None,
             retried_after: None,
-            visitor: crate::report::VisitorSummary { asked: Default::default(), seen: None },
+            visitor: crate::report::VisitorSummary {
+                asked: Default::default(),
+                seen: None,
+            },
             unreached: Vec::new(),
         },
         steps: Vec::new(),
