@@ -1,7 +1,8 @@
 //! Offline classification: a capture's key names matched against the catalog, without a browser.
 
 use crate::capture::{Capture, CaptureFormat};
-use crate::catalog::{Attribution, Catalog, Category, Evidence, StorageKind};
+use crate::catalog::{Attribution, Catalog, Category, Evidence};
+use crate::vocab::StorageKind;
 use serde::Serialize;
 
 /// One classified key.
@@ -91,7 +92,7 @@ pub fn classify(catalog: &Catalog, capture: Capture, show_values: bool) -> Class
 
 /// Renders a classification as a terminal table.
 pub fn render_table(c: &Classification, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
-    use crate::report::terminal_safe;
+    use crate::vocab::terminal_safe;
     use tabled::{Table, Tabled, settings::Style};
     #[derive(Tabled)]
     struct Row {

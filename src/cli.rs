@@ -1,9 +1,10 @@
 //! The command line: every subcommand and flag, documented where it is defined (`--help` is the manual).
 
-use crate::browser::ThirdPartyCookies;
-use crate::gate::FailOn;
+use crate::vocab::{parse_duration};
+use crate::vocab::ThirdPartyCookies;
+use crate::vocab::FailOn;
 use crate::report::Format;
-use crate::scan::{ConsentAction, Step};
+use crate::vocab::{ConsentAction, Step};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -626,27 +627,6 @@ pub enum ListFormat {
     Json,
 }
 
-/// Parses `500ms`, `2s`, `1.5s`, `1m`, or a bare number of seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
-        Some(i) => s.split_at(i),
-        None => (s, "s"),
-    };
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration (e.g. 500ms, 2s, 1m)"))?;
-    let secs = match unit.trim() {
-        "ms" => n / 1000.0,
-        "s" | "" => n,
-        "m" | "min" => n * 60.0,
-        _ => return Err(format!("`{s}`: unknown unit (use ms, s or m)")),
-    };
-    if !secs.is_finite() || secs <= 0.0 || secs > 24.0 * 3600.0 {
-        return Err(format!("`{s}`: must be above zero and at most a day"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
 
 #[cfg(test)]
 mod tests {

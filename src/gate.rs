@@ -1,58 +1,10 @@
 //! The CI gate: which findings fail a run (`--fail-on`), what a baseline forgives, and annotations.
 
-use crate::findings::{Finding, Rule, Severity};
+use crate::vocab::FailOn;
 use crate::report::ScanReport;
 use anyhow::Context;
 use std::collections::BTreeSet;
 use std::path::Path;
-
-/// What fails the run: findings of these rules, and findings at or above this severity.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FailOn {
-    pub rules: BTreeSet<Rule>,
-    pub severity: Option<Severity>,
-}
-
-impl FailOn {
-    /// Parses a comma-separated list of rule ids and severities; `never` fails on nothing.
-    pub fn parse(s: &str) -> Result<FailOn, String> {
-        let mut f = FailOn::default();
-        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            if part == "never" || part == "none" {
-                continue;
-            }
-            if let Some(sev) = Severity::ALL.into_iter().find(|v| v.as_str() == part) {
-                f.severity = Some(f.severity.map_or(sev, |cur| cur.min(sev)));
-            } else if let Ok(rule) = part.parse::<Rule>() {
-                f.rules.insert(rule);
-            } else {
-                let rules: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
-                return Err(format!(
-                    "`{part}` is neither a rule nor a severity (severities: info, low, medium, high; rules: {})",
-                    rules.join(", ")
-                ));
-            }
-        }
-        Ok(f)
-    }
-
-    pub fn gates(&self, f: &Finding) -> bool {
-        self.rules.contains(&f.rule) || self.severity.is_some_and(|s| f.severity >= s)
-    }
-
-    pub fn describe(&self) -> String {
-        let mut parts: Vec<String> = self.rules.iter().map(|r| r.id().to_string()).collect();
-        if let Some(s) = self.severity {
-            parts.push(format!("severity ≥ {s}"));
-        }
-        if parts.is_empty() {
-            // The --fail-on value that gives this gate.
-            "never".into()
-        } else {
-            parts.join(", ")
-        }
-    }
-}
 
 /// Fingerprints of the findings a previous report already had.
 #[derive(Debug, Clone, Default)]
@@ -102,7 +54,7 @@ pub fn apply(reports: &mut [ScanReport], fail_on: &FailOn, baseline: Option<&Bas
     for r in reports {
         for f in &mut r.findings {
             f.in_baseline = baseline.is_some_and(|b| b.0.contains(&f.fingerprint));
-            f.gating = fail_on.gates(f) && !f.in_baseline;
+            f.gating = fail_on.gates(f.rule, f.severity) && !f.in_baseline;
             failing += f.gating as usize;
         }
     }
@@ -136,24 +88,3 @@ pub fn github_annotations(reports: &[ScanReport], policy_file: Option<&Path>) ->
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fail_on_takes_rules_and_severities() {
-        let f = FailOn::parse("undeclared, high").unwrap();
-        assert!(f.rules.contains(&Rule::Undeclared));
-        assert_eq!(f.severity, Some(Severity::High));
-        assert_eq!(
-            FailOn::parse("medium,high").unwrap().severity,
-            Some(Severity::Medium)
-        );
-        assert_eq!(FailOn::parse("never").unwrap(), FailOn::default());
-        assert!(
-            FailOn::parse("undeclard")
-                .unwrap_err()
-                .contains("neither a rule nor a severity")
-        );
-    }
-}

@@ -24,3 +24,6 @@ pub mod scan;
 pub mod serve;
 pub mod snapshot;
 pub mod store;
+pub mod vocab;
+
+pub use vocab::*;

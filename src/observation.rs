@@ -1,20 +1,16 @@
 //! Observations: each key's life across the snapshots (first step, changes, removal), matched against the catalog.
 
-use crate::catalog::{Attribution, Catalog, Category, DeclaredDuration, Evidence, StorageKind};
-use crate::scan::Step;
-use crate::scan::watch::BlockedCookie;
-use crate::snapshot::{CookieRecord, Snapshot, StorageRecord, host_of, site_of};
+use crate::vocab::{Party};
+use crate::catalog::{Attribution, Catalog, Category, DeclaredDuration, Evidence};
+use crate::vocab::StorageKind;
+use crate::vocab::Step;
+use crate::browser::watch::BlockedCookie;
+use crate::snapshot::{CookieRecord, Snapshot, StorageRecord};
+use crate::vocab::{host_of, site_of};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-/// Whose key it is, relative to the page's registrable domain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Party {
-    FirstParty,
-    ThirdParty,
-}
 
 /// A value as evidence: its length and a short hash (enough to see it change); the value only when asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,11 +1,12 @@
 //! The site's policy file, `chatcookie.toml`: what to scan, which keys the site declares, and the gate.
 
-use crate::browser::ThirdPartyCookies;
+use crate::vocab::ThirdPartyCookies;
 use crate::catalog::pattern::Pattern;
-use crate::catalog::{Catalog, Category, DeclaredDuration, StorageKind, read_text};
+use crate::catalog::{Catalog, Category, DeclaredDuration, read_text};
+use crate::vocab::StorageKind;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::observation::Observation;
-use crate::scan::{ConsentAction, Step};
+use crate::vocab::{ConsentAction, Step};
 use serde::Deserialize;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -178,7 +179,7 @@ impl Policy {
         .into_iter()
         .flatten()
         {
-            if let Err(e) = crate::cli::parse_duration(d.get_ref()) {
+            if let Err(e) = crate::vocab::parse_duration(d.get_ref()) {
                 errors.push(at(d.span(), e));
             }
         }
@@ -207,7 +208,7 @@ impl Policy {
             }
         }
         if let Some(f) = &raw.gate.fail_on
-            && let Err(e) = crate::gate::FailOn::parse(&f.get_ref().join(","))
+            && let Err(e) = crate::vocab::FailOn::parse(&f.get_ref().join(","))
         {
             errors.push(at(f.span(), e));
         }

@@ -1,9 +1,9 @@
 //! Snapshots: every cookie the browser holds and the web storage of every frame, at one moment.
 
 use crate::browser::cdp::{CdpError, Page};
-use crate::catalog::StorageKind;
-use crate::scan::Step;
-use crate::scan::watch::FrameInfo;
+use crate::vocab::StorageKind;
+use crate::vocab::Step;
+use crate::browser::watch::FrameInfo;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -223,36 +223,11 @@ fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R>
     out
 }
 
-/// The registrable domain (eTLD+1) of a host, by the public suffix list; the host itself for IPs and single labels.
-pub fn site_of(host: &str) -> String {
-    let host = host.trim_start_matches('.').to_ascii_lowercase();
-    if host.parse::<std::net::IpAddr>().is_ok() {
-        return host;
-    }
-    psl::domain_str(&host).unwrap_or(&host).to_string()
-}
 
-/// The host of a URL or origin, if any.
-pub fn host_of(url: &str) -> Option<String> {
-    url::Url::parse(url)
-        .ok()?
-        .host_str()
-        .map(|h| h.trim_matches(['[', ']']).to_string())
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn registrable_domains_follow_the_public_suffix_list() {
-        assert_eq!(site_of("www.shop.test"), "shop.test");
-        assert_eq!(site_of(".shop.test"), "shop.test");
-        assert_eq!(site_of("a.b.example.co.uk"), "example.co.uk");
-        assert_eq!(site_of("foo.github.io"), "foo.github.io");
-        assert_eq!(site_of("127.0.0.1"), "127.0.0.1");
-        assert_eq!(site_of("localhost"), "localhost");
-    }
 
     #[test]
     fn cookies_parse_leniently() {

@@ -3,8 +3,9 @@
 //! The schema is documented for users in `docs/store.md`; keep the two in step. Values are never
 //! stored: only their length and short hash, as reports show them by default.
 
-use crate::catalog::StorageKind;
-use crate::observation::{Observation, Party};
+use crate::vocab::StorageKind;
+use crate::observation::Observation;
+use crate::vocab::Party;
 use crate::report::ScanReport;
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
@@ -231,7 +232,7 @@ impl Store {
         let site =
             site_key(&p.url).with_context(|| format!("cannot derive the site of `{}`", p.url))?;
         let started_at = timestamp_key(&p.started_at).unwrap_or_else(|| p.started_at.clone());
-        let recorded_at = timestamp_key(&crate::scan::now_rfc3339()).unwrap_or_default();
+        let recorded_at = timestamp_key(&crate::vocab::now_rfc3339()).unwrap_or_default();
         let gating = report.findings.iter().filter(|f| f.gating).count();
         let tx = self
             .conn

@@ -1,11 +1,11 @@
 //! Integration tests: every consent-manager fixture detected, accepted and rejected in the real Chromium, plus hostile banners.
 
-use chatcookie::browser::{BrowserOptions, BrowserSession, ThirdPartyCookies};
+use chatcookie::browser::{BrowserOptions, BrowserSession};
+use chatcookie::ThirdPartyCookies;
 use chatcookie::catalog::Catalog;
 use chatcookie::consent::{CmpRules, ConsentRecord};
-use chatcookie::scan::{
-    self, ConsentAction, ConsentChoice, ScanOptions, ScanRun, Step, StepStatus,
-};
+use chatcookie::scan::{self, ConsentChoice, ScanOptions, ScanRun, StepStatus};
+use chatcookie::{ConsentAction, Step};
 use chatcookie::serve::{SiteFiles, SiteServer};
 use serde::Deserialize;
 use serde_json::json;

@@ -4,12 +4,13 @@ mod common;
 
 use common::{chatcookie, root, text};
 
-use chatcookie::browser::ThirdPartyCookies;
+use chatcookie::ThirdPartyCookies;
 use chatcookie::catalog::Catalog;
-use chatcookie::findings::{self, Finding, Rule};
+use chatcookie::findings::{self, Finding};
+use chatcookie::Rule;
 use chatcookie::policy::Policy;
 use chatcookie::report::ScanReport;
-use chatcookie::scan::ConsentAction;
+use chatcookie::ConsentAction;
 use common::scan_site;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,7 +55,7 @@ fn a_well_behaved_widget_triggers_no_consent_or_promise_rule() {
     // Without a policy, the shop's own unclassified session cookie before consent is reported, low.
     let before = fired(&f, Rule::BeforeConsent);
     assert_eq!(names(&f, Rule::BeforeConsent), ["shop_session"]);
-    assert_eq!(before[0].severity, findings::Severity::Low);
+    assert_eq!(before[0].severity, chatcookie::Severity::Low);
 }
 
 #[test]
@@ -148,7 +149,7 @@ fn storage_after_reject_is_a_before_consent_finding() {
     assert!(
         fired(&f, Rule::VendorPromise)
             .iter()
-            .all(|x| x.severity == findings::Severity::Low)
+            .all(|x| x.severity == chatcookie::Severity::Low)
     );
     let silent = judged("tawkto-consent", ConsentAction::Reject, None);
     assert!(fired(&silent, Rule::VendorPromise).is_empty());

@@ -4,11 +4,12 @@
 
 mod common;
 
-use chatcookie::browser::ThirdPartyCookies;
+use chatcookie::ThirdPartyCookies;
 use chatcookie::catalog::{Attribution, Catalog, Category, Certainty};
-use chatcookie::findings::{self, Rule, Severity};
+use chatcookie::findings;
+use chatcookie::{Rule, Severity};
 use chatcookie::report::{Format, ScanReport};
-use chatcookie::scan::ConsentAction;
+use chatcookie::ConsentAction;
 use common::*;
 use std::io::Write as _;
 

@@ -2,9 +2,10 @@
 
 mod common;
 
-use chatcookie::browser::ThirdPartyCookies;
+use chatcookie::ThirdPartyCookies;
 use chatcookie::catalog::Attribution;
-use chatcookie::scan::{ConsentAction, StepStatus};
+use chatcookie::scan::StepStatus;
+use chatcookie::ConsentAction;
 use common::*;
 
 /// Scans `site` and compares every observed key, its first step and attributes with expected.toml.
@@ -234,7 +235,7 @@ fn iframe_widget_storage_is_read_in_its_partition() {
         .iter()
         .find(|o| o.name == "PreviousNav")
         .unwrap();
-    assert_eq!(frame_item.party, chatcookie::observation::Party::ThirdParty);
+    assert_eq!(frame_item.party, chatcookie::Party::ThirdParty);
     assert!(
         frame_item.storage_key.as_deref().unwrap().contains("^0"),
         "partitioned storage key expected: {:?}",

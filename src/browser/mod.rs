@@ -3,11 +3,15 @@
 pub mod cdp;
 pub mod input;
 pub mod visitor;
+pub mod watch;
+mod poll;
 
+pub use poll::poll_until;
+
+use crate::vocab::{ThirdPartyCookies};
 use anyhow::Context;
 use cdp::{Cdp, CdpError, Page};
 use headless_chrome::protocol::cdp::{Browser as BrowserDomain, Target};
-use serde::Serialize;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -24,15 +28,6 @@ const BROWSER_NAMES: &[&str] = &[
     "msedge",
 ];
 
-/// How the browser treats third-party cookies during the scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum ThirdPartyCookies {
-    /// Third-party cookies are stored (the profile's cookie controls are off).
-    Allow,
-    /// Non-partitioned third-party cookies are refused, as current Chrome does by default.
-    Block,
-}
 
 /// Why a browser could not be had; callers branch on it for exit codes and messages.
 #[derive(Debug, thiserror::Error)]

@@ -2,14 +2,16 @@
 
 mod matcher;
 mod model;
+pub mod cmp;
 pub mod ocd;
 mod ocd_report;
 pub mod pattern;
 
+use crate::vocab::{StorageKind};
 pub use matcher::{Attribution, Certainty, Evidence, KeyMatch};
 pub use model::{
     Category, DeclaredDuration, Detect, JsonField, KeyEntry, OpenCall, Promise, PromiseRule, Scope,
-    Source, StorageKind, Strength, Vendor,
+    Source, Strength, Vendor,
 };
 pub use ocd::{DatabaseRef, Ocd, Platform, PlatformKey, PlatformMatch};
 pub use ocd_report::{render_ocd_report, render_platforms};

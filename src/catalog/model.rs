@@ -1,52 +1,17 @@
 //! The catalog's data model as written in the TOML files, and its validation.
 
+use crate::vocab::{StorageKind};
 use super::pattern::Pattern;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::scan::Step;
+use crate::vocab::Step;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::ops::Range;
-use std::str::FromStr;
 use toml::Spanned;
 
-/// Where a key is kept in the browser.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum StorageKind {
-    Cookie,
-    LocalStorage,
-    SessionStorage,
-}
 
-impl StorageKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StorageKind::Cookie => "cookie",
-            StorageKind::LocalStorage => "localStorage",
-            StorageKind::SessionStorage => "sessionStorage",
-        }
-    }
-}
 
-impl fmt::Display for StorageKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
-impl FromStr for StorageKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "cookie" | "cookies" => Ok(StorageKind::Cookie),
-            "localstorage" | "local" => Ok(StorageKind::LocalStorage),
-            "sessionstorage" | "session" => Ok(StorageKind::SessionStorage),
-            _ => Err(format!(
-                "unknown storage `{s}` (expected cookie, localStorage or sessionStorage)"
-            )),
-        }
-    }
-}
 
 /// How long a key lives, as declared.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,7 +227,7 @@ pub struct KeyEntry {
     /// The step at which the vendor first writes the key, where its document or its code says
     /// so (e.g. `chat_message`: only once the visitor sent a message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub written_at: Option<crate::scan::Step>,
+    pub written_at: Option<crate::vocab::Step>,
     /// The name then each alias, parsed.
     #[serde(skip)]
     pub patterns: Vec<Pattern>,

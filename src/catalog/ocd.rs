@@ -6,7 +6,8 @@
 //! is evidenced in the same page or input (a distinctive key of it, or its host) and then as likely.
 
 use super::matcher::{Attribution, Certainty, Evidence};
-use super::model::{Category, DeclaredDuration, StorageKind, Strength};
+use super::model::{Category, DeclaredDuration, Strength};
+use crate::vocab::StorageKind;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::ops::Range;

@@ -34,7 +34,7 @@ pub fn render_platforms(
             p.keys.len()
         )?;
         let rows = p.keys.iter().map(|k| Row {
-            key: crate::report::terminal_safe(&k.pattern(), 60),
+            key: crate::vocab::terminal_safe(&k.pattern(), 60),
             category: match &k.ocd_category {
                 Some(label) => format!("{} (OCD: {label})", k.category),
                 None => k.category.to_string(),
@@ -43,7 +43,7 @@ pub fn render_platforms(
                 Some(r) => format!(
                     "{} (OCD: {})",
                     k.duration,
-                    crate::report::terminal_safe(r, 40)
+                    crate::vocab::terminal_safe(r, 40)
                 ),
                 None => k.duration.to_string(),
             },
@@ -136,7 +136,7 @@ pub fn render_ocd_report(catalog: &Catalog, json: bool, out: &mut dyn Write) -> 
     }
     writeln!(out, "generic entries:")?;
     for (entry, why) in &f.generic_entries {
-        writeln!(out, "  {} ({why})", crate::report::terminal_safe(entry, 80))?;
+        writeln!(out, "  {} ({why})", crate::vocab::terminal_safe(entry, 80))?;
     }
     Ok(())
 }

@@ -3,11 +3,13 @@
 //! the progress of such a run on standard error.
 
 use super::{Target, browser_options, judge};
-use chatcookie::browser::{self, BrowserOptions, BrowserSession, ThirdPartyCookies};
+use chatcookie::browser::{self, BrowserOptions, BrowserSession};
+use chatcookie::ThirdPartyCookies;
 use chatcookie::catalog::Catalog;
 use chatcookie::cli;
 use chatcookie::policy::Policy;
-use chatcookie::report::{ScanReport, terminal_safe};
+use chatcookie::report::ScanReport;
+use chatcookie::terminal_safe;
 use chatcookie::scan::{self, ScanOptions, ScanRun};
 use chatcookie::serve::SiteServer;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};

@@ -4,12 +4,14 @@ use super::batch::{Batch, Progress};
 use super::{
     Target, UsageError, check_output, distinct_share, finish, load_catalog, scan_and_judge,
 };
-use chatcookie::cli::{CheckArgs, parse_duration};
+use chatcookie::cli::CheckArgs;
+use chatcookie::parse_duration;
 use chatcookie::consent::CmpRules;
 use chatcookie::exit::Exit;
-use chatcookie::gate::FailOn;
+use chatcookie::FailOn;
 use chatcookie::policy::Policy;
-use chatcookie::scan::{ConsentAction, ConsentChoice, ScanOptions, Step};
+use chatcookie::scan::{ConsentChoice, ScanOptions};
+use chatcookie::{ConsentAction, Step};
 use std::time::Duration;
 
 pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {

@@ -6,8 +6,9 @@ use chatcookie::cli::DemoArgs;
 use chatcookie::consent::CmpRules;
 use chatcookie::demo;
 use chatcookie::exit::Exit;
-use chatcookie::gate::FailOn;
-use chatcookie::scan::{ConsentAction, ConsentChoice, ScanOptions, Step};
+use chatcookie::FailOn;
+use chatcookie::scan::{ConsentChoice, ScanOptions};
+use chatcookie::{ConsentAction, Step};
 use chatcookie::serve::SiteFiles;
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use chatcookie::cli::{DiffArgs, ListFormat};
 use chatcookie::exit::Exit;
-use chatcookie::report::terminal_safe;
+use chatcookie::terminal_safe;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;

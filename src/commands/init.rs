@@ -3,11 +3,12 @@
 use super::scan::options_from;
 use super::{Target, UsageError, load_catalog, scan_and_judge};
 use anyhow::Context;
-use chatcookie::catalog::{Attribution, StorageKind};
+use chatcookie::catalog::Attribution;
+use chatcookie::StorageKind;
 use chatcookie::cli::InitArgs;
 use chatcookie::exit::Exit;
 use chatcookie::report::ScanReport;
-use chatcookie::scan::ConsentAction;
+use chatcookie::ConsentAction;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 

@@ -13,8 +13,10 @@ use chatcookie::exit::Exit;
 use chatcookie::gate::Baseline;
 use chatcookie::policy::Policy;
 use chatcookie::report::JsonlRenderer;
-use chatcookie::report::{Format, ScanReport, terminal_safe};
-use chatcookie::scan::{ConsentAction, ConsentChoice, ScanOptions};
+use chatcookie::report::{Format, ScanReport};
+use chatcookie::terminal_safe;
+use chatcookie::scan::{ConsentChoice, ScanOptions};
+use chatcookie::ConsentAction;
 use std::collections::BTreeSet;
 use std::io::Write;
 

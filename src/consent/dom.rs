@@ -6,8 +6,8 @@
 //! a frame back to its element (for page coordinates).
 
 use crate::browser::cdp::{CdpError, Page};
-use crate::scan::poll_until;
-use crate::scan::watch::FrameInfo;
+use crate::browser::poll_until;
+use crate::browser::watch::FrameInfo;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -6,13 +6,13 @@
 
 mod auto;
 mod dom;
-pub mod rules;
+
 mod text;
 
-pub use rules::{Chain, Cmp, CmpRules, Detect, Record, Step, Targets};
+pub use crate::catalog::cmp::{self as rules, Chain, Cmp, CmpRules, Detect, Record, Step, Targets};
 
 use crate::browser::cdp::Page;
-use crate::scan::watch::FrameInfo;
+use crate::browser::watch::FrameInfo;
 use serde::Serialize;
 use std::time::Duration;
 

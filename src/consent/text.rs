@@ -3,7 +3,7 @@
 use super::auto::describe_click;
 use super::dom::{self, ClickError, Found, Worlds};
 use crate::browser::cdp::Page;
-use crate::scan::watch::FrameInfo;
+use crate::browser::watch::FrameInfo;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 

@@ -2,145 +2,25 @@
 
 pub mod personal;
 
-use crate::catalog::{Catalog, Category, DeclaredDuration, PromiseRule, Scope, StorageKind};
-use crate::observation::{Observation, Party};
+use crate::vocab::{Rule, Severity};
+use crate::catalog::{Catalog, Category, DeclaredDuration, PromiseRule, Scope};
+use crate::vocab::StorageKind;
+use crate::observation::Observation;
+use crate::vocab::Party;
 use crate::policy::Policy;
 use crate::report::ScanReport;
-use crate::report::human_lifetime;
-use crate::scan::{ConsentAction, Step, StepStatus};
-use crate::snapshot::{host_of, site_of};
+use crate::vocab::human_lifetime;
+use crate::scan::StepStatus;
+use crate::vocab::{ConsentAction, Step};
+use crate::vocab::{host_of, site_of};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// How serious a finding is; the gate compares against it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-}
 
-impl Severity {
-    pub const ALL: [Severity; 4] = [
-        Severity::Info,
-        Severity::Low,
-        Severity::Medium,
-        Severity::High,
-    ];
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-        }
-    }
-}
 
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
-/// The rules a finding can come from. Ids are stable: policies and baselines refer to them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Rule {
-    BeforeConsent,
-    BeforeChatOpen,
-    VendorPromise,
-    Undeclared,
-    DeclaredNotSeen,
-    Unknown,
-    Duration,
-    PersonalData,
-    ThirdParty,
-    SameSiteNoneInsecure,
-    MissingSecure,
-}
 
-impl Rule {
-    pub const ALL: [Rule; 11] = [
-        Rule::BeforeConsent,
-        Rule::BeforeChatOpen,
-        Rule::VendorPromise,
-        Rule::Undeclared,
-        Rule::DeclaredNotSeen,
-        Rule::Unknown,
-        Rule::Duration,
-        Rule::PersonalData,
-        Rule::ThirdParty,
-        Rule::SameSiteNoneInsecure,
-        Rule::MissingSecure,
-    ];
 
-    pub fn id(self) -> &'static str {
-        match self {
-            Rule::BeforeConsent => "before-consent",
-            Rule::BeforeChatOpen => "before-chat-open",
-            Rule::VendorPromise => "vendor-promise",
-            Rule::Undeclared => "undeclared",
-            Rule::DeclaredNotSeen => "declared-not-seen",
-            Rule::Unknown => "unknown",
-            Rule::Duration => "duration",
-            Rule::PersonalData => "personal-data",
-            Rule::ThirdParty => "third-party",
-            Rule::SameSiteNoneInsecure => "samesite-none-insecure",
-            Rule::MissingSecure => "missing-secure",
-        }
-    }
-
-    /// One sentence on what the rule checks (SARIF rule descriptions, `--help`).
-    pub fn description(self) -> &'static str {
-        match self {
-            Rule::BeforeConsent => {
-                "A key that is not strictly necessary was stored before consent, or after consent was rejected."
-            }
-            Rule::BeforeChatOpen => {
-                "A chat-widget key was stored before the visitor opened the chat (and was not covered by an accepted consent)."
-            }
-            Rule::VendorPromise => "A chat vendor broke one of its own published promises.",
-            Rule::Undeclared => {
-                "A key was observed that the site's policy does not declare (or not at that step)."
-            }
-            Rule::DeclaredNotSeen => {
-                "The policy declares a key that the scan never observed: a stale declaration."
-            }
-            Rule::Unknown => "No catalog entry and no declaration matches the key.",
-            Rule::Duration => {
-                "A cookie lives longer than declared, or is persistent where a session cookie is declared."
-            }
-            Rule::PersonalData => {
-                "A cookie or storage value holds personal data (e-mail address, phone number, name)."
-            }
-            Rule::ThirdParty => "A third-party cookie or storage item (informational).",
-            Rule::SameSiteNoneInsecure => {
-                "A cookie with SameSite=None lacks Secure (informational)."
-            }
-            Rule::MissingSecure => "A cookie on an https page lacks Secure (informational).",
-        }
-    }
-}
-
-impl fmt::Display for Rule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.id())
-    }
-}
-
-impl std::str::FromStr for Rule {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Rule::ALL
-            .into_iter()
-            .find(|r| r.id() == s)
-            .ok_or_else(|| format!("unknown rule `{s}`"))
-    }
-}
 
 /// The key a finding concerns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

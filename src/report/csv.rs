@@ -2,7 +2,7 @@
 
 use super::escape::csv_cell;
 use super::{Renderer, ScanReport, observed_lifetime, owner_name};
-use crate::observation::Party;
+use crate::vocab::Party;
 use std::io::Write;
 
 pub struct CsvRenderer;

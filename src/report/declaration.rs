@@ -1,7 +1,8 @@
 //! The cookie declaration's content, shared by its Markdown and HTML renderings: per vendor, each key once.
 
 use super::{ScanReport, catalog_name, observed_lifetime, vendor_name};
-use crate::catalog::{Attribution, DeclaredDuration, StorageKind};
+use crate::catalog::{Attribution, DeclaredDuration};
+use crate::vocab::StorageKind;
 use std::collections::BTreeMap;
 
 /// One section of the declaration: a vendor, or the site's own and unattributed keys.

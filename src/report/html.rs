@@ -6,7 +6,7 @@ use super::{
     value_evidence,
 };
 use crate::observation::Observation;
-use crate::scan::Step;
+use crate::vocab::Step;
 use base64::Engine;
 use std::io::Write;
 

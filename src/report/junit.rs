@@ -1,7 +1,7 @@
 //! JUnit XML: one test suite per scanned URL, one failing test case per gating finding, one passing case per clean rule.
 
 use super::{Renderer, ScanReport};
-use crate::findings::Rule;
+use crate::vocab::Rule;
 use std::fmt::Write as _;
 use std::io::Write;
 

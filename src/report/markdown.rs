@@ -85,8 +85,8 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
                     md(&o.name),
                     o.storage,
                     match o.party {
-                        crate::observation::Party::FirstParty => "first",
-                        crate::observation::Party::ThirdParty => "third",
+                        crate::vocab::Party::FirstParty => "first",
+                        crate::vocab::Party::ThirdParty => "third",
                     },
                     md(&o.location),
                     md(&owner_name(r, o).unwrap_or_else(|| "unknown".into())),

@@ -13,16 +13,15 @@ mod markdown;
 mod sarif;
 mod table;
 
+use crate::vocab::{human_lifetime};
 pub use jsonl::JsonlRenderer;
-pub use table::human_lifetime;
 
-use crate::browser::ThirdPartyCookies;
+use crate::vocab::ThirdPartyCookies;
 use crate::catalog::{Catalog, Evidence};
 use crate::consent::ConsentRecord;
 use crate::observation::{self, Attempt, Observation};
-use crate::scan::{
-    Abort, ConsentAction, ConsentChoice, ConsentMethod, ScanOptions, ScanRun, Step, StepRecord,
-};
+use crate::scan::{Abort, ConsentChoice, ConsentMethod, ScanOptions, ScanRun, StepRecord};
+use crate::vocab::{ConsentAction, Step};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -351,7 +350,7 @@ pub fn observed_lifetime(o: &Observation) -> String {
         (Some(c), _) => c
             .lifetime_seconds
             .map_or_else(|| "session".to_string(), human_lifetime),
-        (None, crate::catalog::StorageKind::SessionStorage) => "session (tab)".into(),
+        (None, crate::vocab::StorageKind::SessionStorage) => "session (tab)".into(),
         (None, _) => "persistent (until cleared)".into(),
     }
 }
@@ -482,24 +481,6 @@ pub fn value_evidence(o: &Observation) -> String {
     s
 }
 
-/// Makes any text safe for a terminal: control characters escaped, long text shortened.
-pub fn terminal_safe(s: &str, max_chars: usize) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i >= max_chars {
-            out.push('…');
-            break;
-        }
-        if c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 /// Keys the found vendors document as written only at a step the scan did not run.
 fn unreached_keys(catalog: &Catalog, vendors: &[VendorSeen], steps: &[Step]) -> Vec<String> {

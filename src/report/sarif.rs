@@ -1,7 +1,7 @@
 //! SARIF 2.1.0: one run per scanned URL, the rules as reporting descriptors, the findings as results.
 
 use super::{Renderer, ScanReport};
-use crate::findings::{Rule, Severity};
+use crate::vocab::{Rule, Severity};
 use serde_json::{Value, json};
 use std::io::Write;
 

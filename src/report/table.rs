@@ -1,8 +1,12 @@
 //! The terminal report: provenance, then one table per step of the keys that first appeared there.
 
-use super::{Renderer, ScanReport, terminal_safe};
-use crate::catalog::{Attribution, StorageKind};
-use crate::observation::{Observation, Party};
+use crate::vocab::{human_lifetime};
+use super::{Renderer, ScanReport};
+use crate::vocab::terminal_safe;
+use crate::catalog::Attribution;
+use crate::vocab::StorageKind;
+use crate::observation::Observation;
+use crate::vocab::Party;
 use crate::scan::StepStatus;
 use std::io::Write;
 use tabled::settings::Style;
@@ -76,8 +80,8 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
         writeln!(out, "  cookie data    {}", db.describe())?;
     }
     let policy = match p.third_party_cookies {
-        Some(crate::browser::ThirdPartyCookies::Allow) => "allowed",
-        Some(crate::browser::ThirdPartyCookies::Block) => "blocked",
+        Some(crate::vocab::ThirdPartyCookies::Allow) => "allowed",
+        Some(crate::vocab::ThirdPartyCookies::Block) => "blocked",
         None => "the connected browser's own setting",
     };
     writeln!(out, "  3rd-party ck.  {policy}")?;
@@ -359,15 +363,3 @@ fn row(o: &Observation) -> Row {
     }
 }
 
-/// A lifetime in the largest whole unit that fits.
-pub fn human_lifetime(seconds: i64) -> String {
-    let s = seconds.max(0);
-    match s {
-        s if s >= 2 * 365 * 86_400 => format!("{} years", s / (365 * 86_400)),
-        s if s >= 60 * 86_400 => format!("{} months", s / (30 * 86_400)),
-        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
-        s if s >= 2 * 3600 => format!("{} hours", s / 3600),
-        s if s >= 120 => format!("{} minutes", s / 60),
-        s => format!("{s} s"),
-    }
-}

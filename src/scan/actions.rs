@@ -1,8 +1,9 @@
 //! What a visitor does at each step: wait for the widget, answer the cookie banner, open the chat.
 
+use crate::vocab::{ConsentAction};
 use super::StepOutcome;
-use super::settle::poll_until;
-use super::watch::{FrameInfo, PageWatch};
+use crate::browser::poll_until;
+use crate::browser::watch::{FrameInfo, PageWatch};
 use crate::browser::cdp::Page;
 use crate::browser::input::{self, Gestures};
 use crate::catalog::{Catalog, Evidence};
@@ -10,19 +11,6 @@ use crate::consent::{CmpRules, ConsentRecord};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
-/// What to answer the cookie banner.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum ConsentAction {
-    /// Accept all cookies.
-    Accept,
-    /// Reject all but strictly necessary cookies.
-    Reject,
-    /// Leave the banner alone (the consent step is skipped).
-    None,
-}
 
 /// The consent action and how to perform it on this site.
 #[derive(Debug, Clone)]

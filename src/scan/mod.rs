@@ -2,17 +2,15 @@
 
 mod actions;
 mod settle;
-mod step;
-pub mod watch;
 
-pub use actions::{ChatCall, ConsentAction, ConsentChoice, ConsentMethod};
-pub(crate) use settle::poll_until;
-pub use step::Step;
+use crate::vocab::{Step, now_rfc3339};
+pub use actions::{ChatCall, ConsentChoice, ConsentMethod};
 
 use crate::browser::cdp::Page;
 use crate::browser::input::Gestures;
 use crate::browser::visitor::{self, Seen, Visitor};
-use crate::browser::{BrowserSession, ThirdPartyCookies};
+use crate::browser::BrowserSession;
+use crate::vocab::ThirdPartyCookies;
 use crate::catalog::{Catalog, Evidence};
 use crate::consent::ConsentRecord;
 use crate::snapshot::{self, Snapshot};
@@ -21,7 +19,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use settle::{Settled, Stillness};
 use std::time::{Duration, Instant};
-use watch::{BlockedCookie, PageWatch};
+use crate::browser::watch::{self, BlockedCookie, PageWatch};
 
 /// How to run one scan.
 #[derive(Debug, Clone)]
@@ -575,7 +573,7 @@ impl Scan<'_> {
         }
         self.loaded_at = Some(Instant::now());
         let deadline = Instant::now() + self.opts.step_timeout;
-        let loaded = settle::poll_until(deadline, || {
+        let loaded = crate::browser::poll_until(deadline, || {
             self.watch.lock().load_fired || self.watch.lock().crashed
         });
         let ct = call_timeout(self.opts);
@@ -812,9 +810,3 @@ fn explain_net_error(err: &str) -> String {
     }
 }
 
-/// The current time, RFC 3339 in UTC.
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}

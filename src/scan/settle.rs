@@ -1,7 +1,7 @@
 //! Settling without fixed sleeps: poll until cookies, storage and network have been still for the quiet window.
 
 use super::ScanOptions;
-use super::watch::PageWatch;
+use crate::browser::watch::PageWatch;
 use crate::browser::cdp::Page;
 use crate::snapshot;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -114,16 +114,3 @@ impl Stillness {
     }
 }
 
-/// Polls `cond` until it holds or `deadline` passes; true when it held.
-pub fn poll_until(deadline: Instant, mut cond: impl FnMut() -> bool) -> bool {
-    loop {
-        if cond() {
-            return true;
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10).min(deadline - now));
-    }
-}

@@ -2,10 +2,12 @@
 
 use super::*;
 use crate::catalog::Attribution;
-use crate::findings::{Finding, KeyRef, Rule, Severity};
+use crate::findings::{Finding, KeyRef};
+use crate::vocab::{Rule, Severity};
 use crate::observation::{CookieAttributes, ValueEvidence};
 use crate::report::{ConsentSummary, Provenance, ScanSettings};
-use crate::scan::{ConsentAction, ConsentChoice, Step};
+use crate::scan::ConsentChoice;
+use crate::vocab::{ConsentAction, Step};
 
 fn key(storage: &str, name: &str, place: &str) -> KeyState {
     KeyState {

@@ -158,7 +158,7 @@ impl CmpRules {
             let p = p.as_ref();
             user.push(RulesText {
                 file: p.display().to_string(),
-                text: crate::catalog::read_text(p)?,
+                text: super::read_text(p)?,
             });
         }
         Ok(Self::build(&[embedded_text()], &user)?)
@@ -245,7 +245,7 @@ fn embedded_text() -> RulesText {
 }
 
 fn short_hash(texts: &[RulesText]) -> String {
-    crate::catalog::files_hash(texts.iter().map(|t| (t.file.as_str(), t.text.as_str())))
+    super::files_hash(texts.iter().map(|t| (t.file.as_str(), t.text.as_str())))
 }
 
 #[derive(Deserialize)]

@@ -274,7 +274,7 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
             if let Ok(v) = serde_json::from_str::<Value>(str_at(p, "payload")) {
                 s.blocked.push(BlockedCookie {
                     name: str_at(&v, "name").to_string(),
-                    domain: crate::snapshot::host_of(str_at(&v, "origin")),
+                    domain: crate::vocab::host_of(str_at(&v, "origin")),
                     url: str_at(&v, "origin").to_string(),
                     reasons: vec!["refused when set with document.cookie".into()],
                 });

@@ -1,0 +1,17 @@
+//! The shared vocabulary every stage speaks: steps, storage kinds, parties, severities, rules, choices, and the time and text helpers.
+//!
+//! It imports nothing else of the crate, so any stage may use it; re-exported at the crate root.
+
+mod choice;
+mod severity;
+mod step;
+mod storage;
+mod text;
+mod time;
+
+pub use choice::{ConsentAction, Party, ThirdPartyCookies};
+pub use severity::{FailOn, Rule, Severity};
+pub use step::Step;
+pub use storage::StorageKind;
+pub use text::{host_of, site_of, terminal_safe};
+pub use time::{human_lifetime, now_rfc3339, parse_duration};
