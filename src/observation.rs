@@ -9,7 +9,7 @@ use crate::snapshot::{CookieRecord, Snapshot, StorageRecord};
 use crate::vocab::{host_of, site_of};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 
 /// A value as evidence: its length and a short hash (enough to see it change); the value only when asked.
@@ -426,6 +426,50 @@ pub fn attempts(
                 cookie: b.clone(),
                 attribution: catalog.attribute(&b.name, evidence),
             })
+        })
+        .collect()
+}
+
+/// A vendor found on the page, how it was evidenced, and the ids its keys carry.
+#[derive(Debug, Clone, Serialize)]
+pub struct VendorSeen {
+    pub id: String,
+    pub name: String,
+    pub evidence: BTreeSet<String>,
+    /// Placeholder values captured from key names, e.g. `propertyId` → the tawk.to property.
+    pub ids: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// The vendors evidenced on the page, with the ids their keys carry.
+pub fn vendors_seen(
+    catalog: &Catalog,
+    evidence: &Evidence,
+    observations: &[Observation],
+) -> Vec<VendorSeen> {
+    evidence
+        .0
+        .iter()
+        .map(|(id, reasons)| {
+            let mut ids: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for o in observations {
+                if let crate::catalog::Attribution::Known {
+                    vendor, captures, ..
+                } = &o.attribution
+                    && vendor == id
+                {
+                    for (k, v) in captures {
+                        ids.entry(k.clone()).or_default().insert(v.clone());
+                    }
+                }
+            }
+            VendorSeen {
+                id: id.clone(),
+                name: catalog
+                    .vendor(id)
+                    .map_or_else(|| id.clone(), |v| v.name.clone()),
+                evidence: reasons.clone(),
+                ids,
+            }
         })
         .collect()
 }

@@ -19,7 +19,7 @@ fn judged(site: &str, action: ConsentAction, policy: Option<&str>) -> Vec<Findin
     let catalog = Catalog::embedded().unwrap();
     let report: ScanReport = scan_site(site, action, ThirdPartyCookies::Block);
     let policy = policy.map(|text| Policy::parse("chatcookie.toml", text, &catalog).unwrap());
-    findings::evaluate(&report, &catalog, policy.as_ref())
+    findings::evaluate(&report.facts(), &catalog, policy.as_ref())
 }
 
 fn fired(findings: &[Finding], rule: Rule) -> Vec<&Finding> {

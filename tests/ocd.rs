@@ -70,7 +70,7 @@ fn analytics_cookies_at_load_on_a_bannerless_site_are_high_before_consent() {
         other => panic!("lang: {other:?}"),
     }
 
-    report.findings = findings::evaluate(&report, &catalog, None);
+    report.findings = findings::evaluate(&report.facts(), &catalog, None);
     let before = |name: &str| {
         report
             .findings

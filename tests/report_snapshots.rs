@@ -6,8 +6,9 @@ use chatcookie::StorageKind;
 use chatcookie::consent::ConsentRecord;
 use chatcookie::observation::{CatalogFacts, CookieAttributes, Observation, ValueEvidence};
 use chatcookie::Party;
+use chatcookie::observation::VendorSeen;
 use chatcookie::report::{
-    ConsentSummary, Format, Provenance, ScanReport, ScanSettings, VendorSeen,
+    ConsentSummary, Format, Provenance, ScanReport, ScanSettings,
 };
 use chatcookie::scan::{ConsentChoice, ConsentMethod, StepRecord, StepStatus};
 use chatcookie::{ConsentAction, Step};

@@ -184,7 +184,7 @@ pub fn judge(
     show_values: bool,
 ) -> ScanReport {
     let mut report = ScanReport::build(catalog, run, opts, show_values);
-    report.findings = findings::evaluate(&report, catalog, policy);
+    report.findings = findings::evaluate(&report.facts(), catalog, policy);
     report.provenance.policy = policy.map(|p| p.path.display().to_string());
     report
 }

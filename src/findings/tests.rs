@@ -3,10 +3,32 @@
 use super::*;
 use crate::catalog::{Attribution, Evidence};
 use crate::observation::{CookieAttributes, ValueEvidence};
-use crate::report::{ConsentSummary, Provenance, ScanSettings};
-use crate::scan::{ConsentChoice, StepRecord};
+use crate::scan::StepRecord;
+use crate::vocab::{Party, StorageKind};
 
-fn report(url: &str, action: ConsentAction, observations: Vec<Observation>) -> ScanReport {
+/// The facts of a scan of `url` that ran every default step, answered `action`, and observed
+/// `observations`: all a rule needs, nothing of the report around it.
+struct Scan {
+    url: String,
+    action: ConsentAction,
+    steps: Vec<StepRecord>,
+    observations: Vec<Observation>,
+}
+
+impl Scan {
+    fn facts(&self) -> Facts<'_> {
+        Facts {
+            final_url: &self.url,
+            consent: self.action,
+            steps: &self.steps,
+            observations: &self.observations,
+            attempts: &[],
+            vendors: &[],
+        }
+    }
+}
+
+fn report(url: &str, action: ConsentAction, observations: Vec<Observation>) -> Scan {
     let step = |s: Step| StepRecord {
         step: s,
         status: StepStatus::Done,
@@ -20,56 +42,11 @@ fn report(url: &str, action: ConsentAction, observations: Vec<Observation>) -> S
         screenshot_error: None,
         screenshot_png: None,
     };
-    let consent = ConsentChoice::from_flags(
+    Scan {
+        url: url.into(),
         action,
-        None,
-        None,
-        None,
-        crate::consent::CmpRules::embedded().unwrap(),
-    );
-    ScanReport {
-        schema_version: 1,
-        provenance: Provenance {
-            tool: "chatcookie",
-            tool_version: "test",
-            catalog_version: "test".into(),
-            cookie_database: None,
-            browser_version: "test".into(),
-            started_at: String::new(),
-            duration_ms: 0,
-            url: url.into(),
-            final_url: url.into(),
-            http_status: Some(200),
-            third_party_cookies: None,
-            options: ScanSettings {
-                consent: consent.clone(),
-                open_click: None,
-                step_timeout_ms: 0,
-                quiet_ms: 0,
-                widget_timeout_ms: 0,
-                show_values: false,
-                steps: Step::DEFAULT.to_vec(),
-                screenshots: false,
-                message: None,
-            },
-            consent: ConsentSummary::of(&consent, None),
-            policy: None,
-            fail_on: None,
-            baseline: None,
-            retried_after: None,
-            visitor: crate::report::VisitorSummary {
-                asked: Default::default(),
-                seen: None,
-            },
-            unreached: Vec::new(),
-        },
         steps: Step::DEFAULT.into_iter().map(step).collect(),
-        vendors: Vec::new(),
         observations,
-        attempts: Vec::new(),
-        snapshot_errors: Vec::new(),
-        aborted: None,
-        findings: Vec::new(),
     }
 }
 
@@ -121,13 +98,13 @@ fn missing_secure_fires_on_https_pages_only() {
     let c = Catalog::embedded().unwrap();
     let obs = || vec![cookie("pref", Step::Consent, false, Some("Lax"), "1")];
     let https = evaluate(
-        &report("https://www.shop.example/", ConsentAction::Accept, obs()),
+        &report("https://www.shop.example/", ConsentAction::Accept, obs()).facts(),
         &c,
         None,
     );
     assert!(rules(&https).contains(&Rule::MissingSecure));
     let http = evaluate(
-        &report("http://www.shop.example/", ConsentAction::Accept, obs()),
+        &report("http://www.shop.example/", ConsentAction::Accept, obs()).facts(),
         &c,
         None,
     );
@@ -135,7 +112,7 @@ fn missing_secure_fires_on_https_pages_only() {
     let secure = vec![cookie("pref", Step::Consent, true, Some("Lax"), "1")];
     assert!(
         !rules(&evaluate(
-            &report("https://www.shop.example/", ConsentAction::Accept, secure),
+            &report("https://www.shop.example/", ConsentAction::Accept, secure).facts(),
             &c,
             None
         ))
@@ -151,7 +128,7 @@ fn samesite_none_without_secure_on_a_stored_cookie() {
             "http://www.shop.example/",
             ConsentAction::Accept,
             vec![cookie("x", Step::Consent, false, Some("None"), "1")],
-        ),
+        ).facts(),
         &c,
         None,
     );
@@ -167,7 +144,7 @@ fn before_consent_depends_on_what_the_visitor_answered() {
                 "http://www.shop.example/",
                 action,
                 vec![cookie("x", step, false, None, "1")],
-            ),
+            ).facts(),
             &c,
             None,
         )
@@ -187,7 +164,7 @@ fn personal_data_in_a_cookie_is_high_and_names_no_value() {
             "http://www.shop.example/",
             ConsentAction::Accept,
             vec![cookie("u", Step::Consent, false, None, "ann%40example.com")],
-        ),
+        ).facts(),
         &c,
         None,
     );
@@ -205,7 +182,7 @@ fn fingerprints_ignore_ports_and_values() {
             "http://www.shop.example:1111/",
             ConsentAction::Accept,
             vec![cookie("x", Step::Load, false, None, "1")],
-        ),
+        ).facts(),
         &c,
         None,
     );
@@ -214,7 +191,7 @@ fn fingerprints_ignore_ports_and_values() {
             "http://www.shop.example:2222/",
             ConsentAction::Accept,
             vec![cookie("x", Step::Load, false, None, "2")],
-        ),
+        ).facts(),
         &c,
         None,
     );

@@ -17,13 +17,13 @@ use crate::vocab::{human_lifetime};
 pub use jsonl::JsonlRenderer;
 
 use crate::vocab::ThirdPartyCookies;
-use crate::catalog::{Catalog, Evidence};
+use crate::catalog::Catalog;
 use crate::consent::ConsentRecord;
-use crate::observation::{self, Attempt, Observation};
+use crate::observation::{self, Attempt, Observation, VendorSeen};
 use crate::scan::{Abort, ConsentChoice, ConsentMethod, ScanOptions, ScanRun, StepRecord};
 use crate::vocab::{ConsentAction, Step};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::Write;
 
 /// Version of the JSON report's shape; bumped on any incompatible change.
@@ -132,15 +132,6 @@ impl ConsentSummary {
     }
 }
 
-/// A vendor found on the page, how it was evidenced, and the ids its keys carry.
-#[derive(Debug, Clone, Serialize)]
-pub struct VendorSeen {
-    pub id: String,
-    pub name: String,
-    pub evidence: BTreeSet<String>,
-    /// Placeholder values captured from key names, e.g. `propertyId` → the tawk.to property.
-    pub ids: BTreeMap<String, BTreeSet<String>>,
-}
 
 /// Everything one scan found: the model every renderer draws from.
 #[derive(Debug, Clone, Serialize)]
@@ -160,6 +151,18 @@ pub struct ScanReport {
 }
 
 impl ScanReport {
+    /// The facts the findings judge.
+    pub fn facts(&self) -> crate::findings::Facts<'_> {
+        crate::findings::Facts {
+            final_url: &self.provenance.final_url,
+            consent: self.provenance.options.consent.action,
+            steps: &self.steps,
+            observations: &self.observations,
+            attempts: &self.attempts,
+            vendors: &self.vendors,
+        }
+    }
+
     /// Matches a scan's snapshots against the catalog.
     pub fn build(
         catalog: &Catalog,
@@ -175,7 +178,7 @@ impl ScanReport {
             show_values,
         );
         let attempts = observation::attempts(catalog, &run.steps, &evidence);
-        let vendors = vendors_seen(catalog, &evidence, &observations);
+        let vendors = observation::vendors_seen(catalog, &evidence, &observations);
         let unreached = unreached_keys(catalog, &vendors, &opts.steps);
         let snapshot_errors = run
             .snapshots
@@ -236,38 +239,6 @@ impl ScanReport {
     }
 }
 
-fn vendors_seen(
-    catalog: &Catalog,
-    evidence: &Evidence,
-    observations: &[Observation],
-) -> Vec<VendorSeen> {
-    evidence
-        .0
-        .iter()
-        .map(|(id, reasons)| {
-            let mut ids: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-            for o in observations {
-                if let crate::catalog::Attribution::Known {
-                    vendor, captures, ..
-                } = &o.attribution
-                    && vendor == id
-                {
-                    for (k, v) in captures {
-                        ids.entry(k.clone()).or_default().insert(v.clone());
-                    }
-                }
-            }
-            VendorSeen {
-                id: id.clone(),
-                name: catalog
-                    .vendor(id)
-                    .map_or_else(|| id.clone(), |v| v.name.clone()),
-                evidence: reasons.clone(),
-                ids,
-            }
-        })
-        .collect()
-}
 
 /// Renders scan reports in one output format.
 pub trait Renderer {

@@ -1,0 +1,34 @@
+//! `before-chat-open`: a chat vendor's key stored before the visitor asked for the chat, not covered by consent.
+
+use crate::catalog::Scope;
+use crate::findings::{Finding, Judging, Subject};
+use crate::vocab::{Rule, Severity, Step};
+
+pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
+    let o = s.o;
+    if o.attribution.vendor().is_none() || o.catalog.is_none() || o.first_step >= Step::ChatOpen {
+        return None;
+    }
+    let scope = o
+        .attribution
+        .key()
+        .and_then(|k| cx.catalog.lookup(k).or_else(|| cx.catalog.lookup(&o.name)))
+        .map(|m| m.key.scope);
+    let covered = cx.consent.accepted && o.first_step >= Step::Consent;
+    if scope == Some(Scope::VendorWebsite) || covered {
+        return None;
+    }
+    let opened = if cx.consent.chat_opened {
+        "before the visitor opened the chat"
+    } else {
+        "and the chat was never opened"
+    };
+    Some(s.finding(
+        Rule::BeforeChatOpen,
+        Severity::Medium,
+        format!(
+            "{} was stored at `{}`, {opened}: it needs consent until the visitor asks for the chat",
+            s.who, o.first_step
+        ),
+    ))
+}

@@ -1,0 +1,15 @@
+//! `missing-secure`: a cookie without Secure on an https page (informational).
+
+use crate::findings::{Finding, Judging, Subject};
+use crate::vocab::{Rule, Severity};
+
+pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
+    let c = s.o.cookie.as_ref()?;
+    (cx.https && !c.secure).then(|| {
+        s.finding(
+            Rule::MissingSecure,
+            Severity::Info,
+            format!("{} lacks Secure on an https page", s.who),
+        )
+    })
+}

@@ -1,0 +1,17 @@
+//! `personal-data`: a value that holds an e-mail address, a phone number or a name.
+
+use crate::findings::{Finding, Judging, Subject, personal};
+use crate::vocab::{Rule, Severity};
+
+pub fn check(_cx: &Judging, s: &Subject) -> Vec<Finding> {
+    personal::scan_value(&s.o.raw_value)
+        .into_iter()
+        .map(|pd| {
+            s.finding(
+                Rule::PersonalData,
+                Severity::High,
+                format!("{} holds a {} at {}", s.who, pd.kind, pd.location),
+            )
+        })
+        .collect()
+}

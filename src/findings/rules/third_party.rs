@@ -1,0 +1,17 @@
+//! `third-party`: a cookie or storage item of another site than the page's (informational).
+
+use crate::findings::{Finding, Judging, Subject};
+use crate::vocab::{Party, Rule, Severity};
+
+pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
+    (s.o.party == Party::ThirdParty).then(|| {
+        s.finding(
+            Rule::ThirdParty,
+            Severity::Info,
+            format!(
+                "{} is third-party ({} on a page of {})",
+                s.who, s.o.location, cx.page_site
+            ),
+        )
+    })
+}

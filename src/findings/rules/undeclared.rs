@@ -1,0 +1,33 @@
+//! `undeclared`: a key the site's policy does not declare, or declares only from a later step.
+
+use crate::findings::{Finding, Judging, Subject};
+use crate::vocab::{Rule, Severity};
+
+pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
+    let p = cx.policy?;
+    let o = s.o;
+    match s.declaration {
+        None => Some(s.finding(
+            Rule::Undeclared,
+            Severity::High,
+            format!(
+                "{}, first stored at `{}`, is not declared in {}",
+                s.who,
+                o.first_step,
+                p.path.display()
+            ),
+        )),
+        Some((_, d)) if o.first_step < d.earliest_step => Some(
+            s.finding(
+                Rule::Undeclared,
+                Severity::High,
+                format!(
+                    "{} is declared from `{}` on, but was stored at `{}`",
+                    s.who, d.earliest_step, o.first_step
+                ),
+            )
+            .policy_line(Some(d.line)),
+        ),
+        Some(_) => None,
+    }
+}

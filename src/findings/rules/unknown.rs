@@ -1,0 +1,16 @@
+//! `unknown`: a key no catalog entry and no declaration explains.
+
+use crate::findings::{Finding, Judging, Subject};
+use crate::vocab::{Rule, Severity};
+
+pub fn check(_cx: &Judging, s: &Subject) -> Option<Finding> {
+    // A chat vendor's key or an Open Cookie Database platform's is known.
+    if s.o.attribution.is_known() || s.declaration.is_some() {
+        return None;
+    }
+    Some(s.finding(
+        Rule::Unknown,
+        Severity::Low,
+        format!("{} matches no catalog entry and no declaration", s.who),
+    ))
+}
