@@ -1,10 +1,11 @@
 //! The command line: every subcommand and flag, documented where it is defined (`--help` is the manual).
 
-use crate::vocab::{parse_duration};
-use crate::vocab::ThirdPartyCookies;
-use crate::vocab::FailOn;
-use crate::report::Format;
-use crate::vocab::{ConsentAction, Step};
+use chatcookie::report::Format;
+use chatcookie::run::Shard;
+use chatcookie::vocab::FailOn;
+use chatcookie::vocab::ThirdPartyCookies;
+use chatcookie::vocab::parse_duration;
+use chatcookie::vocab::{ConsentAction, Step};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -185,7 +186,7 @@ pub struct HistoryArgs {
 }
 
 fn parse_since(s: &str) -> Result<String, String> {
-    crate::store::timestamp_key(s).ok_or_else(|| {
+    chatcookie::store::timestamp_key(s).ok_or_else(|| {
         format!("`{s}` is not a date (YYYY-MM-DD) or an RFC 3339 time (2026-11-01T09:00:00Z)")
     })
 }
@@ -193,7 +194,7 @@ fn parse_since(s: &str) -> Result<String, String> {
 /// Refuses a `--store` that could not be written before the scan, not after it.
 fn parse_store(s: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(s);
-    crate::store::Store::check_usable(&path).map_err(|e| e.0)?;
+    chatcookie::store::Store::check_usable(&path).map_err(|e| e.0)?;
     Ok(path)
 }
 
@@ -324,22 +325,22 @@ pub struct StepArgs {
 pub struct VisitorArgs {
     /// The visitor's language (BCP 47, e.g. de-DE): Accept-Language, navigator.languages and
     /// the page's Intl formats.
-    #[arg(long, value_name = "TAG", value_parser = crate::browser::visitor::parse_locale)]
+    #[arg(long, value_name = "TAG", value_parser = chatcookie::browser::visitor::parse_locale)]
     pub locale: Option<String>,
 
     /// The visitor's time zone (IANA, e.g. Europe/Berlin).
-    #[arg(long, value_name = "IANA", value_parser = crate::browser::visitor::parse_timezone)]
+    #[arg(long, value_name = "IANA", value_parser = chatcookie::browser::visitor::parse_timezone)]
     pub timezone: Option<String>,
 
     /// Where the visitor is, for navigator.geolocation (permission granted): LAT,LON in
     /// degrees, optionally ,ACCURACY in metres (default 50).
-    #[arg(long, value_name = "LAT,LON", value_parser = crate::browser::visitor::parse_geolocation)]
-    pub geolocation: Option<crate::browser::visitor::Geolocation>,
+    #[arg(long, value_name = "LAT,LON", value_parser = chatcookie::browser::visitor::parse_geolocation)]
+    pub geolocation: Option<chatcookie::browser::visitor::Geolocation>,
 
     /// The device: desktop (default), laptop, mobile (= pixel-7), pixel-7, galaxy-s23, tablet.
     /// Sets viewport, screen, pixel ratio, touch and a matching Chrome User-Agent.
-    #[arg(long, value_name = "NAME", value_parser = crate::browser::visitor::Device::named)]
-    pub device: Option<crate::browser::visitor::Device>,
+    #[arg(long, value_name = "NAME", value_parser = chatcookie::browser::visitor::Device::named)]
+    pub device: Option<chatcookie::browser::visitor::Device>,
 
     /// Send this User-Agent instead of the device's (client hints then say nothing more).
     #[arg(long, value_name = "STRING")]
@@ -348,12 +349,12 @@ pub struct VisitorArgs {
     /// Send every request through this proxy (http://, https://, socks4:// or socks5://
     /// HOST:PORT): the egress of the country an audit is about. Checked before the scan: an
     /// unreachable proxy is an input error (exit 2); one that fails during the scan, exit 3.
-    #[arg(long, value_name = "URL", value_parser = crate::browser::visitor::parse_proxy)]
+    #[arg(long, value_name = "URL", value_parser = chatcookie::browser::visitor::parse_proxy)]
     pub proxy: Option<String>,
 
     /// Add a request header to every request ('Name: value'); repeatable.
-    #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = crate::browser::visitor::parse_header)]
-    pub headers: Vec<crate::browser::visitor::Header>,
+    #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = chatcookie::browser::visitor::parse_header)]
+    pub headers: Vec<chatcookie::browser::visitor::Header>,
 
     /// Start with the cookies and localStorage of this Playwright storageState JSON file
     /// (`{"cookies": [...], "origins": [{"origin", "localStorage": [...]}]}`): a logged-in
@@ -366,19 +367,19 @@ pub struct VisitorArgs {
 #[derive(Debug, Clone)]
 pub struct StorageStateFile {
     pub path: PathBuf,
-    pub state: crate::browser::visitor::StorageState,
+    pub state: chatcookie::browser::visitor::StorageState,
 }
 
 fn parse_storage_state(s: &str) -> Result<StorageStateFile, String> {
     let path = PathBuf::from(s);
-    let state = crate::browser::visitor::load_storage_state(&path)?;
+    let state = chatcookie::browser::visitor::load_storage_state(&path)?;
     Ok(StorageStateFile { path, state })
 }
 
 impl VisitorArgs {
     /// The visitor these flags describe.
-    pub fn visitor(&self) -> crate::browser::visitor::Visitor {
-        crate::browser::visitor::Visitor {
+    pub fn visitor(&self) -> chatcookie::browser::visitor::Visitor {
+        chatcookie::browser::visitor::Visitor {
             device: self.device.unwrap_or_default(),
             locale: self.locale.clone(),
             timezone: self.timezone.clone(),
@@ -513,45 +514,8 @@ pub struct ParallelArgs {
     /// Scan only share K of N of the target list (1-based), for CI matrix jobs or Kubernetes
     /// indexed jobs: after duplicates are dropped, the target at position i (0-based) belongs
     /// to share (i mod N) + 1. Every machine given the same list computes the same split.
-    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
     pub shard: Option<Shard>,
-}
-
-/// Share K of N of a target list (`--shard K/N`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: usize,
-    pub count: usize,
-}
-
-impl Shard {
-    /// Keeps the items of this share, in their order: round robin, so shares differ by at most one.
-    pub fn select<T>(self, items: Vec<T>) -> Vec<T> {
-        items
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| i % self.count == self.index - 1)
-            .map(|(_, t)| t)
-            .collect()
-    }
-}
-
-fn parse_shard(s: &str) -> Result<Shard, String> {
-    let (k, n) = s
-        .split_once('/')
-        .ok_or_else(|| format!("`{s}`: expected K/N, e.g. 2/4"))?;
-    let k: usize = k
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}`: K is not a number"))?;
-    let n: usize = n
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}`: N is not a number"))?;
-    if n == 0 || k == 0 || k > n {
-        return Err(format!("`{s}`: need 1 <= K <= N"));
-    }
-    Ok(Shard { index: k, count: n })
 }
 
 #[derive(Debug, Args)]
@@ -627,7 +591,6 @@ pub enum ListFormat {
     Json,
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -645,9 +608,9 @@ mod tests {
 
     #[test]
     fn shards_split_a_list_round_robin_and_cover_it_once() {
-        assert_eq!(parse_shard("2/4"), Ok(Shard { index: 2, count: 4 }));
+        assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
         for bad in ["0/4", "5/4", "1/0", "x/2", "3", "1/2/3"] {
-            assert!(parse_shard(bad).is_err(), "{bad}");
+            assert!(Shard::parse(bad).is_err(), "{bad}");
         }
         let list: Vec<u32> = (0..10).collect();
         let shares: Vec<Vec<u32>> = (1..=3)

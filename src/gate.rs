@@ -1,7 +1,7 @@
 //! The CI gate: which findings fail a run (`--fail-on`), what a baseline forgives, and annotations.
 
-use crate::vocab::FailOn;
 use crate::report::ScanReport;
+use crate::vocab::FailOn;
 use anyhow::Context;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -87,4 +87,3 @@ pub fn github_annotations(reports: &[ScanReport], policy_file: Option<&Path>) ->
         })
         .collect()
 }
-

@@ -10,20 +10,23 @@ pub mod browser;
 pub mod capture;
 pub mod catalog;
 pub mod classify;
-pub mod cli;
+
 pub mod consent;
 pub mod demo;
 pub mod diagnostic;
+pub mod error;
 pub mod exit;
 pub mod findings;
 pub mod gate;
 pub mod observation;
 pub mod policy;
 pub mod report;
+pub mod run;
 pub mod scan;
 pub mod serve;
 pub mod snapshot;
 pub mod store;
 pub mod vocab;
 
+pub use error::{Error, ErrorKind, Result};
 pub use vocab::*;

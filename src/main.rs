@@ -1,13 +1,11 @@
 //! The `chatcookie` binary: parse the command line, run the command, map the outcome to an exit code.
 
+mod cli;
 mod commands;
 
-use chatcookie::capture::CaptureError;
-use chatcookie::cli::{Cli, Command};
-use chatcookie::diagnostic::Diagnostics;
+use crate::cli::{Cli, Command};
 use chatcookie::exit::Exit;
 use clap::Parser;
-use commands::UsageError;
 
 fn main() {
     // Ctrl-C or SIGTERM: no browser or profile may outlive the tool.
@@ -20,30 +18,23 @@ fn main() {
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
+            let e = chatcookie::Error::from(e);
             // Diagnostics carry their own "error:" lines.
-            if e.downcast_ref::<Diagnostics>().is_some() {
+            if e.is_diagnostics() {
                 eprintln!("{e}");
             } else {
-                eprintln!("error: {e:#}");
+                eprintln!("error: {e}");
             }
-            exit_code_for(&e)
+            e.exit()
         }
     };
+
     // Interrupted: the scan failed because its browser was killed on purpose. The signal
     // handler is removing the profile and exits with 130; leave the exit to it.
     while chatcookie::browser::interrupted() {
         std::thread::park();
     }
     std::process::exit(code as i32);
-}
-
-/// Mistakes in what the user gave are usage errors (2); everything else stopped the scan (3),
-/// a missing or crashed browser included.
-fn exit_code_for(e: &anyhow::Error) -> Exit {
-    let usage = e.downcast_ref::<Diagnostics>().is_some()
-        || e.downcast_ref::<CaptureError>().is_some()
-        || e.downcast_ref::<UsageError>().is_some();
-    if usage { Exit::Usage } else { Exit::ScanFailed }
 }
 
 fn run(cli: Cli) -> anyhow::Result<Exit> {

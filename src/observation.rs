@@ -1,16 +1,15 @@
 //! Observations: each key's life across the snapshots (first step, changes, removal), matched against the catalog.
 
-use crate::vocab::{Party};
-use crate::catalog::{Attribution, Catalog, Category, DeclaredDuration, Evidence};
-use crate::vocab::StorageKind;
-use crate::vocab::Step;
 use crate::browser::watch::BlockedCookie;
+use crate::catalog::{Attribution, Catalog, Category, DeclaredDuration, Evidence};
 use crate::snapshot::{CookieRecord, Snapshot, StorageRecord};
+use crate::vocab::Party;
+use crate::vocab::Step;
+use crate::vocab::StorageKind;
 use crate::vocab::{host_of, site_of};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
-
 
 /// A value as evidence: its length and a short hash (enough to see it change); the value only when asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,11 +1,11 @@
 //! The site's policy file, `chatcookie.toml`: what to scan, which keys the site declares, and the gate.
 
-use crate::vocab::ThirdPartyCookies;
 use crate::catalog::pattern::Pattern;
 use crate::catalog::{Catalog, Category, DeclaredDuration, read_text};
-use crate::vocab::StorageKind;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::observation::Observation;
+use crate::vocab::StorageKind;
+use crate::vocab::ThirdPartyCookies;
 use crate::vocab::{ConsentAction, Step};
 use serde::Deserialize;
 use std::ops::Range;

@@ -1,9 +1,9 @@
 //! Snapshots: every cookie the browser holds and the web storage of every frame, at one moment.
 
 use crate::browser::cdp::{CdpError, Page};
-use crate::vocab::StorageKind;
-use crate::vocab::Step;
 use crate::browser::watch::FrameInfo;
+use crate::vocab::Step;
+use crate::vocab::StorageKind;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -222,8 +222,6 @@ fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R>
     }
     out
 }
-
-
 
 #[cfg(test)]
 mod tests {

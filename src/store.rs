@@ -3,10 +3,10 @@
 //! The schema is documented for users in `docs/store.md`; keep the two in step. Values are never
 //! stored: only their length and short hash, as reports show them by default.
 
-use crate::vocab::StorageKind;
 use crate::observation::Observation;
-use crate::vocab::Party;
 use crate::report::ScanReport;
+use crate::vocab::Party;
+use crate::vocab::StorageKind;
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use serde::Serialize;

@@ -1,12 +1,12 @@
 //! Integration tests: every consent-manager fixture detected, accepted and rejected in the real Chromium, plus hostile banners.
 
-use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::ThirdPartyCookies;
+use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::catalog::Catalog;
 use chatcookie::consent::{CmpRules, ConsentRecord};
 use chatcookie::scan::{self, ConsentChoice, ScanOptions, ScanRun, StepStatus};
-use chatcookie::{ConsentAction, Step};
 use chatcookie::serve::{SiteFiles, SiteServer};
+use chatcookie::{ConsentAction, Step};
 use serde::Deserialize;
 use serde_json::json;
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -4,13 +4,13 @@ mod common;
 
 use common::{chatcookie, root, text};
 
+use chatcookie::ConsentAction;
+use chatcookie::Rule;
 use chatcookie::ThirdPartyCookies;
 use chatcookie::catalog::Catalog;
 use chatcookie::findings::{self, Finding};
-use chatcookie::Rule;
 use chatcookie::policy::Policy;
 use chatcookie::report::ScanReport;
-use chatcookie::ConsentAction;
 use common::scan_site;
 use std::path::{Path, PathBuf};
 use std::process::Command;

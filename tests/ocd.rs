@@ -4,12 +4,12 @@
 
 mod common;
 
+use chatcookie::ConsentAction;
 use chatcookie::ThirdPartyCookies;
 use chatcookie::catalog::{Attribution, Catalog, Category, Certainty};
 use chatcookie::findings;
-use chatcookie::{Rule, Severity};
 use chatcookie::report::{Format, ScanReport};
-use chatcookie::ConsentAction;
+use chatcookie::{Rule, Severity};
 use common::*;
 use std::io::Write as _;
 

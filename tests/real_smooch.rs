@@ -11,14 +11,14 @@ mod common;
 #[path = "common/npm.rs"]
 mod npm;
 
-use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::ThirdPartyCookies;
+use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::catalog::Catalog;
 use chatcookie::consent::CmpRules;
 use chatcookie::report::ScanReport;
 use chatcookie::scan::{self, ConsentChoice, ScanOptions, StepStatus};
-use chatcookie::{ConsentAction, Step};
 use chatcookie::serve::{SiteFiles, SiteServer};
+use chatcookie::{ConsentAction, Step};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::io::Read;

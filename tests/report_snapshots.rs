@@ -1,15 +1,13 @@
 //! Markdown, CSV and declaration renderings of a fixed report, compared with snapshots in tests/snapshots/
 //! (`UPDATE_SNAPSHOTS=1 cargo test --test report_snapshots` rewrites them), and hostile names in every document format.
 
-use chatcookie::catalog::{Attribution, Category, DeclaredDuration};
-use chatcookie::StorageKind;
-use chatcookie::consent::ConsentRecord;
-use chatcookie::observation::{CatalogFacts, CookieAttributes, Observation, ValueEvidence};
 use chatcookie::Party;
+use chatcookie::StorageKind;
+use chatcookie::catalog::{Attribution, Category, DeclaredDuration};
+use chatcookie::consent::ConsentRecord;
 use chatcookie::observation::VendorSeen;
-use chatcookie::report::{
-    ConsentSummary, Format, Provenance, ScanReport, ScanSettings,
-};
+use chatcookie::observation::{CatalogFacts, CookieAttributes, Observation, ValueEvidence};
+use chatcookie::report::{ConsentSummary, Format, Provenance, ScanReport, ScanSettings};
 use chatcookie::scan::{ConsentChoice, ConsentMethod, StepRecord, StepStatus};
 use chatcookie::{ConsentAction, Step};
 use std::collections::{BTreeMap, BTreeSet};

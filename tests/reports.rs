@@ -5,8 +5,8 @@ mod common;
 
 use common::{chatcookie, root, text};
 
-use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::ThirdPartyCookies;
+use chatcookie::browser::{BrowserOptions, BrowserSession};
 use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};

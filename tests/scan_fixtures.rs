@@ -2,10 +2,10 @@
 
 mod common;
 
+use chatcookie::ConsentAction;
 use chatcookie::ThirdPartyCookies;
 use chatcookie::catalog::Attribution;
 use chatcookie::scan::StepStatus;
-use chatcookie::ConsentAction;
 use common::*;
 
 /// Scans `site` and compares every observed key, its first step and attributes with expected.toml.

@@ -2,13 +2,13 @@
 
 pub mod cdp;
 pub mod input;
+mod poll;
 pub mod visitor;
 pub mod watch;
-mod poll;
 
 pub use poll::poll_until;
 
-use crate::vocab::{ThirdPartyCookies};
+use crate::vocab::ThirdPartyCookies;
 use anyhow::Context;
 use cdp::{Cdp, CdpError, Page};
 use headless_chrome::protocol::cdp::{Browser as BrowserDomain, Target};
@@ -27,7 +27,6 @@ const BROWSER_NAMES: &[&str] = &[
     "chrome",
     "msedge",
 ];
-
 
 /// Why a browser could not be had; callers branch on it for exit codes and messages.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +54,24 @@ pub struct BrowserOptions {
     /// Every request of every scan goes through this proxy (`--proxy`), loopback included.
     pub proxy: Option<String>,
 }
+
+impl Default for BrowserOptions {
+    /// Launch the Chromium found on PATH, third-party cookies blocked as in current Chrome.
+    fn default() -> BrowserOptions {
+        BrowserOptions {
+            chrome: None,
+            connect: None,
+            third_party_cookies: ThirdPartyCookies::Block,
+            map_to_loopback: Vec::new(),
+            launch_timeout: DEFAULT_LAUNCH_TIMEOUT,
+            no_sandbox: false,
+            proxy: None,
+        }
+    }
+}
+
+/// How long Chromium may take to start, unless told otherwise (`--launch-timeout`).
+pub const DEFAULT_LAUNCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// A running or connected browser. Dropping it closes the browser it launched and removes the profile.
 pub struct BrowserSession {

@@ -1,13 +1,13 @@
 //! The catalog of known chat-widget keys: data under `catalog/`, embedded at build time, extendable by user files.
 
+pub mod cmp;
 mod matcher;
 mod model;
-pub mod cmp;
 pub mod ocd;
 mod ocd_report;
 pub mod pattern;
 
-use crate::vocab::{StorageKind};
+use crate::vocab::StorageKind;
 pub use matcher::{Attribution, Certainty, Evidence, KeyMatch};
 pub use model::{
     Category, DeclaredDuration, Detect, JsonField, KeyEntry, OpenCall, Promise, PromiseRule, Scope,
@@ -315,15 +315,7 @@ fn embedded_texts() -> Vec<CatalogText> {
 
 /// Reads a user file as UTF-8 text, with the path in the error.
 pub fn read_text(path: &Path) -> anyhow::Result<String> {
-    use anyhow::Context;
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    String::from_utf8(bytes).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: not UTF-8 text (invalid byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
-    })
+    Ok(crate::error::read_input(path)?)
 }
 
 fn short_hash(texts: &[CatalogText]) -> String {

@@ -1,17 +1,13 @@
 //! The catalog's data model as written in the TOML files, and its validation.
 
-use crate::vocab::{StorageKind};
 use super::pattern::Pattern;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::Step;
+use crate::vocab::StorageKind;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::ops::Range;
 use toml::Spanned;
-
-
-
-
 
 /// How long a key lives, as declared.
 #[derive(Debug, Clone, PartialEq, Eq)]

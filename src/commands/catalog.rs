@@ -1,9 +1,10 @@
 //! `chatcookie catalog`: list the catalog's vendors and keys, or check a catalog file.
 
-use super::{UsageError, load_catalog};
+use super::load_catalog;
+use crate::cli::{CatalogArgs, ListFormat};
 use anyhow::bail;
+use chatcookie::Error;
 use chatcookie::catalog::Catalog;
-use chatcookie::cli::{CatalogArgs, ListFormat};
 use chatcookie::exit::Exit;
 
 pub fn run(args: CatalogArgs) -> anyhow::Result<Exit> {
@@ -40,7 +41,7 @@ pub fn run(args: CatalogArgs) -> anyhow::Result<Exit> {
         .filter(|v| args.vendor.as_deref().is_none_or(|id| v.id == id))
         .collect();
     if vendors.is_empty() {
-        bail!(UsageError(format!(
+        bail!(Error::usage(format!(
             "no vendor `{}`; the vendors are: {}",
             args.vendor.unwrap_or_default(),
             catalog
@@ -91,7 +92,7 @@ fn platforms(catalog: &Catalog, wanted: &str, format: ListFormat) -> anyhow::Res
         }
     };
     if found.is_empty() {
-        bail!(UsageError(format!(
+        bail!(Error::usage(format!(
             "no Open Cookie Database platform `{wanted}` (by id, name or part of a name); `chatcookie catalog --format json --platform ''` lists them all"
         )));
     }

@@ -1,15 +1,15 @@
 //! `chatcookie check`: the scans a policy describes, judged against its declarations, gated.
 
-use super::batch::{Batch, Progress};
-use super::{
-    Target, UsageError, check_output, distinct_share, finish, load_catalog, scan_and_judge,
-};
-use chatcookie::cli::CheckArgs;
-use chatcookie::parse_duration;
+use super::progress::Progress;
+use super::{browser_options, check_output, distinct_share, finish, load_catalog};
+use crate::cli::CheckArgs;
+use chatcookie::Error;
+use chatcookie::FailOn;
 use chatcookie::consent::CmpRules;
 use chatcookie::exit::Exit;
-use chatcookie::FailOn;
+use chatcookie::parse_duration;
 use chatcookie::policy::Policy;
+use chatcookie::run::{self, Batch, Target};
 use chatcookie::scan::{ConsentChoice, ScanOptions};
 use chatcookie::{ConsentAction, Step};
 use std::time::Duration;
@@ -17,7 +17,7 @@ use std::time::Duration;
 pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     check_output(&args.output)?;
     if !args.policy.exists() {
-        return Err(UsageError(format!(
+        return Err(Error::usage(format!(
             "no policy file at {}; write one with `chatcookie init URL`, or name it with --policy",
             args.policy.display()
         ))
@@ -39,7 +39,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         Policy::load(&args.policy, &catalog)?
     };
     if policy.scan.urls.is_empty() {
-        return Err(UsageError(format!(
+        return Err(Error::usage(format!(
             "{}: [scan] urls is empty: nothing to check",
             args.policy.display()
         ))
@@ -76,7 +76,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         screenshots: args.output.screenshots(),
         visitor: s
             .visitor(|p| policy.resolve(p))
-            .map_err(|e| UsageError(format!("{}: [scan]: {e}", args.policy.display())))?,
+            .map_err(|e| Error::usage(format!("{}: [scan]: {e}", args.policy.display())))?,
         message: s.message.clone(),
     };
     super::check_proxy(&opts.visitor)?;
@@ -98,10 +98,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     let show_values = args.output.show_values;
     let mut reports = if let [target] = &targets[..] {
         // One site: its own browser, and what it gathered is kept if that browser dies.
-        vec![scan_and_judge(
+        vec![run::scan_target(
             target,
             opts,
-            &browser,
+            &browser_options(&browser),
             &catalog,
             Some(&policy),
             show_values,
@@ -110,7 +110,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         // Many (or none in this shard): one shared browser, a context per site.
         let mut progress = Progress::new(targets.len(), false);
         let batch = Batch {
-            browser: &browser,
+            browser: &browser_options(&browser),
             catalog: &catalog,
             policy: Some(&policy),
             show_values,
@@ -122,7 +122,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     };
     let fail_on = match (&args.gate.fail_on, &policy.gate.fail_on) {
         (Some(f), _) => f.clone(),
-        (None, Some(f)) => FailOn::parse(&f.get_ref().join(",")).map_err(UsageError)?,
+        (None, Some(f)) => FailOn::parse(&f.get_ref().join(",")).map_err(Error::usage)?,
         (None, None) => FailOn::parse("high").expect("a valid severity"),
     };
     let baseline = args

@@ -1,10 +1,10 @@
 //! `chatcookie classify`: attribute the keys of a capture the user already holds, without a browser.
 
 use super::load_catalog;
+use crate::cli::{ClassifyArgs, ListFormat};
 use anyhow::Context;
 use chatcookie::capture::parse_capture;
 use chatcookie::classify;
-use chatcookie::cli::{ClassifyArgs, ListFormat};
 use chatcookie::exit::Exit;
 
 pub fn run(args: ClassifyArgs) -> anyhow::Result<Exit> {

@@ -3,8 +3,8 @@
 //! drift from `--help`. `scripts/build-deb` runs both on the release binary and packages the
 //! output; no build script is involved.
 
+use crate::cli::{Cli, CompletionsArgs, ManpagesArgs};
 use anyhow::Context;
-use chatcookie::cli::{Cli, CompletionsArgs, ManpagesArgs};
 use chatcookie::exit::Exit;
 use clap::CommandFactory;
 use std::io::Write;

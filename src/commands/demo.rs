@@ -1,15 +1,17 @@
 //! `chatcookie demo`: the demo sites built into the binary, served on loopback and scanned.
 
-use super::{Target, UsageError, check_output, finish, scan_and_judge};
+use super::{browser_options, check_output, finish};
+use crate::cli::DemoArgs;
+use chatcookie::Error;
+use chatcookie::FailOn;
 use chatcookie::catalog::Catalog;
-use chatcookie::cli::DemoArgs;
 use chatcookie::consent::CmpRules;
 use chatcookie::demo;
 use chatcookie::exit::Exit;
-use chatcookie::FailOn;
+use chatcookie::run::{self, Target};
 use chatcookie::scan::{ConsentChoice, ScanOptions};
-use chatcookie::{ConsentAction, Step};
 use chatcookie::serve::SiteFiles;
+use chatcookie::{ConsentAction, Step};
 use std::time::Duration;
 
 pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
@@ -27,7 +29,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
             .iter()
             .map(|n| {
                 all.iter().find(|s| &s.name == n).ok_or_else(|| {
-                    UsageError(format!(
+                    Error::usage(format!(
                         "no demo site `{n}`; the sites are: {}",
                         all.iter()
                             .map(|s| s.name.as_str())
@@ -69,10 +71,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
             files: SiteFiles::Embedded(site.files),
             host: site.host.clone(),
         };
-        reports.push(scan_and_judge(
+        reports.push(run::scan_target(
             &target,
             opts,
-            &args.browser,
+            &browser_options(&args.browser),
             &catalog,
             None,
             args.output.show_values,

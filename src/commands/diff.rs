@@ -1,7 +1,7 @@
 //! `chatcookie diff`: what changed between two JSON reports — keys added, removed or changed, findings added or gone.
 
+use crate::cli::{DiffArgs, ListFormat};
 use anyhow::Context;
-use chatcookie::cli::{DiffArgs, ListFormat};
 use chatcookie::exit::Exit;
 use chatcookie::terminal_safe;
 use serde::Serialize;
@@ -47,7 +47,7 @@ fn load(path: &Path) -> anyhow::Result<Vec<Value>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let v: Value = serde_json::from_str(&text).map_err(|e| {
-        super::UsageError(format!(
+        super::Error::usage(format!(
             "{}:{}:{}: not JSON: {e}",
             path.display(),
             e.line(),
@@ -59,9 +59,11 @@ fn load(path: &Path) -> anyhow::Result<Vec<Value>> {
         one => vec![one],
     };
     if reports.iter().any(|r| r.get("observations").is_none()) {
-        return Err(
-            super::UsageError(format!("{}: not a chatcookie JSON report", path.display())).into(),
-        );
+        return Err(super::Error::usage(format!(
+            "{}: not a chatcookie JSON report",
+            path.display()
+        ))
+        .into());
     }
     Ok(reports)
 }

@@ -1,18 +1,18 @@
 //! `chatcookie history`: a site's scans recorded with `scan --store`, and what changed from scan to scan.
 
-use super::UsageError;
+use crate::cli::{HistoryArgs, ListFormat};
 use anyhow::Context;
-use chatcookie::cli::{HistoryArgs, ListFormat};
+use chatcookie::Error;
 use chatcookie::exit::Exit;
 use chatcookie::report::ScanReport;
-use chatcookie::terminal_safe;
 use chatcookie::store::{Changes, History, HistoryEntry, KeyState, Store, short_time};
+use chatcookie::terminal_safe;
 use std::fmt::Write as _;
 use std::path::Path;
 
 pub fn run(args: HistoryArgs) -> anyhow::Result<Exit> {
     // Whatever stops it, the cause is the store or the site the user named: a usage error (2).
-    let history = load(&args).map_err(|e| UsageError(format!("{e:#}")))?;
+    let history = load(&args).map_err(|e| Error::usage(format!("{e:#}")))?;
     match args.format {
         ListFormat::Json => println!("{}", serde_json::to_string_pretty(&history)?),
         ListFormat::Table => print!("{}", render_table(&history, &args)),

@@ -1,21 +1,23 @@
 //! `chatcookie init`: scan a site once and write a policy that declares what it stores, for review.
 
 use super::scan::options_from;
-use super::{Target, UsageError, load_catalog, scan_and_judge};
+use super::{browser_options, load_catalog};
+use crate::cli::InitArgs;
 use anyhow::Context;
-use chatcookie::catalog::Attribution;
+use chatcookie::ConsentAction;
+use chatcookie::Error;
 use chatcookie::StorageKind;
-use chatcookie::cli::InitArgs;
+use chatcookie::catalog::Attribution;
 use chatcookie::exit::Exit;
 use chatcookie::report::ScanReport;
-use chatcookie::ConsentAction;
+use chatcookie::run::{self, Target};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 pub fn run(args: InitArgs) -> anyhow::Result<Exit> {
     super::check_proxy(&args.steps.visitor.visitor())?;
     if args.policy.exists() && !args.force {
-        return Err(UsageError(format!(
+        return Err(Error::usage(format!(
             "{} exists; pass --force to overwrite it",
             args.policy.display()
         ))
@@ -23,10 +25,10 @@ pub fn run(args: InitArgs) -> anyhow::Result<Exit> {
     }
     let catalog = load_catalog(&args.catalog.files)?;
     let target = Target::parse(&args.target, args.host.as_deref())?;
-    let report = scan_and_judge(
+    let report = run::scan_target(
         &target,
         options_from(&args.steps)?,
-        &args.browser,
+        &browser_options(&args.browser),
         &catalog,
         None,
         false,

@@ -1,22 +1,23 @@
 //! `chatcookie scan`: one target or many, step by step, judged and optionally gated.
 
-use super::batch::{Batch, Progress};
+use super::progress::Progress;
 use super::{
-    Target, UsageError, Written, check_output, distinct_share, finish, finish_written,
-    gate_reports, load_catalog, scan_and_judge,
+    Written, browser_options, check_output, distinct_share, finish, finish_written, load_catalog,
 };
+use crate::cli::{OutputArgs, ScanArgs, StepArgs};
 use anyhow::Context;
+use chatcookie::ConsentAction;
+use chatcookie::Error;
 use chatcookie::catalog::Catalog;
-use chatcookie::cli::{OutputArgs, ScanArgs, StepArgs};
 use chatcookie::consent::CmpRules;
 use chatcookie::exit::Exit;
 use chatcookie::gate::Baseline;
 use chatcookie::policy::Policy;
 use chatcookie::report::JsonlRenderer;
 use chatcookie::report::{Format, ScanReport};
-use chatcookie::terminal_safe;
+use chatcookie::run::{self, Batch, Target};
 use chatcookie::scan::{ConsentChoice, ScanOptions};
-use chatcookie::ConsentAction;
+use chatcookie::terminal_safe;
 use std::collections::BTreeSet;
 use std::io::Write;
 
@@ -73,10 +74,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         let mut opts = options_for(&args.steps, *action)?;
         opts.progress = args.output.progress;
         opts.screenshots = args.output.screenshots();
-        reports.push(scan_and_judge(
+        reports.push(run::scan_target(
             target,
             opts,
-            &args.browser,
+            &browser_options(&args.browser),
             &catalog,
             policy.as_ref(),
             args.output.show_values,
@@ -119,7 +120,7 @@ fn targets_from(args: &ScanArgs) -> anyhow::Result<Vec<Target>> {
             std::io::read_to_string(std::io::stdin()).context("cannot read targets from stdin")?
         } else {
             std::fs::read_to_string(file)
-                .map_err(|e| UsageError(format!("cannot read {}: {e}", file.display())))?
+                .map_err(|e| Error::usage(format!("cannot read {}: {e}", file.display())))?
         };
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -130,24 +131,23 @@ fn targets_from(args: &ScanArgs) -> anyhow::Result<Vec<Target>> {
         }
     }
     if listed.is_empty() {
-        return Err(UsageError(
-            "nothing to scan: give a URL or a directory, or --urls FILE".into(),
-        )
-        .into());
+        return Err(
+            Error::usage("nothing to scan: give a URL or a directory, or --urls FILE").into(),
+        );
     }
     if listed.len() > 1 && args.host.is_some() {
-        return Err(UsageError("--host applies to a single directory target".into()).into());
+        return Err(Error::usage("--host applies to a single directory target").into());
     }
     let mut targets = Vec::new();
     for (text, whence) in &listed {
         targets.push(
             Target::parse(text, args.host.as_deref())
-                .map_err(|e| UsageError(format!("{whence}: {e:#}")))?,
+                .map_err(|e| Error::usage(format!("{whence}: {e:#}")))?,
         );
     }
     let targets = distinct_share(targets, args.sites.parallel.shard);
     if targets.len() > 1 && !args.passes.is_empty() {
-        return Err(UsageError("--passes compares passes of a single target".into()).into());
+        return Err(Error::usage("--passes compares passes of a single target").into());
     }
     Ok(targets)
 }
@@ -172,14 +172,14 @@ fn run_many(
     let mut stream = JsonlStream::open(&args.output);
     let mut progress = Progress::new(targets.len(), args.output.progress);
     let batch = Batch {
-        browser: &args.browser,
+        browser: &browser_options(&args.browser),
         catalog,
         policy,
         show_values: args.output.show_values,
         jobs: usize::from(args.sites.parallel.jobs),
     };
     let mut reports = batch.run(targets, &opts, |_, report| {
-        gate_reports(
+        run::gate(
             std::slice::from_mut(report),
             &fail_on,
             args.gate.baseline.as_deref(),

@@ -128,7 +128,8 @@ fn samesite_none_without_secure_on_a_stored_cookie() {
             "http://www.shop.example/",
             ConsentAction::Accept,
             vec![cookie("x", Step::Consent, false, Some("None"), "1")],
-        ).facts(),
+        )
+        .facts(),
         &c,
         None,
     );
@@ -144,7 +145,8 @@ fn before_consent_depends_on_what_the_visitor_answered() {
                 "http://www.shop.example/",
                 action,
                 vec![cookie("x", step, false, None, "1")],
-            ).facts(),
+            )
+            .facts(),
             &c,
             None,
         )
@@ -164,7 +166,8 @@ fn personal_data_in_a_cookie_is_high_and_names_no_value() {
             "http://www.shop.example/",
             ConsentAction::Accept,
             vec![cookie("u", Step::Consent, false, None, "ann%40example.com")],
-        ).facts(),
+        )
+        .facts(),
         &c,
         None,
     );
@@ -182,7 +185,8 @@ fn fingerprints_ignore_ports_and_values() {
             "http://www.shop.example:1111/",
             ConsentAction::Accept,
             vec![cookie("x", Step::Load, false, None, "1")],
-        ).facts(),
+        )
+        .facts(),
         &c,
         None,
     );
@@ -191,7 +195,8 @@ fn fingerprints_ignore_ports_and_values() {
             "http://www.shop.example:2222/",
             ConsentAction::Accept,
             vec![cookie("x", Step::Load, false, None, "2")],
-        ).facts(),
+        )
+        .facts(),
         &c,
         None,
     );

@@ -13,14 +13,14 @@ mod markdown;
 mod sarif;
 mod table;
 
-use crate::vocab::{human_lifetime};
+use crate::vocab::human_lifetime;
 pub use jsonl::JsonlRenderer;
 
-use crate::vocab::ThirdPartyCookies;
 use crate::catalog::Catalog;
 use crate::consent::ConsentRecord;
 use crate::observation::{self, Attempt, Observation, VendorSeen};
 use crate::scan::{Abort, ConsentChoice, ConsentMethod, ScanOptions, ScanRun, StepRecord};
+use crate::vocab::ThirdPartyCookies;
 use crate::vocab::{ConsentAction, Step};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -132,7 +132,6 @@ impl ConsentSummary {
     }
 }
 
-
 /// Everything one scan found: the model every renderer draws from.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScanReport {
@@ -238,7 +237,6 @@ impl ScanReport {
         }
     }
 }
-
 
 /// Renders scan reports in one output format.
 pub trait Renderer {
@@ -451,7 +449,6 @@ pub fn value_evidence(o: &Observation) -> String {
     }
     s
 }
-
 
 /// Keys the found vendors document as written only at a step the scan did not run.
 fn unreached_keys(catalog: &Catalog, vendors: &[VendorSeen], steps: &[Step]) -> Vec<String> {

@@ -1,13 +1,13 @@
 //! The terminal report: provenance, then one table per step of the keys that first appeared there.
 
-use crate::vocab::{human_lifetime};
 use super::{Renderer, ScanReport};
-use crate::vocab::terminal_safe;
 use crate::catalog::Attribution;
-use crate::vocab::StorageKind;
 use crate::observation::Observation;
-use crate::vocab::Party;
 use crate::scan::StepStatus;
+use crate::vocab::Party;
+use crate::vocab::StorageKind;
+use crate::vocab::human_lifetime;
+use crate::vocab::terminal_safe;
 use std::io::Write;
 use tabled::settings::Style;
 use tabled::{Table, Tabled};
@@ -362,4 +362,3 @@ fn row(o: &Observation) -> Row {
         details: details.join(" · "),
     }
 }
-

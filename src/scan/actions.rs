@@ -1,16 +1,15 @@
 //! What a visitor does at each step: wait for the widget, answer the cookie banner, open the chat.
 
-use crate::vocab::{ConsentAction};
 use super::StepOutcome;
-use crate::browser::poll_until;
-use crate::browser::watch::{FrameInfo, PageWatch};
 use crate::browser::cdp::Page;
 use crate::browser::input::{self, Gestures};
+use crate::browser::poll_until;
+use crate::browser::watch::{FrameInfo, PageWatch};
 use crate::catalog::{Catalog, Evidence};
 use crate::consent::{CmpRules, ConsentRecord};
+use crate::vocab::ConsentAction;
 use serde_json::Value;
 use std::time::{Duration, Instant};
-
 
 /// The consent action and how to perform it on this site.
 #[derive(Debug, Clone)]

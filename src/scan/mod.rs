@@ -6,20 +6,20 @@ mod settle;
 use crate::vocab::{Step, now_rfc3339};
 pub use actions::{ChatCall, ConsentChoice, ConsentMethod};
 
+use crate::browser::BrowserSession;
 use crate::browser::cdp::Page;
 use crate::browser::input::Gestures;
 use crate::browser::visitor::{self, Seen, Visitor};
-use crate::browser::BrowserSession;
-use crate::vocab::ThirdPartyCookies;
+use crate::browser::watch::{self, BlockedCookie, PageWatch};
 use crate::catalog::{Catalog, Evidence};
 use crate::consent::ConsentRecord;
 use crate::snapshot::{self, Snapshot};
+use crate::vocab::ThirdPartyCookies;
 use anyhow::Context;
 use serde::Serialize;
 use serde_json::{Value, json};
 use settle::{Settled, Stillness};
 use std::time::{Duration, Instant};
-use crate::browser::watch::{self, BlockedCookie, PageWatch};
 
 /// How to run one scan.
 #[derive(Debug, Clone)]
@@ -44,6 +44,47 @@ pub struct ScanOptions {
     pub visitor: Visitor,
     /// The first message the `chat_message` step sends (None: the default text).
     pub message: Option<String>,
+}
+
+/// The defaults of a scan, shared by every entry point (the CLI's flags, a policy's `[scan]`,
+/// the demo, the library's [`ScanOptions::default`]); the `_TEXT` forms are what `--help` shows.
+pub mod defaults {
+    use std::time::Duration;
+
+    pub const STEP_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const STEP_TIMEOUT_TEXT: &str = "10s";
+    pub const QUIET: Duration = Duration::from_millis(150);
+    pub const QUIET_TEXT: &str = "150ms";
+    pub const WIDGET_TIMEOUT: Duration = Duration::from_secs(3);
+    pub const WIDGET_TIMEOUT_TEXT: &str = "3s";
+    pub const STEPS_TEXT: &str = "load,widget,consent,chat_open";
+}
+
+impl Default for ScanOptions {
+    /// Every default step, the banner accepted through the embedded consent-manager rules, the
+    /// default bounds and visitor; `url` is empty until a target sets it.
+    fn default() -> ScanOptions {
+        ScanOptions {
+            url: String::new(),
+            consent: ConsentChoice::from_flags(
+                crate::vocab::ConsentAction::Accept,
+                None,
+                None,
+                None,
+                crate::catalog::cmp::CmpRules::embedded()
+                    .expect("the embedded CMP rules are valid"),
+            ),
+            open_click: None,
+            step_timeout: defaults::STEP_TIMEOUT,
+            quiet: defaults::QUIET,
+            widget_timeout: defaults::WIDGET_TIMEOUT,
+            steps: Step::DEFAULT.to_vec(),
+            progress: false,
+            screenshots: false,
+            visitor: Visitor::default(),
+            message: None,
+        }
+    }
 }
 
 /// What the `chat_message` step sends unless `--message` says otherwise: staff who read it on
@@ -809,4 +850,3 @@ fn explain_net_error(err: &str) -> String {
         format!("{hint} ({err})")
     }
 }
-

@@ -1,8 +1,8 @@
 //! Settling without fixed sleeps: poll until cookies, storage and network have been still for the quiet window.
 
 use super::ScanOptions;
-use crate::browser::watch::PageWatch;
 use crate::browser::cdp::Page;
+use crate::browser::watch::PageWatch;
 use crate::snapshot;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, Instant};
@@ -113,4 +113,3 @@ impl Stillness {
         }
     }
 }
-

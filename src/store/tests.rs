@@ -3,11 +3,11 @@
 use super::*;
 use crate::catalog::Attribution;
 use crate::findings::{Finding, KeyRef};
-use crate::vocab::{Rule, Severity};
 use crate::observation::{CookieAttributes, ValueEvidence};
 use crate::report::{ConsentSummary, Provenance, ScanSettings};
 use crate::scan::ConsentChoice;
 use crate::vocab::{ConsentAction, Step};
+use crate::vocab::{Rule, Severity};
 
 fn key(storage: &str, name: &str, place: &str) -> KeyState {
     KeyState {

@@ -3,9 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What to answer the cookie banner.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConsentAction {
     /// Accept all cookies.

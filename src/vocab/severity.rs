@@ -183,7 +183,6 @@ impl FailOn {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

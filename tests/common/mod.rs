@@ -1,14 +1,14 @@
 //! Shared helpers for the integration tests: scan a fixture site in the real Chromium.
 #![allow(dead_code)]
 
-use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::ThirdPartyCookies;
+use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::catalog::Catalog;
 use chatcookie::consent::CmpRules;
 use chatcookie::report::ScanReport;
 use chatcookie::scan::{self, ConsentChoice, ScanOptions};
-use chatcookie::{ConsentAction, Step};
 use chatcookie::serve::{SiteFiles, SiteServer};
+use chatcookie::{ConsentAction, Step};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -38,7 +38,11 @@ pub fn check(cx: &Judging) -> Vec<Finding> {
                     )
                     .key(KeyRef::of(o))
                     .step(o.first_step)
-                    .evidence(std::iter::once(quote.clone()).chain(evidence_of(o)).collect())
+                    .evidence(
+                        std::iter::once(quote.clone())
+                            .chain(evidence_of(o))
+                            .collect(),
+                    )
                     .identity(&[&p.id, o.storage.as_str(), &o.name]),
                 );
             };

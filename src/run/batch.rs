@@ -1,26 +1,21 @@
-//! Many targets in one run: a queue of scans on worker threads over one shared browser, each
-//! scan in its own browser context, a lost browser relaunched and its scans retried once; and
-//! the progress of such a run on standard error.
+//! Many targets in one run: a queue of scans on worker threads over one shared browser, each scan in its own browser context, a lost browser relaunched and its scans retried once.
 
-use super::{Target, browser_options, judge};
-use chatcookie::browser::{self, BrowserOptions, BrowserSession};
-use chatcookie::ThirdPartyCookies;
-use chatcookie::catalog::Catalog;
-use chatcookie::cli;
-use chatcookie::policy::Policy;
-use chatcookie::report::ScanReport;
-use chatcookie::terminal_safe;
-use chatcookie::scan::{self, ScanOptions, ScanRun};
-use chatcookie::serve::SiteServer;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use super::{Target, browser_for, judge};
+use crate::browser::{self, BrowserOptions, BrowserSession};
+use crate::catalog::Catalog;
+use crate::policy::Policy;
+use crate::report::ScanReport;
+use crate::scan::{self, ScanOptions, ScanRun};
+use crate::serve::SiteServer;
+use crate::vocab::ThirdPartyCookies;
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 /// What every scan of the run shares.
 pub struct Batch<'a> {
-    pub browser: &'a cli::BrowserArgs,
+    /// The browser to launch or reach; each scan adds its hosts and visitor's proxy.
+    pub browser: &'a BrowserOptions,
     pub catalog: &'a Catalog,
     pub policy: Option<&'a Policy>,
     pub show_values: bool,
@@ -46,11 +41,7 @@ impl Batch<'_> {
             return Ok(Vec::new());
         }
         let hosts: BTreeSet<String> = targets.iter().flat_map(Target::hosts).collect();
-        let options = browser_options(
-            self.browser,
-            hosts.into_iter().collect(),
-            opts.visitor.proxy.clone(),
-        );
+        let options = browser_for(self.browser, hosts.into_iter().collect(), opts);
         let browsers = if options.connect.is_none()
             && options.third_party_cookies == ThirdPartyCookies::Allow
         {
@@ -239,78 +230,6 @@ impl SharedBrowser {
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
         if current.0 == generation {
             current.1 = None;
-        }
-    }
-}
-
-/// Progress over many sites on standard error: a bar on a terminal, else a line per site.
-pub struct Progress {
-    bar: Option<ProgressBar>,
-    total: usize,
-    finished: usize,
-    failed: usize,
-}
-
-impl Progress {
-    /// `step_lines`: --progress prints a line per step, which a redrawn bar would garble.
-    pub fn new(total: usize, step_lines: bool) -> Progress {
-        let bar = (std::io::stderr().is_terminal() && !step_lines && total > 0).then(|| {
-            let bar =
-                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:30}] {pos}/{len} sites {msg}",
-                )
-                .expect("a valid template")
-                .progress_chars("=> "),
-            );
-            bar
-        });
-        Progress {
-            bar,
-            total,
-            finished: 0,
-            failed: 0,
-        }
-    }
-
-    pub fn site_done(&mut self, report: &ScanReport) {
-        self.finished += 1;
-        let url = terminal_safe(&report.provenance.url, 100);
-        let outcome = match &report.aborted {
-            Some(a) => {
-                self.failed += 1;
-                format!("not complete: {}", terminal_safe(&a.reason, 200))
-            }
-            None => format!(
-                "{} keys, {} findings, {:.1} s",
-                report.observations.len(),
-                report.findings.len(),
-                report.provenance.duration_ms as f64 / 1000.0
-            ),
-        };
-        match &self.bar {
-            Some(bar) => {
-                bar.inc(1);
-                bar.set_message(if self.failed > 0 {
-                    format!("({} not complete)", self.failed)
-                } else {
-                    String::new()
-                });
-                if report.aborted.is_some() {
-                    bar.println(format!("{url}: {outcome}"));
-                }
-            }
-            None => eprintln!(
-                "chatcookie: [{}/{}] {url}: {outcome}",
-                self.finished, self.total
-            ),
-        }
-    }
-
-    pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
         }
     }
 }

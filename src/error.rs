@@ -1,0 +1,151 @@
+//! The library's error: what went wrong, and which documented exit code that means.
+//!
+//! Every error a caller may branch on has a [`ErrorKind`]; the binary's exit code is
+//! [`ErrorKind::exit`] of it. Input errors (2) are what the user gave: a flag, a URL, a file that
+//! is missing, unreadable or malformed. Everything else that stops a scan is a scan failure (3).
+
+use crate::diagnostic::Diagnostics;
+use crate::exit::Exit;
+use std::fmt;
+use std::path::Path;
+
+/// What kind of failure an [`Error`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A mistake in what the user gave (exit code 2).
+    Input,
+    /// The scan could not complete: no browser, a browser crash, an unreachable site (exit code 3).
+    Scan,
+}
+
+impl ErrorKind {
+    /// The documented exit code of this kind of error.
+    pub fn exit(self) -> Exit {
+        match self {
+            ErrorKind::Input => Exit::Usage,
+            ErrorKind::Scan => Exit::ScanFailed,
+        }
+    }
+}
+
+/// An error with its kind; its message is the whole chain of causes.
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    inner: anyhow::Error,
+}
+
+/// A result whose error is the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An input error: a mistake in what the user gave.
+    pub fn input(e: impl Into<anyhow::Error>) -> Error {
+        Error {
+            kind: ErrorKind::Input,
+            inner: e.into(),
+        }
+    }
+
+    /// An input error with this message.
+    pub fn usage(message: impl fmt::Display) -> Error {
+        Error::input(anyhow::anyhow!("{message}"))
+    }
+
+    /// A scan failure.
+    pub fn scan(e: impl Into<anyhow::Error>) -> Error {
+        Error {
+            kind: ErrorKind::Scan,
+            inner: e.into(),
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The exit code this error means.
+    pub fn exit(&self) -> Exit {
+        self.kind.exit()
+    }
+
+    /// Diagnostics print their own `error:` lines, with the offending line and a caret.
+    pub fn is_diagnostics(&self) -> bool {
+        self.inner.downcast_ref::<Diagnostics>().is_some()
+    }
+
+    /// The same error, with `context` in front of its message.
+    pub fn context(self, context: impl fmt::Display + Send + Sync + 'static) -> Error {
+        Error {
+            kind: self.kind,
+            inner: self.inner.context(context),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_diagnostics() {
+            write!(f, "{}", self.inner)
+        } else {
+            write!(f, "{:#}", self.inner)
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Diagnostics> for Error {
+    fn from(d: Diagnostics) -> Error {
+        Error::input(d)
+    }
+}
+
+/// An error from code that does not say its kind: the kind of an [`Error`] anywhere in its
+/// chain of causes (kept through `.context(…)`), else a scan failure.
+impl From<anyhow::Error> for Error {
+    fn from(e: anyhow::Error) -> Error {
+        let kind = e
+            .chain()
+            .find_map(|c| {
+                c.downcast_ref::<Error>()
+                    .map(Error::kind)
+                    .or_else(|| c.downcast_ref::<Diagnostics>().map(|_| ErrorKind::Input))
+            })
+            .unwrap_or(ErrorKind::Scan);
+        Error { kind, inner: e }
+    }
+}
+
+/// Reads a file the user named, as UTF-8 text (a leading BOM kept); missing, unreadable or not
+/// text is an input error.
+pub fn read_input(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::usage(format!(
+            "{}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_file_is_an_input_error_and_keeps_its_kind_through_context() {
+        let e = read_input(Path::new("/nonexistent/chatcookie.toml")).unwrap_err();
+        assert_eq!(e.exit(), Exit::Usage);
+        assert!(
+            e.to_string()
+                .contains("cannot read /nonexistent/chatcookie.toml")
+        );
+        let wrapped: Error = anyhow::Error::new(e).context("loading the policy").into();
+        assert_eq!(wrapped.kind(), ErrorKind::Input);
+        let other: Error = anyhow::anyhow!("the browser crashed").into();
+        assert_eq!(other.kind(), ErrorKind::Scan);
+    }
+}

@@ -1,0 +1,182 @@
+//! The pipeline, end to end: serve or reach a target, scan it, observe, judge, gate, and the verdict's exit code.
+//!
+//! The binary only parses arguments into these calls and prints what they return. Scanning and
+//! judging one site:
+//!
+//! ```no_run
+//! use chatcookie::browser::BrowserOptions;
+//! use chatcookie::catalog::Catalog;
+//! use chatcookie::run::{self, Target};
+//! use chatcookie::scan::ScanOptions;
+//!
+//! let catalog = Catalog::embedded()?;
+//! let target = Target::parse("https://www.example.com/", None)?;
+//! let report = run::scan_target(&target, ScanOptions::default(), &BrowserOptions::default(), &catalog, None, false)?;
+//! for f in &report.findings {
+//!     println!("{} {}: {}", f.severity, f.rule, f.message);
+//! }
+//! # Ok::<(), chatcookie::Error>(())
+//! ```
+
+mod batch;
+mod target;
+
+pub use batch::Batch;
+pub use target::{Shard, Target, distinct_share};
+
+use crate::browser::{BrowserOptions, BrowserSession};
+use crate::catalog::Catalog;
+use crate::error::Result;
+use crate::exit::Exit;
+use crate::findings;
+use crate::gate::{self, Baseline};
+use crate::policy::Policy;
+use crate::report::ScanReport;
+use crate::scan::{self, ScanOptions, ScanRun};
+use crate::serve::SiteServer;
+use crate::vocab::{FailOn, terminal_safe};
+use std::path::Path;
+
+/// The browser options for scanning `hosts` (resolved to loopback) as the visitor of `opts`.
+fn browser_for(
+    template: &BrowserOptions,
+    hosts: Vec<String>,
+    opts: &ScanOptions,
+) -> BrowserOptions {
+    BrowserOptions {
+        map_to_loopback: hosts,
+        proxy: opts.visitor.proxy.clone(),
+        ..template.clone()
+    }
+}
+
+/// Scans one target in a browser of its own (a directory is served on loopback meanwhile) and
+/// judges the result, with the policy when there is one.
+pub fn scan_target(
+    target: &Target,
+    mut opts: ScanOptions,
+    browser: &BrowserOptions,
+    catalog: &Catalog,
+    policy: Option<&Policy>,
+    show_values: bool,
+) -> Result<ScanReport> {
+    let server;
+    let hosts = match target {
+        Target::Url(url) => {
+            opts.url = url.clone();
+            Vec::new()
+        }
+        Target::Served { files, host } => {
+            server = SiteServer::start(files.clone(), host)?;
+            opts.url = server.url();
+            server.hosts.iter().cloned().collect()
+        }
+    };
+    let session = BrowserSession::start(&browser_for(browser, hosts, &opts))?;
+    let run = scan::run(&session, catalog, &opts)?;
+    drop(session);
+    Ok(judge(catalog, run, &opts, policy, show_values))
+}
+
+/// Matches a scan's run against the catalog and judges it (with the policy, when there is one):
+/// the report, complete but for the gate.
+pub fn judge(
+    catalog: &Catalog,
+    run: ScanRun,
+    opts: &ScanOptions,
+    policy: Option<&Policy>,
+    show_values: bool,
+) -> ScanReport {
+    let mut report = ScanReport::build(catalog, run, opts, show_values);
+    report.findings = findings::evaluate(&report.facts(), catalog, policy);
+    report.provenance.policy = policy.map(|p| p.path.display().to_string());
+    report
+}
+
+/// Gates reports and notes the gate in their provenance; returns how many findings fail it.
+pub fn gate(
+    reports: &mut [ScanReport],
+    fail_on: &FailOn,
+    baseline_path: Option<&Path>,
+    baseline: Option<&Baseline>,
+) -> usize {
+    let failing = gate::apply(reports, fail_on, baseline);
+    for r in reports {
+        r.provenance.fail_on = Some(fail_on.describe());
+        r.provenance.baseline = baseline_path.map(|b| b.display().to_string());
+    }
+    failing
+}
+
+/// How a run of gated reports ends: the exit code, and what to tell the user about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub exit: Exit,
+    /// Lines for standard error, `error: …` ones first.
+    pub lines: Vec<String>,
+}
+
+/// The verdict over gated reports with `failing` gating findings: 3 if a scan could not
+/// complete or read everything, else 1 if findings fail the gate, else 0.
+pub fn verdict(reports: &[ScanReport], failing: usize, fail_on: &FailOn) -> Verdict {
+    let aborted: Vec<&ScanReport> = reports.iter().filter(|r| r.aborted.is_some()).collect();
+    let mut lines = Vec::new();
+    match aborted[..] {
+        [] => {}
+        [one] if reports.len() == 1 => {
+            let reason = &one.aborted.as_ref().expect("aborted").reason;
+            lines.push(format!(
+                "error: the scan could not complete: {}",
+                terminal_safe(reason, 300)
+            ));
+            return Verdict {
+                exit: Exit::ScanFailed,
+                lines,
+            };
+        }
+        _ => {
+            lines.push(format!(
+                "error: {} of {} scans could not complete:",
+                aborted.len(),
+                reports.len()
+            ));
+            for r in aborted {
+                let a = r.aborted.as_ref().expect("aborted");
+                lines.push(format!(
+                    "  {}: {}",
+                    terminal_safe(&r.provenance.url, 200),
+                    terminal_safe(&a.reason, 300)
+                ));
+            }
+            return Verdict {
+                exit: Exit::ScanFailed,
+                lines,
+            };
+        }
+    }
+    // Parts of a snapshot that could not be read make the result incomplete: never a silent pass.
+    let unread: usize = reports.iter().map(|r| r.snapshot_errors.len()).sum();
+    if unread > 0 {
+        lines.push(format!(
+            "error: the scan could not read everything ({unread} part(s) unread; see the report's snapshot errors)"
+        ));
+        return Verdict {
+            exit: Exit::ScanFailed,
+            lines,
+        };
+    }
+    if failing > 0 {
+        lines.push(format!(
+            "chatcookie: {failing} finding(s) fail the gate ({})",
+            fail_on.describe()
+        ));
+        return Verdict {
+            exit: Exit::Findings,
+            lines,
+        };
+    }
+    Verdict {
+        exit: Exit::Ok,
+        lines,
+    }
+}
