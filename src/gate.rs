@@ -2,7 +2,7 @@
 
 use crate::report::ScanReport;
 use crate::vocab::FailOn;
-use anyhow::Context;
+use crate::error::{Error, Result, read_input};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -12,16 +12,15 @@ pub struct Baseline(pub BTreeSet<String>);
 
 impl Baseline {
     /// Reads a JSON report written by `--format json` (one report or an array of them).
-    pub fn load(path: &Path) -> anyhow::Result<Baseline> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the baseline {}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Baseline> {
+        let text = read_input(path).map_err(|e| e.context("--baseline"))?;
         let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
+            Error::usage(format!(
                 "{}:{}:{}: the baseline is not JSON: {e}",
                 path.display(),
                 e.line(),
                 e.column()
-            )
+            ))
         })?;
         let reports = match v {
             serde_json::Value::Array(a) => a,
@@ -33,10 +32,10 @@ impl Baseline {
                 .get("findings")
                 .and_then(|f| f.as_array())
                 .ok_or_else(|| {
-                    anyhow::anyhow!(
+                    Error::usage(format!(
                         "{}: not a chatcookie JSON report (no `findings`)",
                         path.display()
-                    )
+                    ))
                 })?;
             set.extend(
                 findings

@@ -1,32 +1,55 @@
-//! chatcookie: which cookies and web-storage keys a live-chat widget writes, at which step.
+//! chatcookie: which cookies and web-storage keys a live-chat widget writes, at which step, and
+//! whether that is allowed.
 //!
-//! The pipeline, top to bottom: [`cli`] → [`browser`] session → [`scan`] steps → [`snapshot`]s →
-//! [`catalog`] matching → [`observation`]s → [`findings`] (with the site's [`policy`]) →
-//! [`report`] → [`gate`] → [`exit`] code; with `--store`, into the [`store`] of scan history.
-//! [`classify`] matches a capture without a browser; [`serve`] and [`demo`] put local sites on
-//! loopback.
+//! The module tree is the pipeline. Each module imports only those listed before it here
+//! (`tests/layering.rs` fails otherwise; `docs/architecture.md` explains each layer):
+//! [`vocab`] (the shared words, re-exported here) → [`exit`], [`diagnostic`], [`error`] →
+//! [`catalog`] (vendors, the cookie database, consent-manager rules: embedded data) → [`capture`]
+//! → [`browser`] (launch or connect, CDP, the page watcher) → [`snapshot`] → [`consent`] →
+//! [`scan`] (the steps) → [`observation`] (each key's life, matched) → [`policy`] →
+//! [`findings`] (judgement, one rule per file) → [`report`] (the assembled report and one
+//! renderer per format) → [`gate`] → [`store`] (scan history) → [`classify`] → [`serve`] →
+//! [`demo`] → [`run`] (the whole pipeline, which the binary calls).
+//!
+//! Scan and judge one site:
+//!
+//! ```no_run
+//! use chatcookie::browser::BrowserOptions;
+//! use chatcookie::catalog::Catalog;
+//! use chatcookie::run::{self, Target};
+//! use chatcookie::scan::ScanOptions;
+//!
+//! let catalog = Catalog::embedded()?;
+//! let target = Target::parse("https://www.example.com/", None)?;
+//! let opts = ScanOptions::default();
+//! let report = run::scan_target(&target, opts, &BrowserOptions::default(), &catalog, None, false)?;
+//! for f in &report.findings {
+//!     println!("{} {}: {}", f.severity, f.rule, f.message);
+//! }
+//! # Ok::<(), chatcookie::Error>(())
+//! ```
 
-pub mod browser;
-pub mod capture;
-pub mod catalog;
-pub mod classify;
-
-pub mod consent;
-pub mod demo;
+// In layer order, bottom first.
+pub mod vocab;
+pub mod exit;
 pub mod diagnostic;
 pub mod error;
-pub mod exit;
-pub mod findings;
-pub mod gate;
+pub mod catalog;
+pub mod capture;
+pub mod browser;
+pub mod snapshot;
+pub mod consent;
+pub mod scan;
 pub mod observation;
 pub mod policy;
+pub mod findings;
 pub mod report;
-pub mod run;
-pub mod scan;
-pub mod serve;
-pub mod snapshot;
+pub mod gate;
 pub mod store;
-pub mod vocab;
+pub mod classify;
+pub mod serve;
+pub mod demo;
+pub mod run;
 
 pub use error::{Error, ErrorKind, Result};
 pub use vocab::*;

@@ -654,3 +654,35 @@ fn passes_compare_accept_and_reject_in_fresh_profiles() {
         .collect();
     assert_eq!(actions, ["accept", "reject"]);
 }
+
+/// Every flag that names a file the user gives: a missing one is an input error (exit 2) that
+/// names the file, found before any browser starts.
+#[test]
+fn a_missing_file_for_any_flag_exits_2() {
+    let missing = "/nonexistent/chatcookie-missing-file";
+    let site = common::site_dir("tawkto");
+    let site = site.to_str().unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["scan", site, "--catalog", missing],
+        vec!["scan", site, "--cmp-rules", missing],
+        vec!["scan", site, "--policy", missing],
+        vec!["scan", site, "--baseline", missing],
+        vec!["scan", site, "--storage-state", missing],
+        vec!["scan", "--urls", missing],
+        vec!["check", "--policy", missing],
+        vec!["init", site, "--catalog", missing],
+        vec!["catalog", "--check", missing],
+        vec!["catalog", "--catalog", missing],
+        vec!["classify", missing],
+        vec!["classify", "--catalog", missing, "-"],
+        vec!["diff", missing, missing],
+        vec!["history", "x", "--store", missing],
+    ];
+    for args in cases {
+        let o = common::chatcookie(&args);
+        let out = common::text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {out}");
+        assert!(out.contains(missing), "{args:?} names the file: {out}");
+        assert!(!out.contains("Chromium"), "{args:?} starts no browser: {out}");
+    }
+}

@@ -5,6 +5,7 @@ use crate::cli::{ClassifyArgs, ListFormat};
 use anyhow::Context;
 use chatcookie::capture::parse_capture;
 use chatcookie::classify;
+use chatcookie::Error;
 use chatcookie::exit::Exit;
 
 pub fn run(args: ClassifyArgs) -> anyhow::Result<Exit> {
@@ -15,9 +16,10 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Exit> {
             .context("cannot read standard input")?;
         b
     } else {
-        std::fs::read(&args.input).with_context(|| format!("cannot read {}", args.input))?
+        std::fs::read(&args.input)
+            .map_err(|e| Error::usage(format!("cannot read {}: {e}", args.input)))?
     };
-    let capture = parse_capture(&bytes)?;
+    let capture = parse_capture(&bytes).map_err(Error::input)?;
     let result = classify::classify(&catalog, capture, args.show_values);
     match args.format {
         ListFormat::Json => println!("{}", serde_json::to_string_pretty(&result)?),

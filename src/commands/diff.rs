@@ -1,7 +1,6 @@
 //! `chatcookie diff`: what changed between two JSON reports — keys added, removed or changed, findings added or gone.
 
 use crate::cli::{DiffArgs, ListFormat};
-use anyhow::Context;
 use chatcookie::exit::Exit;
 use chatcookie::terminal_safe;
 use serde::Serialize;
@@ -44,10 +43,9 @@ pub fn run(args: DiffArgs) -> anyhow::Result<Exit> {
 
 /// The reports of a file written by `--format json` (one object or an array).
 fn load(path: &Path) -> anyhow::Result<Vec<Value>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = chatcookie::error::read_input(path)?;
     let v: Value = serde_json::from_str(&text).map_err(|e| {
-        super::Error::usage(format!(
+        chatcookie::Error::usage(format!(
             "{}:{}:{}: not JSON: {e}",
             path.display(),
             e.line(),
@@ -59,7 +57,7 @@ fn load(path: &Path) -> anyhow::Result<Vec<Value>> {
         one => vec![one],
     };
     if reports.iter().any(|r| r.get("observations").is_none()) {
-        return Err(super::Error::usage(format!(
+        return Err(chatcookie::Error::usage(format!(
             "{}: not a chatcookie JSON report",
             path.display()
         ))

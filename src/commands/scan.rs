@@ -51,6 +51,10 @@ fn options_for(s: &StepArgs, action: ConsentAction) -> anyhow::Result<ScanOption
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     check_output(&args.output)?;
+    // A baseline that cannot be read is found before any browser starts.
+    if let Some(b) = &args.gate.baseline {
+        Baseline::load(b)?;
+    }
     super::check_proxy(&args.steps.visitor.visitor())?;
     let targets = targets_from(&args)?;
     let catalog = load_catalog(&args.catalog.files)?;
