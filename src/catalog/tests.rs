@@ -361,3 +361,145 @@ fn patterns_of_the_catalog_parse() {
         }
     }
 }
+
+// ------------------------------------------------------------------ real-world spellings
+// docs/sources/real-spellings.md: names read from the vendors' own code and from public storage
+// dumps and cookie jars.
+
+#[test]
+fn tawkto_names_from_its_own_widget_script_attribute_to_tawkto() {
+    let c = catalog();
+    let none = Evidence::default();
+    // Distinctive: attributed on their own.
+    for (seen, entry) in [
+        ("Tawk_5f2b1c0e9a8d7c6b5a4f3e2d", "Tawk_{propertyId}"),
+        ("TawkWindowName", "TawkWindowName"),
+    ] {
+        let m = c.lookup(seen).unwrap_or_else(|| panic!("{seen} unmatched"));
+        assert_eq!(m.vendor.id, "tawkto", "{seen}");
+        assert_eq!(m.key.name.get_ref(), entry, "{seen}");
+        assert_eq!(m.key.strength, Strength::Distinctive, "{seen}");
+        assert_eq!(c.attribute(seen, &none).vendor(), Some("tawkto"), "{seen}");
+    }
+    let m = c.lookup("Tawk_5f2b1c0e9a8d7c6b5a4f3e2d").unwrap();
+    assert_eq!(m.captures["propertyId"], "5f2b1c0e9a8d7c6b5a4f3e2d");
+    // twk_<propertyId> (localStorage session information) is generic: only with other evidence.
+    let session = "twk_5f2b1c0e9a8d7c6b5a4f3e2d";
+    let m = c.lookup(session).unwrap();
+    assert_eq!(m.vendor.id, "tawkto");
+    assert_eq!(m.key.name.get_ref(), "twk_{propertyId}");
+    assert_eq!(m.key.strength, Strength::Generic);
+    assert_eq!(m.captures["propertyId"], "5f2b1c0e9a8d7c6b5a4f3e2d");
+    assert!(c.attribute(session, &none).vendor().is_none());
+    let with_tawk = c.evidence_from_names(["twk_uuid_5f2b1c0e9a8d7c6b5a4f3e2d"]);
+    assert_eq!(c.attribute(session, &with_tawk).vendor(), Some("tawkto"));
+    let with_script =
+        c.evidence_from_scripts(["https://embed.tawk.to/5f2b1c0e9a8d7c6b5a4f3e2d/default"]);
+    assert_eq!(c.attribute(session, &with_script).vendor(), Some("tawkto"));
+    // A generic name is not evidence by itself.
+    assert!(c.evidence_from_names([session]).0.is_empty());
+    // Another script's twk_-prefixed name is never attributed without evidence.
+    assert!(c.attribute("twk_answers", &none).vendor().is_none());
+}
+
+#[test]
+fn tawkto_entries_keep_their_precedence_over_the_twk_session_pattern() {
+    let c = catalog();
+    for (seen, entry) in [
+        ("twk_idm_key", "twk_idm_key"),
+        ("twk_uuid_5f2b1c0e9a8d7c6b5a4f3e2d", "twk_uuid_{propertyId}"),
+        // Real sites keep twk_token_<propertyId> in localStorage (the article lists it as a
+        // cookie): the entry matches whatever the storage.
+        ("twk_token_5f2b1c0e9a8d7c6b5a4f3e2d", "twk_token_{propertyId}"),
+        ("tawk_uuid_5f2b1c0e9a8d7c6b5a4f3e2d", "twk_uuid_{propertyId}"),
+        ("TawkConnectionTime", "TawkConnectionTime"),
+        ("__tawkuuid", "__tawkuuid"),
+        ("TawkCookie", "TawkCookie"),
+    ] {
+        let m = c.lookup(seen).unwrap_or_else(|| panic!("{seen} unmatched"));
+        assert_eq!(m.vendor.id, "tawkto", "{seen}");
+        assert_eq!(m.key.name.get_ref(), entry, "{seen}");
+        assert_eq!(m.key.strength, Strength::Distinctive, "{seen}");
+        assert_eq!(
+            c.attribute(seen, &Evidence::default()).vendor(),
+            Some("tawkto"),
+            "{seen}"
+        );
+    }
+}
+
+#[test]
+fn real_jivochat_and_genesys_spellings_match_their_entries() {
+    // Spellings from public cookie jars (docs/sources/real-spellings.md), including widget ids
+    // of other shapes than EBSrukxUuA.
+    let c = catalog();
+    let none = Evidence::default();
+    for (seen, vendor, entry) in [
+        ("jv_enter_ts_28xf68izjx", "jivochat", "jv_enter_ts_{visitorId}"),
+        ("jv_refer_PeHzjrJoSL", "jivochat", "jv_refer_{visitorId}"),
+        ("jv_invitation_time_Tmyx3k0Kz1", "jivochat", "jv_invitation_time_{visitorId}"),
+        ("jv_close_time_Tmyx3k0Kz1", "jivochat", "jv_close_time_{visitorId}"),
+        ("jv_store_J5trncW2TZ_client", "jivochat", "jv_store_{widgetId}_client"),
+        (
+            "_genesys.widgets.webchat.state.purecloud-v2-sockets.ConversationID",
+            "genesys",
+            "_genesys.widgets.webchat.state.purecloud-v2-sockets.ConversationID",
+        ),
+        (
+            "_genesys.widgets.webchat.state.session",
+            "genesys",
+            "_genesys.widgets.webchat.state.session",
+        ),
+    ] {
+        let m = c.lookup(seen).unwrap_or_else(|| panic!("{seen} unmatched"));
+        assert_eq!(m.vendor.id, vendor, "{seen}");
+        assert_eq!(m.key.name.get_ref(), entry, "{seen}");
+        assert_eq!(m.key.strength, Strength::Distinctive, "{seen}");
+        assert_eq!(c.attribute(seen, &none).vendor(), Some(vendor), "{seen}");
+    }
+}
+
+#[test]
+fn smooch_platform_names_are_not_given_to_web1on1() {
+    // sk_deviceid (Smooch 0.2-3.x) and sk_latestts_* (1.x-2.1) are the messenger's, not in Web1on1's
+    // declaration: no chat vendor gets them (docs/sources/real-spellings.md, Smooch section).
+    let c = catalog();
+    let with_web1on1 = c.evidence_from_names(["61f0c2a9b8e7d6c5b4a39281.clientId"]);
+    for name in ["sk_deviceid", "sk_latestts_anonymous", "sk_latestts"] {
+        assert!(c.lookup(name).is_none(), "{name}");
+        assert!(c.attribute(name, &with_web1on1).vendor().is_none(), "{name}");
+    }
+    // The 4.x+ names keep matching Web1on1's documented entries, for an app id (4.x) as for an
+    // integration id (5.x).
+    for suffix in ["clientId", "appUserId", "sessionToken"] {
+        let name = format!("5a0b1c2d3e4f506172839405.{suffix}");
+        let m = c.lookup(&name).unwrap();
+        assert_eq!(m.vendor.id, "web1on1");
+        assert_eq!(m.key.name.get_ref(), &format!("{{integrationId}}.{suffix}"));
+    }
+}
+
+#[test]
+fn unrelated_generic_names_are_never_certain() {
+    let c = catalog();
+    let none = Evidence::default();
+    for name in [
+        "token",
+        "uuid",
+        "session",
+        "sessionToken",
+        "clientId",
+        "appUserId",
+        "deviceId",
+        "visitor_id",
+        "user",
+        "exist_test",
+        "testcookie",
+    ] {
+        let a = c.attribute(name, &none);
+        assert!(a.vendor().is_none(), "{name}: {a:?}");
+        if let Some(m) = c.lookup(name) {
+            assert_eq!(m.key.strength, Strength::Generic, "{name} is a catalog key");
+        }
+    }
+}
