@@ -2,14 +2,16 @@
 //! (or a directory of site files, served on loopback). Prints each finding, most severe first,
 //! and exits with the code the `chatcookie` binary would give.
 
+use chatcookie::FailOn;
 use chatcookie::browser::BrowserOptions;
 use chatcookie::catalog::Catalog;
 use chatcookie::run::{self, Target};
 use chatcookie::scan::ScanOptions;
-use chatcookie::FailOn;
 
 fn main() -> chatcookie::Result<()> {
-    let target = std::env::args().nth(1).unwrap_or_else(|| "https://www.example.com/".into());
+    let target = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "https://www.example.com/".into());
     let catalog = Catalog::embedded()?;
     let target = Target::parse(&target, None)?;
     let mut reports = vec![run::scan_target(

@@ -46,6 +46,7 @@ pub struct Classification {
 pub fn classify(catalog: &Catalog, capture: Capture, show_values: bool) -> Classification {
     let mut evidence = catalog.evidence_from_names(capture.keys.iter().map(|k| k.name.as_str()));
     evidence.merge(catalog.evidence_from_scripts(capture.evidence_urls.iter().map(String::as_str)));
+    catalog.settle(&mut evidence);
     let platform_evidence = catalog.platform_evidence(
         capture.keys.iter().map(|k| k.name.as_str()),
         capture

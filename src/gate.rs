@@ -1,8 +1,8 @@
 //! The CI gate: which findings fail a run (`--fail-on`), what a baseline forgives, and annotations.
 
+use crate::error::{Error, Result, read_input};
 use crate::report::ScanReport;
 use crate::vocab::FailOn;
-use crate::error::{Error, Result, read_input};
 use std::collections::BTreeSet;
 use std::path::Path;
 

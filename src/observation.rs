@@ -235,6 +235,7 @@ pub fn build(
     }
     let mut evidence = detected.clone();
     evidence.merge(catalog.evidence_from_names(order.iter().map(|(_, n, _)| n.as_str())));
+    catalog.settle(&mut evidence);
     // Open Cookie Database platforms: by their distinctive keys, and by the hosts the page
     // touched (itself, cookie domains, storage origins, frames).
     let hosts = std::iter::once(page_url).chain(snapshots.iter().flat_map(|s| {

@@ -539,7 +539,8 @@ fn catalog_lists_vendors_as_json() {
         .iter()
         .map(|v| v["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["genesys", "jivochat", "tawkto", "web1on1"]);
+    // The four chat vendors, and the messaging platform Web1on1 is built on.
+    assert_eq!(ids, ["genesys", "jivochat", "smooch", "tawkto", "web1on1"]);
     let o = run_within(
         {
             let mut c = bin();
@@ -660,7 +661,7 @@ fn passes_compare_accept_and_reject_in_fresh_profiles() {
 #[test]
 fn a_missing_file_for_any_flag_exits_2() {
     let missing = "/nonexistent/chatcookie-missing-file";
-    let site = common::site_dir("tawkto");
+    let site = common::site_dir("tawkto-shop");
     let site = site.to_str().unwrap();
     let cases: Vec<Vec<&str>> = vec![
         vec!["scan", site, "--catalog", missing],
@@ -683,6 +684,9 @@ fn a_missing_file_for_any_flag_exits_2() {
         let out = common::text(&o);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {out}");
         assert!(out.contains(missing), "{args:?} names the file: {out}");
-        assert!(!out.contains("Chromium"), "{args:?} starts no browser: {out}");
+        assert!(
+            !out.contains("Chromium"),
+            "{args:?} starts no browser: {out}"
+        );
     }
 }

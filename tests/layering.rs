@@ -107,7 +107,10 @@ fn named(after: &str) -> Vec<String> {
 #[test]
 fn every_module_imports_only_the_layers_below_it() {
     let layers = layers();
-    assert!(layers.len() > 10, "src/lib.rs declares the layers: {layers:?}");
+    assert!(
+        layers.len() > 10,
+        "src/lib.rs declares the layers: {layers:?}"
+    );
     let rank = |m: &str| layers.iter().position(|l| l == m);
     let mut files = Vec::new();
     rust_files(&root().join("src"), &mut files);
@@ -161,7 +164,10 @@ fn every_module_imports_only_the_layers_below_it() {
             }
         }
     }
-    assert!(checked > 100, "the scan found the crate's imports ({checked})");
+    assert!(
+        checked > 100,
+        "the scan found the crate's imports ({checked})"
+    );
     assert!(
         wrong.is_empty(),
         "imports against the layer order of src/lib.rs:\n  {}",

@@ -614,7 +614,7 @@ fn smooch_3x_first_message_goes_through_its_api_and_adds_no_storage() {
     assert_eq!(step.status, StepStatus::Done, "{d}");
     // Through the catalog's [message] call, not by typing.
     assert!(
-        step.detail.contains("sent a message with web1on1") && step.detail.contains("sendMessage"),
+        step.detail.contains("sent a message with smooch") && step.detail.contains("sendMessage"),
         "{d}"
     );
 

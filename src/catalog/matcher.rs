@@ -44,7 +44,13 @@ impl Matcher {
         let mut errors = Vec::new();
         let pat = |r: PatternRef| -> &Pattern { &vendors[r.vendor].keys[r.key].patterns[r.alias] };
         for (vi, v) in vendors.iter().enumerate() {
-            for (ki, k) in v.keys.iter().enumerate() {
+            // A vendor's copy of its platform's key is found through the platform's entry.
+            for (ki, k) in v
+                .keys
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| k.platform_key.is_none())
+            {
                 for (ai, p) in k.patterns.iter().enumerate() {
                     let r = PatternRef {
                         vendor: vi,
@@ -164,6 +170,12 @@ impl Evidence {
         for (v, reasons) in other.0 {
             self.0.entry(v).or_default().extend(reasons);
         }
+    }
+
+    /// This evidence plus `vendor` (for tests and callers that know a vendor is there).
+    pub fn with(mut self, vendor: &str) -> Evidence {
+        self.add(vendor, "given".into());
+        self
     }
 
     pub fn contains(&self, vendor: &str) -> bool {

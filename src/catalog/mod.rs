@@ -99,6 +99,7 @@ impl Catalog {
         if !errors.is_empty() {
             return Err(Diagnostics(errors));
         }
+        check_platforms(&vendors)?;
         let matcher = Matcher::build(&vendors)?;
         let ocd_text = embedded_ocd_text();
         let ocd = Ocd::parse(ocd_text).map_err(|e| {
@@ -135,15 +136,61 @@ impl Catalog {
     }
 
     /// The best catalog entry for `name`, whatever its strength (see [`Catalog::attribute`]).
+    /// A platform's key is the platform's here; see [`Catalog::lookup_evidenced`].
     pub fn lookup(&self, name: &str) -> Option<KeyMatch<'_>> {
         self.matcher.lookup(&self.vendors, name)
+    }
+
+    /// [`Catalog::lookup`], with a platform's key given to the vendor built on the platform
+    /// when that vendor is evidenced and documents the key (Web1on1's `<integrationId>.clientId`
+    /// is the Smooch messenger's `<appId>.clientId`): a plain platform site keeps the platform.
+    pub fn lookup_evidenced(&self, name: &str, evidence: &Evidence) -> Option<KeyMatch<'_>> {
+        let m = self.lookup(name)?;
+        if !m.vendor.platform {
+            return Some(m);
+        }
+        for v in self.vendors.iter().filter(|v| {
+            v.built_on
+                .as_ref()
+                .is_some_and(|p| p.get_ref() == &m.vendor.id)
+                && evidence.contains(&v.id)
+        }) {
+            if let Some(k) = v.keys.iter().find(|k| {
+                k.platform_key
+                    .as_ref()
+                    .is_some_and(|p| p.get_ref() == m.key.name.get_ref())
+            }) {
+                return Some(KeyMatch {
+                    vendor: v,
+                    key: k,
+                    matched: k.patterns[0].as_str(),
+                    via_alias: false,
+                    captures: k.patterns[0].captures(name).unwrap_or(m.captures),
+                });
+            }
+        }
+        Some(m)
+    }
+
+    /// Drops from `evidence` each platform a vendor built on it is evidenced for: on a Web1on1
+    /// site the Smooch messenger is Web1on1's, not a second chat.
+    pub fn settle(&self, evidence: &mut Evidence) {
+        let covered: Vec<String> = self
+            .vendors
+            .iter()
+            .filter(|v| evidence.contains(&v.id))
+            .filter_map(|v| v.built_on.as_ref().map(|p| p.get_ref().clone()))
+            .collect();
+        for p in covered {
+            evidence.0.remove(&p);
+        }
     }
 
     /// Attributes `name` under the generic-name rule, given which vendors are otherwise evidenced;
     /// a name no chat vendor documents goes to the Open Cookie Database (distinctive names only,
     /// as no platform evidence is given: see [`Catalog::judge`]).
     pub fn attribute(&self, name: &str, evidence: &Evidence) -> Attribution {
-        match self.lookup(name) {
+        match self.lookup_evidenced(name, evidence) {
             Some(m) => matcher::attribute(Some(m), evidence),
             None => match self.ocd.judge(name, &Evidence::default()) {
                 Ok(m) => m.attribution(),
@@ -157,7 +204,7 @@ impl Catalog {
     /// vendor's key. Otherwise the database decides under the same generic-name rule, with
     /// `platforms` as the evidenced platforms (see [`Catalog::platform_evidence`]).
     pub fn judge(&self, name: &str, vendors: &Evidence, platforms: &Evidence) -> Judgement<'_> {
-        if let Some(m) = self.lookup(name) {
+        if let Some(m) = self.lookup_evidenced(name, vendors) {
             let attribution = matcher::attribute(Some(m.clone()), vendors);
             let vendor_key = attribution.vendor().is_some().then_some(m);
             return Judgement {
@@ -269,6 +316,59 @@ pub fn ocd_notice() -> &'static str {
         .get_file("OCD-LICENSE")
         .and_then(|f| f.contents_utf8())
         .expect("catalog/OCD-LICENSE is embedded as UTF-8")
+}
+
+/// Every `built_on` names a platform of the catalog, and every `platform_key` one of its keys.
+fn check_platforms(vendors: &[Vendor]) -> Result<(), Diagnostics> {
+    let mut errors = Vec::new();
+    for v in vendors {
+        let Some(p) = &v.built_on else { continue };
+        let Some(platform) = vendors.iter().find(|x| x.platform && &x.id == p.get_ref()) else {
+            errors.push(v.diagnostic(
+                p.span(),
+                format!(
+                    "`built_on = \"{}\"` names no platform (a vendor file with `platform = true`)",
+                    p.get_ref()
+                ),
+            ));
+            continue;
+        };
+        for k in &v.keys {
+            if let Some(pk) = &k.platform_key
+                && !platform
+                    .keys
+                    .iter()
+                    .any(|x| x.name.get_ref() == pk.get_ref())
+            {
+                errors.push(v.diagnostic(
+                    pk.span(),
+                    format!(
+                        "`platform_key = \"{}\"`: {} has no such key",
+                        pk.get_ref(),
+                        platform.name
+                    ),
+                ));
+            }
+        }
+    }
+    for v in vendors {
+        if v.built_on.is_none() && v.keys.iter().any(|k| k.platform_key.is_some()) {
+            let k = v
+                .keys
+                .iter()
+                .find(|k| k.platform_key.is_some())
+                .expect("found");
+            errors.push(v.diagnostic(
+                k.name.span(),
+                "`platform_key` needs `built_on` in the file's [vendor] table",
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Diagnostics(errors))
+    }
 }
 
 /// Adds a parsed vendor, or its extension of an existing one; conflicts become diagnostics.

@@ -224,6 +224,10 @@ pub struct KeyEntry {
     /// so (e.g. `chat_message`: only once the visitor sent a message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub written_at: Option<crate::vocab::Step>,
+    /// The platform's key this documented key is (its name in the platform's file): the name is
+    /// matched by the platform's entry, and given to this vendor only where it is evidenced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_key: Option<Spanned<String>>,
     /// The name then each alias, parsed.
     #[serde(skip)]
     pub patterns: Vec<Pattern>,
@@ -252,6 +256,14 @@ pub struct Vendor {
     pub id_span: Range<usize>,
     #[serde(skip)]
     pub extend: bool,
+    /// A messaging platform others are built on (`[vendor] platform = true`): attributed only
+    /// where no vendor built on it is evidenced.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub platform: bool,
+    /// The platform this vendor is built on (`[vendor] built_on = "smooch"`); its keys that are
+    /// the platform's carry `platform_key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub built_on: Option<Spanned<String>>,
 }
 
 impl Vendor {
@@ -284,6 +296,10 @@ struct VendorHeader {
     name: Option<String>,
     #[serde(default)]
     extend: bool,
+    #[serde(default)]
+    platform: bool,
+    #[serde(default)]
+    built_on: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -390,6 +406,8 @@ pub fn parse_vendor_file(file: &str, text: &str) -> Result<Vendor, Diagnostics> 
         text: text.to_string(),
         id_span: raw.vendor.id.span(),
         extend: raw.vendor.extend,
+        platform: raw.vendor.platform,
+        built_on: raw.vendor.built_on,
     })
 }
 

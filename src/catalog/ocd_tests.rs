@@ -192,7 +192,7 @@ fn no_name_of_the_four_chat_vendors_changes_its_attribution() {
         let own = Evidence::default().tap_add(vendor);
         for ev in [Evidence::default(), own] {
             // The chat catalog alone, as before the database was embedded.
-            let alone = matcher::attribute(c.lookup(name), &ev);
+            let alone = matcher::attribute(c.lookup_evidenced(name, &ev), &ev);
             for pev in [Evidence::default(), platforms.clone()] {
                 let j = c.judge(name, &ev, &pev);
                 assert_eq!(j.attribution, alone, "{name} with {ev:?}");

@@ -76,8 +76,10 @@ fn every_entry_matches_a_realistic_name_and_not_a_near_miss() {
         for k in &v.keys {
             for p in &k.patterns {
                 let name = realistic_name(p.as_str());
+                // A vendor's copy of its platform's key is its own where the vendor is evidenced.
+                let own = Evidence::default().with(&v.id);
                 let m = c
-                    .lookup(&name)
+                    .lookup_evidenced(&name, &own)
                     .unwrap_or_else(|| panic!("{name} (for {p}) matches nothing"));
                 assert_eq!(
                     m.key.name.get_ref(),
@@ -130,7 +132,14 @@ fn placeholders_capture_the_site_ids() {
     let m = c.lookup("jv_store_EBSrukxUuA_client").unwrap();
     assert_eq!(m.vendor.id, "jivochat");
     assert_eq!(m.captures.values().next().unwrap(), "EBSrukxUuA");
+    // The messenger's key is the platform's, and Web1on1's only with Web1on1 evidenced.
     let m = c.lookup("61f0c2a9b8e7d6c5b4a39281.clientId").unwrap();
+    assert_eq!(m.vendor.id, "smooch");
+    assert_eq!(m.captures["appId"], "61f0c2a9b8e7d6c5b4a39281");
+    let web1on1 = Evidence::default().with("web1on1");
+    let m = c
+        .lookup_evidenced("61f0c2a9b8e7d6c5b4a39281.clientId", &web1on1)
+        .unwrap();
     assert_eq!(m.vendor.id, "web1on1");
     assert_eq!(m.captures["integrationId"], "61f0c2a9b8e7d6c5b4a39281");
 }
@@ -410,8 +419,14 @@ fn tawkto_entries_keep_their_precedence_over_the_twk_session_pattern() {
         ("twk_uuid_5f2b1c0e9a8d7c6b5a4f3e2d", "twk_uuid_{propertyId}"),
         // Real sites keep twk_token_<propertyId> in localStorage (the article lists it as a
         // cookie): the entry matches whatever the storage.
-        ("twk_token_5f2b1c0e9a8d7c6b5a4f3e2d", "twk_token_{propertyId}"),
-        ("tawk_uuid_5f2b1c0e9a8d7c6b5a4f3e2d", "twk_uuid_{propertyId}"),
+        (
+            "twk_token_5f2b1c0e9a8d7c6b5a4f3e2d",
+            "twk_token_{propertyId}",
+        ),
+        (
+            "tawk_uuid_5f2b1c0e9a8d7c6b5a4f3e2d",
+            "twk_uuid_{propertyId}",
+        ),
         ("TawkConnectionTime", "TawkConnectionTime"),
         ("__tawkuuid", "__tawkuuid"),
         ("TawkCookie", "TawkCookie"),
@@ -435,11 +450,27 @@ fn real_jivochat_and_genesys_spellings_match_their_entries() {
     let c = catalog();
     let none = Evidence::default();
     for (seen, vendor, entry) in [
-        ("jv_enter_ts_28xf68izjx", "jivochat", "jv_enter_ts_{visitorId}"),
+        (
+            "jv_enter_ts_28xf68izjx",
+            "jivochat",
+            "jv_enter_ts_{visitorId}",
+        ),
         ("jv_refer_PeHzjrJoSL", "jivochat", "jv_refer_{visitorId}"),
-        ("jv_invitation_time_Tmyx3k0Kz1", "jivochat", "jv_invitation_time_{visitorId}"),
-        ("jv_close_time_Tmyx3k0Kz1", "jivochat", "jv_close_time_{visitorId}"),
-        ("jv_store_J5trncW2TZ_client", "jivochat", "jv_store_{widgetId}_client"),
+        (
+            "jv_invitation_time_Tmyx3k0Kz1",
+            "jivochat",
+            "jv_invitation_time_{visitorId}",
+        ),
+        (
+            "jv_close_time_Tmyx3k0Kz1",
+            "jivochat",
+            "jv_close_time_{visitorId}",
+        ),
+        (
+            "jv_store_J5trncW2TZ_client",
+            "jivochat",
+            "jv_store_{widgetId}_client",
+        ),
         (
             "_genesys.widgets.webchat.state.purecloud-v2-sockets.ConversationID",
             "genesys",
@@ -464,18 +495,26 @@ fn smooch_platform_names_are_not_given_to_web1on1() {
     // sk_deviceid (Smooch 0.2-3.x) and sk_latestts_* (1.x-2.1) are the messenger's, not in Web1on1's
     // declaration: no chat vendor gets them (docs/sources/real-spellings.md, Smooch section).
     let c = catalog();
-    let with_web1on1 = c.evidence_from_names(["61f0c2a9b8e7d6c5b4a39281.clientId"]);
+    let with_web1on1 = Evidence::default().with("web1on1");
     for name in ["sk_deviceid", "sk_latestts_anonymous", "sk_latestts"] {
-        assert!(c.lookup(name).is_none(), "{name}");
-        assert!(c.attribute(name, &with_web1on1).vendor().is_none(), "{name}");
+        assert_eq!(c.lookup(name).unwrap().vendor.id, "smooch", "{name}");
+        assert_eq!(
+            c.attribute(name, &with_web1on1).vendor(),
+            Some("smooch"),
+            "{name}"
+        );
     }
+    // A distinctive messenger key evidences the platform, never Web1on1.
+    let ev = c.evidence_from_names(["61f0c2a9b8e7d6c5b4a39281.clientId"]);
+    assert!(ev.contains("smooch") && !ev.contains("web1on1"), "{ev:?}");
     // The 4.x+ names keep matching Web1on1's documented entries, for an app id (4.x) as for an
     // integration id (5.x).
     for suffix in ["clientId", "appUserId", "sessionToken"] {
         let name = format!("5a0b1c2d3e4f506172839405.{suffix}");
-        let m = c.lookup(&name).unwrap();
+        let m = c.lookup_evidenced(&name, &with_web1on1).unwrap();
         assert_eq!(m.vendor.id, "web1on1");
         assert_eq!(m.key.name.get_ref(), &format!("{{integrationId}}.{suffix}"));
+        assert_eq!(c.lookup(&name).unwrap().vendor.id, "smooch", "{name} alone");
     }
 }
 
@@ -502,4 +541,25 @@ fn unrelated_generic_names_are_never_certain() {
             assert_eq!(m.key.strength, Strength::Generic, "{name} is a catalog key");
         }
     }
+}
+
+#[test]
+fn a_platform_seen_with_a_vendor_built_on_it_is_that_vendor() {
+    let c = catalog();
+    let mut ev = Evidence::default().with("smooch").with("web1on1");
+    c.settle(&mut ev);
+    assert_eq!(ev.vendors().collect::<Vec<_>>(), ["web1on1"]);
+    let mut plain = Evidence::default().with("smooch");
+    c.settle(&mut plain);
+    assert_eq!(plain.vendors().collect::<Vec<_>>(), ["smooch"]);
+}
+
+#[test]
+fn a_vendor_built_on_no_platform_is_refused_with_its_line() {
+    let file = "[vendor]\nid = \"x\"\nname = \"X\"\nbuilt_on = \"nothing\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.toml");
+    std::fs::write(&path, file).unwrap();
+    let e = Catalog::with_user_files(&[path]).unwrap_err().to_string();
+    assert!(e.contains("names no platform") && e.contains(":4:"), "{e}");
 }

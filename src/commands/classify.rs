@@ -3,9 +3,9 @@
 use super::load_catalog;
 use crate::cli::{ClassifyArgs, ListFormat};
 use anyhow::Context;
+use chatcookie::Error;
 use chatcookie::capture::parse_capture;
 use chatcookie::classify;
-use chatcookie::Error;
 use chatcookie::exit::Exit;
 
 pub fn run(args: ClassifyArgs) -> anyhow::Result<Exit> {

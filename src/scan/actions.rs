@@ -149,6 +149,7 @@ pub fn wait_for_widget(
         // Scripts loaded by any frame, including cross-origin iframes, from the network log.
         let urls: Vec<String> = watch.lock().script_urls.iter().cloned().collect();
         ev.merge(catalog.evidence_from_scripts(urls.iter().map(String::as_str)));
+        catalog.settle(&mut ev);
         // A browser that went away will not show a widget: stop waiting.
         let done = !ev.0.is_empty() || page.cdp.is_closed();
         if !ev.0.is_empty() && !gestures.done.is_empty() {

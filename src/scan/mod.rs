@@ -542,6 +542,7 @@ impl Scan<'_> {
             .map(|c| c.name.as_str())
             .chain(storage.iter().map(|s| s.name.as_str()));
         self.detected.merge(self.catalog.evidence_from_names(names));
+        self.catalog.settle(&mut self.detected);
         self.snapshots.push(Snapshot {
             step,
             taken_at: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as f64 / 1e9,
@@ -663,6 +664,7 @@ impl Scan<'_> {
             &mut self.gestures,
         );
         self.detected.merge(found.clone());
+        self.catalog.settle(&mut self.detected);
         if let Some(reason) = self.fatal_state() {
             return Err(reason);
         }
@@ -748,6 +750,7 @@ impl Scan<'_> {
                 &mut self.gestures,
             );
             self.detected.merge(found);
+            self.catalog.settle(&mut self.detected);
         }
         if self.detected.0.is_empty() {
             return Ok(StepOutcome::Skipped("no chat widget to open".into()));
