@@ -127,7 +127,7 @@ pub fn render_table(c: &Classification, out: &mut dyn std::io::Write) -> anyhow:
         .filter_map(|k| match &k.attribution {
             Attribution::Platform {
                 platform,
-                certainty: crate::catalog::Certainty::Likely,
+                confidence: crate::catalog::Certainty::Likely,
                 ..
             } => Some(platform.as_str()),
             _ => None,
@@ -165,13 +165,18 @@ pub fn render_table(c: &Classification, out: &mut dyn std::io::Write) -> anyhow:
             Attribution::Platform {
                 platform_name,
                 key,
-                certainty,
+                confidence,
                 ..
             } => (
-                match certainty {
+                match confidence {
                     crate::catalog::Certainty::Certain => platform_name.clone(),
                     crate::catalog::Certainty::Likely => format!("{platform_name} (likely)"),
                 },
+                terminal_safe(key, 50),
+                String::new(),
+            ),
+            Attribution::ConsentManager { cmp_name, key, .. } => (
+                format!("{cmp_name} (consent manager)"),
                 terminal_safe(key, 50),
                 String::new(),
             ),

@@ -473,3 +473,54 @@ pub fn vendors_seen(
         })
         .collect()
 }
+
+/// Attributes the keys that are a consent manager's own record of the visitor's choice (the
+/// `[cmp.record] keys` of the CMP rules) to that CMP, as strictly necessary: they store the
+/// choice itself. Only keys no catalog explains; `detected` are the CMPs the scan detected
+/// (certain), any other CMP's record name is likely.
+pub fn consent_records(
+    observations: &mut [Observation],
+    rules: &crate::catalog::cmp::CmpRules,
+    detected: &[String],
+) {
+    for o in observations.iter_mut() {
+        if o.attribution.is_known() {
+            continue;
+        }
+        let holds = |c: &&crate::catalog::cmp::Cmp| {
+            c.record
+                .as_ref()
+                .is_some_and(|r| r.keys.iter().any(|k| k == &o.name))
+        };
+        // Two CMPs may use one name (cookieconsent 2 and 3: cc_cookie): the detected one first.
+        let found = rules
+            .cmps()
+            .iter()
+            .filter(|c| detected.contains(&c.id))
+            .find(holds)
+            .or_else(|| rules.cmps().iter().find(holds));
+        let Some(cmp) = found else { continue };
+        let certain = detected.contains(&cmp.id);
+        o.attribution = Attribution::ConsentManager {
+            cmp: cmp.id.clone(),
+            cmp_name: cmp.name.clone(),
+            key: o.name.clone(),
+            confidence: if certain {
+                crate::catalog::Certainty::Certain
+            } else {
+                crate::catalog::Certainty::Likely
+            },
+        };
+        o.catalog = Some(CatalogFacts {
+            vendor_name: cmp.name.clone(),
+            purpose: "The consent manager's own record of the visitor's choice.".into(),
+            category: Category::StrictlyNecessary,
+            category_assessed: true,
+            declared_storage: o.storage,
+            declared_duration: DeclaredDuration::Unspecified,
+            storage_differs: false,
+            source: format!("cmp:{}", cmp.id),
+            database: Some(format!("consent-manager rules ({})", cmp.file)),
+        });
+    }
+}

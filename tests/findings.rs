@@ -501,3 +501,130 @@ fn github_actions_get_an_annotation_per_gating_finding() {
     let o = chatcookie(&["check", "--policy", p.to_str().unwrap()]);
     assert!(!String::from_utf8_lossy(&o.stderr).contains("::error"));
 }
+
+/// A Web1on1 site with no banner at all: the identifiers the widget stores at page load are
+/// high (no banner, persistent, before any action; and Web1on1's unconditional promise broken),
+/// while what the visitor's own chat_open wrote carries no `before-consent`; the vendor's
+/// declaration (a session cookie) against what its code did (persistent localStorage) is a
+/// `vendor-doc-mismatch`. Every finding says why it has its severity.
+#[test]
+fn a_no_banner_web1on1_site_is_high_at_load_and_exempt_at_the_visitors_own_request() {
+    let dir = root().join("fixtures/judgement/web1on1-no-banner");
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("report.json");
+    let o = chatcookie(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--host",
+        "www.web1on1-no-banner.test",
+        "--format",
+        "json",
+        "--output",
+        json.to_str().unwrap(),
+        "--fail-on",
+        "high",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "high findings fail the gate: {}",
+        text(&o)
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let findings = r["findings"].as_array().unwrap();
+    let of = |rule: &str, name_end: &str| -> Vec<&serde_json::Value> {
+        findings
+            .iter()
+            .filter(|f| {
+                f["rule"] == rule
+                    && f["key"]["name"]
+                        .as_str()
+                        .is_some_and(|n| n.ends_with(name_end))
+            })
+            .collect()
+    };
+    for f in findings {
+        assert!(
+            f["severity_reason"]
+                .as_str()
+                .is_some_and(|s| s.starts_with(f["severity"].as_str().unwrap())),
+            "every finding says why it has its severity: {f}"
+        );
+    }
+    // Load-time identifiers: high, because no banner asks the visitor.
+    for name in [".clientId", "widget_uuid"] {
+        let before = of("before-consent", name);
+        assert_eq!(before.len(), 1, "{name}: {findings:?}");
+        assert_eq!(before[0]["severity"], "high", "{name}: {}", before[0]);
+        assert!(
+            before[0]["severity_reason"]
+                .as_str()
+                .unwrap()
+                .contains("no consent banner"),
+            "{}",
+            before[0]
+        );
+        let promise = of("vendor-promise", name);
+        assert_eq!(promise.len(), 1, "{name}");
+        assert_eq!(
+            promise[0]["severity"], "high",
+            "an unconditional promise broken"
+        );
+    }
+    // The visitor's own request for the chat: no before-consent for what it wrote.
+    for name in ["widget_opened_by_customer", ".appUserId", ".sessionToken"] {
+        assert!(
+            of("before-consent", name).is_empty(),
+            "{name}: {findings:?}"
+        );
+        let key = r["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} observed"));
+        assert_eq!(key["first_step"], "chat_open", "{key}");
+    }
+    // Web1on1 declares <integrationId>.clientId a session cookie; its code keeps it in localStorage.
+    let mismatch = of("vendor-doc-mismatch", ".clientId");
+    assert_eq!(mismatch.len(), 1, "{findings:?}");
+    assert_eq!(mismatch[0]["severity"], "low");
+    let ev = mismatch[0]["evidence"].to_string();
+    assert!(ev.contains("storage cookie, duration session"), "{ev}");
+    assert!(ev.contains("observed: localStorage"), "{ev}");
+    // The generic widget_uuid is Web1on1's on Web1on1's evidence: a likely attribution, said so.
+    let uuid = r["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "widget_uuid")
+        .unwrap();
+    assert_eq!(uuid["attribution"]["vendor"], "web1on1");
+    assert_eq!(uuid["attribution"]["confidence"], "likely");
+    assert!(
+        of("before-consent", "widget_uuid")[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("likely")
+    );
+    let client = r["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"].as_str().unwrap().ends_with(".clientId"))
+        .unwrap();
+    assert_eq!(client["attribution"]["vendor"], "web1on1");
+    assert_eq!(client["attribution"]["confidence"], "certain");
+    let vendors: Vec<&str> = r["vendors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        vendors,
+        ["web1on1"],
+        "the Smooch messenger under Web1on1 is Web1on1's"
+    );
+}

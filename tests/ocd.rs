@@ -140,7 +140,7 @@ fn chat_vendors_come_first_and_keep_their_keys() {
     assert!(matches!(
         ga.attribution,
         Attribution::Platform {
-            certainty: Certainty::Certain,
+            confidence: Certainty::Certain,
             ..
         }
     ));

@@ -355,6 +355,33 @@ fn check(fx: &Fixture, answer: &str, report: Option<&Value>) -> (Vec<String>, St
                 )),
                 Err(e) => wrong.push(format!("{}: {e}", exp.record.cookie)),
             }
+            // The CMP's own record is the CMP's, strictly necessary: never unknown, and never
+            // `before-consent`, whatever the answer.
+            let attribution = &o["attribution"];
+            if attribution["kind"] != "consent-manager"
+                || attribution["cmp"] != exp.cmp.as_str()
+                || attribution["confidence"] != "certain"
+            {
+                wrong.push(format!(
+                    "{} is attributed {attribution}, not to the consent manager {}",
+                    exp.record.cookie, exp.cmp
+                ));
+            }
+            let judged: Vec<&Value> = r["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|f| {
+                    f["key"]["name"] == exp.record.cookie.as_str()
+                        && (f["rule"] == "before-consent" || f["rule"] == "unknown")
+                })
+                .collect();
+            if !judged.is_empty() {
+                wrong.push(format!(
+                    "{} is judged as not strictly necessary: {judged:?}",
+                    exp.record.cookie
+                ));
+            }
             // Written, or changed to the answer, at the consent step, not before.
             let first = o["first_step"].as_str().unwrap_or_default();
             let changed_at_consent = o["changes"].as_array().into_iter().flatten().any(|c| {

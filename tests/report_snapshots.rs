@@ -52,6 +52,8 @@ fn tawk_uuid() -> Observation {
         key: "twk_uuid_{propertyId}".into(),
         matched: "twk_uuid_{propertyId}".into(),
         captures: BTreeMap::from([("propertyId".into(), "5f1a2b".into())]),
+        confidence: chatcookie::catalog::Certainty::Certain,
+        evidence: None,
     };
     o.catalog = Some(CatalogFacts {
         vendor_name: "tawk.to".into(),

@@ -204,6 +204,12 @@ pub enum Attribution {
         matched: String,
         #[serde(skip_serializing_if = "BTreeMap::is_empty")]
         captures: BTreeMap<String, String>,
+        /// `certain` for a distinctive name; `likely` for a generic one, attributed because its
+        /// vendor is otherwise evidenced on the same page or in the same input.
+        confidence: Certainty,
+        /// For a likely attribution: what evidenced the vendor.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        evidence: Option<String>,
     },
     /// Attributed to a platform of the Open Cookie Database (not a chat vendor).
     Platform {
@@ -214,10 +220,20 @@ pub enum Attribution {
         key: String,
         /// `certain` for a distinctive name; `likely` for a generic one whose platform is
         /// otherwise evidenced in the same page or input.
-        certainty: Certainty,
+        confidence: Certainty,
         /// For a likely attribution: what evidenced the platform.
         #[serde(skip_serializing_if = "Option::is_none")]
         evidence: Option<String>,
+    },
+    /// A consent manager's own record of the visitor's choice (`[cmp.record] keys` of the CMP
+    /// rules): strictly necessary, as it stores the choice itself.
+    ConsentManager {
+        /// The CMP's id in the consent-manager rules (`catalog/cmps.toml` or `--cmp-rules`).
+        cmp: String,
+        cmp_name: String,
+        key: String,
+        /// `certain` when the CMP was detected on the page; `likely` when only the name says so.
+        confidence: Certainty,
     },
     /// No catalog match, or a generic name whose vendor is not otherwise evidenced.
     Unknown {
@@ -227,7 +243,7 @@ pub enum Attribution {
     },
 }
 
-/// How sure a platform attribution is.
+/// How sure an attribution is (to a chat vendor or a platform).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Certainty {
@@ -242,7 +258,9 @@ impl Attribution {
     pub fn vendor(&self) -> Option<&str> {
         match self {
             Attribution::Known { vendor, .. } => Some(vendor),
-            Attribution::Platform { .. } | Attribution::Unknown { .. } => None,
+            Attribution::Platform { .. }
+            | Attribution::ConsentManager { .. }
+            | Attribution::Unknown { .. } => None,
         }
     }
 
@@ -250,7 +268,19 @@ impl Attribution {
     pub fn key(&self) -> Option<&str> {
         match self {
             Attribution::Known { key, .. } => Some(key),
-            Attribution::Platform { .. } | Attribution::Unknown { .. } => None,
+            Attribution::Platform { .. }
+            | Attribution::ConsentManager { .. }
+            | Attribution::Unknown { .. } => None,
+        }
+    }
+
+    /// How sure the attribution is; `None` for an unknown key.
+    pub fn confidence(&self) -> Option<Certainty> {
+        match self {
+            Attribution::Known { confidence, .. }
+            | Attribution::Platform { confidence, .. }
+            | Attribution::ConsentManager { confidence, .. } => Some(*confidence),
+            Attribution::Unknown { .. } => None,
         }
     }
 
@@ -270,7 +300,9 @@ impl Attribution {
     /// The catalog name of the key: the vendor's pattern, or the database's name (prefix with `*`).
     pub fn catalog_key(&self) -> Option<&str> {
         match self {
-            Attribution::Known { key, .. } | Attribution::Platform { key, .. } => Some(key),
+            Attribution::Known { key, .. }
+            | Attribution::Platform { key, .. }
+            | Attribution::ConsentManager { key, .. } => Some(key),
             Attribution::Unknown { .. } => None,
         }
     }
@@ -285,11 +317,22 @@ pub fn attribute(m: Option<KeyMatch<'_>>, evidence: &Evidence) -> Attribution {
                 candidate: Some(format!("{}: {}", m.vendor.id, m.key.name.get_ref())),
             }
         }
-        Some(m) => Attribution::Known {
-            vendor: m.vendor.id.clone(),
-            key: m.key.name.get_ref().clone(),
-            matched: m.matched.to_string(),
-            captures: m.captures,
-        },
+        Some(m) => {
+            let likely = m.key.strength == Strength::Generic;
+            Attribution::Known {
+                vendor: m.vendor.id.clone(),
+                key: m.key.name.get_ref().clone(),
+                matched: m.matched.to_string(),
+                captures: m.captures,
+                confidence: if likely {
+                    Certainty::Likely
+                } else {
+                    Certainty::Certain
+                },
+                evidence: likely
+                    .then(|| evidence.0.get(&m.vendor.id)?.iter().next().cloned())
+                    .flatten(),
+            }
+        }
     }
 }

@@ -163,7 +163,7 @@ struct KeyRef {
 pub struct PlatformMatch<'c> {
     pub platform: &'c Platform,
     pub key: &'c PlatformKey,
-    pub certainty: Certainty,
+    pub confidence: Certainty,
     /// For a likely attribution: what evidenced the platform.
     pub evidence: Option<String>,
 }
@@ -174,7 +174,7 @@ impl PlatformMatch<'_> {
             platform: self.platform.id.clone(),
             platform_name: self.platform.name.clone(),
             key: self.key.pattern(),
-            certainty: self.certainty,
+            confidence: self.confidence,
             evidence: self.evidence.clone(),
         }
     }
@@ -447,7 +447,7 @@ impl Ocd {
                 return Some(PlatformMatch {
                     platform: p,
                     key: k,
-                    certainty: Certainty::Certain,
+                    confidence: Certainty::Certain,
                     evidence: None,
                 });
             }
@@ -455,7 +455,7 @@ impl Ocd {
                 return Some(PlatformMatch {
                     platform: p,
                     key: k,
-                    certainty: Certainty::Likely,
+                    confidence: Certainty::Likely,
                     evidence: reasons.iter().next().cloned(),
                 });
             }
@@ -555,10 +555,10 @@ K\tCT\tprefix\tmarketing\t\tsession\t\t\tshort
         let mut ev = Evidence::default();
         ev.add("adform", "host adform.net".into());
         let m = o.judge("uid", &ev).unwrap();
-        assert_eq!(m.certainty, Certainty::Likely);
+        assert_eq!(m.confidence, Certainty::Likely);
         assert_eq!(m.evidence.as_deref(), Some("host adform.net"));
         let m = o.judge("_ga", &none).unwrap();
-        assert_eq!(m.certainty, Certainty::Certain);
+        assert_eq!(m.confidence, Certainty::Certain);
         assert_eq!(
             m.key.purpose(m.platform, None),
             "Google Analytics: analytics cookie (Open Cookie Database)"

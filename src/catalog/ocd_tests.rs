@@ -86,11 +86,11 @@ fn common_third_party_cookies_are_classified_with_platform_and_category() {
         match &j.attribution {
             Attribution::Platform {
                 platform_name,
-                certainty,
+                confidence,
                 ..
             } => {
                 assert_eq!(platform_name, platform, "{name}");
-                assert_eq!(*certainty, Certainty::Certain, "{name}");
+                assert_eq!(*confidence, Certainty::Certain, "{name}");
             }
             other => panic!("{name}: {other:?}"),
         }
@@ -111,7 +111,7 @@ fn generic_names_alone_are_attributed_to_nothing_for_certain() {
             !matches!(
                 a,
                 Attribution::Platform {
-                    certainty: Certainty::Certain,
+                    confidence: Certainty::Certain,
                     ..
                 } | Attribution::Known { .. }
             ),
@@ -139,7 +139,7 @@ fn a_generic_name_is_likely_its_platforms_when_the_platform_is_evidenced() {
         match c.judge(name, &none, &by_host).attribution {
             Attribution::Platform {
                 platform,
-                certainty: Certainty::Likely,
+                confidence: Certainty::Likely,
                 evidence,
                 ..
             } => {

@@ -101,6 +101,7 @@ fn policy_text(args: &InitArgs, report: &ScanReport) -> String {
     for o in &report.observations {
         let (name, vendor) = match &o.attribution {
             Attribution::Known { vendor, key, .. } => (key.clone(), Some(vendor.clone())),
+            Attribution::ConsentManager { key, .. } => (key.clone(), None),
             // An Open Cookie Database prefix is declared as `prefix*` (the policy's wildcard is
             // one or more characters), unless the observed name is the prefix itself.
             Attribution::Platform { key, .. } => match key.strip_suffix('*') {
@@ -121,7 +122,7 @@ fn policy_text(args: &InitArgs, report: &ScanReport) -> String {
         t.push_str("\n[[declare]]\n");
         if let (
             Attribution::Platform {
-                certainty,
+                confidence,
                 evidence,
                 ..
             },
@@ -133,7 +134,7 @@ fn policy_text(args: &InitArgs, report: &ScanReport) -> String {
                 c.database.as_deref().unwrap_or("Open Cookie Database"),
                 c.vendor_name,
                 c.category,
-                match certainty {
+                match confidence {
                     chatcookie::catalog::Certainty::Certain => String::new(),
                     chatcookie::catalog::Certainty::Likely => format!(
                         "; likely: a generic name, the platform evidenced by {} - review",

@@ -27,6 +27,8 @@ impl KeyRef {
 pub struct Finding {
     pub rule: Rule,
     pub severity: Severity,
+    /// Why it has its severity, in one line (docs/rules.md has the sources).
+    pub severity_reason: String,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<KeyRef>,
@@ -48,12 +50,19 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// A finding of `rule`; the builder methods below add what it concerns. Its fingerprint is
-    /// the rule id until [`Finding::identity`] names what makes it this finding.
-    pub fn new(rule: Rule, severity: Severity, message: String) -> Finding {
+    /// A finding of `rule` at `severity`, `because` (why that severity, one line); the builder
+    /// methods below add what it concerns. Its fingerprint is the rule id until
+    /// [`Finding::identity`] names what makes it this finding.
+    pub fn new(
+        rule: Rule,
+        severity: Severity,
+        because: impl Into<String>,
+        message: String,
+    ) -> Finding {
         Finding {
             rule,
             severity,
+            severity_reason: because.into(),
             message,
             key: None,
             step: None,

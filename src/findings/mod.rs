@@ -10,7 +10,7 @@ mod rules;
 
 pub use finding::{Finding, KeyRef};
 
-use crate::catalog::{Catalog, Category};
+use crate::catalog::{Attribution, Catalog, Category, Certainty};
 use crate::observation::{Attempt, Observation, VendorSeen};
 use crate::policy::{Declaration, Policy};
 use crate::scan::{StepRecord, StepStatus};
@@ -47,6 +47,7 @@ pub fn evaluate(facts: &Facts, catalog: &Catalog, policy: Option<&Policy>) -> Ve
         out.extend(rules::third_party::check(&cx, &s));
         out.extend(rules::samesite_none_insecure::check(&cx, &s));
         out.extend(rules::missing_secure::check(&cx, &s));
+        out.extend(rules::vendor_doc_mismatch::check(&cx, &s));
     }
     out.extend(rules::samesite_none_insecure::refused(&cx));
     out.extend(rules::vendor_promise::check(&cx));
@@ -90,7 +91,10 @@ impl<'a> Judging<'a> {
 pub(crate) struct ConsentState {
     pub accepted: bool,
     pub rejected: bool,
+    /// The visitor asked for the chat: the chat_open step ran.
     pub chat_opened: bool,
+    /// Automatic consent looked for a consent manager and found none: the page asks nobody.
+    pub no_banner: bool,
     pub description: &'static str,
 }
 
@@ -109,10 +113,17 @@ impl ConsentState {
         });
         let accepted = consent_ran && facts.consent == ConsentAction::Accept;
         let rejected = consent_ran && facts.consent == ConsentAction::Reject;
+        let no_banner = facts
+            .steps
+            .iter()
+            .filter(|s| s.step == Step::Consent)
+            .filter_map(|s| s.consent.as_ref())
+            .any(|r| r.detected.is_empty() && !r.done);
         ConsentState {
             accepted,
             rejected,
             chat_opened: ran(Step::ChatOpen),
+            no_banner,
             description: if accepted {
                 "consent was accepted at the consent step"
             } else if rejected {
@@ -153,23 +164,45 @@ impl<'a> Subject<'a> {
             },
             |c| site_of(&c.domain),
         );
+        // A guess is labelled as one: a generic name attributed on its owner's other evidence.
+        let likely = o.attribution.confidence() == Some(Certainty::Likely);
         let who = match &o.catalog {
+            Some(c) if likely => format!("`{}` ({}, likely, {})", o.name, c.vendor_name, o.storage),
             Some(c) => format!("`{}` ({}, {})", o.name, c.vendor_name, o.storage),
             None => format!("`{}` ({})", o.name, o.storage),
         };
+        let mut evidence = evidence_of(o);
+        if likely {
+            let by = match &o.attribution {
+                Attribution::Known { evidence, .. } | Attribution::Platform { evidence, .. } => {
+                    evidence.clone()
+                }
+                Attribution::ConsentManager { .. } | Attribution::Unknown { .. } => None,
+            };
+            evidence.push(format!(
+                "attribution likely, not certain: a generic name, attributed because its owner is evidenced ({})",
+                by.as_deref().unwrap_or("on the page")
+            ));
+        }
         Subject {
             o,
             declaration,
             category,
             who,
-            evidence: evidence_of(o),
+            evidence,
             site,
         }
     }
 
     /// A finding about this key, first stored at its first step.
-    pub fn finding(&self, rule: Rule, severity: Severity, message: String) -> Finding {
-        Finding::new(rule, severity, message)
+    pub fn finding(
+        &self,
+        rule: Rule,
+        severity: Severity,
+        because: impl Into<String>,
+        message: String,
+    ) -> Finding {
+        Finding::new(rule, severity, because, message)
             .key(KeyRef::of(self.o))
             .step(self.o.first_step)
             .evidence(self.evidence.clone())

@@ -30,6 +30,9 @@ pub fn sections(reports: &[ScanReport]) -> Vec<Section> {
             let group = match &o.attribution {
                 Attribution::Known { .. } => (0, vendor_name(r, o).map(str::to_string)),
                 Attribution::Platform { platform_name, .. } => (1, Some(platform_name.clone())),
+                Attribution::ConsentManager { cmp_name, .. } => {
+                    (1, Some(format!("{cmp_name} (consent manager)")))
+                }
                 Attribution::Unknown { .. } => (2, None),
             };
             let name = catalog_name(o).unwrap_or_else(|| o.name.clone());

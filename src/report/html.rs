@@ -240,13 +240,12 @@ fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         )?;
         for o in keys {
             let c = o.catalog.as_ref();
-            let catalog_key = match &o.attribution {
-                crate::catalog::Attribution::Platform {
-                    key,
-                    certainty: crate::catalog::Certainty::Likely,
-                    ..
-                } => format!("{key} (likely)"),
-                a => a.catalog_key().unwrap_or_default().to_string(),
+            let a = &o.attribution;
+            let catalog_key = match a.confidence() {
+                Some(crate::catalog::Certainty::Likely) => {
+                    format!("{} (likely)", a.catalog_key().unwrap_or_default())
+                }
+                _ => a.catalog_key().unwrap_or_default().to_string(),
             };
             writeln!(
                 out,
@@ -297,7 +296,7 @@ fn findings(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             } else {
                 ""
             },
-            f.severity,
+            format_args!("{}<br><small>{}</small>", f.severity, h(&f.severity_reason)),
             f.rule,
             f.step.map(|s| s.as_str()).unwrap_or(""),
             h(&f.message),

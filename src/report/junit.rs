@@ -73,7 +73,12 @@ fn suite(r: &ScanReport) -> (String, usize, usize, usize) {
                 super::escape::xml(&name),
                 super::escape::xml(&f.message),
                 f.severity,
-                super::escape::xml(&f.evidence.join("\n"))
+                super::escape::xml(
+                    &std::iter::once(format!("severity: {}", f.severity_reason))
+                        .chain(f.evidence.iter().cloned())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
             );
         }
     }

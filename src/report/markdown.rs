@@ -152,7 +152,12 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             }
             let likely = match &o.attribution {
                 crate::catalog::Attribution::Platform {
-                    certainty: crate::catalog::Certainty::Likely,
+                    confidence: crate::catalog::Certainty::Likely,
+                    evidence,
+                    ..
+                }
+                | crate::catalog::Attribution::Known {
+                    confidence: crate::catalog::Certainty::Likely,
                     evidence,
                     ..
                 } => format!(
@@ -198,6 +203,7 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             f.rule,
             md(&f.message)
         )?;
+        writeln!(out, "  - severity: {}", md(&f.severity_reason))?;
         for e in &f.evidence {
             writeln!(out, "  - {}", md(e))?;
         }

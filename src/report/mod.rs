@@ -169,13 +169,23 @@ impl ScanReport {
         opts: &ScanOptions,
         show_values: bool,
     ) -> ScanReport {
-        let (observations, evidence) = observation::build(
+        let (mut observations, evidence) = observation::build(
             catalog,
             &run.snapshots,
             &run.detected,
             &run.final_url,
             show_values,
         );
+        // A consent manager's own record is strictly necessary, never unknown.
+        if let Some(rules) = &opts.consent.verify {
+            let detected: Vec<String> = run
+                .steps
+                .iter()
+                .filter_map(|s| s.consent.as_ref())
+                .flat_map(|c| c.detected.iter().cloned())
+                .collect();
+            observation::consent_records(&mut observations, rules, &detected);
+        }
         let attempts = observation::attempts(catalog, &run.steps, &evidence);
         let vendors = observation::vendors_seen(catalog, &evidence, &observations);
         let unreached = unreached_keys(catalog, &vendors, &opts.steps);
@@ -347,13 +357,16 @@ pub fn owner_name(r: &ScanReport, o: &Observation) -> Option<String> {
     match &o.attribution {
         crate::catalog::Attribution::Platform {
             platform_name,
-            certainty,
+            confidence,
             ..
-        } => Some(match certainty {
+        } => Some(match confidence {
             crate::catalog::Certainty::Certain => platform_name.clone(),
             crate::catalog::Certainty::Likely => format!("{platform_name} (likely)"),
         }),
-        _ => vendor_name(r, o).map(str::to_string),
+        a => vendor_name(r, o).map(|n| match a.confidence() {
+            Some(crate::catalog::Certainty::Likely) => format!("{n} (likely)"),
+            _ => n.to_string(),
+        }),
     }
 }
 
@@ -416,6 +429,13 @@ pub fn key_groups(r: &ScanReport) -> Vec<KeyGroup<'_>> {
                 platforms
                     .entry((platform_name.to_lowercase(), platform.as_str()))
                     .or_insert((platform_name.as_str(), Vec::new()))
+                    .1
+                    .push(o);
+            }
+            Attribution::ConsentManager { cmp, cmp_name, .. } => {
+                platforms
+                    .entry((cmp_name.to_lowercase(), cmp.as_str()))
+                    .or_insert((cmp_name.as_str(), Vec::new()))
                     .1
                     .push(o);
             }

@@ -63,6 +63,7 @@ fn run(r: &ScanReport) -> Value {
             };
             let mut props = json!({
                 "severity": f.severity,
+                "severityReason": f.severity_reason,
                 "evidence": f.evidence,
                 "inBaseline": f.in_baseline,
             });

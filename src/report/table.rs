@@ -252,6 +252,8 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
                 f.rule.id(),
                 terminal_safe(&f.message, 400)
             )?;
+            // Why it has its severity, under the message.
+            writeln!(out, "{:36}{}", "", terminal_safe(&f.severity_reason, 300))?;
         }
     }
     for e in &r.snapshot_errors {
@@ -276,20 +278,29 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
 
 fn row(o: &Observation) -> Row {
     let vendor = match &o.attribution {
-        Attribution::Known { vendor, key, .. } => {
+        Attribution::Known {
+            vendor,
+            key,
+            confidence,
+            ..
+        } => {
+            let likely = match confidence {
+                crate::catalog::Certainty::Certain => "",
+                crate::catalog::Certainty::Likely => " (likely)",
+            };
             if key == &o.name {
-                vendor.clone()
+                format!("{vendor}{likely}")
             } else {
-                format!("{vendor}: {}", terminal_safe(key, 40))
+                format!("{vendor}{likely}: {}", terminal_safe(key, 40))
             }
         }
         Attribution::Platform {
             platform_name,
             key,
-            certainty,
+            confidence,
             ..
         } => {
-            let likely = match certainty {
+            let likely = match confidence {
                 crate::catalog::Certainty::Certain => "",
                 crate::catalog::Certainty::Likely => " (likely)",
             };
@@ -303,6 +314,7 @@ fn row(o: &Observation) -> Row {
             format!("unknown (generic; {})", terminal_safe(c, 40))
         }
         Attribution::Unknown { candidate: None } => "unknown".into(),
+        Attribution::ConsentManager { cmp_name, .. } => format!("{cmp_name} (consent record)"),
     };
     let category = o.catalog.as_ref().map_or_else(String::new, |c| {
         format!(

@@ -381,6 +381,7 @@ fn recorded_scans_come_back_as_history_without_values() {
     second.findings.push(Finding {
         rule: Rule::BeforeConsent,
         severity: Severity::High,
+        severity_reason: "high: analytics storage without consent".into(),
         message: "`_ga` stored before consent".into(),
         key: Some(KeyRef {
             storage: StorageKind::Cookie,

@@ -45,6 +45,7 @@ pub enum Rule {
     BeforeConsent,
     BeforeChatOpen,
     VendorPromise,
+    VendorDocMismatch,
     Undeclared,
     DeclaredNotSeen,
     Unknown,
@@ -56,10 +57,11 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 11] = [
+    pub const ALL: [Rule; 12] = [
         Rule::BeforeConsent,
         Rule::BeforeChatOpen,
         Rule::VendorPromise,
+        Rule::VendorDocMismatch,
         Rule::Undeclared,
         Rule::DeclaredNotSeen,
         Rule::Unknown,
@@ -75,6 +77,7 @@ impl Rule {
             Rule::BeforeConsent => "before-consent",
             Rule::BeforeChatOpen => "before-chat-open",
             Rule::VendorPromise => "vendor-promise",
+            Rule::VendorDocMismatch => "vendor-doc-mismatch",
             Rule::Undeclared => "undeclared",
             Rule::DeclaredNotSeen => "declared-not-seen",
             Rule::Unknown => "unknown",
@@ -96,6 +99,9 @@ impl Rule {
                 "A chat-widget key was stored before the visitor opened the chat (and was not covered by an accepted consent)."
             }
             Rule::VendorPromise => "A chat vendor broke one of its own published promises.",
+            Rule::VendorDocMismatch => {
+                "What the browser stored differs from the vendor's own declaration (storage kind or lifetime)."
+            }
             Rule::Undeclared => {
                 "A key was observed that the site's policy does not declare (or not at that step)."
             }

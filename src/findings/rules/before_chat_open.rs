@@ -26,6 +26,7 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
     Some(s.finding(
         Rule::BeforeChatOpen,
         Severity::Medium,
+        "medium: a chat key is necessary only once the visitor asks for the chat (DSK OH Telemedien); before that it needs consent",
         format!(
             "{} was stored at `{}`, {opened}: it needs consent until the visitor asks for the chat",
             s.who, o.first_step

@@ -1,8 +1,9 @@
-//! `before-consent`: a key that is not strictly necessary, stored before consent or after a reject.
+//! `before-consent`: a key that is not strictly necessary, stored before consent or after a reject, and not by the visitor's own request for the chat.
 
 use crate::catalog::Category;
 use crate::findings::{Finding, Judging, Subject};
-use crate::vocab::{Rule, Severity, Step};
+use crate::observation::Observation;
+use crate::vocab::{Rule, Severity, Step, StorageKind};
 
 pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
     let o = s.o;
@@ -13,11 +14,30 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
     if consent.accepted && o.first_step >= Step::Consent {
         return None;
     }
-    // Known trackers weigh most; keys nobody classified are reported, but low.
-    let severity = match s.category {
-        Some(Category::Analytics | Category::Marketing) => Severity::High,
-        Some(_) => Severity::Medium,
-        None => Severity::Low,
+    let tracking = matches!(s.category, Some(Category::Analytics | Category::Marketing));
+    // Storage the chat needs, first written when the visitor asked for the chat, serves a
+    // service the visitor explicitly requested: no consent needed (ePrivacy art. 5(3)).
+    if o.first_step >= Step::ChatOpen && o.attribution.vendor().is_some() && !tracking {
+        return None;
+    }
+    let before_action = o.first_step < Step::ChatOpen;
+    let (severity, because) = match s.category {
+        Some(Category::Analytics | Category::Marketing) => (
+            Severity::High,
+            "high: analytics or marketing storage without consent (ePrivacy art. 5(3))",
+        ),
+        Some(_) if consent.no_banner && before_action && persistent(o) => (
+            Severity::High,
+            "high: a persistent key stored before any consent or visitor action, on a page that shows no consent banner: the visitor cannot refuse it (ePrivacy art. 5(3))",
+        ),
+        Some(_) => (
+            Severity::Medium,
+            "medium: a known key that is not strictly necessary, stored before consent (ePrivacy art. 5(3))",
+        ),
+        None => (
+            Severity::Low,
+            "low: no catalog knows this key, so whether it is necessary is not known; for review",
+        ),
     };
     let when = if consent.rejected && o.first_step >= Step::Consent {
         format!(
@@ -36,6 +56,15 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
     Some(s.finding(
         Rule::BeforeConsent,
         severity,
+        because,
         format!("{} {when}; {cat}", s.who),
     ))
+}
+
+/// Kept beyond the visit: a cookie with an expiry, or localStorage.
+fn persistent(o: &Observation) -> bool {
+    match &o.cookie {
+        Some(c) => c.lifetime_seconds.is_some(),
+        None => o.storage == StorageKind::LocalStorage,
+    }
 }

@@ -30,6 +30,7 @@ pub fn check(cx: &Judging) -> Vec<Finding> {
             Finding::new(
                 Rule::DeclaredNotSeen,
                 Severity::Low,
+                "low: a stale declaration misleads visitors but stores nothing",
                 format!(
                     "`{}` is declared ({}:{}) but was never observed",
                     d.pattern,

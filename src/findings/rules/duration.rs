@@ -27,10 +27,16 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
     });
     let (limit, by, line) = declared?;
     // The site's own declaration weighs more than a catalog's.
-    let severity = if line.is_some() {
-        Severity::Medium
+    let (severity, because) = if line.is_some() {
+        (
+            Severity::Medium,
+            "medium: it outlives what the site's own policy declares",
+        )
     } else {
-        Severity::Low
+        (
+            Severity::Low,
+            "low: it outlives what the vendor's or the database's document says, not the site's own declaration",
+        )
     };
     let message = match (limit, c.lifetime_seconds) {
         (DeclaredDuration::Session, Some(life)) => format!(
@@ -48,7 +54,7 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
         _ => return None,
     };
     Some(
-        s.finding(Rule::Duration, severity, message)
+        s.finding(Rule::Duration, severity, because, message)
             .policy_line(line),
     )
 }

@@ -9,6 +9,7 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
         s.finding(
             Rule::MissingSecure,
             Severity::Info,
+            "informational: a hardening hint, not a consent matter",
             format!("{} lacks Secure on an https page", s.who),
         )
     })

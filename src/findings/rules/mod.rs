@@ -10,4 +10,5 @@ pub mod samesite_none_insecure;
 pub mod third_party;
 pub mod undeclared;
 pub mod unknown;
+pub mod vendor_doc_mismatch;
 pub mod vendor_promise;

@@ -10,6 +10,7 @@ pub fn check(_cx: &Judging, s: &Subject) -> Vec<Finding> {
             s.finding(
                 Rule::PersonalData,
                 Severity::High,
+                "high: personal data in browser storage is readable by any script of the page and sent with requests",
                 format!("{} holds a {} at {}", s.who, pd.kind, pd.location),
             )
         })

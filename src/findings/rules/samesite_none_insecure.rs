@@ -9,6 +9,7 @@ pub fn check(_cx: &Judging, s: &Subject) -> Option<Finding> {
         s.finding(
             Rule::SameSiteNoneInsecure,
             Severity::Info,
+            "informational: current browsers refuse such a cookie",
             format!("{} has SameSite=None without Secure", s.who),
         )
     })
@@ -25,6 +26,7 @@ pub fn refused(cx: &Judging) -> Vec<Finding> {
             Finding::new(
                 Rule::SameSiteNoneInsecure,
                 Severity::Info,
+                "informational: the browser refused it, so nothing was stored",
                 format!(
                     "`{}` was sent with SameSite=None but without Secure, and the browser refused it",
                     a.cookie.name

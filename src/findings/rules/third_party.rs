@@ -8,6 +8,7 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
         s.finding(
             Rule::ThirdParty,
             Severity::Info,
+            "informational: third-party storage is no breach by itself",
             format!(
                 "{} is third-party ({} on a page of {})",
                 s.who, s.o.location, cx.page_site

@@ -10,6 +10,7 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
         None => Some(s.finding(
             Rule::Undeclared,
             Severity::High,
+            "high: the site's own policy does not declare it, so its cookie declaration is incomplete",
             format!(
                 "{}, first stored at `{}`, is not declared in {}",
                 s.who,
@@ -21,6 +22,7 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
             s.finding(
                 Rule::Undeclared,
                 Severity::High,
+                "high: stored earlier than the site's own policy declares it",
                 format!(
                     "{} is declared from `{}` on, but was stored at `{}`",
                     s.who, d.earliest_step, o.first_step

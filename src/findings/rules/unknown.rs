@@ -11,6 +11,7 @@ pub fn check(_cx: &Judging, s: &Subject) -> Option<Finding> {
     Some(s.finding(
         Rule::Unknown,
         Severity::Low,
+        "low: unclassified, not known to be wrong; for review",
         format!("{} matches no catalog entry and no declaration", s.who),
     ))
 }

@@ -19,9 +19,17 @@ pub fn check(cx: &Judging) -> Vec<Finding> {
             .collect();
         for p in &vendor.promises {
             // A conditional promise is weaker evidence of a breach than an unconditional one.
-            let (severity, condition) = match &p.condition {
-                Some(c) => (Severity::Low, format!(" (the promise holds {c})")),
-                None => (Severity::Medium, String::new()),
+            let (severity, because, condition) = match &p.condition {
+                Some(c) => (
+                    Severity::Low,
+                    format!("low: the promise holds only {c}, which the scan cannot check"),
+                    format!(" (the promise holds {c})"),
+                ),
+                None => (
+                    Severity::High,
+                    "high: the vendor's own unconditional published promise is broken; a declaration that relies on it is wrong".to_string(),
+                    String::new(),
+                ),
             };
             let quote = format!(
                 "{} promises: \"{}\" [{}]",
@@ -29,11 +37,12 @@ pub fn check(cx: &Judging) -> Vec<Finding> {
                 p.quote,
                 p.source.get_ref()
             );
-            let mut broken = |o: &Observation, why: String, severity: Severity| {
+            let mut broken = |o: &Observation, why: String, severity: Severity, because: &str| {
                 out.push(
                     Finding::new(
                         Rule::VendorPromise,
                         severity,
+                        because,
                         format!("{}: `{}` {why}{condition}", vendor.name, o.name),
                     )
                     .key(KeyRef::of(o))
@@ -54,6 +63,7 @@ pub fn check(cx: &Judging) -> Vec<Finding> {
                             o,
                             format!("was stored at `{}`, before `{step}`", o.first_step),
                             severity,
+                            &because,
                         );
                     }
                 }
@@ -71,6 +81,7 @@ pub fn check(cx: &Judging) -> Vec<Finding> {
                             o,
                             format!("is a persistent cookie ({life}), not a session cookie"),
                             severity,
+                            &because,
                         );
                     }
                 }
@@ -81,6 +92,7 @@ pub fn check(cx: &Judging) -> Vec<Finding> {
                                 o,
                                 format!("holds a {} at {}", pd.kind, pd.location),
                                 Severity::High,
+                                "high: personal data in a cookie, against the vendor's own promise",
                             );
                         }
                     }

@@ -1,0 +1,75 @@
+//! `vendor-doc-mismatch`: what the browser stored differs from the vendor's own declaration, in storage kind or lifetime; both sides quoted.
+
+use crate::catalog::DeclaredDuration;
+use crate::findings::{Finding, Judging, Subject};
+use crate::vocab::{Rule, Severity, StorageKind};
+
+pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
+    let o = s.o;
+    let facts = o.catalog.as_ref()?;
+    // Only a chat vendor's own document: the cookie database records no storage.
+    if facts.database.is_some() {
+        return None;
+    }
+    let vendor_id = o.attribution.vendor()?;
+    let vendor = cx.catalog.vendor(vendor_id)?;
+    let observed_persistent = match &o.cookie {
+        Some(c) => c.lifetime_seconds.is_some(),
+        None => o.storage == StorageKind::LocalStorage,
+    };
+    let declared = &facts.declared_duration;
+    let storage_differs = facts.declared_storage != o.storage;
+    // A persistent cookie against a declared session cookie is the `duration` rule's; here only
+    // what changes the kind of storage, or localStorage kept where a session is declared.
+    let lifetime_differs =
+        o.cookie.is_none() && observed_persistent && matches!(declared, DeclaredDuration::Session);
+    if !storage_differs && !lifetime_differs {
+        return None;
+    }
+    let declared_text = match declared {
+        DeclaredDuration::Session => "session".to_string(),
+        DeclaredDuration::Persistent => "persistent".to_string(),
+        DeclaredDuration::Unspecified => "no stated lifetime".to_string(),
+        DeclaredDuration::Period { text, .. } => text.clone(),
+    };
+    let observed_text = match &o.cookie {
+        Some(c) if c.lifetime_seconds.is_some() => "a persistent cookie".to_string(),
+        Some(_) => "a session cookie".to_string(),
+        None if o.storage == StorageKind::LocalStorage => {
+            "localStorage, kept until cleared".to_string()
+        }
+        None => "sessionStorage, kept for the tab".to_string(),
+    };
+    let document = vendor
+        .sources
+        .iter()
+        .find(|src| src.id == facts.source)
+        .map_or_else(
+            || facts.source.clone(),
+            |src| format!("{} ({})", src.title, src.document),
+        );
+    let key = o.attribution.key().unwrap_or(&o.name);
+    Some(
+        s.finding(
+            Rule::VendorDocMismatch,
+            Severity::Low,
+            "low: the vendor's document, not the site, is wrong; the site's own declaration must say what really happens",
+            format!(
+                "{} is stored as {observed_text}, where {}'s declaration says {} ({declared_text})",
+                s.who, vendor.name, facts.declared_storage
+            ),
+        )
+        .evidence(
+            [
+                format!(
+                    "{} declares `{key}`: storage {}, duration {declared_text} [{document}]",
+                    vendor.name, facts.declared_storage
+                ),
+                format!("observed: {observed_text}"),
+            ]
+            .into_iter()
+            .chain(s.evidence.iter().cloned())
+            .collect(),
+        ),
+    )
+}
