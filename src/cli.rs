@@ -88,7 +88,7 @@ pub struct ManpagesArgs {
 #[derive(Debug, Args)]
 pub struct GateArgs {
     /// What fails the run (exit code 1), comma-separated: rule ids (before-consent,
-    /// before-chat-open, vendor-promise, undeclared, declared-not-seen, unknown, duration,
+    /// before-chat-open, vendor-promise, vendor-doc-mismatch, undeclared, declared-not-seen, unknown, duration,
     /// personal-data, third-party, samesite-none-insecure, missing-secure) and/or a severity
     /// (info, low, medium, high: that severity and above); `never` fails on nothing.
     /// Default for `scan`: never; for `check`: the policy's [gate] fail_on, else `high`.
