@@ -2,6 +2,7 @@
 
 use chatcookie::report::Format;
 use chatcookie::run::Shard;
+use chatcookie::scan::defaults;
 use chatcookie::vocab::FailOn;
 use chatcookie::vocab::ThirdPartyCookies;
 use chatcookie::vocab::parse_duration;
@@ -290,23 +291,23 @@ pub struct StepArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "load,widget,consent,chat_open"
+        default_value = defaults::STEPS_TEXT
     )]
     pub steps: Vec<Step>,
 
     /// Upper bound for each step: its action plus settling. A step that reaches it is
     /// reported as timed out and snapshotted anyway.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = defaults::STEP_TIMEOUT_TEXT, value_parser = parse_duration)]
     pub step_timeout: Duration,
 
     /// A step has settled when cookies, storage and network were still for this long (requests
     /// in flight hold it back, except long polls). Writes a page delays with its own timers
     /// beyond this window are missed: raise it (e.g. 1s) for a thorough audit of a slow site.
-    #[arg(long, value_name = "DURATION", default_value = "150ms", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = defaults::QUIET_TEXT, value_parser = parse_duration)]
     pub quiet: Duration,
 
     /// How long the widget step waits for a chat widget to appear.
-    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = defaults::WIDGET_TIMEOUT_TEXT, value_parser = parse_duration)]
     pub widget_timeout: Duration,
 
     /// The first message the `chat_message` step sends (`--steps ...,chat_message`). That step
@@ -597,6 +598,16 @@ mod tests {
 
     #[test]
     fn durations_parse() {
+        // The defaults --help shows are the defaults the library uses.
+        assert_eq!(
+            parse_duration(defaults::STEP_TIMEOUT_TEXT),
+            Ok(defaults::STEP_TIMEOUT)
+        );
+        assert_eq!(parse_duration(defaults::QUIET_TEXT), Ok(defaults::QUIET));
+        assert_eq!(
+            parse_duration(defaults::WIDGET_TIMEOUT_TEXT),
+            Ok(defaults::WIDGET_TIMEOUT)
+        );
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));

@@ -30,26 +30,26 @@
 //! ```
 
 // In layer order, bottom first.
-pub mod browser;
-pub mod capture;
-pub mod catalog;
-pub mod classify;
-pub mod consent;
-pub mod demo;
+pub mod vocab;
+pub mod exit;
 pub mod diagnostic;
 pub mod error;
-pub mod exit;
-pub mod findings;
-pub mod gate;
+pub mod catalog;
+pub mod capture;
+pub mod browser;
+pub mod snapshot;
+pub mod consent;
+pub mod scan;
 pub mod observation;
 pub mod policy;
+pub mod findings;
 pub mod report;
-pub mod run;
-pub mod scan;
-pub mod serve;
-pub mod snapshot;
+pub mod gate;
 pub mod store;
-pub mod vocab;
+pub mod classify;
+pub mod serve;
+pub mod demo;
+pub mod run;
 
 pub use error::{Error, ErrorKind, Result};
 pub use vocab::*;

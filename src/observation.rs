@@ -3,10 +3,7 @@
 use crate::browser::watch::BlockedCookie;
 use crate::catalog::{Attribution, Catalog, Category, DeclaredDuration, Evidence};
 use crate::snapshot::{CookieRecord, Snapshot, StorageRecord};
-use crate::vocab::Party;
-use crate::vocab::Step;
-use crate::vocab::StorageKind;
-use crate::vocab::{host_of, site_of};
+use crate::vocab::{Party, Step, StorageKind, host_of, site_of};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};

@@ -2,8 +2,7 @@
 
 use crate::browser::cdp::{CdpError, Page};
 use crate::browser::watch::FrameInfo;
-use crate::vocab::Step;
-use crate::vocab::StorageKind;
+use crate::vocab::{Step, StorageKind};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;

@@ -5,8 +5,7 @@
 
 use crate::observation::Observation;
 use crate::report::ScanReport;
-use crate::vocab::Party;
-use crate::vocab::StorageKind;
+use crate::vocab::{Party, StorageKind};
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use serde::Serialize;

@@ -83,7 +83,7 @@ fn two_scans_of_one_site_show_what_changed() {
         "  - gone     cookie site_lang on www.shop.test\n",
         "  ~ changed  cookie _ga on .shop.test: first step consent → load\n",
         "  findings new (",
-        "    + vendor-promise [medium] Web1on1: `widget_uuid` was stored at `load`",
+        "    + vendor-promise [high] Web1on1: `widget_uuid` was stored at `load`",
         "  findings resolved (",
         "    - unknown [low] `site_lang` (cookie)",
     ] {

@@ -2,8 +2,7 @@
 
 use super::pattern::Pattern;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::vocab::Step;
-use crate::vocab::StorageKind;
+use crate::vocab::{Step, StorageKind};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::ops::Range;

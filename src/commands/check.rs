@@ -3,15 +3,12 @@
 use super::progress::Progress;
 use super::{browser_options, check_output, distinct_share, finish, load_catalog};
 use crate::cli::CheckArgs;
-use chatcookie::Error;
-use chatcookie::FailOn;
 use chatcookie::consent::CmpRules;
 use chatcookie::exit::Exit;
-use chatcookie::parse_duration;
 use chatcookie::policy::Policy;
 use chatcookie::run::{self, Batch, Target};
-use chatcookie::scan::{ConsentChoice, ScanOptions};
-use chatcookie::{ConsentAction, Step};
+use chatcookie::scan::{ConsentChoice, ScanOptions, defaults};
+use chatcookie::{ConsentAction, Error, FailOn, Step, parse_duration};
 use std::time::Duration;
 
 pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
@@ -46,10 +43,14 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         .into());
     }
     let s = &policy.scan;
-    let dur = |v: &Option<toml::Spanned<String>>, default: Duration| {
-        v.as_ref()
-            .and_then(|d| parse_duration(d.get_ref()).ok())
-            .unwrap_or(default)
+    // Checked when the policy was parsed; a value that still does not parse is an input error,
+    // never a silent default.
+    let dur = |v: &Option<toml::Spanned<String>>, default: Duration| -> Result<Duration, Error> {
+        match v {
+            Some(d) => parse_duration(d.get_ref())
+                .map_err(|e| Error::usage(format!("{}: [scan]: {e}", args.policy.display()))),
+            None => Ok(default),
+        }
     };
     let action = s.consent.unwrap_or(ConsentAction::Accept);
     let (click, js) = match action {
@@ -68,9 +69,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         url: String::new(),
         consent,
         open_click: s.open_click.clone(),
-        step_timeout: dur(&s.step_timeout, Duration::from_secs(10)),
-        quiet: dur(&s.quiet, Duration::from_millis(150)),
-        widget_timeout: dur(&s.widget_timeout, Duration::from_secs(3)),
+        step_timeout: dur(&s.step_timeout, defaults::STEP_TIMEOUT)?,
+        quiet: dur(&s.quiet, defaults::QUIET)?,
+        widget_timeout: dur(&s.widget_timeout, defaults::WIDGET_TIMEOUT)?,
         steps: s.steps.clone().unwrap_or_else(|| Step::DEFAULT.to_vec()),
         progress: false,
         screenshots: args.output.screenshots(),

@@ -2,8 +2,6 @@
 
 use super::{browser_options, check_output, finish};
 use crate::cli::DemoArgs;
-use chatcookie::Error;
-use chatcookie::FailOn;
 use chatcookie::catalog::Catalog;
 use chatcookie::consent::CmpRules;
 use chatcookie::demo;
@@ -11,7 +9,7 @@ use chatcookie::exit::Exit;
 use chatcookie::run::{self, Target};
 use chatcookie::scan::{ConsentChoice, ScanOptions};
 use chatcookie::serve::SiteFiles;
-use chatcookie::{ConsentAction, Step};
+use chatcookie::{ConsentAction, Error, FailOn};
 use std::time::Duration;
 
 pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
@@ -55,17 +53,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
             args.consent
         };
         let opts = ScanOptions {
-            url: String::new(),
             consent: ConsentChoice::from_flags(action, click, None, None, CmpRules::embedded()?),
-            open_click: None,
-            step_timeout: Duration::from_secs(10),
-            quiet: Duration::from_millis(150),
+            // The demo sites load their widgets at once: a shorter wait keeps the demo quick.
             widget_timeout: Duration::from_secs(2),
-            steps: Step::DEFAULT.to_vec(),
-            progress: false,
             screenshots: args.output.screenshots(),
-            visitor: Default::default(),
-            message: None,
+            ..ScanOptions::default()
         };
         let target = Target::Served {
             files: SiteFiles::Embedded(site.files),

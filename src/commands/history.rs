@@ -2,11 +2,10 @@
 
 use crate::cli::{HistoryArgs, ListFormat};
 use anyhow::Context;
-use chatcookie::Error;
 use chatcookie::exit::Exit;
 use chatcookie::report::ScanReport;
 use chatcookie::store::{Changes, History, HistoryEntry, KeyState, Store, short_time};
-use chatcookie::terminal_safe;
+use chatcookie::{Error, terminal_safe};
 use std::fmt::Write as _;
 use std::path::Path;
 

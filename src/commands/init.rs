@@ -4,13 +4,11 @@ use super::scan::options_from;
 use super::{browser_options, load_catalog};
 use crate::cli::InitArgs;
 use anyhow::Context;
-use chatcookie::ConsentAction;
-use chatcookie::Error;
-use chatcookie::StorageKind;
 use chatcookie::catalog::Attribution;
 use chatcookie::exit::Exit;
 use chatcookie::report::ScanReport;
 use chatcookie::run::{self, Target};
+use chatcookie::{ConsentAction, Error, StorageKind};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 

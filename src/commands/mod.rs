@@ -13,8 +13,6 @@ pub mod scan;
 
 use crate::cli;
 use anyhow::Context;
-use chatcookie::Error;
-use chatcookie::FailOn;
 use chatcookie::browser::BrowserOptions;
 use chatcookie::catalog::Catalog;
 use chatcookie::exit::Exit;
@@ -22,6 +20,7 @@ use chatcookie::gate::{self, Baseline};
 use chatcookie::policy::Policy;
 use chatcookie::report::{Format, ScanReport, screenshot_file_name};
 use chatcookie::run::{self, Shard, Target};
+use chatcookie::{Error, FailOn};
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};

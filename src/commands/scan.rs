@@ -6,8 +6,6 @@ use super::{
 };
 use crate::cli::{OutputArgs, ScanArgs, StepArgs};
 use anyhow::Context;
-use chatcookie::ConsentAction;
-use chatcookie::Error;
 use chatcookie::catalog::Catalog;
 use chatcookie::consent::CmpRules;
 use chatcookie::exit::Exit;
@@ -17,7 +15,7 @@ use chatcookie::report::JsonlRenderer;
 use chatcookie::report::{Format, ScanReport};
 use chatcookie::run::{self, Batch, Target};
 use chatcookie::scan::{ConsentChoice, ScanOptions};
-use chatcookie::terminal_safe;
+use chatcookie::{ConsentAction, Error, terminal_safe};
 use std::collections::BTreeSet;
 use std::io::Write;
 

@@ -13,15 +13,13 @@ mod markdown;
 mod sarif;
 mod table;
 
-use crate::vocab::human_lifetime;
+use crate::vocab::{ConsentAction, Step, ThirdPartyCookies, human_lifetime};
 pub use jsonl::JsonlRenderer;
 
 use crate::catalog::Catalog;
 use crate::consent::ConsentRecord;
 use crate::observation::{self, Attempt, Observation, VendorSeen};
 use crate::scan::{Abort, ConsentChoice, ConsentMethod, ScanOptions, ScanRun, StepRecord};
-use crate::vocab::ThirdPartyCookies;
-use crate::vocab::{ConsentAction, Step};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;

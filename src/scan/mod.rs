@@ -3,7 +3,7 @@
 mod actions;
 mod settle;
 
-use crate::vocab::{Step, now_rfc3339};
+use crate::vocab::{Step, ThirdPartyCookies, now_rfc3339};
 pub use actions::{ChatCall, ConsentChoice, ConsentMethod};
 
 use crate::browser::BrowserSession;
@@ -14,7 +14,6 @@ use crate::browser::watch::{self, BlockedCookie, PageWatch};
 use crate::catalog::{Catalog, Evidence};
 use crate::consent::ConsentRecord;
 use crate::snapshot::{self, Snapshot};
-use crate::vocab::ThirdPartyCookies;
 use anyhow::Context;
 use serde::Serialize;
 use serde_json::{Value, json};

@@ -6,8 +6,7 @@ use crate::findings::{Finding, KeyRef};
 use crate::observation::{CookieAttributes, ValueEvidence};
 use crate::report::{ConsentSummary, Provenance, ScanSettings};
 use crate::scan::ConsentChoice;
-use crate::vocab::{ConsentAction, Step};
-use crate::vocab::{Rule, Severity};
+use crate::vocab::{ConsentAction, Rule, Severity, Step};
 
 fn key(storage: &str, name: &str, place: &str) -> KeyState {
     KeyState {
