@@ -1,6 +1,10 @@
-//! Benchmark: classify 1,000,000 key names against the embedded catalog (`cargo bench --bench classify`).
+//! Benchmark: classify 1,000,000 key names against the embedded catalog, then the release binary end to end (`cargo bench --bench classify`).
+
+mod common;
 
 use chatcookie::catalog::{Catalog, Evidence};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 fn main() {
@@ -68,6 +72,55 @@ fn main() {
             "classify {n} names ({label}): {:.3} s, {:.0} ns/name, {attributed} attributed to a chat vendor, {platform} to a platform",
             elapsed.as_secs_f64(),
             elapsed.as_nanos() as f64 / n as f64
+        );
+    }
+    end_to_end(&templates, n);
+}
+
+/// `chatcookie classify FILE --format jsonl` on a generated file of `n` names: wall time and the
+/// process's peak RSS (from `wait4`'s rusage, so no sampling can miss the peak).
+fn end_to_end(templates: &[&str], n: usize) {
+    let exe = common::release_exe();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("names.txt");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+    for i in 0..n {
+        let t = templates[i % templates.len()];
+        let name = t
+            .replace("{hex}", &format!("{:024x}", i * 7919))
+            .replace("{tok}", &format!("{:010}", i));
+        writeln!(out, "{name}").unwrap();
+    }
+    out.flush().unwrap();
+    drop(out);
+    let bytes = std::fs::metadata(&file).unwrap().len();
+    for format in ["jsonl", "json"] {
+        let start = Instant::now();
+        let mut child = Command::new(&exe)
+            .args(["classify", file.to_str().unwrap(), "--format", format])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        // Read the output as a consumer would, counting lines.
+        let reader = std::thread::spawn(move || BufReader::new(stdout).lines().count());
+        let pid = child.id() as libc::pid_t;
+        let mut status = 0;
+        // SAFETY: rusage is plain old data, and the child is ours and not yet reaped.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        let wall = start.elapsed().as_secs_f64();
+        assert_eq!(reaped, pid, "wait4 failed");
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "classify failed"
+        );
+        let lines = reader.join().unwrap();
+        println!(
+            "classify end to end, {n} names ({:.1} MB), --format {format}: {wall:.2} s, peak RSS {:.1} MB, {lines} output lines",
+            bytes as f64 / 1e6,
+            usage.ru_maxrss as f64 / 1024.0,
         );
     }
 }

@@ -96,8 +96,8 @@ impl<'de> Deserialize<'de> for Doc {
     }
 }
 
-/// Parses `text` (which started `offset` bytes into the input, after a BOM) and passes its keys on.
-pub fn read(text: &str, _offset: usize, sink: &mut impl Sink) -> Result<Summary, CaptureError> {
+/// Parses `text` (the whole input, BOM dropped) and passes its keys on.
+pub fn read(text: &str, sink: &mut impl Sink) -> Result<Summary, CaptureError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let doc: Doc = serde_path_to_error::deserialize(&mut de).map_err(path_error)?;
     de.end().map_err(|e| syntax_error(&e))?;

@@ -117,9 +117,8 @@ impl<R: BufRead> Lines<R> {
         }
     }
 
-    /// The whole input as text, from the start: JSON is parsed whole. The second value is the
-    /// byte offset the text starts at (the BOM's length).
-    pub fn rest_as_text(&mut self, start: Start) -> Result<(String, usize), CaptureError> {
+    /// The whole input as text (without its BOM), from the start: JSON is parsed whole.
+    pub fn rest_as_text(&mut self, start: Start) -> Result<String, CaptureError> {
         let mut bytes = start.consumed;
         let already = bytes.len();
         if let Err(e) = self.input.read_to_end(&mut bytes) {
@@ -130,8 +129,7 @@ impl<R: BufRead> Lines<R> {
                 offset: start.bom + already + bad,
             });
         }
-        let text = String::from_utf8(bytes).expect("every part checked");
-        Ok((text, start.bom))
+        Ok(String::from_utf8(bytes).expect("every part checked"))
     }
 
     /// Keeps lines from `start` on until `significant` lines that are neither blank nor comments

@@ -213,8 +213,8 @@ pub fn read_capture<R: BufRead>(
         return Err(CaptureError::Empty);
     };
     if start.starts_json {
-        let (text, offset) = lines.rest_as_text(start)?;
-        return json::read(&text, offset, sink);
+        let text = lines.rest_as_text(start)?;
+        return json::read(&text, sink);
     }
     let lookahead = lines.lookahead(start, detect::LOOKAHEAD)?;
     let format = detect::text_format(&lookahead);

@@ -711,3 +711,62 @@ fn fifty_megabyte_har_parses() {
     assert_eq!(capture.keys.len(), expected_keys);
     assert_eq!(capture.evidence_urls.len(), (expected_keys - 10) / 3);
 }
+
+#[test]
+fn request_headers_block_is_raw_headers_and_keeps_only_cookies() {
+    let input = "POST /api/chat HTTP/1.1\r\nHost: Shop.Example:8443\r\nContent-Type: application/json\r\n\
+                 Cookie: twk_idm_key=1; _ga=2\r\nX-Custom: a=b; c=d\r\n\r\n{\"body\": \"Cookie: not=this\"}\r\n";
+    let capture = parse(input);
+    assert_eq!(capture.format, CaptureFormat::RawHeaders);
+    assert_eq!(names(&capture), ["twk_idm_key", "_ga"]);
+    assert_eq!(capture.keys[0].domain.as_deref(), Some("shop.example"));
+    assert_eq!(capture.keys[0].origin, "line 4");
+    assert_eq!(
+        capture.evidence_urls,
+        ["https://Shop.Example:8443/api/chat"]
+    );
+}
+
+#[test]
+fn header_lines_without_a_start_line_are_raw_headers() {
+    let capture = parse("accept: */*\ncookie: a=1; b=2\nuser-agent: x\n");
+    assert_eq!(capture.format, CaptureFormat::RawHeaders);
+    assert_eq!(names(&capture), ["a", "b"]);
+    // Names with a colon but no space after it stay a name list.
+    let capture = parse("Drift:hostname\nDrift:session\n");
+    assert_eq!(capture.format, CaptureFormat::NameList);
+}
+
+#[test]
+fn cookies_txt_without_header_and_with_spaces() {
+    let capture =
+        parse(".a.example TRUE / FALSE 0 twk_idm_key v\n.a.example\tTRUE\t/\tFALSE\t0\tempty\n");
+    assert_eq!(capture.format, CaptureFormat::CookiesTxt);
+    assert_eq!(names(&capture), ["twk_idm_key", "empty"]);
+    assert_eq!(capture.keys[1].value.as_deref(), Some(""));
+    assert_eq!(capture.keys[0].domain.as_deref(), Some("a.example"));
+}
+
+#[test]
+fn har_without_creator_or_pages_and_with_odd_types() {
+    let har = "\u{feff}{\"log\": {\"comment\": 5, \"entries\": [{\"time\": \"slow\", \"_x\": [1],
+        \"request\": {\"url\": \"https://a.example/\", \"headersSize\": \"big\",
+        \"headers\": [{\"name\": \"Cookie\", \"value\": \"k=1\"}]}, \"comment\": null}]}}";
+    let capture = parse(har);
+    assert_eq!(capture.format, CaptureFormat::Har);
+    assert_eq!(names(&capture), ["k"]);
+    assert_eq!(capture.keys[0].origin, "HAR entry 1 Cookie header");
+}
+
+#[test]
+fn storage_state_keys_and_domains() {
+    let state = r#"{"cookies": null, "origins": [{"origin": "https://Shop.example:8443",
+        "localStorage": [{"name": "a", "value": "1"}, {"name": 3}],
+        "sessionStorage": [{"name": "s"}], "indexedDB": []}]}"#;
+    let capture = parse(state);
+    assert_eq!(capture.format, CaptureFormat::StorageState);
+    assert_eq!(names(&capture), ["a", "s"]);
+    assert_eq!(capture.keys[0].storage, Some(StorageKind::LocalStorage));
+    assert_eq!(capture.keys[1].storage, Some(StorageKind::SessionStorage));
+    assert_eq!(capture.keys[0].domain.as_deref(), Some("shop.example"));
+}
