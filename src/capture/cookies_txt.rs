@@ -23,9 +23,14 @@ pub fn is_header(line: &str) -> bool {
     rest.starts_with("netscape http cookie file") || rest.starts_with("http cookie file")
 }
 
-/// A line with the 7 (or 6) fields and `TRUE`/`FALSE` in both flag columns.
+/// A line with the 7 (or 6) fields and `TRUE`/`FALSE` in both flag columns (split on
+/// whitespace when it has no tab, as `read` does).
 pub fn looks_like_cookie_line(line: &str) -> bool {
-    let fields: Vec<&str> = line.split('\t').collect();
+    let fields: Vec<&str> = if line.contains('\t') {
+        line.split('\t').collect()
+    } else {
+        line.split_whitespace().collect()
+    };
     let flag = |s: &str| s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false");
     (6..=7).contains(&fields.len()) && flag(fields[1]) && flag(fields[3])
 }

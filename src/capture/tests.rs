@@ -494,7 +494,8 @@ fn malformed_json_reports_line_and_column() {
 
 #[test]
 fn json_that_is_neither_har_nor_array() {
-    for input in [r#"{"cookie": 1}"#, "{}", "42", r#""text""#, "null"] {
+    // Only `{` and `[` start JSON: `42` or `"text"` would be a one-name list.
+    for input in [r#"{"cookie": 1}"#, "{}", r#"{"version": "1.2"}"#] {
         assert!(
             matches!(
                 parse_capture(input.as_bytes()),
