@@ -37,7 +37,7 @@ pub enum Command {
     Demo(Box<DemoArgs>),
     /// List the catalog's vendors and keys, or check a catalog file.
     Catalog(CatalogArgs),
-    /// Attribute key names from a capture you already hold (Cookie header, name list, HAR, JSON).
+    /// Attribute key names from a capture you already hold (headers, cookies.txt, HAR, storageState, names).
     Classify(ClassifyArgs),
     /// Run the scans a policy file (chatcookie.toml) describes and gate on its findings (for CI).
     Check(Box<CheckArgs>),
@@ -567,15 +567,25 @@ pub struct CatalogArgs {
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
-    /// The capture: a file, or `-` (default) for standard input. Detected automatically:
-    /// a `Cookie:` header or `name=value; …` string, one name per line, a HAR file, or a
-    /// JSON array of {name, storage?, domain?}.
+    /// The capture: a file, or `-` (default) for standard input. The format is detected (the
+    /// detected name is in the output): `cookie-header` (a `Cookie:`/`Set-Cookie:` header or a
+    /// `name=value; …` string), `raw-headers` (HTTP request/response headers as `curl -v` prints
+    /// them or DevTools copies them: only Cookie and Set-Cookie lines yield keys), `cookies-txt`
+    /// (a Netscape cookies.txt), `name-list` (one name per line), `har` (a HAR file, also one
+    /// exported without cookies: its request URLs still evidence vendor scripts),
+    /// `storage-state` (Playwright/Puppeteer storageState JSON: cookies and localStorage) or
+    /// `json-array` (names, or {name, storage?, domain?} objects such as Puppeteer's
+    /// page.cookies()). A missing, unreadable or malformed input exits with 2 (with the line and
+    /// column of a JSON error).
     #[arg(default_value = "-")]
     pub input: String,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
-    pub format: ListFormat,
+    /// Output format: `table`, `json` (one document), or `jsonl` (one JSON object per key, the
+    /// same objects as the JSON's `keys`, written as the input is read: memory stays flat on
+    /// inputs of millions of names; keys whose generic name needs evidence from the whole input
+    /// come last, and each has its `origin`).
+    #[arg(long, value_enum, default_value_t = ClassifyFormat::Table)]
+    pub format: ClassifyFormat,
 
     /// Include values in the output (never shown otherwise).
     #[arg(long)]
@@ -583,6 +593,14 @@ pub struct ClassifyArgs {
 
     #[command(flatten)]
     pub catalog: CatalogFiles,
+}
+
+/// Output formats of `classify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClassifyFormat {
+    Table,
+    Json,
+    Jsonl,
 }
 
 /// Output formats of the listing commands.

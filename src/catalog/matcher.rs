@@ -309,16 +309,33 @@ impl Attribution {
 }
 
 /// The generic-name rule: a generic key attributes only when its vendor is otherwise evidenced.
+/// What evidences the owner of a generic key: its vendor's own evidence, else the evidence of the
+/// platform the vendor is built on (Web1on1's `widget_*` keys beside the Smooch messenger's).
+fn owner_evidence(m: &KeyMatch<'_>, evidence: &Evidence) -> Option<String> {
+    if let Some(reason) = evidence.0.get(&m.vendor.id).and_then(|r| r.iter().next()) {
+        return Some(reason.clone());
+    }
+    let platform = m.vendor.built_on.as_ref()?.get_ref();
+    let reason = evidence.0.get(platform)?.iter().next()?;
+    Some(format!(
+        "{platform}, which {} is built on: {reason}",
+        m.vendor.name
+    ))
+}
+
 pub fn attribute(m: Option<KeyMatch<'_>>, evidence: &Evidence) -> Attribution {
     match m {
         None => Attribution::Unknown { candidate: None },
-        Some(m) if m.key.strength == Strength::Generic && !evidence.contains(&m.vendor.id) => {
+        Some(m)
+            if m.key.strength == Strength::Generic && owner_evidence(&m, evidence).is_none() =>
+        {
             Attribution::Unknown {
                 candidate: Some(format!("{}: {}", m.vendor.id, m.key.name.get_ref())),
             }
         }
         Some(m) => {
             let likely = m.key.strength == Strength::Generic;
+            let by = likely.then(|| owner_evidence(&m, evidence)).flatten();
             Attribution::Known {
                 vendor: m.vendor.id.clone(),
                 key: m.key.name.get_ref().clone(),
@@ -329,9 +346,7 @@ pub fn attribute(m: Option<KeyMatch<'_>>, evidence: &Evidence) -> Attribution {
                 } else {
                     Certainty::Certain
                 },
-                evidence: likely
-                    .then(|| evidence.0.get(&m.vendor.id)?.iter().next().cloned())
-                    .flatten(),
+                evidence: by,
             }
         }
     }
