@@ -44,7 +44,7 @@ impl<R: BufRead> Lines<R> {
     fn unreadable(&self, source: std::io::Error) -> CaptureError {
         CaptureError::Unreadable {
             path: self.name.clone(),
-            source,
+            cause: source,
         }
     }
 

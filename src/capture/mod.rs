@@ -165,12 +165,9 @@ pub enum CaptureError {
     },
     #[error("no key names found in the input")]
     NoKeys,
-    #[error("cannot read {path}: {source}")]
-    Unreadable {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    // The cause is in the message, not a `source`: messages print their chain of causes.
+    #[error("cannot read {path}: {cause}")]
+    Unreadable { path: String, cause: std::io::Error },
 }
 
 /// What a capture yields, in input order: keys, and request URLs as evidence.

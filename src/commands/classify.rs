@@ -26,7 +26,7 @@ fn classify_input(args: ClassifyArgs) -> anyhow::Result<Exit> {
     } else {
         let file = std::fs::File::open(&args.input).map_err(|source| CaptureError::Unreadable {
             path: args.input.clone(),
-            source,
+            cause: source,
         })?;
         (
             Box::new(BufReader::with_capacity(1 << 16, file)),

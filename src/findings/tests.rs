@@ -205,3 +205,52 @@ fn fingerprints_ignore_ports_and_values() {
     assert_eq!(fa, fb);
     let _ = Evidence::default();
 }
+
+/// A chat vendor's functional key, first stored at `step`.
+fn chat_key(step: Step) -> Observation {
+    let mut o = cookie("widget_opened_by_customer", step, false, None, "1");
+    o.attribution = Attribution::Known {
+        vendor: "web1on1".into(),
+        key: "widget_opened_by_customer".into(),
+        matched: "widget_opened_by_customer".into(),
+        captures: Default::default(),
+        confidence: crate::catalog::Certainty::Certain,
+        evidence: None,
+    };
+    o.catalog = Some(crate::observation::CatalogFacts {
+        vendor_name: "Web1on1".into(),
+        purpose: "test".into(),
+        category: Category::Functional,
+        category_assessed: false,
+        declared_storage: StorageKind::Cookie,
+        declared_duration: crate::catalog::DeclaredDuration::Session,
+        storage_differs: false,
+        source: "web1on1-cookies".into(),
+        database: None,
+    });
+    o
+}
+
+#[test]
+fn what_the_visitors_own_request_for_the_chat_stored_needs_no_consent() {
+    let c = Catalog::embedded().unwrap();
+    let url = "http://www.shop.example/";
+    let at_open = report(url, ConsentAction::None, vec![chat_key(Step::ChatOpen)]);
+    assert!(!rules(&evaluate(&at_open.facts(), &c, None)).contains(&Rule::BeforeConsent));
+    // Before the visitor asked, it needs consent.
+    let at_load = report(url, ConsentAction::None, vec![chat_key(Step::Load)]);
+    let f = evaluate(&at_load.facts(), &c, None);
+    assert!(rules(&f).contains(&Rule::BeforeConsent));
+    assert!(
+        f.iter()
+            .all(|f| f.severity_reason.starts_with(f.severity.as_str()))
+    );
+    // A chat_open step that did not run is no request: a key first seen at its snapshot counts.
+    let mut skipped = report(url, ConsentAction::None, vec![chat_key(Step::ChatOpen)]);
+    for s in &mut skipped.steps {
+        if s.step == Step::ChatOpen {
+            s.status = StepStatus::Skipped;
+        }
+    }
+    assert!(rules(&evaluate(&skipped.facts(), &c, None)).contains(&Rule::BeforeConsent));
+}

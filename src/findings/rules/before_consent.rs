@@ -17,7 +17,11 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
     let tracking = matches!(s.category, Some(Category::Analytics | Category::Marketing));
     // Storage the chat needs, first written when the visitor asked for the chat, serves a
     // service the visitor explicitly requested: no consent needed (ePrivacy art. 5(3)).
-    if o.first_step >= Step::ChatOpen && o.attribution.vendor().is_some() && !tracking {
+    if consent.chat_opened
+        && o.first_step >= Step::ChatOpen
+        && o.attribution.vendor().is_some()
+        && !tracking
+    {
         return None;
     }
     let before_action = o.first_step < Step::ChatOpen;
