@@ -361,6 +361,9 @@ pub fn owner_name(r: &ScanReport, o: &Observation) -> Option<String> {
             crate::catalog::Certainty::Certain => platform_name.clone(),
             crate::catalog::Certainty::Likely => format!("{platform_name} (likely)"),
         }),
+        crate::catalog::Attribution::ConsentManager { cmp_name, .. } => {
+            Some(format!("{cmp_name} (consent manager)"))
+        }
         a => vendor_name(r, o).map(|n| match a.confidence() {
             Some(crate::catalog::Certainty::Likely) => format!("{n} (likely)"),
             _ => n.to_string(),
