@@ -71,7 +71,9 @@ impl Error {
 
     /// Diagnostics print their own `error:` lines, with the offending line and a caret.
     pub fn is_diagnostics(&self) -> bool {
-        self.inner.downcast_ref::<Diagnostics>().is_some()
+        self.inner.chain().next().is_some_and(|c| {
+            c.is::<Diagnostics>() || c.downcast_ref::<Error>().is_some_and(Error::is_diagnostics)
+        })
     }
 
     /// The same error, with `context` in front of its message.
