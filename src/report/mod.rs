@@ -186,7 +186,7 @@ impl ScanReport {
         }
         let attempts = observation::attempts(catalog, &run.steps, &evidence);
         let vendors = observation::vendors_seen(catalog, &evidence, &observations);
-        let unreached = unreached_keys(catalog, &vendors, &opts.steps);
+        let unreached = unreached_keys(catalog, &vendors, &opts.steps, &observations);
         let snapshot_errors = run
             .snapshots
             .iter()
@@ -472,15 +472,26 @@ pub fn value_evidence(o: &Observation) -> String {
 }
 
 /// Keys the found vendors document as written only at a step the scan did not run.
-fn unreached_keys(catalog: &Catalog, vendors: &[VendorSeen], steps: &[Step]) -> Vec<String> {
+/// (Keys observed anyway, written earlier than documented, are not listed.)
+fn unreached_keys(
+    catalog: &Catalog,
+    vendors: &[VendorSeen],
+    steps: &[Step],
+    observed: &[Observation],
+) -> Vec<String> {
     let mut out = Vec::new();
     for seen in vendors {
         let Some(v) = catalog.vendor(&seen.id) else {
             continue;
         };
         for k in &v.keys {
+            let seen = observed.iter().any(|o| {
+                o.attribution.vendor() == Some(v.id.as_str())
+                    && o.attribution.key() == Some(k.name.get_ref().as_str())
+            });
             if let Some(step) = k.written_at
                 && !steps.contains(&step)
+                && !seen
             {
                 out.push(format!("{} {} ({step})", v.id, k.name.get_ref()));
             }

@@ -274,39 +274,31 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
 }
 
 fn row(o: &Observation) -> Row {
+    // The owner, "(likely)" for a generic name, and the catalog's name where it differs.
+    let owned = |owner: &str, key: &str, confidence: &crate::catalog::Certainty| {
+        let likely = match confidence {
+            crate::catalog::Certainty::Certain => "",
+            crate::catalog::Certainty::Likely => " (likely)",
+        };
+        if key == o.name {
+            format!("{owner}{likely}")
+        } else {
+            format!("{owner}{likely}: {}", terminal_safe(key, 40))
+        }
+    };
     let vendor = match &o.attribution {
         Attribution::Known {
             vendor,
             key,
             confidence,
             ..
-        } => {
-            let likely = match confidence {
-                crate::catalog::Certainty::Certain => "",
-                crate::catalog::Certainty::Likely => " (likely)",
-            };
-            if key == &o.name {
-                format!("{vendor}{likely}")
-            } else {
-                format!("{vendor}{likely}: {}", terminal_safe(key, 40))
-            }
-        }
+        } => owned(vendor, key, confidence),
         Attribution::Platform {
             platform_name,
             key,
             confidence,
             ..
-        } => {
-            let likely = match confidence {
-                crate::catalog::Certainty::Certain => "",
-                crate::catalog::Certainty::Likely => " (likely)",
-            };
-            if key == &o.name {
-                format!("{platform_name}{likely}")
-            } else {
-                format!("{platform_name}{likely}: {}", terminal_safe(key, 40))
-            }
-        }
+        } => owned(platform_name, key, confidence),
         Attribution::Unknown { candidate: Some(c) } => {
             format!("unknown (generic; {})", terminal_safe(c, 40))
         }
