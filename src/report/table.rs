@@ -210,17 +210,32 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
         .iter()
         .filter(|o| o.attribution.platform().is_some())
         .count();
+    let records = r
+        .observations
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.attribution,
+                crate::catalog::Attribution::ConsentManager { .. }
+            )
+        })
+        .count();
     writeln!(out)?;
     writeln!(
         out,
-        "{} observed: {} attributed to a chat vendor, {}{unknown} unknown.",
+        "{} observed: {} attributed to a chat vendor, {}{}{unknown} unknown.",
         match r.observations.len() {
             1 => "1 key".to_string(),
             n => format!("{n} keys"),
         },
-        r.observations.len() - unknown - platform,
+        r.observations.len() - unknown - platform - records,
         if platform > 0 {
             format!("{platform} to a platform (Open Cookie Database), ")
+        } else {
+            String::new()
+        },
+        if records > 0 {
+            format!("{records} a consent manager's own record, ")
         } else {
             String::new()
         }
