@@ -1,7 +1,8 @@
 //! The CI gate: which findings fail a run (`--fail-on`), what a baseline forgives, and annotations.
 
-use crate::error::{Error, Result, read_input};
-use crate::report::ScanReport;
+use crate::compare::ScanContents;
+use crate::error::Result;
+use crate::report::{ScanReport, read_json};
 use crate::vocab::FailOn;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -13,37 +14,13 @@ pub struct Baseline(pub BTreeSet<String>);
 impl Baseline {
     /// Reads a JSON report written by `--format json` (one report or an array of them).
     pub fn load(path: &Path) -> Result<Baseline> {
-        let text = read_input(path).map_err(|e| e.context("--baseline"))?;
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            Error::usage(format!(
-                "{}:{}:{}: the baseline is not JSON: {e}",
-                path.display(),
-                e.line(),
-                e.column()
-            ))
-        })?;
-        let reports = match v {
-            serde_json::Value::Array(a) => a,
-            one => vec![one],
-        };
-        let mut set = BTreeSet::new();
-        for r in &reports {
-            let findings = r
-                .get("findings")
-                .and_then(|f| f.as_array())
-                .ok_or_else(|| {
-                    Error::usage(format!(
-                        "{}: not a chatcookie JSON report (no `findings`)",
-                        path.display()
-                    ))
-                })?;
-            set.extend(
-                findings
-                    .iter()
-                    .filter_map(|f| f.get("fingerprint")?.as_str().map(str::to_string)),
-            );
-        }
-        Ok(Baseline(set))
+        let reports = read_json(path).map_err(|e| e.context("--baseline"))?;
+        Ok(Baseline::of(&reports))
+    }
+
+    /// The findings of `reports`, by the fingerprint every comparison uses.
+    pub fn of(reports: &[ScanReport]) -> Baseline {
+        Baseline(ScanContents::of(reports).fingerprints())
     }
 }
 

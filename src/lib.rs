@@ -44,6 +44,7 @@ pub mod observation;
 pub mod policy;
 pub mod findings;
 pub mod report;
+pub mod compare;
 pub mod gate;
 pub mod store;
 pub mod classify;

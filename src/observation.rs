@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A value as evidence: its length and a short hash (enough to see it change); the value only when asked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ValueEvidence {
     pub length: usize,
     /// First 8 hex digits of the value's SHA-256.
@@ -30,7 +30,7 @@ impl ValueEvidence {
 }
 
 /// Cookie attributes as last seen.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct CookieAttributes {
     pub domain: String,
     pub path: String,
@@ -46,7 +46,7 @@ pub struct CookieAttributes {
 }
 
 /// A change seen at a later step.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Change {
     pub step: Step,
     /// `value`, an attribute name, `removed` or `reappeared`.
@@ -54,7 +54,7 @@ pub struct Change {
 }
 
 /// What the catalog says of a matched key.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct CatalogFacts {
     pub vendor_name: String,
     pub purpose: String,
@@ -110,7 +110,7 @@ impl CatalogFacts {
 }
 
 /// One key (cookie or storage item) across the scan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Observation {
     pub storage: StorageKind,
     pub name: String,
@@ -126,13 +126,13 @@ pub struct Observation {
     pub first_step: Step,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub removed_at: Option<Step>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cookie: Option<CookieAttributes>,
     pub value: ValueEvidence,
     /// Top-level names of a JSON object value (names only), e.g. JivoChat's client store.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub json_fields: Vec<String>,
     pub attribution: Attribution,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -143,7 +143,7 @@ pub struct Observation {
 }
 
 /// A cookie the browser refused, at the step it was tried.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Attempt {
     pub step: Step,
     #[serde(flatten)]
@@ -428,7 +428,7 @@ pub fn attempts(
 }
 
 /// A vendor found on the page, how it was evidenced, and the ids its keys carry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct VendorSeen {
     pub id: String,
     pub name: String,

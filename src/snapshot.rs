@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// A cookie with every attribute the browser reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct CookieRecord {
     pub name: String,
     #[serde(skip)]
@@ -27,7 +27,7 @@ pub struct CookieRecord {
 }
 
 /// One localStorage or sessionStorage item of one storage partition.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct StorageRecord {
     pub kind: StorageKind,
     pub name: String,
@@ -44,7 +44,7 @@ pub struct StorageRecord {
 }
 
 /// Everything stored at one step.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Snapshot {
     pub step: Step,
     /// When it was taken, as Unix seconds (cookie lifetimes are measured from here).

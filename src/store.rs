@@ -3,14 +3,16 @@
 //! The schema is documented for users in `docs/store.md`; keep the two in step. Values are never
 //! stored: only their length and short hash, as reports show them by default.
 
-use crate::observation::Observation;
+pub use crate::compare::{
+    AttributeChange, Changes, Compared, FindingBrief, KeyChange, KeyState, ScanContents, compare,
+    expiry_class, place_of,
+};
 use crate::report::ScanReport;
-use crate::vocab::{Party, StorageKind};
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -285,6 +287,8 @@ impl Store {
                     ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
             )?;
             for (position, o) in report.observations.iter().enumerate() {
+                // The identity and classes the comparison reads back: one definition.
+                let key = KeyState::of(o);
                 let c = o.cookie.as_ref();
                 let attributes = serde_json::json!({
                     "cookie": c,
@@ -296,17 +300,17 @@ impl Store {
                     position as i64,
                     o.storage.as_str(),
                     o.name,
-                    place_of(o),
+                    key.place,
                     o.location,
                     o.storage_key,
                     o.frame_url,
-                    party_str(o.party),
+                    key.party,
                     o.attribution.vendor(),
                     o.attribution.key(),
                     o.catalog.as_ref().map(|f| f.category.as_str()),
                     o.first_step.as_str(),
                     o.removed_at.map(|s| s.as_str()),
-                    expiry_class(o),
+                    key.expiry_class,
                     c.and_then(|c| c.lifetime_seconds),
                     c.map(|c| c.http_only),
                     c.map(|c| c.secure),
@@ -437,7 +441,11 @@ impl Store {
                             slot.insert(self.contents(id)?);
                         }
                     }
-                    Some(compare(&contents[&b.id], &contents[&scan.id]))
+                    Some(compare(
+                        &contents[&b.id],
+                        &contents[&scan.id],
+                        Compared::Attributes,
+                    ))
                 }
                 None => None,
             };
@@ -493,7 +501,7 @@ impl Store {
     fn contents(&self, scan_id: i64) -> anyhow::Result<ScanContents> {
         let mut stmt = self.conn.prepare(
             "SELECT storage, name, place, vendor, catalog_key, category, party, first_step,
-                expiry_class, http_only, secure, same_site, partition_key IS NOT NULL
+                expiry_class, http_only, secure, same_site, partition_key IS NOT NULL, value_sha256
              FROM observations WHERE scan_id = ?1 ORDER BY position",
         )?;
         let keys = stmt
@@ -513,6 +521,7 @@ impl Store {
                     http_only: r.get(9)?,
                     secure: r.get(10)?,
                     same_site: r.get(11)?,
+                    value_sha256: r.get(13)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -664,48 +673,6 @@ fn describe_sites(sites: &[SiteSummary]) -> String {
         .join(", ")
 }
 
-/// Where a key lives, as its identity uses it: a cookie's Domain as the browser holds it (a
-/// leading dot marks a domain cookie), a storage item's origin as `scheme://host` without port.
-pub fn place_of(o: &Observation) -> String {
-    match &o.cookie {
-        Some(c) => c.domain.to_ascii_lowercase(),
-        None => match url::Url::parse(&o.location) {
-            Ok(u) if u.host_str().is_some() => format!(
-                "{}://{}",
-                u.scheme(),
-                u.host_str().unwrap_or_default().to_ascii_lowercase()
-            ),
-            _ => o.location.clone(),
-        },
-    }
-}
-
-/// How long a key lives, in coarse classes a change of which is worth reporting: a cookie is
-/// `session`, `up-to-a-day`, `up-to-a-month`, `up-to-a-year` or `over-a-year` (with a little
-/// slack for the seconds between setting and snapshot); localStorage is `persistent`,
-/// sessionStorage `session`.
-pub fn expiry_class(o: &Observation) -> &'static str {
-    const DAY: i64 = 86_400;
-    match (&o.cookie, o.storage) {
-        (Some(c), _) => match c.lifetime_seconds {
-            None => "session",
-            Some(s) if s <= DAY + 3_600 => "up-to-a-day",
-            Some(s) if s <= 31 * DAY => "up-to-a-month",
-            Some(s) if s <= 366 * DAY => "up-to-a-year",
-            Some(_) => "over-a-year",
-        },
-        (None, StorageKind::SessionStorage) => "session",
-        (None, _) => "persistent",
-    }
-}
-
-fn party_str(p: Party) -> &'static str {
-    match p {
-        Party::FirstParty => "first-party",
-        Party::ThirdParty => "third-party",
-    }
-}
-
 /// The serde name of a unit enum variant (`accept`, `block`): the spelling reports use.
 fn enum_str<T: Serialize>(v: &T) -> String {
     match serde_json::to_value(v) {
@@ -799,181 +766,6 @@ pub struct ScanSummary {
 pub struct Aborted {
     pub step: String,
     pub reason: String,
-}
-
-/// What one scan stored and found, as compared from scan to scan.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ScanContents {
-    pub keys: Vec<KeyState>,
-    pub findings: Vec<FindingBrief>,
-}
-
-/// A key as one scan saw it. Identity: (`storage`, `name`, `place`); the other fields are the
-/// attributes whose change is reported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct KeyState {
-    pub storage: String,
-    pub name: String,
-    /// See [`place_of`].
-    pub place: String,
-    pub vendor: Option<String>,
-    /// The catalog key the name was attributed to.
-    pub catalog_key: Option<String>,
-    pub category: Option<String>,
-    pub party: String,
-    pub first_step: String,
-    /// See [`expiry_class`].
-    pub expiry_class: String,
-    /// Cookies only (null for storage), as are the next three.
-    pub http_only: Option<bool>,
-    pub secure: Option<bool>,
-    pub same_site: Option<String>,
-    pub partitioned: Option<bool>,
-}
-
-impl KeyState {
-    fn identity(&self) -> (&str, &str, &str) {
-        (&self.storage, &self.name, &self.place)
-    }
-
-    /// The compared attributes, by name, as text (`None` when absent).
-    fn attributes(&self) -> Vec<(&'static str, Option<String>)> {
-        let flag = |b: Option<bool>| b.map(|b| b.to_string());
-        vec![
-            ("vendor", self.vendor.clone()),
-            ("catalog_key", self.catalog_key.clone()),
-            ("category", self.category.clone()),
-            ("party", Some(self.party.clone())),
-            ("first_step", Some(self.first_step.clone())),
-            ("expiry_class", Some(self.expiry_class.clone())),
-            ("http_only", flag(self.http_only)),
-            ("secure", flag(self.secure)),
-            ("same_site", self.same_site.clone()),
-            ("partitioned", flag(self.partitioned)),
-        ]
-    }
-}
-
-/// A finding in brief; identity: the fingerprint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FindingBrief {
-    pub fingerprint: String,
-    pub rule: String,
-    pub severity: String,
-    pub message: String,
-    /// The name of the key it concerns, if any.
-    pub key_name: Option<String>,
-    pub gating: bool,
-}
-
-/// What changed from one scan to the next.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Changes {
-    pub new_keys: Vec<KeyState>,
-    pub gone_keys: Vec<KeyState>,
-    pub changed_keys: Vec<KeyChange>,
-    pub new_findings: Vec<FindingBrief>,
-    pub resolved_findings: Vec<FindingBrief>,
-}
-
-impl Changes {
-    pub fn is_empty(&self) -> bool {
-        self == &Changes::default()
-    }
-}
-
-/// A key present in both scans whose attributes differ.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct KeyChange {
-    /// The key as the later scan saw it.
-    pub key: KeyState,
-    pub changes: Vec<AttributeChange>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AttributeChange {
-    pub attribute: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
-}
-
-/// What changed from `before` to `after`: keys by identity, findings by fingerprint. A key or
-/// finding that occurs twice in one scan under the same identity counts once (its first
-/// occurrence). Output follows each scan's own order.
-pub fn compare(before: &ScanContents, after: &ScanContents) -> Changes {
-    let index = |keys: &[KeyState]| {
-        let mut m: BTreeMap<(String, String, String), usize> = BTreeMap::new();
-        for (i, k) in keys.iter().enumerate() {
-            let (s, n, p) = k.identity();
-            m.entry((s.into(), n.into(), p.into())).or_insert(i);
-        }
-        m
-    };
-    let (old, new) = (index(&before.keys), index(&after.keys));
-    let id = |k: &KeyState| {
-        let (s, n, p) = k.identity();
-        (s.to_string(), n.to_string(), p.to_string())
-    };
-    let mut changes = Changes::default();
-    for (i, k) in after.keys.iter().enumerate() {
-        if new[&id(k)] != i {
-            continue;
-        }
-        match old.get(&id(k)) {
-            None => changes.new_keys.push(k.clone()),
-            Some(&j) => {
-                let was = &before.keys[j];
-                let diffs: Vec<AttributeChange> = was
-                    .attributes()
-                    .into_iter()
-                    .zip(k.attributes())
-                    .filter(|((_, a), (_, b))| a != b)
-                    .map(|((name, a), (_, b))| AttributeChange {
-                        attribute: name.to_string(),
-                        before: a,
-                        after: b,
-                    })
-                    .collect();
-                if !diffs.is_empty() {
-                    changes.changed_keys.push(KeyChange {
-                        key: k.clone(),
-                        changes: diffs,
-                    });
-                }
-            }
-        }
-    }
-    for (i, k) in before.keys.iter().enumerate() {
-        if old[&id(k)] == i && !new.contains_key(&id(k)) {
-            changes.gone_keys.push(k.clone());
-        }
-    }
-    let fingerprints = |f: &[FindingBrief]| -> BTreeMap<String, usize> {
-        let mut m = BTreeMap::new();
-        for (i, x) in f.iter().enumerate() {
-            m.entry(x.fingerprint.clone()).or_insert(i);
-        }
-        m
-    };
-    let (fo, fnew) = (
-        fingerprints(&before.findings),
-        fingerprints(&after.findings),
-    );
-    changes.new_findings = after
-        .findings
-        .iter()
-        .enumerate()
-        .filter(|(i, f)| fnew[&f.fingerprint] == *i && !fo.contains_key(&f.fingerprint))
-        .map(|(_, f)| f.clone())
-        .collect();
-    changes.resolved_findings = before
-        .findings
-        .iter()
-        .enumerate()
-        .filter(|(i, f)| fo[&f.fingerprint] == *i && !fnew.contains_key(&f.fingerprint))
-        .map(|(_, f)| f.clone())
-        .collect();
-    changes
 }
 
 #[cfg(test)]

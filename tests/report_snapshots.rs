@@ -99,8 +99,8 @@ fn report() -> ScanReport {
     ScanReport {
         schema_version: chatcookie::report::SCHEMA_VERSION,
         provenance: Provenance {
-            tool: "chatcookie",
-            tool_version: "0.0.0-test",
+            tool: "chatcookie".into(),
+            tool_version: "0.0.0-test".into(),
             catalog_version: "test".into(),
             cookie_database: None,
             browser_version: "Chrome/1.0".into(),
@@ -111,7 +111,7 @@ fn report() -> ScanReport {
             http_status: Some(200),
             third_party_cookies: None,
             options: ScanSettings {
-                consent: choice.clone(),
+                consent: chatcookie::report::ConsentSetting::of(&choice),
                 open_click: None,
                 step_timeout_ms: 10_000,
                 quiet_ms: 150,
@@ -260,4 +260,44 @@ fn jsonl_writes_one_json_object_per_report_per_line() {
         .collect();
     assert_eq!(urls[1], "https://www.second.test/");
     assert_ne!(urls[0], urls[1]);
+}
+
+#[test]
+fn the_json_report_reads_back_and_renders_the_same_in_every_format() {
+    let json = render(Format::Json);
+    let back = chatcookie::report::parse_json(&json).unwrap();
+    assert_eq!(back.len(), 1);
+    for format in [
+        Format::Json,
+        Format::Markdown,
+        Format::Html,
+        Format::Csv,
+        Format::Sarif,
+        Format::Junit,
+        Format::DeclarationMd,
+        Format::DeclarationHtml,
+        Format::Table,
+    ] {
+        let mut again = Vec::new();
+        format.renderer(false).render(&back, &mut again).unwrap();
+        assert_eq!(
+            String::from_utf8(again).unwrap(),
+            render(format),
+            "{format:?} differs after reading the JSON back"
+        );
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_report_is_refused_with_where() {
+    let err = chatcookie::report::parse_json("{\n  \"schema_version\": 1,\n  \"steps\": 3\n}")
+        .unwrap_err();
+    assert!(err.starts_with("3:"), "{err}");
+    assert!(err.contains("not a chatcookie JSON report"), "{err}");
+    let err = chatcookie::report::parse_json("[{\"a\": }]").unwrap_err();
+    assert!(err.starts_with("1:8: not JSON"), "{err}");
+    let newer = render(Format::Json).replacen("\"schema_version\": 1", "\"schema_version\": 99", 1);
+    let newer = newer.replacen("\"provenance\"", "\"provenance_v99\"", 1);
+    let err = chatcookie::report::parse_json(&newer).unwrap_err();
+    assert!(err.contains("schema version 99 is newer"), "{err}");
 }

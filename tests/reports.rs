@@ -59,6 +59,16 @@ fn every_format_is_written_to_the_output_dir_and_the_html_renders() {
         "the JSON report does not validate: {errors:#?}"
     );
     assert_eq!(report["steps"][0]["screenshot"], "step-1-load.png");
+    // The report reads back as it was written: what baselines, `diff` and history compare.
+    let written = std::fs::read_to_string(out.join("report.json")).unwrap();
+    let back = chatcookie::report::parse_json(&written).unwrap();
+    assert!(!back[0].findings.is_empty(), "a judged report: {written}");
+    let mut again = Vec::new();
+    chatcookie::report::Format::Json
+        .renderer(false)
+        .render(&back, &mut again)
+        .unwrap();
+    assert_eq!(String::from_utf8(again).unwrap(), written);
     assert_eq!(report["provenance"]["consent"]["action"], "accept");
     assert_eq!(report["provenance"]["options"]["screenshots"], true);
 

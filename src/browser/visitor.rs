@@ -120,13 +120,20 @@ impl Default for Device {
 
 impl<'de> Deserialize<'de> for Device {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(d)?;
+        // A name (policy, flags), or the device as a report records it (read back by name).
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Named {
+            Name(String),
+            Recorded { name: String },
+        }
+        let (Named::Name(name) | Named::Recorded { name }) = Named::deserialize(d)?;
         Device::named(&name).map_err(serde::de::Error::custom)
     }
 }
 
 /// A point on earth for `navigator.geolocation` (the permission is granted).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct Geolocation {
     pub latitude: f64,
     pub longitude: f64,
@@ -135,17 +142,17 @@ pub struct Geolocation {
 }
 
 /// One extra request header (`--header 'Name: value'`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Header {
     pub name: String,
     /// Never written to a report: headers carry credentials.
-    #[serde(skip_serializing)]
+    #[serde(skip_serializing, default)]
     pub value: String,
 }
 
 /// The visitor the scan plays. The default is a desktop Chrome user with the browser's own
 /// language and time zone, no extra headers, and an empty jar.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct Visitor {
     pub device: Device,
     /// BCP 47 language tag: Accept-Language, `navigator.languages` and `Intl`.

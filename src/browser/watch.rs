@@ -35,7 +35,7 @@ pub const COOKIE_HOOK: &str = r#"(() => {
 })()"#;
 
 /// A frame of the page, as last navigated.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct FrameInfo {
     pub id: String,
     pub parent: Option<String>,
@@ -44,7 +44,7 @@ pub struct FrameInfo {
 }
 
 /// A cookie the browser refused to store (recorded as attempted, not set).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct BlockedCookie {
     pub name: String,
     pub domain: Option<String>,
@@ -54,7 +54,7 @@ pub struct BlockedCookie {
 }
 
 /// The main document's HTTP answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct DocumentResponse {
     pub url: String,
     pub status: i64,

@@ -158,7 +158,7 @@ fn tie(vendors: &[Vendor], a: PatternRef, b: PatternRef, why: &str) -> Diagnosti
 
 /// Vendors evidenced in an input, each with the reasons (a distinctive key, a script, a global);
 /// also used, separately, for the Open Cookie Database platforms evidenced (a key, a host).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct Evidence(pub BTreeMap<String, BTreeSet<String>>);
 
 impl Evidence {
@@ -192,7 +192,7 @@ impl Evidence {
 }
 
 /// What a name is judged to be.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Attribution {
     /// Attributed to a vendor's documented key.
@@ -202,7 +202,7 @@ pub enum Attribution {
         key: String,
         /// The catalog name or alias that matched.
         matched: String,
-        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         captures: BTreeMap<String, String>,
         /// `certain` for a distinctive name; `likely` for a generic one, attributed because its
         /// vendor is otherwise evidenced on the same page or in the same input.
@@ -244,7 +244,7 @@ pub enum Attribution {
 }
 
 /// How sure an attribution is (to a chat vendor or a platform).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Certainty {
     /// A distinctive name: it identifies its platform on its own.

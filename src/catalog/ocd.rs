@@ -16,7 +16,7 @@ use std::ops::Range;
 pub const FILE: &str = "ocd.tsv";
 
 /// Where the data comes from: named by `chatcookie catalog` and in every report's provenance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct DatabaseRef {
     pub name: String,
     pub url: String,
@@ -49,7 +49,7 @@ impl DatabaseRef {
 }
 
 /// A platform (a service or product) the database lists keys for.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Platform {
     /// Lowercase id derived from the name (`google-analytics`).
     pub id: String,
@@ -58,12 +58,12 @@ pub struct Platform {
 }
 
 /// One entry of the database: facts only, no description.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct PlatformKey {
     /// The exact name, or with `prefix` the start of the name (an OCD wildcard).
     pub name: String,
     /// True for an OCD wildcard: matches the name itself and every name that starts with it.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub prefix: bool,
     /// The category in the catalog's vocabulary.
     pub category: Category,
@@ -76,7 +76,7 @@ pub struct PlatformKey {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retention: Option<String>,
     /// Host names from OCD's domain column: where the key is set, when not first-party.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<String>,
     /// For a generic name, why the distinctiveness rule says so; absent for a distinctive one.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,12 +1,11 @@
-//! `chatcookie diff`: what changed between two JSON reports — keys added, removed or changed, findings added or gone.
+//! `chatcookie diff`: what changed between two JSON reports — keys added, removed or changed, findings added or gone — by the comparison `history` uses, values included.
 
 use crate::cli::{DiffArgs, ListFormat};
+use chatcookie::compare::{Compared, FindingBrief, KeyState, ScanContents, compare};
 use chatcookie::exit::Exit;
+use chatcookie::report::{ScanReport, read_json};
 use chatcookie::terminal_safe;
 use serde::Serialize;
-use serde_json::Value;
-use std::collections::BTreeMap;
-use std::path::Path;
 
 #[derive(Debug, Default, Serialize)]
 struct Diff {
@@ -18,8 +17,8 @@ struct Diff {
 }
 
 pub fn run(args: DiffArgs) -> anyhow::Result<Exit> {
-    let old = load(&args.old)?;
-    let new = load(&args.new)?;
+    let old = read_json(&args.old)?;
+    let new = read_json(&args.new)?;
     let d = diff(&old, &new);
     match args.format {
         ListFormat::Json => println!("{}", serde_json::to_string_pretty(&d)?),
@@ -41,119 +40,60 @@ pub fn run(args: DiffArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// The reports of a file written by `--format json` (one object or an array).
-fn load(path: &Path) -> anyhow::Result<Vec<Value>> {
-    let text = chatcookie::error::read_input(path)?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| {
-        chatcookie::Error::usage(format!(
-            "{}:{}:{}: not JSON: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
-    let reports = match v {
-        Value::Array(a) => a,
-        one => vec![one],
-    };
-    if reports.iter().any(|r| r.get("observations").is_none()) {
-        return Err(chatcookie::Error::usage(format!(
-            "{}: not a chatcookie JSON report",
-            path.display()
-        ))
-        .into());
-    }
-    Ok(reports)
+/// A key as a line: its identity, then what is compared.
+fn key_line(k: &KeyState) -> String {
+    format!(
+        "{} {} ({}): first at {}; {}; value #{}; vendor {}",
+        k.storage,
+        k.name,
+        k.place,
+        k.first_step,
+        k.expiry_class,
+        k.value_sha256,
+        k.vendor.as_deref().unwrap_or("unknown")
+    )
 }
 
-/// Keys by a port-free identity (storage, name, host), with the facts whose change matters.
-fn keys(reports: &[Value]) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for r in reports {
-        for o in r["observations"].as_array().into_iter().flatten() {
-            let location = o["location"].as_str().unwrap_or_default();
-            let host = url::Url::parse(location)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_string))
-                .unwrap_or_else(|| location.split('/').next().unwrap_or_default().to_string());
-            let id = format!(
-                "{} {} ({host})",
-                o["storage"].as_str().unwrap_or_default(),
-                o["name"].as_str().unwrap_or_default()
-            );
-            let c = &o["cookie"];
-            let facts = format!(
-                "first at {}; {}; value #{}; vendor {}",
-                o["first_step"].as_str().unwrap_or_default(),
-                if c.is_null() {
-                    "storage".to_string()
-                } else {
-                    format!(
-                        "{}, http_only {}, secure {}, same_site {}",
-                        if c["expires"].is_null() {
-                            "session"
-                        } else {
-                            "persistent"
-                        },
-                        c["http_only"],
-                        c["secure"],
-                        c["same_site"]
-                    )
-                },
-                o["value"]["sha256"].as_str().unwrap_or_default(),
-                o["attribution"]["vendor"].as_str().unwrap_or("unknown"),
-            );
-            out.insert(id, facts);
-        }
-    }
-    out
+fn finding_line(f: &FindingBrief) -> String {
+    format!("{} [{}] {}", f.rule, f.severity, f.message)
 }
 
-fn findings(reports: &[Value]) -> BTreeMap<String, String> {
-    reports
-        .iter()
-        .flat_map(|r| r["findings"].as_array().cloned().unwrap_or_default())
-        .map(|f| {
-            (
-                f["fingerprint"].as_str().unwrap_or_default().to_string(),
+/// The shared comparison (values included: two reports a user compares by hand), as lines.
+fn diff(old: &[ScanReport], new: &[ScanReport]) -> Diff {
+    let c = compare(
+        &ScanContents::of(old),
+        &ScanContents::of(new),
+        Compared::Values,
+    );
+    Diff {
+        added_keys: c.new_keys.iter().map(key_line).collect(),
+        removed_keys: c.gone_keys.iter().map(key_line).collect(),
+        changed_keys: c
+            .changed_keys
+            .iter()
+            .map(|k| {
+                let what: Vec<String> = k
+                    .changes
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{} {} → {}",
+                            a.attribute,
+                            a.before.as_deref().unwrap_or("none"),
+                            a.after.as_deref().unwrap_or("none")
+                        )
+                    })
+                    .collect();
                 format!(
-                    "{} [{}] {}",
-                    f["rule"].as_str().unwrap_or_default(),
-                    f["severity"].as_str().unwrap_or_default(),
-                    f["message"].as_str().unwrap_or_default()
-                ),
-            )
-        })
-        .collect()
-}
-
-fn diff(old: &[Value], new: &[Value]) -> Diff {
-    let (ko, kn) = (keys(old), keys(new));
-    let (fo, fnew) = (findings(old), findings(new));
-    let mut d = Diff::default();
-    for (id, facts) in &kn {
-        match ko.get(id) {
-            None => d.added_keys.push(format!("{id}: {facts}")),
-            Some(before) if before != facts => {
-                d.changed_keys.push(format!("{id}: {before} → {facts}"))
-            }
-            Some(_) => {}
-        }
+                    "{} {} ({}): {}",
+                    k.key.storage,
+                    k.key.name,
+                    k.key.place,
+                    what.join(", ")
+                )
+            })
+            .collect(),
+        added_findings: c.new_findings.iter().map(finding_line).collect(),
+        removed_findings: c.resolved_findings.iter().map(finding_line).collect(),
     }
-    d.removed_keys = ko
-        .keys()
-        .filter(|id| !kn.contains_key(*id))
-        .cloned()
-        .collect();
-    d.added_findings = fnew
-        .iter()
-        .filter(|(k, _)| !fo.contains_key(*k))
-        .map(|(_, v)| v.clone())
-        .collect();
-    d.removed_findings = fo
-        .iter()
-        .filter(|(k, _)| !fnew.contains_key(*k))
-        .map(|(_, v)| v.clone())
-        .collect();
-    d
 }

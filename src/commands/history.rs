@@ -236,6 +236,7 @@ mod tests {
             secure: Some(false),
             same_site: None,
             partitioned: Some(false),
+            value_sha256: String::new(),
         }
     }
 

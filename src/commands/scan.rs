@@ -7,6 +7,7 @@ use super::{
 use crate::cli::{OutputArgs, ScanArgs, StepArgs};
 use anyhow::Context;
 use chatcookie::catalog::Catalog;
+use chatcookie::compare::{KeyState, Passes};
 use chatcookie::consent::CmpRules;
 use chatcookie::exit::Exit;
 use chatcookie::gate::Baseline;
@@ -274,23 +275,26 @@ impl JsonlStream {
 /// stored (a widget that ignores the visitor's answer shows here).
 fn compare_passes(passes: &[ConsentAction], reports: &[ScanReport]) -> String {
     let label = |a: &ConsentAction| format!("{a:?}").to_lowercase();
-    let keys = |r: &ScanReport| -> BTreeSet<String> {
-        r.observations
-            .iter()
-            .map(|o| {
-                format!(
-                    "{} {} [{}]",
-                    o.storage,
-                    terminal_safe(&o.name, 80),
-                    o.attribution.vendor().unwrap_or("unknown")
-                )
-            })
-            .collect()
+    // The shared comparison decides what is the same key; these are its lines.
+    let line = |k: &KeyState| {
+        format!(
+            "{} {} [{}]",
+            k.storage,
+            terminal_safe(&k.name, 80),
+            k.vendor.as_deref().unwrap_or("unknown")
+        )
     };
-    let sets: Vec<BTreeSet<String>> = reports.iter().map(keys).collect();
-    let common: BTreeSet<&String> = sets[0]
+    let compared = Passes::of(reports);
+    let common: BTreeSet<String> = compared.common.iter().map(line).collect();
+    let sets: Vec<BTreeSet<String>> = compared
+        .only
         .iter()
-        .filter(|k| sets.iter().all(|s| s.contains(*k)))
+        .map(|keys| {
+            keys.iter()
+                .map(line)
+                .filter(|l| !common.contains(l))
+                .collect()
+        })
         .collect();
     let mut out = String::from("\nPasses compared\n");
     let names: Vec<String> = passes.iter().map(label).collect();
@@ -302,8 +306,7 @@ fn compare_passes(passes: &[ConsentAction], reports: &[ScanReport]) -> String {
     for k in &common {
         out.push_str(&format!("    = {k}\n"));
     }
-    for (i, set) in sets.iter().enumerate() {
-        let only: Vec<&String> = set.iter().filter(|k| !common.contains(k)).collect();
+    for (i, only) in sets.iter().enumerate() {
         out.push_str(&format!("  only after {} ({}):\n", names[i], only.len()));
         for k in only {
             out.push_str(&format!("    + {k}\n"));

@@ -17,7 +17,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 /// What automatic consent did, for the report: which CMP, which rule, which element, and what was tried.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct ConsentRecord {
     /// CMP ids detected on the page (possibly several), in rule order.
     pub detected: Vec<String>,

@@ -40,7 +40,7 @@ impl Renderer for DeclarationHtmlRenderer {
                 out,
                 "<p><small>Observed by {} {} (catalog {}) on {} at {}.</small></p>",
                 p.tool,
-                h(p.tool_version),
+                h(&p.tool_version),
                 h(&p.catalog_version),
                 h(&p.url),
                 h(&p.started_at)

@@ -37,7 +37,7 @@ impl Renderer for DeclarationMarkdownRenderer {
                 out,
                 "_Observed by {} {} (catalog {}) on {} at {}._",
                 p.tool,
-                md(p.tool_version),
+                md(&p.tool_version),
                 md(&p.catalog_version),
                 md(&p.url),
                 md(&p.started_at)

@@ -14,13 +14,14 @@ mod sarif;
 mod table;
 
 use crate::vocab::{ConsentAction, Step, ThirdPartyCookies, human_lifetime};
+pub use json::{parse as parse_json, read as read_json};
 pub use jsonl::JsonlRenderer;
 
 use crate::catalog::Catalog;
 use crate::consent::ConsentRecord;
 use crate::observation::{self, Attempt, Observation, VendorSeen};
 use crate::scan::{Abort, ConsentChoice, ConsentMethod, ScanOptions, ScanRun, StepRecord};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -28,10 +29,10 @@ use std::io::Write;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Where a report came from: enough to reproduce the scan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Provenance {
-    pub tool: &'static str,
-    pub tool_version: &'static str,
+    pub tool: String,
+    pub tool_version: String,
     pub catalog_version: String,
     /// The third-party cookie database the catalog embeds (the Open Cookie Database): its
     /// version (commit and date) and licence.
@@ -57,7 +58,7 @@ pub struct Provenance {
     pub visitor: VisitorSummary,
     /// Documented keys of the vendors found that only a step this scan did not run writes
     /// (e.g. `chat_message`), as `vendor key (step)`: why they cannot be in this report.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreached: Vec<String>,
     /// In a many-site run, why the first attempt was lost (its browser died) when this
     /// report is from the one retry in a relaunched browser.
@@ -66,7 +67,7 @@ pub struct Provenance {
 }
 
 /// The visitor of a scan: asked for, and seen by the page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VisitorSummary {
     pub asked: crate::browser::visitor::Visitor,
     /// Read back from the page after the load; absent when the page could not be asked.
@@ -74,9 +75,9 @@ pub struct VisitorSummary {
 }
 
 /// The scan options, as recorded in the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScanSettings {
-    pub consent: ConsentChoice,
+    pub consent: ConsentSetting,
     pub open_click: Option<String>,
     pub step_timeout_ms: u64,
     pub quiet_ms: u64,
@@ -91,12 +92,59 @@ pub struct ScanSettings {
     pub message: Option<String>,
 }
 
+/// The consent choice as recorded: `action`, `method` (auto, click, js or text) and the method's
+/// argument under its own key (`click`, `js`, `text`, or `cmp_rules`: the rules' version).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentSetting {
+    pub action: ConsentAction,
+    pub method: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cmp_rules: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub click: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub js: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+impl ConsentSetting {
+    /// The record of `choice`.
+    pub fn of(choice: &ConsentChoice) -> ConsentSetting {
+        let mut s = ConsentSetting {
+            action: choice.action,
+            method: method_name(&choice.method).to_string(),
+            cmp_rules: None,
+            click: None,
+            js: None,
+            text: None,
+        };
+        match &choice.method {
+            ConsentMethod::Auto(rules) => s.cmp_rules = Some(rules.version().to_string()),
+            ConsentMethod::Click(sel) => s.click = Some(sel.clone()),
+            ConsentMethod::Js(js) => s.js = Some(js.clone()),
+            ConsentMethod::Text(text) => s.text = Some(text.clone()),
+        }
+        s
+    }
+}
+
+/// `auto` (CMP rules), `click` (a selector), `js` (a script) or `text` (a button's text).
+fn method_name(method: &ConsentMethod) -> &'static str {
+    match method {
+        ConsentMethod::Auto(_) => "auto",
+        ConsentMethod::Click(_) => "click",
+        ConsentMethod::Js(_) => "js",
+        ConsentMethod::Text(_) => "text",
+    }
+}
+
 /// The consent step in brief: what was asked, how, and which consent manager (CMP) answered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConsentSummary {
     pub action: ConsentAction,
     /// `auto` (CMP rules), `click` (a selector), `js` (a script) or `text` (a button's text).
-    pub method: &'static str,
+    pub method: String,
     /// CMP ids detected on the page (automatic consent only).
     pub cmp_detected: Vec<String>,
     /// The CMP whose rule answered the banner.
@@ -112,15 +160,9 @@ pub struct ConsentSummary {
 impl ConsentSummary {
     /// The summary of `choice` as the consent step's `record` carried it out.
     pub fn of(choice: &ConsentChoice, record: Option<&ConsentRecord>) -> ConsentSummary {
-        let method = match choice.method {
-            ConsentMethod::Auto(_) => "auto",
-            ConsentMethod::Click(_) => "click",
-            ConsentMethod::Js(_) => "js",
-            ConsentMethod::Text(_) => "text",
-        };
         ConsentSummary {
             action: choice.action,
-            method,
+            method: method_name(&choice.method).to_string(),
             cmp_detected: record.map(|r| r.detected.clone()).unwrap_or_default(),
             cmp_used: record.and_then(|r| r.cmp.clone()),
             element: record.and_then(|r| r.element.clone()),
@@ -131,7 +173,7 @@ impl ConsentSummary {
 }
 
 /// Everything one scan found: the model every renderer draws from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScanReport {
     pub schema_version: u32,
     pub provenance: Provenance,
@@ -195,8 +237,8 @@ impl ScanReport {
         ScanReport {
             schema_version: SCHEMA_VERSION,
             provenance: Provenance {
-                tool: "chatcookie",
-                tool_version: env!("CARGO_PKG_VERSION"),
+                tool: "chatcookie".into(),
+                tool_version: env!("CARGO_PKG_VERSION").into(),
                 catalog_version: catalog.version.clone(),
                 cookie_database: (!catalog.ocd.is_empty()).then(|| catalog.ocd.database.clone()),
                 browser_version: run.browser_version,
@@ -207,7 +249,7 @@ impl ScanReport {
                 http_status: run.http_status,
                 third_party_cookies: run.third_party_cookies,
                 options: ScanSettings {
-                    consent: opts.consent.clone(),
+                    consent: ConsentSetting::of(&opts.consent),
                     open_click: opts.open_click.clone(),
                     step_timeout_ms: opts.step_timeout.as_millis() as u64,
                     quiet_ms: opts.quiet.as_millis() as u64,

@@ -59,25 +59,6 @@ impl ConsentChoice {
     }
 }
 
-/// Recorded as `action`, `method` (auto, click, js or text) and the method's argument under its
-/// own key (`click`, `js`, `text`, or `cmp_rules`: the rules' version).
-impl serde::Serialize for ConsentChoice {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut m = s.serialize_struct("ConsentChoice", 3)?;
-        m.serialize_field("action", &self.action)?;
-        let (method, key, value) = match &self.method {
-            ConsentMethod::Auto(rules) => ("auto", "cmp_rules", rules.version()),
-            ConsentMethod::Click(sel) => ("click", "click", sel.as_str()),
-            ConsentMethod::Js(js) => ("js", "js", js.as_str()),
-            ConsentMethod::Text(text) => ("text", "text", text.as_str()),
-        };
-        m.serialize_field("method", method)?;
-        m.serialize_field(key, value)?;
-        m.end()
-    }
-}
-
 /// Polls the page until a catalog vendor shows (global or script), or `timeout` passes. While
 /// nothing shows, the visitor makes its `gestures` one by one (a widget that loads on the first
 /// mouse move, scroll or touch then shows); the second value says which preceded the widget.

@@ -91,7 +91,7 @@ impl Default for ScanOptions {
 pub const DEFAULT_MESSAGE: &str = "Test message from a cookie audit (chatcookie): please ignore.";
 
 /// How a step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepStatus {
     /// The action happened and the page settled.
@@ -106,7 +106,7 @@ pub enum StepStatus {
 }
 
 /// What happened at one step.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct StepRecord {
     pub step: Step,
     pub status: StepStatus,
@@ -133,14 +133,14 @@ pub struct StepRecord {
 }
 
 /// Why a scan stopped before its end.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Abort {
     pub step: Step,
     pub reason: String,
 }
 
 /// The raw outcome of a scan: steps and snapshots, before matching.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ScanRun {
     pub url: String,
     pub final_url: String,
