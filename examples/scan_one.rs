@@ -2,10 +2,10 @@
 //! (or a directory of site files, served on loopback). Prints each finding, most severe first,
 //! and exits with the code the `chatcookie` binary would give.
 
-use chatcookie::FailOn;
 use chatcookie::browser::BrowserOptions;
 use chatcookie::catalog::Catalog;
-use chatcookie::run::{self, Target};
+use chatcookie::gate::Gate;
+use chatcookie::run::{self, Judge, Target};
 use chatcookie::scan::ScanOptions;
 
 fn main() -> chatcookie::Result<()> {
@@ -14,19 +14,20 @@ fn main() -> chatcookie::Result<()> {
         .unwrap_or_else(|| "https://www.example.com/".into());
     let catalog = Catalog::embedded()?;
     let target = Target::parse(&target, None)?;
-    let mut reports = vec![run::scan_target(
+    let gate = Gate::default();
+    let judge = Judge {
+        gate: Some(&gate),
+        ..Judge::new(&catalog)
+    };
+    let report = run::scan_target(
         &target,
         ScanOptions::default(),
         &BrowserOptions::default(),
-        &catalog,
-        None,
-        false,
-    )?];
-    let fail_on = FailOn::default();
-    let failing = run::gate(&mut reports, &fail_on, None, None);
-    for f in &reports[0].findings {
+        &judge,
+    )?;
+    for f in &report.findings {
         println!("{:<6} {:<18} {}", f.severity, f.rule, f.message);
     }
-    let verdict = run::verdict(&reports, failing, &fail_on);
+    let verdict = run::verdict(&[report], &gate.fail_on);
     std::process::exit(verdict.exit as i32);
 }

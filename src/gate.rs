@@ -2,10 +2,11 @@
 
 use crate::compare::ScanContents;
 use crate::error::Result;
+use crate::findings::Finding;
 use crate::report::{ScanReport, read_json};
 use crate::vocab::FailOn;
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Fingerprints of the findings a previous report already had.
 #[derive(Debug, Clone, Default)]
@@ -24,17 +25,49 @@ impl Baseline {
     }
 }
 
-/// Marks each finding as gating (or forgiven by the baseline); returns how many gate.
-pub fn apply(reports: &mut [ScanReport], fail_on: &FailOn, baseline: Option<&Baseline>) -> usize {
-    let mut failing = 0;
-    for r in reports {
-        for f in &mut r.findings {
-            f.in_baseline = baseline.is_some_and(|b| b.0.contains(&f.fingerprint));
-            f.gating = fail_on.gates(f.rule, f.severity) && !f.in_baseline;
-            failing += f.gating as usize;
+/// The gate as configured for a run: what fails it, and the baseline that forgives known findings.
+#[derive(Debug, Clone, Default)]
+pub struct Gate {
+    pub fail_on: FailOn,
+    /// The baseline file as given, and what it holds.
+    pub baseline: Option<(PathBuf, Baseline)>,
+}
+
+impl Gate {
+    /// The gate of `fail_on`, reading the baseline first: a bad baseline stops the run before
+    /// any scan, not after.
+    pub fn new(fail_on: FailOn, baseline: Option<&Path>) -> Result<Gate> {
+        let baseline = baseline
+            .map(|p| Ok::<_, crate::Error>((p.to_path_buf(), Baseline::load(p)?)))
+            .transpose()?;
+        Ok(Gate { fail_on, baseline })
+    }
+
+    /// Marks each finding as gating, or as forgiven by the baseline; called while a report is
+    /// assembled, so a report is never changed once it exists.
+    pub fn mark(&self, findings: &mut [Finding]) {
+        for f in findings {
+            f.in_baseline = self
+                .baseline
+                .as_ref()
+                .is_some_and(|(_, b)| b.0.contains(&f.fingerprint));
+            f.gating = self.fail_on.gates(f.rule, f.severity) && !f.in_baseline;
         }
     }
-    failing
+
+    /// The baseline's path as the report records it.
+    pub fn baseline_path(&self) -> Option<String> {
+        self.baseline.as_ref().map(|(p, _)| p.display().to_string())
+    }
+}
+
+/// How many findings of `reports` fail the gate.
+pub fn failing(reports: &[ScanReport]) -> usize {
+    reports
+        .iter()
+        .flat_map(|r| &r.findings)
+        .filter(|f| f.gating)
+        .count()
 }
 
 /// GitHub Actions workflow commands for the gating findings (stderr, one line each).

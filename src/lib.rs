@@ -8,7 +8,7 @@
 //! → [`browser`] (launch or connect, CDP, the page watcher) → [`snapshot`] → [`consent`] →
 //! [`scan`] (the steps) → [`observation`] (each key's life, matched) → [`policy`] →
 //! [`findings`] (judgement, one rule per file) → [`report`] (the assembled report and one
-//! renderer per format) → [`gate`] → [`store`] (scan history) → [`classify`] → [`serve`] →
+//! renderer per format) → [`compare`] (one comparison of scans) → [`gate`] → [`store`] (scan history) → [`classify`] → [`serve`] →
 //! [`demo`] → [`run`] (the whole pipeline, which the binary calls).
 //!
 //! Scan and judge one site:
@@ -22,7 +22,8 @@
 //! let catalog = Catalog::embedded()?;
 //! let target = Target::parse("https://www.example.com/", None)?;
 //! let opts = ScanOptions::default();
-//! let report = run::scan_target(&target, opts, &BrowserOptions::default(), &catalog, None, false)?;
+//! let judge = run::Judge::new(&catalog);
+//! let report = run::scan_target(&target, opts, &BrowserOptions::default(), &judge)?;
 //! for f in &report.findings {
 //!     println!("{} {}: {}", f.severity, f.rule, f.message);
 //! }

@@ -1,11 +1,12 @@
-//! The site's policy file, `chatcookie.toml`: what to scan, which keys the site declares, and the gate.
+//! The site's policy file, `chatcookie.toml`: what to scan, which keys the site declares, how it weighs the rules, and the gate.
 
 use crate::catalog::pattern::Pattern;
 use crate::catalog::{Catalog, Category, DeclaredDuration, read_text};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::observation::Observation;
-use crate::vocab::{ConsentAction, Step, StorageKind, ThirdPartyCookies};
+use crate::vocab::{ConsentAction, Rule, Severity, Step, StorageKind, ThirdPartyCookies};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -121,8 +122,19 @@ struct PolicyFile {
     scan: ScanSection,
     #[serde(default)]
     gate: GateSection,
+    /// `rule-id = "severity"`: the site's own weighing of a rule, recorded on each finding.
+    #[serde(default)]
+    severity: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     declare: Vec<RawDeclaration>,
+}
+
+/// A rule whose findings the policy gives another severity (the `[severity]` table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeverityOverride {
+    pub severity: Severity,
+    /// The line of the override in the policy file, for the finding's reason.
+    pub line: usize,
 }
 
 /// A key the site declares.
@@ -148,6 +160,8 @@ pub struct Policy {
     pub scan: ScanSection,
     pub gate: GateSection,
     pub declarations: Vec<Declaration>,
+    /// Rules the site weighs differently than chatcookie does.
+    pub severities: BTreeMap<Rule, SeverityOverride>,
     text: String,
 }
 
@@ -265,6 +279,32 @@ impl Policy {
                 span,
             });
         }
+        let mut severities = BTreeMap::new();
+        for (rule, severity) in &raw.severity {
+            let line = text[..rule.span().start].matches('\n').count() + 1;
+            let parsed_rule = rule.get_ref().parse::<Rule>().map_err(|e| {
+                let ids: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
+                at(rule.span(), format!("{e} (rules: {})", ids.join(", ")))
+            });
+            let parsed_severity = Severity::ALL
+                .into_iter()
+                .find(|s| s.as_str() == severity.get_ref())
+                .ok_or_else(|| {
+                    at(
+                        severity.span(),
+                        format!(
+                            "unknown severity `{}` (info, low, medium or high)",
+                            severity.get_ref()
+                        ),
+                    )
+                });
+            match (parsed_rule, parsed_severity) {
+                (Ok(r), Ok(s)) => {
+                    severities.insert(r, SeverityOverride { severity: s, line });
+                }
+                (r, s) => errors.extend(r.err().into_iter().chain(s.err())),
+            }
+        }
         if !errors.is_empty() {
             return Err(Diagnostics(errors));
         }
@@ -273,6 +313,7 @@ impl Policy {
             scan: raw.scan,
             gate: raw.gate,
             declarations,
+            severities,
             text: text.to_string(),
         })
     }
@@ -395,5 +436,34 @@ purpose = "Recognises returning chat visitors."
                 "{d}"
             );
         }
+    }
+
+    #[test]
+    fn severities_are_the_sites_with_their_line_and_mistakes_point_at_them() {
+        let text =
+            format!("{GOOD}\n[severity]\nmissing-secure = \"info\"\nundeclared = \"high\"\n");
+        let p = Policy::parse("chatcookie.toml", &text, &catalog()).unwrap();
+        let o = &p.severities[&Rule::MissingSecure];
+        assert_eq!((o.severity, o.line), (Severity::Info, 19));
+        assert_eq!(p.severities[&Rule::Undeclared].severity, Severity::High);
+
+        let bad = text.replace("missing-secure =", "missing-secur =");
+        let err = Policy::parse("chatcookie.toml", &bad, &catalog()).unwrap_err();
+        assert_eq!(err.0[0].line, 19, "{}", err.0[0]);
+        assert!(
+            err.0[0]
+                .to_string()
+                .contains("unknown rule `missing-secur`"),
+            "{}",
+            err.0[0]
+        );
+        let bad = text.replace("\"info\"", "\"critical\"");
+        let err = Policy::parse("chatcookie.toml", &bad, &catalog()).unwrap_err();
+        assert_eq!(err.0[0].line, 19, "{}", err.0[0]);
+        assert!(
+            err.0[0].to_string().contains("unknown severity `critical`"),
+            "{}",
+            err.0[0]
+        );
     }
 }

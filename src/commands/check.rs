@@ -1,10 +1,11 @@
 //! `chatcookie check`: the scans a policy describes, judged against its declarations, gated.
 
 use super::progress::Progress;
-use super::{browser_options, check_output, distinct_share, finish, load_catalog};
+use super::{browser_options, check_output, distinct_share, finish, judge_for, load_catalog};
 use crate::cli::CheckArgs;
 use chatcookie::consent::CmpRules;
 use chatcookie::exit::Exit;
+use chatcookie::gate::Gate;
 use chatcookie::policy::Policy;
 use chatcookie::run::{self, Batch, Target};
 use chatcookie::scan::{ConsentChoice, ScanOptions, defaults};
@@ -96,31 +97,6 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         });
     }
     let targets = distinct_share(targets, args.parallel.shard);
-    let show_values = args.output.show_values;
-    let mut reports = if let [target] = &targets[..] {
-        // One site: its own browser, and what it gathered is kept if that browser dies.
-        vec![run::scan_target(
-            target,
-            opts,
-            &browser_options(&browser),
-            &catalog,
-            Some(&policy),
-            show_values,
-        )?]
-    } else {
-        // Many (or none in this shard): one shared browser, a context per site.
-        let mut progress = Progress::new(targets.len(), false);
-        let batch = Batch {
-            browser: &browser_options(&browser),
-            catalog: &catalog,
-            policy: Some(&policy),
-            show_values,
-            jobs: usize::from(args.parallel.jobs),
-        };
-        let reports = batch.run(&targets, &opts, |_, report| progress.site_done(report))?;
-        progress.finish();
-        reports
-    };
     let fail_on = match (&args.gate.fail_on, &policy.gate.fail_on) {
         (Some(f), _) => f.clone(),
         (None, Some(f)) => FailOn::parse(&f.get_ref().join(",")).map_err(Error::usage)?,
@@ -131,11 +107,28 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         .baseline
         .clone()
         .or_else(|| policy.gate.baseline.as_ref().map(|b| policy.resolve(b)));
-    finish(
-        &mut reports,
-        &args.output,
-        &fail_on,
-        baseline.as_deref(),
-        Some(&policy),
-    )
+    // A baseline that cannot be read is found before any browser starts.
+    let gate = Gate::new(fail_on, baseline.as_deref())?;
+    let judge = judge_for(&catalog, Some(&policy), &gate, &args.output);
+    let reports = if let [target] = &targets[..] {
+        // One site: its own browser, and what it gathered is kept if that browser dies.
+        vec![run::scan_target(
+            target,
+            opts,
+            &browser_options(&browser),
+            &judge,
+        )?]
+    } else {
+        // Many (or none in this shard): one shared browser, a context per site.
+        let mut progress = Progress::new(targets.len(), false);
+        let batch = Batch {
+            browser: &browser_options(&browser),
+            judge,
+            jobs: usize::from(args.parallel.jobs),
+        };
+        let reports = batch.run(&targets, &opts, |_, report| progress.site_done(report))?;
+        progress.finish();
+        reports
+    };
+    finish(&reports, &args.output, &gate.fail_on, Some(&policy))
 }

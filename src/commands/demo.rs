@@ -1,15 +1,16 @@
 //! `chatcookie demo`: the demo sites built into the binary, served on loopback and scanned.
 
-use super::{browser_options, check_output, finish};
+use super::{browser_options, check_output, finish, judge_for};
 use crate::cli::DemoArgs;
 use chatcookie::catalog::Catalog;
 use chatcookie::consent::CmpRules;
 use chatcookie::demo;
 use chatcookie::exit::Exit;
+use chatcookie::gate::Gate;
 use chatcookie::run::{self, Target};
 use chatcookie::scan::{ConsentChoice, ScanOptions};
 use chatcookie::serve::SiteFiles;
-use chatcookie::{ConsentAction, Error, FailOn};
+use chatcookie::{ConsentAction, Error};
 use std::time::Duration;
 
 pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
@@ -40,8 +41,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
     };
     check_output(&args.output)?;
     let catalog = Catalog::embedded()?;
+    let gate = Gate::default();
+    let judge = judge_for(&catalog, None, &gate, &args.output);
+    let several = chosen.len() > 1;
     let mut reports = Vec::new();
-    for site in chosen {
+    for (i, site) in chosen.into_iter().enumerate() {
         let click = match args.consent {
             ConsentAction::Reject => site.reject_click.clone(),
             _ => site.consent_click.clone(),
@@ -67,10 +71,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
             &target,
             opts,
             &browser_options(&args.browser),
-            &catalog,
-            None,
-            args.output.show_values,
+            &judge.for_site(several.then_some(i)),
         )?);
     }
-    finish(&mut reports, &args.output, &FailOn::default(), None, None)
+    finish(&reports, &args.output, &gate.fail_on, None)
 }

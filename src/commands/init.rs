@@ -27,9 +27,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<Exit> {
         &target,
         options_from(&args.steps)?,
         &browser_options(&args.browser),
-        &catalog,
-        None,
-        false,
+        &run::Judge::new(&catalog),
     )?;
     if let Some(a) = &report.aborted {
         anyhow::bail!(

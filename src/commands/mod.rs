@@ -16,10 +16,10 @@ use anyhow::Context;
 use chatcookie::browser::BrowserOptions;
 use chatcookie::catalog::Catalog;
 use chatcookie::exit::Exit;
-use chatcookie::gate::{self, Baseline};
+use chatcookie::gate::{self, Gate};
 use chatcookie::policy::Policy;
-use chatcookie::report::{Format, ScanReport, screenshot_file_name};
-use chatcookie::run::{self, Shard, Target};
+use chatcookie::report::{Format, ScanReport};
+use chatcookie::run::{self, Judge, Shard, Target};
 use chatcookie::{Error, FailOn};
 
 use std::io::{IsTerminal, Write};
@@ -76,17 +76,33 @@ pub fn check_output(out: &cli::OutputArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// Gates the reports, writes them, prints CI annotations, and picks the exit code:
+/// Writes the judged and gated reports, prints CI annotations, and picks the exit code:
 /// 2 if report files could not be written where asked, else 3 if a scan could not complete,
-/// else 1 if findings fail the gate, else 0. The reports are left judged and gated, as written.
+/// else 1 if findings fail the gate, else 0.
 pub fn finish(
-    reports: &mut [ScanReport],
+    reports: &[ScanReport],
     out: &cli::OutputArgs,
     fail_on: &FailOn,
-    baseline: Option<&Path>,
     policy: Option<&Policy>,
 ) -> anyhow::Result<Exit> {
-    finish_written(reports, out, fail_on, baseline, policy, Written::NotYet)
+    finish_written(reports, out, fail_on, policy, Written::NotYet)
+}
+
+/// The judge of a run writing `out`, with `gate`.
+pub fn judge_for<'a>(
+    catalog: &'a Catalog,
+    policy: Option<&'a Policy>,
+    gate: &'a Gate,
+    out: &cli::OutputArgs,
+) -> Judge<'a> {
+    Judge {
+        catalog,
+        policy,
+        gate: Some(gate),
+        show_values: out.show_values,
+        screenshot_files: out.output_dir.is_some(),
+        site: None,
+    }
 }
 
 /// Whether the report was already written while the scans ran.
@@ -101,15 +117,12 @@ pub enum Written {
 
 /// `finish`, for a report that may already be written (streamed).
 pub fn finish_written(
-    reports: &mut [ScanReport],
+    reports: &[ScanReport],
     out: &cli::OutputArgs,
     fail_on: &FailOn,
-    baseline: Option<&Path>,
     policy: Option<&Policy>,
     written: Written,
 ) -> anyhow::Result<Exit> {
-    let base = baseline.map(Baseline::load).transpose()?;
-    let failing = run::gate(reports, fail_on, baseline, base.as_ref());
     let mut unwritten = false;
     let mut unwritable = None;
     match (&out.output_dir, &out.output, &out.format[..], written) {
@@ -152,7 +165,7 @@ pub fn finish_written(
     if unwritten {
         return Ok(Exit::Usage);
     }
-    let verdict = run::verdict(reports, failing, fail_on);
+    let verdict = run::verdict(reports, fail_on);
     for line in &verdict.lines {
         eprintln!("{line}");
     }
@@ -163,21 +176,16 @@ pub fn finish_written(
 /// there goes to a new temporary directory instead, so nothing gathered is lost; returns false
 /// (after saying what failed, and where the files are) when anything could not be written to `dir`.
 fn write_output_dir(
-    reports: &mut [ScanReport],
+    reports: &[ScanReport],
     formats: &[Format],
     dir: &Path,
 ) -> anyhow::Result<bool> {
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let several = reports.len() > 1;
-    for (i, r) in reports.iter_mut().enumerate() {
-        for (position, step) in r.steps.iter_mut().enumerate() {
-            if let Some(png) = &step.screenshot_png {
-                let name = screenshot_file_name(several.then_some(i), position, step.step);
-                step.screenshot = Some(name.clone());
-                files.push((name, png.clone()));
-            }
-        }
-    }
+    // The file names were given when each report was assembled.
+    let mut files: Vec<(String, Vec<u8>)> = reports
+        .iter()
+        .flat_map(|r| &r.steps)
+        .filter_map(|s| Some((s.screenshot.clone()?, s.screenshot_png.clone()?)))
+        .collect();
     let mut formats = formats.to_vec();
     formats.dedup();
     for format in formats {

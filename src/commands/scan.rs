@@ -2,19 +2,19 @@
 
 use super::progress::Progress;
 use super::{
-    Written, browser_options, check_output, distinct_share, finish, finish_written, load_catalog,
+    Written, browser_options, check_output, distinct_share, finish, finish_written, judge_for,
+    load_catalog,
 };
 use crate::cli::{OutputArgs, ScanArgs, StepArgs};
 use anyhow::Context;
-use chatcookie::catalog::Catalog;
 use chatcookie::compare::{KeyState, Passes};
 use chatcookie::consent::CmpRules;
 use chatcookie::exit::Exit;
-use chatcookie::gate::Baseline;
+use chatcookie::gate::Gate;
 use chatcookie::policy::Policy;
 use chatcookie::report::JsonlRenderer;
 use chatcookie::report::{Format, ScanReport};
-use chatcookie::run::{self, Batch, Target};
+use chatcookie::run::{self, Batch, Judge, Target};
 use chatcookie::scan::{ConsentChoice, ScanOptions};
 use chatcookie::{ConsentAction, Error, terminal_safe};
 use std::collections::BTreeSet;
@@ -51,9 +51,10 @@ fn options_for(s: &StepArgs, action: ConsentAction) -> anyhow::Result<ScanOption
 pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     check_output(&args.output)?;
     // A baseline that cannot be read is found before any browser starts.
-    if let Some(b) = &args.gate.baseline {
-        Baseline::load(b)?;
-    }
+    let gate = Gate::new(
+        args.gate.fail_on.clone().unwrap_or_default(),
+        args.gate.baseline.as_deref(),
+    )?;
     super::check_proxy(&args.steps.visitor.visitor())?;
     let targets = targets_from(&args)?;
     let catalog = load_catalog(&args.catalog.files)?;
@@ -63,7 +64,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         .map(|p| Policy::load(p, &catalog))
         .transpose()?;
     if targets.len() != 1 {
-        return run_many(&args, &targets, &catalog, policy.as_ref());
+        return run_many(
+            &args,
+            &targets,
+            &judge_for(&catalog, policy.as_ref(), &gate, &args.output),
+        );
     }
     let target = &targets[0];
     let passes = if args.passes.is_empty() {
@@ -71,30 +76,24 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     } else {
         args.passes.clone()
     };
+    let judge = judge_for(&catalog, policy.as_ref(), &gate, &args.output);
     let mut reports = Vec::new();
-    for action in &passes {
+    for (i, action) in passes.iter().enumerate() {
         // Each pass launches its own browser: a fresh profile, nothing carried over.
         let mut opts = options_for(&args.steps, *action)?;
         opts.progress = args.output.progress;
         opts.screenshots = args.output.screenshots();
+        // Several passes are written together: each its own screenshot files.
+        let judge = judge.for_site((passes.len() > 1).then_some(i));
         reports.push(run::scan_target(
             target,
             opts,
             &browser_options(&args.browser),
-            &catalog,
-            policy.as_ref(),
-            args.output.show_values,
+            &judge,
         )?);
     }
-    let fail_on = args.gate.fail_on.clone().unwrap_or_default();
     let comparison = (reports.len() > 1).then(|| compare_passes(&passes, &reports));
-    let code = finish(
-        &mut reports,
-        &args.output,
-        &fail_on,
-        args.gate.baseline.as_deref(),
-        policy.as_ref(),
-    )?;
+    let code = finish(&reports, &args.output, &gate.fail_on, policy.as_ref())?;
     let code = super::history::store_scans(args.store.as_deref(), &reports, code);
     if let Some(text) = comparison {
         // The comparison is for people; machine formats carry each pass in full.
@@ -156,38 +155,18 @@ fn targets_from(args: &ScanArgs) -> anyhow::Result<Vec<Target>> {
 }
 
 /// Many targets (or none left in this shard): the batch, with progress and streaming.
-fn run_many(
-    args: &ScanArgs,
-    targets: &[Target],
-    catalog: &Catalog,
-    policy: Option<&Policy>,
-) -> anyhow::Result<Exit> {
+fn run_many(args: &ScanArgs, targets: &[Target], judge: &Judge<'_>) -> anyhow::Result<Exit> {
     let mut opts = options_from(&args.steps)?;
     opts.progress = args.output.progress;
     opts.screenshots = args.output.screenshots();
-    let fail_on = args.gate.fail_on.clone().unwrap_or_default();
-    let baseline = args
-        .gate
-        .baseline
-        .as_deref()
-        .map(Baseline::load)
-        .transpose()?;
     let mut stream = JsonlStream::open(&args.output);
     let mut progress = Progress::new(targets.len(), args.output.progress);
     let batch = Batch {
         browser: &browser_options(&args.browser),
-        catalog,
-        policy,
-        show_values: args.output.show_values,
+        judge: *judge,
         jobs: usize::from(args.sites.parallel.jobs),
     };
-    let mut reports = batch.run(targets, &opts, |_, report| {
-        run::gate(
-            std::slice::from_mut(report),
-            &fail_on,
-            args.gate.baseline.as_deref(),
-            baseline.as_ref(),
-        );
+    let reports = batch.run(targets, &opts, |_, report| {
         if let Some(s) = &mut stream {
             s.write(report);
         }
@@ -198,14 +177,8 @@ fn run_many(
         Some(s) => s.close(),
         None => Written::NotYet,
     };
-    let code = finish_written(
-        &mut reports,
-        &args.output,
-        &fail_on,
-        args.gate.baseline.as_deref(),
-        policy,
-        written,
-    )?;
+    let fail_on = judge.gate.map(|g| g.fail_on.clone()).unwrap_or_default();
+    let code = finish_written(&reports, &args.output, &fail_on, judge.policy, written)?;
     Ok(super::history::store_scans(
         args.store.as_deref(),
         &reports,

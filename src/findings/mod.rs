@@ -52,6 +52,9 @@ pub fn evaluate(facts: &Facts, catalog: &Catalog, policy: Option<&Policy>) -> Ve
     out.extend(rules::samesite_none_insecure::refused(&cx));
     out.extend(rules::vendor_promise::check(&cx));
     out.extend(rules::declared_not_seen::check(&cx));
+    if let Some(p) = policy {
+        weigh(&mut out, p);
+    }
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -59,6 +62,28 @@ pub fn evaluate(facts: &Facts, catalog: &Catalog, policy: Option<&Policy>) -> Ve
             .then(a.step.cmp(&b.step))
     });
     out
+}
+
+/// Gives findings the severity the site's policy sets for their rule, saying so in the reason:
+/// the site's weighing is recorded, never silently merged into chatcookie's.
+fn weigh(findings: &mut [Finding], policy: &Policy) {
+    for f in findings {
+        let Some(o) = policy.severities.get(&f.rule) else {
+            continue;
+        };
+        if o.severity == f.severity {
+            continue;
+        }
+        f.severity_reason = format!(
+            "{} by the site's policy ({} line {}, [severity]); chatcookie rates it {}: {}",
+            o.severity,
+            policy.path.display(),
+            o.line,
+            f.severity,
+            f.severity_reason
+        );
+        f.severity = o.severity;
+    }
 }
 
 /// What every rule may consult: the facts, the catalog, the policy, and how consent went.

@@ -254,3 +254,46 @@ fn what_the_visitors_own_request_for_the_chat_stored_needs_no_consent() {
     }
     assert!(rules(&evaluate(&skipped.facts(), &c, None)).contains(&Rule::BeforeConsent));
 }
+
+#[test]
+fn the_policy_weighs_a_rule_and_the_reason_says_so() {
+    let c = Catalog::embedded().unwrap();
+    let policy = Policy::parse(
+        "chatcookie.toml",
+        "[severity]\nmissing-secure = \"high\"\n",
+        &c,
+    )
+    .unwrap();
+    let scan = report(
+        "https://www.shop.example/",
+        ConsentAction::Accept,
+        vec![cookie("pref", Step::Consent, false, Some("Lax"), "1")],
+    );
+    let own = evaluate(&scan.facts(), &c, None);
+    let own = own.iter().find(|f| f.rule == Rule::MissingSecure).unwrap();
+    let weighed = evaluate(&scan.facts(), &c, Some(&policy));
+    let weighed = weighed
+        .iter()
+        .find(|f| f.rule == Rule::MissingSecure)
+        .unwrap();
+    assert_ne!(
+        own.severity,
+        Severity::High,
+        "the test needs another default"
+    );
+    assert_eq!(weighed.severity, Severity::High);
+    assert!(
+        weighed
+            .severity_reason
+            .starts_with("high by the site's policy (chatcookie.toml line 2, [severity])"),
+        "{}",
+        weighed.severity_reason
+    );
+    assert!(
+        weighed.severity_reason.ends_with(&own.severity_reason),
+        "{}",
+        weighed.severity_reason
+    );
+    // The identity does not change with the weighing: a baseline still forgives it.
+    assert_eq!(weighed.fingerprint, own.fingerprint);
+}

@@ -189,7 +189,50 @@ pub struct ScanReport {
     pub findings: Vec<crate::findings::Finding>,
 }
 
+/// What a report records of how it was judged, gated and is to be written, beyond the scan.
+#[derive(Debug, Clone, Default)]
+pub struct Assembly {
+    pub show_values: bool,
+    /// The policy file the findings were judged against.
+    pub policy: Option<String>,
+    /// The gate (`--fail-on`) and baseline, when the findings were gated.
+    pub fail_on: Option<String>,
+    pub baseline: Option<String>,
+    /// Why a first attempt was lost, when this is the retry.
+    pub retried_after: Option<String>,
+    /// Where screenshots are written: `Some(site)` names them as files of an output directory
+    /// (`site`: the report's number among several written together); `None`: no files.
+    pub screenshot_files: Option<Option<usize>>,
+}
+
 impl ScanReport {
+    /// The report of a scan, complete: matched against the catalog, judged by `judge` (which
+    /// also gates), its provenance and screenshot files recorded. Nothing changes it afterwards;
+    /// renderers, the gate's verdict and the store only read it.
+    pub fn assemble(
+        catalog: &Catalog,
+        run: ScanRun,
+        opts: &ScanOptions,
+        assembly: Assembly,
+        judge: impl FnOnce(&crate::findings::Facts<'_>) -> Vec<crate::findings::Finding>,
+    ) -> ScanReport {
+        let mut report = ScanReport::build(catalog, run, opts, assembly.show_values);
+        report.findings = judge(&report.facts());
+        let p = &mut report.provenance;
+        p.policy = assembly.policy;
+        p.fail_on = assembly.fail_on;
+        p.baseline = assembly.baseline;
+        p.retried_after = assembly.retried_after;
+        if let Some(site) = assembly.screenshot_files {
+            for (position, step) in report.steps.iter_mut().enumerate() {
+                if step.screenshot_png.is_some() {
+                    step.screenshot = Some(screenshot_file_name(site, position, step.step));
+                }
+            }
+        }
+        report
+    }
+
     /// The facts the findings judge.
     pub fn facts(&self) -> crate::findings::Facts<'_> {
         crate::findings::Facts {
@@ -202,7 +245,8 @@ impl ScanReport {
         }
     }
 
-    /// Matches a scan's snapshots against the catalog.
+    /// Matches a scan's snapshots against the catalog: the report before judgement (no
+    /// findings, no gate); [`ScanReport::assemble`] is the whole of it.
     pub fn build(
         catalog: &Catalog,
         run: ScanRun,

@@ -1,9 +1,8 @@
 //! Many targets in one run: a queue of scans on worker threads over one shared browser, each scan in its own browser context, a lost browser relaunched and its scans retried once.
 
-use super::{Target, browser_for, judge};
+use super::{Judge, Target, browser_for};
 use crate::browser::{self, BrowserOptions, BrowserSession};
 use crate::catalog::Catalog;
-use crate::policy::Policy;
 use crate::report::ScanReport;
 use crate::scan::{self, ScanOptions, ScanRun};
 use crate::serve::SiteServer;
@@ -16,9 +15,8 @@ use std::sync::{Arc, Mutex, mpsc};
 pub struct Batch<'a> {
     /// The browser to launch or reach; each scan adds its hosts and visitor's proxy.
     pub browser: &'a BrowserOptions,
-    pub catalog: &'a Catalog,
-    pub policy: Option<&'a Policy>,
-    pub show_values: bool,
+    /// How each report is judged and gated (its `site` is set per target).
+    pub judge: Judge<'a>,
     /// Scans at once (at least 1).
     pub jobs: usize,
 }
@@ -34,7 +32,7 @@ impl Batch<'_> {
         &self,
         targets: &[Target],
         opts: &ScanOptions,
-        mut done: impl FnMut(usize, &mut ScanReport),
+        mut done: impl FnMut(usize, &ScanReport),
     ) -> anyhow::Result<Vec<ScanReport>> {
         if targets.is_empty() {
             // An empty shard: nothing to launch a browser for.
@@ -74,7 +72,8 @@ impl Batch<'_> {
                         }
                         let i = next.fetch_add(1, Ordering::SeqCst);
                         let Some(target) = targets.get(i) else { break };
-                        let report = self.scan_one(browsers, target, opts);
+                        let site = (targets.len() > 1).then_some(i);
+                        let report = self.scan_one(browsers, target, opts, site);
                         if tx.send((i, report)).is_err() {
                             break;
                         }
@@ -82,8 +81,8 @@ impl Batch<'_> {
                 });
             }
             drop(tx);
-            for (i, mut report) in rx {
-                done(i, &mut report);
+            for (i, report) in rx {
+                done(i, &report);
                 reports[i] = Some(report);
             }
         });
@@ -93,7 +92,14 @@ impl Batch<'_> {
 
     /// One target: serve it if it is a directory, scan it, retry once if the browser was lost
     /// under it, judge it. Never fails: a failure is the report's abort reason.
-    fn scan_one(&self, browsers: &Browsers, target: &Target, opts: &ScanOptions) -> ScanReport {
+    fn scan_one(
+        &self,
+        browsers: &Browsers,
+        target: &Target,
+        opts: &ScanOptions,
+        site: Option<usize>,
+    ) -> ScanReport {
+        let judge = self.judge.for_site(site);
         let mut opts = opts.clone();
         let _server = match target {
             Target::Url(url) => {
@@ -108,13 +114,13 @@ impl Batch<'_> {
                 Err(e) => {
                     opts.url = format!("http://{host}/");
                     let run = ScanRun::failed(&opts, String::new(), None, format!("{e:#}"));
-                    return judge(self.catalog, run, &opts, self.policy, self.show_values);
+                    return judge.report(run, &opts, None);
                 }
             },
         };
         let mut lost_before: Option<String> = None;
         let run = loop {
-            let attempt = browsers.attempt(self.catalog, &opts);
+            let attempt = browsers.attempt(self.judge.catalog, &opts);
             match attempt {
                 Attempt::Lost(reason, partial)
                     if lost_before.is_none() && !browser::interrupted() =>
@@ -127,9 +133,7 @@ impl Batch<'_> {
                 Attempt::Lost(_, run) | Attempt::Finished(run) => break run,
             }
         };
-        let mut report = judge(self.catalog, run, &opts, self.policy, self.show_values);
-        report.provenance.retried_after = lost_before;
-        report
+        judge.report(run, &opts, lost_before)
     }
 }
 

@@ -11,7 +11,8 @@
 //!
 //! let catalog = Catalog::embedded()?;
 //! let target = Target::parse("https://www.example.com/", None)?;
-//! let report = run::scan_target(&target, ScanOptions::default(), &BrowserOptions::default(), &catalog, None, false)?;
+//! let judge = run::Judge::new(&catalog);
+//! let report = run::scan_target(&target, ScanOptions::default(), &BrowserOptions::default(), &judge)?;
 //! for f in &report.findings {
 //!     println!("{} {}: {}", f.severity, f.rule, f.message);
 //! }
@@ -29,13 +30,12 @@ use crate::catalog::Catalog;
 use crate::error::Result;
 use crate::exit::Exit;
 use crate::findings;
-use crate::gate::{self, Baseline};
+use crate::gate::{self, Gate};
 use crate::policy::Policy;
-use crate::report::ScanReport;
+use crate::report::{Assembly, ScanReport};
 use crate::scan::{self, ScanOptions, ScanRun};
 use crate::serve::SiteServer;
 use crate::vocab::{FailOn, terminal_safe};
-use std::path::Path;
 
 /// The browser options for scanning `hosts` (resolved to loopback) as the visitor of `opts`.
 fn browser_for(
@@ -50,15 +50,72 @@ fn browser_for(
     }
 }
 
+/// How a run judges, gates and records its reports: the same for every site but `site`.
+#[derive(Debug, Clone, Copy)]
+pub struct Judge<'a> {
+    pub catalog: &'a Catalog,
+    /// The site's policy: declarations, and the rules it overrides.
+    pub policy: Option<&'a Policy>,
+    /// None: the findings are judged but not gated (nothing fails; `init`, an example).
+    pub gate: Option<&'a Gate>,
+    /// Values shown in the report instead of redacted.
+    pub show_values: bool,
+    /// The reports are written to an output directory: screenshots get file names.
+    pub screenshot_files: bool,
+    /// This report's number among several written together (screenshot files are prefixed).
+    pub site: Option<usize>,
+}
+
+impl<'a> Judge<'a> {
+    /// Judging by `catalog` alone: no policy, no gate, values redacted, no files.
+    pub fn new(catalog: &'a Catalog) -> Judge<'a> {
+        Judge {
+            catalog,
+            policy: None,
+            gate: None,
+            show_values: false,
+            screenshot_files: false,
+            site: None,
+        }
+    }
+
+    /// The same judge for report number `site` of several.
+    pub fn for_site(self, site: Option<usize>) -> Judge<'a> {
+        Judge { site, ..self }
+    }
+
+    /// Matches a scan's run against the catalog, judges and gates it: the assembled report.
+    pub fn report(
+        &self,
+        run: ScanRun,
+        opts: &ScanOptions,
+        retried_after: Option<String>,
+    ) -> ScanReport {
+        let assembly = Assembly {
+            show_values: self.show_values,
+            policy: self.policy.map(|p| p.path.display().to_string()),
+            fail_on: self.gate.map(|g| g.fail_on.describe()),
+            baseline: self.gate.and_then(Gate::baseline_path),
+            retried_after,
+            screenshot_files: self.screenshot_files.then_some(self.site),
+        };
+        ScanReport::assemble(self.catalog, run, opts, assembly, |facts| {
+            let mut found = findings::evaluate(facts, self.catalog, self.policy);
+            if let Some(gate) = self.gate {
+                gate.mark(&mut found);
+            }
+            found
+        })
+    }
+}
+
 /// Scans one target in a browser of its own (a directory is served on loopback meanwhile) and
-/// judges the result, with the policy when there is one.
+/// judges the result.
 pub fn scan_target(
     target: &Target,
     mut opts: ScanOptions,
     browser: &BrowserOptions,
-    catalog: &Catalog,
-    policy: Option<&Policy>,
-    show_values: bool,
+    judge: &Judge<'_>,
 ) -> Result<ScanReport> {
     let server;
     let hosts = match target {
@@ -73,39 +130,9 @@ pub fn scan_target(
         }
     };
     let session = BrowserSession::start(&browser_for(browser, hosts, &opts))?;
-    let run = scan::run(&session, catalog, &opts)?;
+    let run = scan::run(&session, judge.catalog, &opts)?;
     drop(session);
-    Ok(judge(catalog, run, &opts, policy, show_values))
-}
-
-/// Matches a scan's run against the catalog and judges it (with the policy, when there is one):
-/// the report, complete but for the gate.
-pub fn judge(
-    catalog: &Catalog,
-    run: ScanRun,
-    opts: &ScanOptions,
-    policy: Option<&Policy>,
-    show_values: bool,
-) -> ScanReport {
-    let mut report = ScanReport::build(catalog, run, opts, show_values);
-    report.findings = findings::evaluate(&report.facts(), catalog, policy);
-    report.provenance.policy = policy.map(|p| p.path.display().to_string());
-    report
-}
-
-/// Gates reports and notes the gate in their provenance; returns how many findings fail it.
-pub fn gate(
-    reports: &mut [ScanReport],
-    fail_on: &FailOn,
-    baseline_path: Option<&Path>,
-    baseline: Option<&Baseline>,
-) -> usize {
-    let failing = gate::apply(reports, fail_on, baseline);
-    for r in reports {
-        r.provenance.fail_on = Some(fail_on.describe());
-        r.provenance.baseline = baseline_path.map(|b| b.display().to_string());
-    }
-    failing
+    Ok(judge.report(run, &opts, None))
 }
 
 /// How a run of gated reports ends: the exit code, and what to tell the user about it.
@@ -116,9 +143,10 @@ pub struct Verdict {
     pub lines: Vec<String>,
 }
 
-/// The verdict over gated reports with `failing` gating findings: 3 if a scan could not
-/// complete or read everything, else 1 if findings fail the gate, else 0.
-pub fn verdict(reports: &[ScanReport], failing: usize, fail_on: &FailOn) -> Verdict {
+/// The verdict over gated reports: 3 if a scan could not complete or read everything, else 1
+/// if findings fail the gate, else 0.
+pub fn verdict(reports: &[ScanReport], fail_on: &FailOn) -> Verdict {
+    let failing = gate::failing(reports);
     let aborted: Vec<&ScanReport> = reports.iter().filter(|r| r.aborted.is_some()).collect();
     let mut lines = Vec::new();
     match aborted[..] {
