@@ -2,13 +2,17 @@
 
 use crate::catalog::pattern::Pattern;
 use crate::catalog::{Catalog, Category, DeclaredDuration, read_text};
+use crate::consent::CmpRules;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::error::Error;
 use crate::observation::Observation;
-use crate::vocab::{ConsentAction, Rule, Severity, Step, StorageKind, ThirdPartyCookies};
+use crate::scan::{ConsentChoice, ScanOptions, defaults};
+use crate::vocab::{ConsentAction, FailOn, Rule, Severity, Step, StorageKind, ThirdPartyCookies};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use toml::Spanned;
 
 /// The `[scan]` table: the URLs (or directories) and the scan options.
@@ -350,6 +354,58 @@ impl Policy {
     pub fn resolve(&self, p: &str) -> PathBuf {
         let base = self.path.parent().unwrap_or(Path::new("."));
         base.join(p)
+    }
+
+    /// The scan the `[scan]` table describes, every option it leaves out at its default
+    /// (`scan::defaults`, as the command line's); paths are relative to the policy file.
+    pub fn scan_options(&self) -> Result<ScanOptions, Error> {
+        let s = &self.scan;
+        let file = self.path.display();
+        // Checked when the policy was parsed; a value that still does not parse is an input
+        // error, never a silent default.
+        let dur = |v: &Option<Spanned<String>>, default: Duration| -> Result<Duration, Error> {
+            match v {
+                Some(d) => crate::vocab::parse_duration(d.get_ref())
+                    .map_err(|e| Error::usage(format!("{file}: [scan]: {e}"))),
+                None => Ok(default),
+            }
+        };
+        let action = s.consent.unwrap_or(ConsentAction::Accept);
+        let (click, js) = match action {
+            ConsentAction::Reject => (s.reject_click.clone(), s.reject_js.clone()),
+            _ => (s.consent_click.clone(), s.consent_js.clone()),
+        };
+        let rules: Vec<PathBuf> = s.cmp_rules.iter().map(|r| self.resolve(r)).collect();
+        let rules = CmpRules::with_user_files(&rules).map_err(Error::input)?;
+        Ok(ScanOptions {
+            consent: ConsentChoice::from_flags(action, click, js, s.consent_text.clone(), rules),
+            open_click: s.open_click.clone(),
+            step_timeout: dur(&s.step_timeout, defaults::STEP_TIMEOUT)?,
+            quiet: dur(&s.quiet, defaults::QUIET)?,
+            widget_timeout: dur(&s.widget_timeout, defaults::WIDGET_TIMEOUT)?,
+            steps: s.steps.clone().unwrap_or_else(|| Step::DEFAULT.to_vec()),
+            visitor: s
+                .visitor(|p| self.resolve(p))
+                .map_err(|e| Error::usage(format!("{file}: [scan]: {e}")))?,
+            message: s.message.clone(),
+            ..ScanOptions::default()
+        })
+    }
+
+    /// The gate's settings: the command line's `--fail-on` and `--baseline` over the `[gate]`
+    /// table's (its baseline relative to the policy file), else failing on `high`.
+    pub fn gate_over(
+        &self,
+        fail_on: Option<FailOn>,
+        baseline: Option<PathBuf>,
+    ) -> Result<(FailOn, Option<PathBuf>), Error> {
+        let fail_on = match (fail_on, &self.gate.fail_on) {
+            (Some(f), _) => f,
+            (None, Some(f)) => FailOn::parse(&f.get_ref().join(",")).map_err(Error::usage)?,
+            (None, None) => FailOn::parse("high").expect("a valid severity"),
+        };
+        let baseline = baseline.or_else(|| self.gate.baseline.as_ref().map(|b| self.resolve(b)));
+        Ok((fail_on, baseline))
     }
 }
 
