@@ -690,3 +690,35 @@ fn a_missing_file_for_any_flag_exits_2() {
         );
     }
 }
+
+/// A file that is JSON but not a chatcookie report, given as a baseline or to `diff`, is an input
+/// error naming the file, the line and column, and the field; found before any browser starts.
+#[test]
+fn a_baseline_or_diff_input_that_is_not_a_report_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-report.json");
+    std::fs::write(
+        &file,
+        "{\n  \"schema_version\": 1,\n  \"findings\": \"none\"\n}\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let site = common::site_dir("tawkto-shop");
+    for args in [
+        vec!["scan", site.to_str().unwrap(), "--baseline", f],
+        vec!["diff", f, f],
+    ] {
+        let o = common::chatcookie(&args);
+        let out = common::text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {out}");
+        assert!(out.contains(&format!("{f}:")), "{args:?}: {out}");
+        assert!(
+            out.contains("not a chatcookie JSON report"),
+            "{args:?}: {out}"
+        );
+        assert!(
+            !out.contains("Chromium"),
+            "{args:?} starts no browser: {out}"
+        );
+    }
+}
