@@ -75,11 +75,10 @@ fn weigh(findings: &mut [Finding], policy: &Policy) {
             continue;
         }
         f.severity_reason = format!(
-            "{} by the site's policy ({} line {}, [severity]); chatcookie rates it {}: {}",
+            "{} by the site's policy ({} line {}, [severity]); chatcookie's own rating: {}",
             o.severity,
             policy.path.display(),
             o.line,
-            f.severity,
             f.severity_reason
         );
         f.severity = o.severity;
