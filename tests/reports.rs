@@ -191,3 +191,49 @@ fn several_formats_without_an_output_dir_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--output-dir"), "{}", text(&o));
 }
+
+/// A many-site output directory: an index with each site's verdict linking that site's own
+/// report, and every HTML and Markdown report opens with its verdict before the timeline.
+#[test]
+fn many_sites_get_an_index_and_every_report_opens_with_its_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("audit");
+    let o = chatcookie(&[
+        "demo",
+        "web1on1-eager",
+        "web1on1-shop",
+        "--format",
+        "html,markdown",
+        "--output-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    for (i, host) in ["web1on1-eager", "web1on1-shop"].iter().enumerate() {
+        let page = format!("site-{}.html", i + 1);
+        assert!(
+            index.contains(&format!("<a href=\"{page}\">http://www.{host}.test:")),
+            "{index}"
+        );
+        let report = std::fs::read_to_string(out.join(&page)).unwrap();
+        assert!(report.contains(&format!("www.{host}.test")), "{page}");
+        let (summary, timeline) = (
+            report.find("id=\"summary\"").expect("a summary"),
+            report.find("id=\"timeline\"").expect("a timeline"),
+        );
+        assert!(summary < timeline, "{page}: the verdict comes first");
+    }
+    // The eager widget's worst finding is named in its summary; the well-behaved shop has none high.
+    let eager = std::fs::read_to_string(out.join("site-1.html")).unwrap();
+    let head = &eager[..eager.find("id=\"timeline\"").unwrap()];
+    assert!(head.contains("high before-consent: `_ga`"), "{head}");
+    assert!(
+        head.contains("Web1on1 (integrationId 61f0c2a9b8e7d6c5b4a39281)"),
+        "{head}"
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.find("## Summary").unwrap() < md.find("## Step timeline").unwrap(),
+        "{md}"
+    );
+}

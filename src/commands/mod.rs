@@ -18,7 +18,7 @@ use chatcookie::catalog::Catalog;
 use chatcookie::exit::Exit;
 use chatcookie::gate::{self, Gate};
 use chatcookie::policy::Policy;
-use chatcookie::report::{Format, ScanReport};
+use chatcookie::report::{Format, ScanReport, render_index, site_report_name};
 use chatcookie::run::{self, Judge, Shard, Target};
 use chatcookie::{Error, FailOn};
 
@@ -188,10 +188,23 @@ fn write_output_dir(
         .collect();
     let mut formats = formats.to_vec();
     formats.dedup();
-    for format in formats {
+    for format in &formats {
         let mut buf = Vec::new();
         format.renderer(false).render(reports, &mut buf)?;
         files.push((format.file_name().to_string(), buf));
+    }
+    // Many sites: an index with each site's verdict, linking a report of that site alone.
+    if reports.len() > 1 && formats.contains(&Format::Html) {
+        let mut index = Vec::new();
+        render_index(reports, &mut index)?;
+        files.push(("index.html".to_string(), index));
+        for (i, r) in reports.iter().enumerate() {
+            let mut buf = Vec::new();
+            Format::Html
+                .renderer(false)
+                .render(std::slice::from_ref(r), &mut buf)?;
+            files.push((site_report_name(i), buf));
+        }
     }
     let mut failed: Vec<(String, Vec<u8>)> = Vec::new();
     match std::fs::create_dir_all(dir) {

@@ -1,6 +1,7 @@
-//! The HTML report: one self-contained file (inline CSS, screenshots as data URLs, no scripts) with a keys × steps timeline.
+//! The HTML report: one self-contained file (inline CSS, screenshots as data URLs, no scripts): the verdict first, then a keys × steps timeline, then the details.
 
 use super::escape::html as h;
+use super::summary::Summary;
 use super::{
     Renderer, ScanReport, observed_lifetime, owner_name, provenance_fields, status_text,
     value_evidence,
@@ -13,9 +14,9 @@ use std::io::Write;
 pub struct HtmlRenderer;
 
 /// No scripts, no external requests: even if something slipped past escaping, the browser would run nothing.
-const CSP: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
+pub(super) const CSP: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
 
-const STYLE: &str = "
+pub(super) const STYLE: &str = "
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d1d1f;max-width:90rem}
 h1{font-size:1.5rem}h2{margin-top:2rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
@@ -23,6 +24,9 @@ th{background:#f5f5f7}code{font-family:ui-monospace,monospace;word-break:break-a
 td.new{background:#d8f5d0}td.changed{background:#fff2c2}td.removed{background:#f8d0d0}td.present{color:#666}
 .fail{color:#b00020;font-weight:bold}.muted{color:#666}.abort{background:#f8d0d0;padding:.5rem}
 img.screenshot{max-width:100%;border:1px solid #ccc}
+details.shot summary{list-style:none;cursor:zoom-in}details.shot img{max-width:18rem}
+details.shot[open] img{max-width:100%}details.shot[open] summary{cursor:zoom-out}
+.verdict{font-size:1.15rem;font-weight:bold;padding:.5rem}.verdict.pass{background:#d8f5d0}
 ";
 
 impl Renderer for HtmlRenderer {
@@ -52,24 +56,54 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         "<h1>Cookie and storage report: {}</h1>",
         h(&r.provenance.url)
     )?;
-    writeln!(out, "<table class=\"provenance\">")?;
+    summary(r, out)?;
+    timeline(r, out)?;
+    writeln!(out, "<h2>Provenance</h2>\n<table class=\"provenance\">")?;
     for (label, value) in provenance_fields(&r.provenance) {
         writeln!(out, "<tr><th>{label}</th><td>{}</td></tr>", h(&value))?;
     }
     writeln!(out, "</table>")?;
-    if let Some(a) = &r.aborted {
-        writeln!(
-            out,
-            "<p class=\"abort\">The scan stopped at step {}: {}</p>",
-            a.step,
-            h(&a.reason)
-        )?;
-    }
-    timeline(r, out)?;
     steps(r, out)?;
     vendors(r, out)?;
     findings(r, out)?;
     writeln!(out, "</article>")?;
+    Ok(())
+}
+
+/// The verdict first: gate, findings by severity, vendors and their ids, the worst findings.
+fn summary(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    let s = Summary::of(r);
+    writeln!(
+        out,
+        "<section id=\"summary\">\n<p class=\"verdict {}\">{}</p>\n<table class=\"summary\">",
+        if s.alarming { "abort" } else { "pass" },
+        h(&s.verdict)
+    )?;
+    writeln!(out, "<tr><th>Findings</th><td>{}</td></tr>", h(&s.counts()))?;
+    writeln!(
+        out,
+        "<tr><th>Chat vendors</th><td>{}</td></tr>\n</table>",
+        if s.vendors.is_empty() {
+            "none detected".to_string()
+        } else {
+            h(&s.vendors.join("; "))
+        }
+    )?;
+    if !s.worst.is_empty() {
+        writeln!(out, "<ol class=\"worst\">")?;
+        for w in &s.worst {
+            writeln!(out, "<li>{}</li>", h(w))?;
+        }
+        writeln!(out, "</ol>")?;
+        if s.more > 0 {
+            writeln!(
+                out,
+                "<p class=\"muted\">and {} more: <a href=\"#findings\">all findings</a></p>",
+                s.more
+            )?;
+        }
+    }
+    writeln!(out, "</section>")?;
     Ok(())
 }
 
@@ -184,9 +218,10 @@ fn steps(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             )?;
         }
         match (&s.screenshot_png, &s.screenshot_error) {
+            // A thumbnail that opens full size on a click: <details>, since the page runs no script.
             (Some(png), _) => writeln!(
                 out,
-                "<img class=\"screenshot\" data-step=\"{}\" alt=\"The page after {}\" src=\"data:image/png;base64,{}\">",
+                "<details class=\"shot\"><summary><img class=\"screenshot\" data-step=\"{}\" alt=\"The page after {} (click for full size)\" src=\"data:image/png;base64,{}\"></summary></details>",
                 s.step,
                 s.step,
                 base64::engine::general_purpose::STANDARD.encode(png)

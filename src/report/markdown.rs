@@ -1,6 +1,7 @@
-//! The Markdown report: provenance, step timeline, per-step tables of keys, vendors, findings; every string escaped.
+//! The Markdown report: the verdict first, then the step timeline, provenance, per-step tables of keys, vendors, findings; every string escaped.
 
 use super::escape::markdown as md;
+use super::summary::Summary;
 use super::{
     Renderer, ScanReport, observed_lifetime, owner_name, provenance_fields, status_text,
     value_evidence,
@@ -27,17 +28,27 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         "# Cookie and storage report: {}\n",
         md(&r.provenance.url)
     )?;
-    writeln!(out, "| | |\n|---|---|")?;
-    for (label, value) in provenance_fields(&r.provenance) {
-        writeln!(out, "| {label} | {} |", md(&value))?;
-    }
-    if let Some(a) = &r.aborted {
-        writeln!(
-            out,
-            "\n**The scan stopped at step {}:** {}",
-            a.step,
-            md(&a.reason)
-        )?;
+    let summary = Summary::of(r);
+    writeln!(out, "## Summary\n")?;
+    writeln!(out, "**{}**\n", md(&summary.verdict))?;
+    writeln!(out, "- Findings: {}", md(&summary.counts()))?;
+    writeln!(
+        out,
+        "- Chat vendors: {}",
+        if summary.vendors.is_empty() {
+            "none detected".to_string()
+        } else {
+            md(&summary.vendors.join("; "))
+        }
+    )?;
+    if !summary.worst.is_empty() {
+        writeln!(out, "\nThe worst findings:\n")?;
+        for (i, w) in summary.worst.iter().enumerate() {
+            writeln!(out, "{}. {}", i + 1, md(w))?;
+        }
+        if summary.more > 0 {
+            writeln!(out, "\nand {} more (see Findings).", summary.more)?;
+        }
     }
     writeln!(out, "\n## Step timeline\n")?;
     writeln!(out, "| # | Step | Status | Duration | New keys | Detail |")?;
@@ -57,6 +68,11 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             s.duration_ms,
             md(&s.detail)
         )?;
+    }
+    writeln!(out, "\n## Provenance\n")?;
+    writeln!(out, "| | |\n|---|---|")?;
+    for (label, value) in provenance_fields(&r.provenance) {
+        writeln!(out, "| {label} | {} |", md(&value))?;
     }
     for (i, s) in r.steps.iter().enumerate() {
         writeln!(out, "\n## {}. {}\n", i + 1, md(s.step.as_str()))?;

@@ -6,14 +6,17 @@ mod declaration_html;
 mod declaration_md;
 pub mod escape;
 mod html;
+mod index;
 mod json;
 mod jsonl;
 mod junit;
 mod markdown;
 mod sarif;
+pub mod summary;
 mod table;
 
 use crate::vocab::{ConsentAction, Step, ThirdPartyCookies, human_lifetime};
+pub use index::{render_index, site_report_name};
 pub use json::{parse as parse_json, read as read_json};
 pub use jsonl::JsonlRenderer;
 
