@@ -1,0 +1,568 @@
+//! `--connect` against farms staged on loopback: a Chromium started here on a fixed port and
+//! reached through a host name that is not `localhost`; a recording proxy in front of it (the
+//! `?query` and `/path?query` forms of browserless and Selenium Grid, `--connect-header`); a farm
+//! that refuses with a body; a farm that cuts the session; a TLS endpoint (wss://, https://).
+//! After every connected scan, the farm's `/json/list` must hold no page chatcookie opened.
+
+mod common;
+
+use common::{root, text};
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream, ToSocketAddrs};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_chatcookie"))
+}
+
+/// Runs to completion, failing the test if it takes longer than `limit`.
+fn run_within(mut cmd: Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{cmd:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// A host name that resolves to loopback only and is not `localhost` (Chromium accepts
+/// `localhost` as a Host header, but no other name): the machine's own name, else a name from
+/// /etc/hosts. None, with the reason printed, when there is none.
+fn loopback_name() -> Option<String> {
+    let mut candidates = Vec::new();
+    if let Ok(o) = Command::new("hostname").output() {
+        candidates.push(String::from_utf8_lossy(&o.stdout).trim().to_string());
+    }
+    if let Ok(hosts) = std::fs::read_to_string("/etc/hosts") {
+        for line in hosts.lines() {
+            let line = line.split('#').next().unwrap_or_default();
+            candidates.extend(line.split_whitespace().skip(1).map(str::to_string));
+        }
+    }
+    let found = candidates.into_iter().find(|name| {
+        !name.is_empty()
+            && name != "localhost"
+            && !name.ends_with(".localhost")
+            && name.parse::<std::net::IpAddr>().is_err()
+            && (name.as_str(), 1).to_socket_addrs().is_ok_and(|a| {
+                let a: Vec<_> = a.collect();
+                !a.is_empty() && a.iter().all(|a| a.ip().is_loopback())
+            })
+    });
+    if found.is_none() {
+        eprintln!(
+            "SKIPPED: no host name here resolves to loopback other than localhost (tried `hostname` and /etc/hosts)"
+        );
+    }
+    found
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A minimal GET to Chromium's DevTools HTTP endpoint (on its address: it refuses names).
+fn devtools_get(port: u16, path: &str) -> Option<serde_json::Value> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    // Chromium keeps the connection open: read until the Content-Length is in.
+    loop {
+        let n = s.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().to_string())
+                })
+                .and_then(|v| v.parse().ok())?;
+            if body.len() >= len {
+                return serde_json::from_str(&body[..len]).ok();
+            }
+        }
+    }
+}
+
+/// A Chromium started by the test on a fixed free port, as a farm runs one; killed when dropped.
+struct Farm {
+    child: std::process::Child,
+    port: u16,
+    /// The browser's WebSocket path, /devtools/browser/ID.
+    browser_path: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Farm {
+    fn start() -> Farm {
+        let chrome = chatcookie::browser::find_chrome(None).expect("Chromium must be installed");
+        let profile = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let child = Command::new(chrome)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                // What the README asks of a farm's browser, so its results equal a local scan's.
+                "--disable-site-isolation-trials",
+                "--disable-features=IsolateOrigins,site-per-process",
+                "--host-resolver-rules=MAP *.test 127.0.0.1, MAP apps.mypurecloud.de 127.0.0.1",
+            ])
+            .arg(format!("--remote-debugging-port={port}"))
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut farm = Farm {
+            child,
+            port,
+            browser_path: String::new(),
+            _profile: profile,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(v) = devtools_get(port, "/json/version") {
+                let ws = v["webSocketDebuggerUrl"].as_str().unwrap();
+                farm.browser_path = url::Url::parse(ws).unwrap().path().to_string();
+                return farm;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the farm's Chromium did not answer on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The ids of the browser's page targets (`/json/list`).
+    fn pages(&self) -> BTreeSet<String> {
+        let list = devtools_get(self.port, "/json/list").expect("/json/list answers");
+        list.as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["type"] == "page")
+            .map(|t| t["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Fails if a page is open that was not before the scan (`before`).
+    fn assert_no_page_left(&mut self, before: &BTreeSet<String>) {
+        assert!(
+            self.child.try_wait().unwrap().is_none(),
+            "the farm's browser must be left running"
+        );
+        let after = self.pages();
+        let left: Vec<_> = after.difference(before).collect();
+        assert!(left.is_empty(), "pages left in the farm: {left:?}");
+    }
+}
+
+impl Drop for Farm {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a proxy in front of the farm does to a connection.
+#[derive(Clone, Copy, PartialEq)]
+enum Behaviour {
+    /// Forward everything, as a farm's front does.
+    Forward,
+    /// Forward until the scan navigates, then send a frame with reserved bits set and close:
+    /// what browserless does to a session past its timeout.
+    CutOnNavigate,
+}
+
+/// A loopback front for the farm, like browserless's or Selenium Grid's: it accepts any path
+/// (a request for anything but /json or /devtools goes to the browser's own WebSocket), and
+/// records each request's head.
+struct Front {
+    port: u16,
+    heads: Arc<Mutex<Vec<String>>>,
+}
+
+impl Front {
+    fn start(farm: &Farm, behaviour: Behaviour) -> Front {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let (recorded, upstream, browser_path) =
+            (Arc::clone(&heads), farm.port, farm.browser_path.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(client) = conn else { return };
+                let (recorded, browser_path) = (Arc::clone(&recorded), browser_path.clone());
+                std::thread::spawn(move || {
+                    forward(client, upstream, &browser_path, &recorded, behaviour)
+                });
+            }
+        });
+        Front { port, heads }
+    }
+
+    fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+}
+
+fn forward(
+    mut client: TcpStream,
+    upstream: u16,
+    browser_path: &str,
+    recorded: &Mutex<Vec<String>>,
+    behaviour: Behaviour,
+) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match client.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    recorded.lock().unwrap().push(head.clone());
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or_default();
+    let path = request_line.split(' ').nth(1).unwrap_or("/");
+    let path = if path.starts_with("/json") || path.starts_with("/devtools/") {
+        path.to_string()
+    } else {
+        browser_path.to_string()
+    };
+    // Chromium accepts only an address as Host.
+    let mut rewritten = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{upstream}\r\n");
+    for l in lines.filter(|l| !l.is_empty() && !l.to_ascii_lowercase().starts_with("host:")) {
+        rewritten.push_str(l);
+        rewritten.push_str("\r\n");
+    }
+    rewritten.push_str("\r\n");
+    let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else {
+        return;
+    };
+    if up.write_all(rewritten.as_bytes()).is_err() {
+        return;
+    }
+    let (mut up_read, mut client_write) = (up.try_clone().unwrap(), client.try_clone().unwrap());
+    let down = std::thread::spawn(move || {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let n = match up_read.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            // The browser's messages are unmasked: the served site's name in them means the
+            // scan has navigated. Cut there, as browserless does at its timeout.
+            if behaviour == Behaviour::CutOnNavigate
+                && String::from_utf8_lossy(&buf[..n]).contains(".test:")
+            {
+                let _ = client_write.write_all(&[0xF1, 0x00]);
+                let _ = client_write.shutdown(std::net::Shutdown::Both);
+                let _ = up_read.shutdown(std::net::Shutdown::Both);
+                break;
+            }
+            if client_write.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+    });
+    let _ = std::io::copy(&mut client, &mut up);
+    let _ = up.shutdown(std::net::Shutdown::Both);
+    let _ = down.join();
+}
+
+/// The keys of a JSON report, step by step: each observation's storage, name, location (ports
+/// dropped: each run serves the site on a port of its own) and the steps it was seen at; and
+/// each step's status.
+fn keys_per_step(o: &Output) -> BTreeSet<String> {
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not a JSON report ({e}): {}", text(o)));
+    let unported = |s: &str| match url::Url::parse(s) {
+        Ok(u) if u.host_str().is_some() => format!("{}://{}", u.scheme(), u.host_str().unwrap()),
+        _ => s.to_string(),
+    };
+    let mut keys: BTreeSet<String> = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| format!("step {} {}", s["step"], s["status"]))
+        .collect();
+    for ob in r["observations"].as_array().unwrap() {
+        let steps: Vec<String> = ob
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.ends_with("_step"))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        keys.insert(format!(
+            "{} {} {} {}",
+            ob["storage"],
+            ob["name"],
+            unported(ob["location"].as_str().unwrap_or_default()),
+            steps.join(",")
+        ));
+    }
+    keys
+}
+
+const GENESYS: [&str; 4] = ["--consent-click", "#cc-accept", "--format", "json"];
+
+#[test]
+fn a_farm_reached_by_a_host_name_scans_as_a_local_browser_does() {
+    let Some(name) = loopback_name() else { return };
+    let mut farm = Farm::start();
+    let site = root().join("fixtures/sites/genesys-shop");
+    let mut local = bin();
+    local.arg("scan").arg(&site).args(GENESYS);
+    let local = run_within(local, Duration::from_secs(60));
+    assert_eq!(code(&local), 0, "{}", text(&local));
+
+    let before = farm.pages();
+    let endpoint = format!("http://{name}:{}", farm.port);
+    let mut remote = bin();
+    remote
+        .arg("scan")
+        .arg(&site)
+        .args(GENESYS)
+        .args(["--connect", &endpoint]);
+    let remote = run_within(remote, Duration::from_secs(60));
+    assert_eq!(code(&remote), 0, "{endpoint}: {}", text(&remote));
+    farm.assert_no_page_left(&before);
+
+    let (local, remote) = (keys_per_step(&local), keys_per_step(&remote));
+    assert!(
+        local.iter().any(|k| k.contains("webchat.state.open")),
+        "the fixture's chat_open keys are missing locally: {local:#?}"
+    );
+    assert_eq!(local, remote, "a farm's scan differs from a local one");
+}
+
+const QUICK: [&str; 4] = ["--widget-timeout", "200ms", "--steps", "load,widget"];
+
+#[test]
+fn the_query_and_path_query_forms_and_connect_headers_reach_the_farm_as_written() {
+    let Some(name) = loopback_name() else { return };
+    let mut farm = Farm::start();
+    let front = Front::start(&farm, Behaviour::Forward);
+    let site = root().join("fixtures/sites/plain-site");
+    let forms = [
+        // browserless: a token in the query of the root path.
+        (
+            format!("ws://{name}:{}?token=abc", front.port),
+            vec!["GET /?token=abc HTTP/1.1"],
+        ),
+        // Selenium Grid: a session's path, with a query.
+        (
+            format!("ws://{name}:{}/session/42/se/cdp?x=1&y=2", front.port),
+            vec!["GET /session/42/se/cdp?x=1&y=2 HTTP/1.1"],
+        ),
+        // Discovery through the front: the token goes to /json/version too.
+        (
+            format!("http://{name}:{}/?token=abc", front.port),
+            vec![
+                "GET /json/version?token=abc HTTP/1.1",
+                "GET /devtools/browser/",
+            ],
+        ),
+    ];
+    for (endpoint, lines) in forms {
+        let seen_before = front.heads().len();
+        let before = farm.pages();
+        let mut c = bin();
+        c.arg("scan").arg(&site).args(QUICK).args([
+            "--connect",
+            &endpoint,
+            "--connect-header",
+            "Authorization: Bearer s3cret",
+            "--connect-header",
+            "X-Farm-Tenant: audit",
+        ]);
+        let o = run_within(c, Duration::from_secs(40));
+        assert_eq!(code(&o), 0, "{endpoint}: {}", text(&o));
+        assert!(!text(&o).contains("s3cret"), "{}", text(&o));
+        farm.assert_no_page_left(&before);
+        let heads = front.heads()[seen_before..].to_vec();
+        assert_eq!(heads.len(), lines.len(), "{endpoint}: {heads:#?}");
+        for (head, line) in heads.iter().zip(&lines) {
+            assert!(head.starts_with(line), "{endpoint}: {head}");
+            // Header names are case-insensitive (the handshake sends them in lower case).
+            let lower = head.to_ascii_lowercase();
+            assert!(
+                lower.contains("\r\nauthorization: bearer s3cret\r\n"),
+                "{head}"
+            );
+            assert!(lower.contains("\r\nx-farm-tenant: audit\r\n"), "{head}");
+            assert!(
+                head.contains(&format!("Host: {name}:{}\r\n", front.port)),
+                "the name is sent as written to a front that accepts it: {head}"
+            );
+        }
+    }
+}
+
+#[test]
+fn malformed_endpoints_and_unreachable_directories_are_usage_errors() {
+    for (endpoint, says) in [
+        ("notaurl", "is not a browser endpoint URL"),
+        ("ftp://x", "unsupported scheme `ftp`"),
+        ("ws://", "is not a browser endpoint URL"),
+        ("http://:9222", "is not a browser endpoint URL"),
+    ] {
+        let mut c = bin();
+        c.args(["scan", "https://www.example.test/", "--connect", endpoint]);
+        let o = run_within(c, Duration::from_secs(10));
+        assert_eq!(code(&o), 2, "{endpoint}: {}", text(&o));
+        assert!(
+            text(&o).contains(says) && text(&o).contains("expected ws://HOST:PORT"),
+            "{endpoint}: {}",
+            text(&o)
+        );
+    }
+    let mut c = bin();
+    c.args([
+        "scan",
+        "https://www.example.test/",
+        "--connect",
+        "ws://127.0.0.1:9/",
+        "--connect-header",
+        "Upgrade: h2c",
+    ]);
+    let o = run_within(c, Duration::from_secs(10));
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(text(&o).contains("cannot be set"), "{}", text(&o));
+
+    // A directory is served on loopback: a farm elsewhere (TEST-NET-1, never contacted) cannot
+    // load it, and is refused before anything starts.
+    let mut c = bin();
+    c.arg("scan")
+        .arg(root().join("fixtures/sites/plain-site"))
+        .args(["--connect", "ws://192.0.2.1:3000?token=abc"]);
+    let o = run_within(c, Duration::from_secs(10));
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("served on this machine's loopback")
+            && t.contains("--host-resolver-rules=\"MAP *.test 127.0.0.1\"")
+            && t.contains("token=***"),
+        "{t}"
+    );
+}
+
+/// A farm that answers every request with `reply` and closes.
+fn refusing_farm(reply: &'static str) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let _ = conn.write_all(reply.as_bytes());
+        }
+    });
+    port
+}
+
+#[test]
+fn a_farms_refusal_is_shown_in_its_own_words() {
+    // What Selenium Grid answers for a session it no longer has; an escape sequence in it
+    // must reach the terminal escaped.
+    let body = "{\"value\":{\"error\":\"invalid session id\",\"message\":\"Unable to find session with ID: 42\x1b[2J\"}}";
+    let reply: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_boxed_str(),
+    );
+    let port = refusing_farm(reply);
+    for endpoint in [
+        format!("ws://127.0.0.1:{port}/session/42/se/cdp"),
+        format!("http://127.0.0.1:{port}"),
+    ] {
+        let mut c = bin();
+        c.args(["scan", "https://www.example.test/", "--connect", &endpoint]);
+        let o = run_within(c, Duration::from_secs(20));
+        assert_eq!(code(&o), 3, "{endpoint}: {}", text(&o));
+        let t = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(
+            t.contains("the farm answered HTTP 404 Not Found")
+                && t.contains("Unable to find session with ID: 42\\u{1b}[2J"),
+            "{endpoint}: {t}"
+        );
+        assert!(!t.contains('\x1b'), "{t}");
+        assert!(t.contains("may have expired"), "{t}");
+    }
+}
+
+#[test]
+fn a_session_the_farm_cuts_is_named_with_the_setting_to_raise() {
+    let mut farm = Farm::start();
+    let front = Front::start(&farm, Behaviour::CutOnNavigate);
+    let before = farm.pages();
+    let mut c = bin();
+    c.arg("scan")
+        .arg(root().join("fixtures/sites/plain-site"))
+        .args(QUICK)
+        .args([
+            "--connect",
+            &format!("ws://127.0.0.1:{}?token=abc", front.port),
+        ]);
+    let o = run_within(c, Duration::from_secs(40));
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("the farm closed the session after")
+            && t.contains("browserless's `timeout`")
+            && t.contains("--session-timeout"),
+        "{t}"
+    );
+    // The page chatcookie opened could not be closed over the cut connection; the browser's
+    // own side of it (the front's upstream) is gone too, so Chromium disposes of the context.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while farm.pages() != before && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    farm.assert_no_page_left(&before);
+}
