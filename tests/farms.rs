@@ -566,3 +566,128 @@ fn a_session_the_farm_cuts_is_named_with_the_setting_to_raise() {
     }
     farm.assert_no_page_left(&before);
 }
+
+/// A self-signed certificate for `name` and 127.0.0.1, made with the openssl tool; None, with the
+/// reason printed, when the tool is missing.
+fn certificate(
+    dir: &std::path::Path,
+    name: &str,
+) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", &format!("/CN={name}")])
+        .args([
+            "-addext",
+            &format!("subjectAltName=DNS:{name},IP:127.0.0.1"),
+        ])
+        // An end entity: webpki refuses a CA certificate as a server's.
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output();
+    match made {
+        Ok(o) if o.status.success() => Some((cert, key)),
+        Ok(o) => panic!("openssl failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => {
+            eprintln!("SKIPPED: no openssl tool to make a test certificate ({e})");
+            None
+        }
+    }
+}
+
+/// A TLS endpoint on loopback in front of the farm, as hosted farms are: rustls as the server,
+/// every connection's bytes passed on to Chromium's DevTools port.
+fn tls_front(farm_port: u16, cert: &std::path::Path, key: &std::path::Path) -> u16 {
+    use chatcookie::browser::stream::Stream;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(key).unwrap();
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for sock in listener.incoming().flatten() {
+            let config = Arc::clone(&config);
+            std::thread::spawn(move || {
+                let conn = rustls::ServerConnection::new(config).unwrap();
+                // A client that refuses the certificate ends here.
+                let Ok(mut tls) = Stream::tls(sock, conn.into()) else {
+                    return;
+                };
+                let Ok(mut up) = TcpStream::connect(("127.0.0.1", farm_port)) else {
+                    return;
+                };
+                let (mut tls_in, mut up_out) = (tls.try_clone().unwrap(), up.try_clone().unwrap());
+                let inbound = std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut tls_in, &mut up_out);
+                    let _ = up_out.shutdown(std::net::Shutdown::Both);
+                });
+                let _ = std::io::copy(&mut up, &mut tls);
+                let _ = tls.socket().shutdown(std::net::Shutdown::Both);
+                let _ = inbound.join();
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn wss_and_https_reach_a_farm_behind_tls() {
+    let Some(name) = loopback_name() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let Some((cert, key)) = certificate(dir.path(), &name) else {
+        return;
+    };
+    let mut farm = Farm::start();
+    let port = tls_front(farm.port, &cert, &key);
+    let site = root().join("fixtures/sites/plain-site");
+    for endpoint in [
+        format!("wss://{name}:{port}{}", farm.browser_path),
+        format!("https://{name}:{port}"),
+    ] {
+        let before = farm.pages();
+        let mut c = bin();
+        c.arg("scan")
+            .arg(&site)
+            .args(QUICK)
+            .args(["--connect", &endpoint])
+            .env("SSL_CERT_FILE", &cert);
+        let o = run_within(c, Duration::from_secs(40));
+        assert_eq!(code(&o), 0, "{endpoint}: {}", text(&o));
+        farm.assert_no_page_left(&before);
+    }
+    // Without the test's certificate among the trusted ones, the handshake is refused.
+    let mut c = bin();
+    c.args(["scan", "https://www.example.test/", "--connect"])
+        .arg(format!("https://{name}:{port}"))
+        .env_remove("SSL_CERT_FILE");
+    let o = run_within(c, Duration::from_secs(20));
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert!(
+        text(&o).contains("TLS handshake with") && text(&o).contains("certificate"),
+        "{}",
+        text(&o)
+    );
+}
