@@ -227,7 +227,10 @@ pub struct BrowserArgs {
     /// any host name that resolves will do. Credentials go in the query, as user:pass@ in the
     /// URL (sent as Basic authorization) or in --connect-header. TLS trusts the Mozilla roots
     /// and the certificates of the PEM file SSL_CERT_FILE names. Each scan runs in its own
-    /// browser context there; the browser is left running. A malformed URL is exit 2; so is a
+    /// browser context there; the browser is left running. A farm ends sessions at a time limit
+    /// of its own (browserless: `timeout`, 30 s by default, e.g. ?token=T&timeout=600000;
+    /// Selenium Grid: --session-timeout): set it above the run's length. A malformed URL is
+    /// exit 2; so is a
     /// site directory as target unless the farm runs on this machine (its host resolves to
     /// loopback), as a directory is served on 127.0.0.1 only.
     #[arg(long, value_name = "URL", value_parser = chatcookie::browser::endpoint::Endpoint::parse)]

@@ -3,8 +3,12 @@
 //! `?query` and `/path?query` forms of browserless and Selenium Grid, `--connect-header`); a farm
 //! that refuses with a body; a farm that cuts the session; a TLS endpoint (wss://, https://).
 //! After every connected scan, the farm's `/json/list` must hold no page chatcookie opened.
+//! And a real farm: browserless from npm (`tests/npm-farm/`, installed at test time like
+//! `tests/npm/`), run with node and pointed at the system Chromium.
 
 mod common;
+#[path = "common/npm.rs"]
+mod npm;
 
 use common::{root, text};
 use std::collections::BTreeSet;
@@ -698,4 +702,207 @@ fn wss_and_https_reach_a_farm_behind_tls() {
         "{}",
         text(&o)
     );
+}
+
+/// GET `path` of a plain HTTP server on loopback, read to the end (`Connection: close`); the
+/// body, de-chunked.
+fn http_get_body(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    if !head.starts_with("HTTP/1.1 2") {
+        return None;
+    }
+    if !head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return Some(body.to_string());
+    }
+    let mut out = String::new();
+    let mut rest = body;
+    loop {
+        let (size, tail) = rest.split_once("\r\n")?;
+        let size = usize::from_str_radix(size.trim(), 16).ok()?;
+        if size == 0 {
+            return Some(out);
+        }
+        out.push_str(tail.get(..size)?);
+        rest = tail.get(size + 2..)?;
+    }
+}
+
+const TOKEN: &str = "chatcookie-test-token";
+
+/// browserless from npm, run with node on a free port; its whole process group (node and the
+/// Chromiums it launches) is killed when dropped.
+struct Browserless {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Browserless {
+    fn start() -> Browserless {
+        use std::os::unix::fs::symlink;
+        use std::os::unix::process::CommandExt;
+        let modules = npm::node_modules("npm-farm");
+        let pkg = modules.join("@browserless.io/browserless");
+        let dir = tempfile::tempdir().unwrap();
+        // browserless launches playwright-core's Chromium: the system's is put where
+        // playwright-core looks for it, so nothing is downloaded.
+        let browsers = dir.path().join("browsers");
+        let exe = Command::new("node")
+            .args([
+                "-e",
+                "console.log(require('playwright-core').chromium.executablePath())",
+            ])
+            .current_dir(&pkg)
+            .env("PLAYWRIGHT_BROWSERS_PATH", &browsers)
+            .output()
+            .expect("node runs");
+        let exe = std::path::PathBuf::from(String::from_utf8_lossy(&exe.stdout).trim());
+        std::fs::create_dir_all(exe.parent().unwrap()).unwrap();
+        symlink(chatcookie::browser::find_chrome(None).unwrap(), &exe).unwrap();
+        // Only the Chromium routes and the management ones: the others refuse to start without
+        // Chrome, Edge, Firefox or WebKit installed.
+        let routes = dir.path().join("routes");
+        std::fs::create_dir_all(&routes).unwrap();
+        for d in ["chromium", "management"] {
+            symlink(pkg.join("build/routes").join(d), routes.join(d)).unwrap();
+        }
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        let log = std::fs::File::create(dir.path().join("browserless.log")).unwrap();
+        let port = free_port();
+        let child = Command::new("node")
+            .arg("build/index.js")
+            .current_dir(&pkg)
+            .env("PORT", port.to_string())
+            .env("HOST", "127.0.0.1")
+            .env("TOKEN", TOKEN)
+            // Its log, for a failure message, without the per-request trace.
+            .env("DEBUG", "browserless*,-*:trace")
+            .env("ROUTES", &routes)
+            .env("PLAYWRIGHT_BROWSERS_PATH", &browsers)
+            .env("PUPPETEER_SKIP_DOWNLOAD", "1")
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+            // Its profiles go in the test's directory, removed with it.
+            .env("TMPDIR", &tmp)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .expect("node runs");
+        let mut farm = Browserless { child, port, dir };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while http_get_body(port, &format!("/active?token={TOKEN}")).is_none() {
+            assert!(
+                farm.child.try_wait().unwrap().is_none() && Instant::now() < deadline,
+                "browserless did not start: {}",
+                farm.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        farm
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("browserless.log")).unwrap_or_default()
+    }
+
+    /// The page targets browserless lists (`/json/list`) once its sessions are over: it closes
+    /// a session's browser when the client goes, so none may be left. Bounded by `limit`.
+    fn assert_no_page_left(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let list = http_get_body(self.port, &format!("/json/list?token={TOKEN}"))
+                .and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok());
+            let pages = list.as_ref().and_then(|l| l.as_array()).map(|l| {
+                l.iter()
+                    .filter(|t| t["type"] == "page")
+                    .cloned()
+                    .collect::<Vec<_>>()
+            });
+            if pages.as_ref().is_some_and(Vec::is_empty) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "pages left in browserless: {list:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Browserless {
+    fn drop(&mut self) {
+        // SAFETY: killpg has no memory-safety preconditions.
+        unsafe { libc::killpg(self.child.id() as i32, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn browserless_from_npm_scans_as_a_local_browser_does_and_its_timeout_is_named() {
+    let Some(name) = loopback_name() else { return };
+    let mut farm = Browserless::start();
+    let site = root().join("fixtures/sites/genesys-shop");
+    // browserless starts each session's Chromium with its own flags: the served names go in
+    // through its `launch` query parameter.
+    let launch: String = url::form_urlencoded::byte_serialize(
+        br#"{"args":["--host-resolver-rules=MAP *.test 127.0.0.1, MAP apps.mypurecloud.de 127.0.0.1"]}"#,
+    )
+    .collect();
+    let mut local = bin();
+    local.arg("scan").arg(&site).args(GENESYS);
+    let local = run_within(local, Duration::from_secs(60));
+    assert_eq!(code(&local), 0, "{}", text(&local));
+
+    let endpoint = format!("ws://{name}:{}?token={TOKEN}&launch={launch}", farm.port);
+    let mut remote = bin();
+    remote
+        .arg("scan")
+        .arg(&site)
+        .args(GENESYS)
+        .args(["--connect", &endpoint]);
+    let remote = run_within(remote, Duration::from_secs(90));
+    assert_eq!(code(&remote), 0, "{}\n{}", text(&remote), farm.log());
+    assert!(!text(&remote).contains(TOKEN), "the token is not shown");
+    farm.assert_no_page_left(Duration::from_secs(10));
+    assert_eq!(
+        keys_per_step(&local),
+        keys_per_step(&remote),
+        "a browserless scan differs from a local one"
+    );
+
+    // A session timeout shorter than the scan: browserless cuts it, and the message says what
+    // to raise. The steps' quiet window makes the scan outlast 8 s.
+    let endpoint = format!(
+        "ws://{name}:{}?token={TOKEN}&timeout=8000&launch={launch}",
+        farm.port
+    );
+    let mut cut = bin();
+    cut.arg("scan")
+        .arg(&site)
+        .args(GENESYS)
+        .args(["--quiet", "4s", "--connect", &endpoint]);
+    let cut = run_within(cut, Duration::from_secs(90));
+    assert_eq!(code(&cut), 3, "{}", text(&cut));
+    let t = String::from_utf8_lossy(&cut.stderr).to_string();
+    assert!(
+        t.contains("the farm closed the session after") && t.contains("browserless's `timeout`"),
+        "{t}"
+    );
+    farm.assert_no_page_left(Duration::from_secs(10));
 }

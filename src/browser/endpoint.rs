@@ -171,14 +171,10 @@ fn shown(url: &url::Url) -> String {
 /// itself are refused (a second copy breaks it).
 pub fn parse_connect_header(s: &str) -> Result<Header, String> {
     let h = super::visitor::parse_header(s)?;
-    const OWN: [&str; 5] = [
-        "connection",
-        "upgrade",
-        "sec-websocket-key",
-        "sec-websocket-version",
-        "content-length",
-    ];
-    if OWN.contains(&h.name.to_ascii_lowercase().as_str()) {
+    let lower = h.name.to_ascii_lowercase();
+    if ["connection", "upgrade", "content-length"].contains(&lower.as_str())
+        || lower.starts_with("sec-websocket-")
+    {
         return Err(format!(
             "`{s}`: {} is part of the handshake chatcookie sends; it cannot be set",
             h.name
