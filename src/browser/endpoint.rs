@@ -217,8 +217,6 @@ struct Answer {
 pub struct Connected {
     pub reader: WebSocket<Stream>,
     pub writer: Stream,
-    /// The WebSocket URL spoken to (discovered for `http(s)://`), as shown in messages.
-    pub ws_url: String,
 }
 
 /// Connects to `ep`: discovery first for `http(s)://`, then the WebSocket handshake; `headers`
@@ -280,11 +278,7 @@ pub fn connect(
             set(&header.name, &header.value, replace)?;
         }
         match tungstenite::client::client_with_config(request, stream, Some(config)) {
-            Ok((reader, _)) => Ok(Connected {
-                reader,
-                writer,
-                ws_url: shown_ws.clone(),
-            }),
+            Ok((reader, _)) => Ok(Connected { reader, writer }),
             Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(resp))) => {
                 let body = resp.body().clone().unwrap_or_default();
                 Err(HandshakeError::Refused {
