@@ -906,3 +906,23 @@ fn browserless_from_npm_scans_as_a_local_browser_does_and_its_timeout_is_named()
     );
     farm.assert_no_page_left(Duration::from_secs(10));
 }
+
+#[test]
+fn a_farm_on_this_machine_that_cannot_resolve_a_served_site_says_which_flag_it_needs() {
+    // A Chromium started without --host-resolver-rules: www.plain-site.test does not resolve.
+    let browser = common::ExternalChromium::start(&[]);
+    let mut c = bin();
+    c.arg("scan")
+        .arg(root().join("fixtures/sites/plain-site"))
+        .args(QUICK)
+        .args(["--connect", &format!("http://127.0.0.1:{}", browser.port)]);
+    let o = run_within(c, Duration::from_secs(40));
+    drop(browser);
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    let t = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        t.contains("ERR_NAME_NOT_RESOLVED")
+            && t.contains("--host-resolver-rules=\"MAP *.test 127.0.0.1\""),
+        "{t}"
+    );
+}
