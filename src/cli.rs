@@ -220,11 +220,32 @@ pub struct BrowserArgs {
     #[arg(long, value_name = "PATH", env = "CHROME")]
     pub chrome: Option<PathBuf>,
 
-    /// Use an already running browser instead of launching one: a ws://…/devtools/browser/…
-    /// URL, or http://host:port of its remote-debugging endpoint. Each scan runs in its own
-    /// browser context there; the browser is left running.
-    #[arg(long, value_name = "URL")]
-    pub connect: Option<String>,
+    /// Use an already running browser (a farm's) instead of launching one. Forms: a WebSocket
+    /// URL as the farm gives it, query and path kept (ws://localhost:3000?token=T,
+    /// ws://grid:4444/session/ID/se/cdp, wss://… over TLS), or the remote-debugging endpoint
+    /// http://HOST:PORT (https://… over TLS), whose WebSocket URL is asked of /json/version;
+    /// any host name that resolves will do. Credentials go in the query, as user:pass@ in the
+    /// URL (sent as Basic authorization) or in --connect-header. TLS trusts the Mozilla roots
+    /// and the certificates of the PEM file SSL_CERT_FILE names. Each scan runs in its own
+    /// browser context there; the browser is left running. A farm ends sessions at a time limit
+    /// of its own (browserless: `timeout`, 30 s by default, e.g. ?token=T&timeout=600000;
+    /// Selenium Grid: --session-timeout): set it above the run's length. A malformed URL is
+    /// exit 2; so is a
+    /// site directory as target unless the farm runs on this machine (its host resolves to
+    /// loopback), as a directory is served on 127.0.0.1 only.
+    #[arg(long, value_name = "URL", value_parser = chatcookie::browser::endpoint::Endpoint::parse)]
+    pub connect: Option<chatcookie::browser::endpoint::Endpoint>,
+
+    /// A header sent with --connect's requests (the /json/version request and the WebSocket
+    /// handshake), e.g. 'Authorization: Bearer TOKEN'; repeatable. `Host` replaces the one
+    /// sent; the handshake's own headers (Upgrade, Connection, Sec-WebSocket-*) cannot be set.
+    #[arg(
+        long,
+        value_name = "'NAME: VALUE'",
+        requires = "connect",
+        value_parser = chatcookie::browser::endpoint::parse_connect_header
+    )]
+    pub connect_header: Vec<chatcookie::browser::visitor::Header>,
 
     /// Third-party cookie policy of the launched browser. `block` is what current Chrome does
     /// by default; the report states which policy the scan ran with.

@@ -6,6 +6,9 @@
 //! so a call costs one round trip; events arrive as JSON; methods are headless_chrome's
 //! protocol definitions (the [`Method`] trait), plus raw ones where its types drifted.
 
+use super::endpoint::{self, Endpoint};
+use super::stream::Stream;
+use super::visitor::Header;
 use headless_chrome::protocol::cdp::types::Method;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -39,7 +42,7 @@ impl CdpError {
 type Reply = Result<Value, CdpError>;
 
 struct Inner {
-    writer: Mutex<WebSocket<TcpStream>>,
+    writer: Mutex<WebSocket<Stream>>,
     socket: TcpStream,
     next_id: AtomicU64,
     pending: Mutex<HashMap<u64, SyncSender<Reply>>>,
@@ -54,7 +57,7 @@ struct Inner {
 pub struct Cdp(Arc<Inner>);
 
 impl Cdp {
-    /// Connects to `ws://host:port/devtools/browser/…`.
+    /// Connects to the browser chatcookie launched, at `ws://127.0.0.1:port/devtools/browser/…`.
     pub fn connect(ws_url: &str, timeout: Duration) -> Result<Cdp, String> {
         let url = url::Url::parse(ws_url).map_err(|e| format!("bad DevTools URL: {e}"))?;
         if url.scheme() != "ws" {
@@ -67,28 +70,39 @@ impl Cdp {
             .map_err(|e| e.to_string())?
             .next()
             .ok_or("the DevTools host has no address")?;
-        let stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| e.to_string())?;
-        stream.set_nodelay(true).map_err(|e| e.to_string())?;
-        stream
-            .set_read_timeout(Some(timeout))
-            .map_err(|e| e.to_string())?;
-        // Large snapshots (thousands of cookies, megabyte storage values) are single messages.
-        let config = WebSocketConfig::default()
-            .max_message_size(Some(512 << 20))
-            .max_frame_size(Some(512 << 20));
-        let read_half = stream.try_clone().map_err(|e| e.to_string())?;
-        let (reader, _) = tungstenite::client::client_with_config(ws_url, read_half, Some(config))
-            .map_err(|e| format!("WebSocket handshake failed: {e}"))?;
-        // After the handshake: blocking reads on one half, writes on the other.
-        stream.set_read_timeout(None).map_err(|e| e.to_string())?;
-        let writer = WebSocket::from_raw_socket(
-            stream.try_clone().map_err(|e| e.to_string())?,
-            Role::Client,
-            Some(config),
-        );
+        let stream = Stream::connect(addr, None, timeout)?;
+        let writer = stream.try_clone().map_err(|e| e.to_string())?;
+        let (reader, _) =
+            tungstenite::client::client_with_config(url.as_str(), stream, Some(config()))
+                .map_err(|e| format!("WebSocket handshake failed: {e}"))?;
+        Self::start(reader, writer, None)
+    }
+
+    /// Connects to a farm's browser at `ep` (any `--connect` form), with `headers` on the
+    /// handshake. Its close reason then names the farm and the setting that ends sessions.
+    pub fn connect_remote(
+        ep: &Endpoint,
+        headers: &[Header],
+        timeout: Duration,
+    ) -> Result<Cdp, String> {
+        let c = endpoint::connect(ep, headers, config(), timeout)?;
+        Self::start(c.reader, c.writer, Some(Instant::now()))
+    }
+
+    /// Runs the reader thread over a handshaken socket; `remote_since` is when a farm's
+    /// session began.
+    fn start(
+        reader: WebSocket<Stream>,
+        writer: Stream,
+        remote_since: Option<Instant>,
+    ) -> Result<Cdp, String> {
+        // After the handshake: blocking reads on one handle, writes on the other.
+        let socket = writer.socket().try_clone().map_err(|e| e.to_string())?;
+        socket.set_read_timeout(None).map_err(|e| e.to_string())?;
+        let writer = WebSocket::from_raw_socket(writer, Role::Client, Some(config()));
         let inner = Arc::new(Inner {
             writer: Mutex::new(writer),
-            socket: stream,
+            socket,
             next_id: AtomicU64::new(1),
             pending: Mutex::new(HashMap::new()),
             listeners: Mutex::new(HashMap::new()),
@@ -98,7 +112,7 @@ impl Cdp {
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new()
             .name("cdp-reader".into())
-            .spawn(move || read_loop(reader, weak))
+            .spawn(move || read_loop(reader, weak, remote_since))
             .map_err(|e| e.to_string())?;
         Ok(Cdp(inner))
     }
@@ -235,13 +249,55 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn read_loop(mut reader: WebSocket<TcpStream>, inner: std::sync::Weak<Inner>) {
+/// Large snapshots (thousands of cookies, megabyte storage values) are single messages.
+fn config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(512 << 20))
+        .max_frame_size(Some(512 << 20))
+}
+
+/// Why a farm's session ended, with the settings that bound a session's life: a farm that
+/// ends it mid-message leaves only a protocol error (`Reserved bits are non-zero`) behind.
+pub fn farm_closed(after: Duration, how: &str) -> String {
+    let how = how.trim_start_matches("WebSocket protocol error: ");
+    format!(
+        "the farm closed the session after {} s ({how}); farms end sessions at a time limit: \
+         raise browserless's `timeout` (30 s by default; timeout=MILLISECONDS in the --connect \
+         query) or Selenium Grid's --session-timeout above the run's length",
+        after.as_secs()
+    )
+}
+
+fn read_loop(
+    mut reader: WebSocket<Stream>,
+    inner: std::sync::Weak<Inner>,
+    remote_since: Option<Instant>,
+) {
     let reason = loop {
         let msg = match reader.read() {
             Ok(Message::Text(t)) => t,
-            Ok(Message::Close(_)) => break "the browser closed the connection".to_string(),
+            Ok(Message::Close(frame)) => {
+                let how = match frame {
+                    Some(f) if !f.reason.is_empty() => format!(
+                        "closed with code {}: {}",
+                        u16::from(f.code),
+                        crate::vocab::terminal_safe(&f.reason, 200)
+                    ),
+                    Some(f) => format!("closed with code {}", u16::from(f.code)),
+                    None => "closed".into(),
+                };
+                break match remote_since {
+                    Some(t) => farm_closed(t.elapsed(), &how),
+                    None => format!("the browser closed the connection ({how})"),
+                };
+            }
             Ok(_) => continue,
-            Err(e) => break format!("{e}"),
+            Err(e) => {
+                break match remote_since {
+                    Some(t) => farm_closed(t.elapsed(), &e.to_string()),
+                    None => format!("{e}"),
+                };
+            }
         };
         let Some(inner) = inner.upgrade() else { return };
         let Some(v) = parse_lossy(&msg) else {

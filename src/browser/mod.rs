@@ -1,8 +1,10 @@
 //! The browser session: finding, launching or connecting to Chromium, and making sure none outlives the tool.
 
 pub mod cdp;
+pub mod endpoint;
 pub mod input;
 mod poll;
+pub mod stream;
 pub mod visitor;
 pub mod watch;
 
@@ -45,7 +47,8 @@ pub enum BrowserError {
 #[derive(Debug, Clone)]
 pub struct BrowserOptions {
     pub chrome: Option<PathBuf>,
-    pub connect: Option<String>,
+    /// A farm's browser to use instead of launching one (`--connect`).
+    pub connect: Option<Farm>,
     pub third_party_cookies: ThirdPartyCookies,
     /// Host names Chromium resolves to 127.0.0.1 (local sites and the demo).
     pub map_to_loopback: Vec<String>,
@@ -53,6 +56,14 @@ pub struct BrowserOptions {
     pub no_sandbox: bool,
     /// Every request of every scan goes through this proxy (`--proxy`), loopback included.
     pub proxy: Option<String>,
+}
+
+/// A browser farm: where its browser is reached, and the headers its handshake needs
+/// (`--connect`, `--connect-header`).
+#[derive(Debug, Clone)]
+pub struct Farm {
+    pub endpoint: endpoint::Endpoint,
+    pub headers: Vec<visitor::Header>,
 }
 
 impl Default for BrowserOptions {
@@ -210,7 +221,7 @@ impl BrowserSession {
     /// Launches a fresh headless Chromium, or connects to `options.connect`.
     pub fn start(options: &BrowserOptions) -> anyhow::Result<BrowserSession> {
         match &options.connect {
-            Some(url) => Self::connect(url).map(|mut s| {
+            Some(farm) => Self::connect(farm).map(|mut s| {
                 s.proxy = options.proxy.clone();
                 s
             }),
@@ -218,16 +229,13 @@ impl BrowserSession {
         }
     }
 
-    fn connect(url: &str) -> anyhow::Result<BrowserSession> {
-        let ws = resolve_ws_url(url).map_err(|reason| BrowserError::ConnectFailed {
-            url: url.to_string(),
-            reason,
-        })?;
-        let cdp =
-            Cdp::connect(&ws, CONNECT_TIMEOUT).map_err(|reason| BrowserError::ConnectFailed {
-                url: url.to_string(),
+    fn connect(farm: &Farm) -> anyhow::Result<BrowserSession> {
+        let cdp = Cdp::connect_remote(&farm.endpoint, &farm.headers, CONNECT_TIMEOUT).map_err(
+            |reason| BrowserError::ConnectFailed {
+                url: farm.endpoint.shown(),
                 reason,
-            })?;
+            },
+        )?;
         let version = browser_version(&cdp);
         Ok(BrowserSession {
             cdp,
@@ -511,79 +519,6 @@ fn wait_for_devtools(
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-}
-
-/// Accepts `ws://…/devtools/browser/…` as is, or `http://host:port` (asks `/json/version`).
-fn resolve_ws_url(url: &str) -> Result<String, String> {
-    let parsed = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
-    match parsed.scheme() {
-        "ws" | "wss" => Ok(url.to_string()),
-        "http" => {
-            let host = parsed.host_str().ok_or("no host")?;
-            let port = parsed.port_or_known_default().unwrap_or(80);
-            let body = http_get(host, port, "/json/version")?;
-            let v: serde_json::Value = serde_json::from_str(&body)
-                .map_err(|e| format!("/json/version is not JSON: {e}"))?;
-            v.get("webSocketDebuggerUrl")
-                .and_then(|u| u.as_str())
-                .map(str::to_string)
-                .ok_or_else(|| "/json/version has no webSocketDebuggerUrl".into())
-        }
-        other => Err(format!(
-            "unsupported scheme `{other}` (use ws://, wss:// or http://)"
-        )),
-    }
-}
-
-/// A minimal HTTP/1.1 GET for the DevTools discovery endpoint, bounded by a few seconds.
-/// Chromium answers HTTP/1.0 with nothing and keeps 1.1 connections open whatever the request
-/// says, so the body is read by its Content-Length.
-fn http_get(host: &str, port: u16, path: &str) -> Result<String, String> {
-    use std::io::{Read, Write};
-    use std::net::{TcpStream, ToSocketAddrs};
-    let addr = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| e.to_string())?
-        .next()
-        .ok_or("no address")?;
-    let timeout = Duration::from_secs(5);
-    let mut s = TcpStream::connect_timeout(&addr, timeout).map_err(|e| e.to_string())?;
-    s.set_read_timeout(Some(timeout))
-        .map_err(|e| e.to_string())?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| e.to_string())?;
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        let complete = find_body(&buf).is_some_and(|(start, len)| buf.len() >= start + len);
-        if complete || buf.len() > 1 << 20 {
-            break;
-        }
-        match s.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) => return Err(format!("no complete answer from {host}:{port}{path}: {e}")),
-        }
-    }
-    let (start, len) = find_body(&buf).ok_or("malformed HTTP answer")?;
-    let body = &buf[start..buf.len().min(start + len)];
-    Ok(String::from_utf8_lossy(body).into_owned())
-}
-
-/// Where an HTTP answer's body starts and how long it is (Content-Length, else to the end).
-fn find_body(buf: &[u8]) -> Option<(usize, usize)> {
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&buf[..end]);
-    let len = head
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse().ok())
-        .unwrap_or(usize::MAX - end - 4);
-    Some((end + 4, len))
 }
 
 fn browser_version(cdp: &Cdp) -> String {

@@ -37,7 +37,13 @@ pub fn load_catalog(files: &[PathBuf]) -> anyhow::Result<Catalog> {
 pub fn browser_options(args: &cli::BrowserArgs) -> BrowserOptions {
     BrowserOptions {
         chrome: args.chrome.clone(),
-        connect: args.connect.clone(),
+        connect: args
+            .connect
+            .clone()
+            .map(|endpoint| chatcookie::browser::Farm {
+                endpoint,
+                headers: args.connect_header.clone(),
+            }),
         third_party_cookies: args.third_party_cookies,
         launch_timeout: args.launch_timeout,
         no_sandbox: args.no_sandbox,

@@ -1,6 +1,6 @@
 //! Many targets in one run: a queue of scans on worker threads over one shared browser, each scan in its own browser context, a lost browser relaunched and its scans retried once.
 
-use super::{Judge, Target, browser_for};
+use super::{Judge, Target, browser_for, check_reachable, hint_unresolved};
 use crate::browser::{self, BrowserOptions, BrowserSession};
 use crate::catalog::Catalog;
 use crate::report::ScanReport;
@@ -38,6 +38,7 @@ impl Batch<'_> {
             // An empty shard: nothing to launch a browser for.
             return Ok(Vec::new());
         }
+        check_reachable(targets, self.browser)?;
         let hosts: BTreeSet<String> = targets.iter().flat_map(Target::hosts).collect();
         let options = browser_for(self.browser, hosts.into_iter().collect(), opts);
         let browsers = if options.connect.is_none()
@@ -133,6 +134,8 @@ impl Batch<'_> {
                 Attempt::Lost(_, run) | Attempt::Finished(run) => break run,
             }
         };
+        let mut run = run;
+        hint_unresolved(&mut run, target, self.browser);
         judge.report(run, &opts, lost_before)
     }
 }

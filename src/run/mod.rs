@@ -27,7 +27,7 @@ pub use target::{Shard, Target, distinct_share};
 
 use crate::browser::{BrowserOptions, BrowserSession};
 use crate::catalog::Catalog;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::findings;
 use crate::gate::{self, Gate};
@@ -109,6 +109,55 @@ impl<'a> Judge<'a> {
     }
 }
 
+/// Refuses, before any scan, site directories a farm's browser could not reach: they are served
+/// on this machine's loopback only, so the farm must run on this machine too.
+pub fn check_reachable(targets: &[Target], browser: &BrowserOptions) -> Result<()> {
+    let Some(farm) = &browser.connect else {
+        return Ok(());
+    };
+    let Some(Target::Served { files, host }) =
+        targets.iter().find(|t| matches!(t, Target::Served { .. }))
+    else {
+        return Ok(());
+    };
+    if farm.endpoint.is_loopback() {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "{} is a site directory, served on this machine's loopback (127.0.0.1) only, and the farm \
+         at {} is not on this machine (its host does not resolve to loopback), so its browser \
+         cannot load it. Scan a directory with a farm on this machine (--connect \
+         http://127.0.0.1:PORT, its browser started with --host-resolver-rules=\"MAP {} 127.0.0.1\" \
+         so that http://{host}/ reaches the server; chatcookie has no flag to serve beyond \
+         loopback), or publish the site and scan its URL",
+        files.describe(),
+        farm.endpoint.shown(),
+        served_pattern(host),
+    )))
+}
+
+/// The `--host-resolver-rules` pattern that covers a served host: `*.test` for the default names.
+fn served_pattern(host: &str) -> String {
+    match host.rsplit_once('.') {
+        Some((_, tld)) if host.matches('.').count() > 1 => format!("*.{tld}"),
+        _ => host.to_string(),
+    }
+}
+
+/// A served site a farm's browser could not resolve: what the farm's browser needs.
+fn hint_unresolved(run: &mut ScanRun, target: &Target, browser: &BrowserOptions) {
+    if let (Some(_), Target::Served { host, .. }, Some(abort)) =
+        (&browser.connect, target, &mut run.aborted)
+        && abort.reason.contains("ERR_NAME_NOT_RESOLVED")
+    {
+        abort.reason.push_str(&format!(
+            " (the farm's browser resolves names itself: start it with \
+             --host-resolver-rules=\"MAP {} 127.0.0.1\" so that {host} reaches the site served here)",
+            served_pattern(host)
+        ));
+    }
+}
+
 /// Scans one target in a browser of its own (a directory is served on loopback meanwhile) and
 /// judges the result.
 pub fn scan_target(
@@ -117,6 +166,7 @@ pub fn scan_target(
     browser: &BrowserOptions,
     judge: &Judge<'_>,
 ) -> Result<ScanReport> {
+    check_reachable(std::slice::from_ref(target), browser)?;
     let server;
     let hosts = match target {
         Target::Url(url) => {
@@ -130,8 +180,9 @@ pub fn scan_target(
         }
     };
     let session = BrowserSession::start(&browser_for(browser, hosts, &opts))?;
-    let run = scan::run(&session, judge.catalog, &opts)?;
+    let mut run = scan::run(&session, judge.catalog, &opts)?;
     drop(session);
+    hint_unresolved(&mut run, target, browser);
     Ok(judge.report(run, &opts, None))
 }
 
@@ -155,7 +206,8 @@ pub fn verdict(reports: &[ScanReport], fail_on: &FailOn) -> Verdict {
             let reason = &one.aborted.as_ref().expect("aborted").reason;
             lines.push(format!(
                 "error: the scan could not complete: {}",
-                terminal_safe(reason, 300)
+                // Room for a farm's closing words and the setting to raise.
+                terminal_safe(reason, 600)
             ));
             return Verdict {
                 exit: Exit::ScanFailed,
@@ -173,7 +225,7 @@ pub fn verdict(reports: &[ScanReport], fail_on: &FailOn) -> Verdict {
                 lines.push(format!(
                     "  {}: {}",
                     terminal_safe(&r.provenance.url, 200),
-                    terminal_safe(&a.reason, 300)
+                    terminal_safe(&a.reason, 600)
                 ));
             }
             return Verdict {

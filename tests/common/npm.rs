@@ -119,7 +119,10 @@ fn install(name: &str) -> Result<PathBuf, String> {
         "--no-fund",
         "--prefer-offline",
     ])
-    .current_dir(&tmp);
+    .current_dir(&tmp)
+    // No browser download, whatever a package would fetch (puppeteer, playwright).
+    .env("PUPPETEER_SKIP_DOWNLOAD", "1")
+    .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
     if let Err(e) = run(&mut npm, INSTALL_LIMIT) {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
