@@ -886,6 +886,17 @@ fn browserless_from_npm_scans_as_a_local_browser_does_and_its_timeout_is_named()
         "a browserless scan differs from a local one"
     );
 
+    // Discovery: browserless answers /json/version in chunks, with a WebSocket URL that has
+    // neither its public host nor the token; both come from the endpoint.
+    let endpoint = format!("http://{name}:{}?token={TOKEN}&launch={launch}", farm.port);
+    let mut c = bin();
+    c.arg("scan")
+        .arg(root().join("fixtures/sites/plain-site"))
+        .args(["--connect", &endpoint]);
+    let o = run_within(c, Duration::from_secs(90));
+    assert_eq!(code(&o), 0, "{}\n{}", text(&o), farm.log());
+    farm.assert_no_page_left(Duration::from_secs(10));
+
     // A session timeout shorter than the scan: browserless cuts it, and the message says what
     // to raise. The steps' quiet window makes the scan outlast 8 s.
     let endpoint = format!(

@@ -183,6 +183,19 @@ pub fn parse_connect_header(s: &str) -> Result<Header, String> {
     Ok(h)
 }
 
+/// The first of the host's addresses that accepts a connection: `localhost` may resolve to ::1
+/// first while the browser listens on 127.0.0.1 only.
+fn reachable(ep: &Endpoint, timeout: Duration) -> Result<SocketAddr, String> {
+    let mut last = String::new();
+    for addr in ep.addrs()? {
+        match std::net::TcpStream::connect_timeout(&addr, timeout) {
+            Ok(_) => return Ok(addr),
+            Err(e) => last = format!("{addr}: {e}"),
+        }
+    }
+    Err(last)
+}
+
 /// What the farm answered instead of what was asked: its status and an excerpt of its body.
 fn farm_said(what: &str, status: u16, reason: &str, body: &[u8]) -> String {
     let body = String::from_utf8_lossy(body);
@@ -235,7 +248,7 @@ pub fn connect(
     {
         headers.push(auth);
     }
-    let addr = ep.addrs()?[0];
+    let addr = reachable(ep, timeout)?;
     let tls_name = ep.is_tls().then(|| ep.host().trim_matches(['[', ']']));
     // The Host header: the name as written, unless Chromium refuses names (then the address).
     let mut host = host_header(ep, None);
@@ -368,7 +381,7 @@ fn host_header(ep: &Endpoint, addr: Option<SocketAddr>) -> String {
 /// port-forward the farm cannot know), so only its path (and query) are kept; scheme, host and
 /// port are the endpoint's, and the endpoint's query (a token) when the answer has none.
 fn discovered_url(ep: &Endpoint, answer: &Answer) -> Result<url::Url, String> {
-    let what = format!("{}: /json/version", ep.shown());
+    let what = "/json/version".to_string();
     if !(200..300).contains(&answer.status) {
         return Err(farm_said(
             &what,
@@ -416,7 +429,7 @@ fn http_get(
         target.push('?');
         target.push_str(q);
     }
-    let what = format!("{}: /json/version", ep.shown());
+    let what = "/json/version".to_string();
     let mut s = Stream::connect(addr, tls_name, timeout).map_err(|e| format!("{what}: {e}"))?;
     let mut req = format!(
         "GET {target} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\nConnection: close\r\n"
