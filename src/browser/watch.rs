@@ -1,7 +1,8 @@
 //! What the page does between our calls: network activity, storage writes, frames, dialogs, crashes.
 
 use crate::browser::cdp::Page;
-use serde::Serialize;
+use crate::vocab::Step;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -61,6 +62,123 @@ pub struct DocumentResponse {
     pub status_text: String,
 }
 
+/// How many requests a scan keeps in full; those beyond are counted (per host and step) and
+/// dropped, so a page that makes tens of thousands of requests costs bounded memory.
+pub const MAX_REQUEST_ENTRIES: usize = 2_000;
+/// How many distinct (host, step) pairs a scan tallies; contacts beyond are counted as dropped.
+pub const MAX_HOST_TALLIES: usize = 2_000;
+/// How many requests per (host, step) are kept as samples (the evidence of a finding).
+pub const SAMPLES_PER_HOST: usize = 3;
+
+/// One request the page made, as the browser reported it (URL unredacted: the report redacts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawRequest {
+    /// The step during which it started.
+    pub step: Step,
+    pub url: String,
+    pub method: String,
+    /// Chromium's resource type: Document, Script, XHR, Fetch, WebSocket, Ping, Image, …
+    pub resource_type: String,
+    /// The frame that made it, when the browser says.
+    pub frame: Option<String>,
+    /// What started it: `parser`, `script`, `preload`, `other`, …
+    pub initiator_type: String,
+    /// The document or script that started it.
+    pub initiator_url: Option<String>,
+    /// The HTTP status (a redirect's for a hop that was redirected; 101 for a WebSocket).
+    pub status: Option<i64>,
+    /// Why it failed (`net::ERR_…`), when it did.
+    pub error: Option<String>,
+    /// Wall-clock start, seconds since the epoch.
+    pub started: f64,
+    /// From start to finish (or failure), when it finished while watched.
+    pub duration_ms: Option<f64>,
+    /// Served by a service worker.
+    pub from_service_worker: bool,
+}
+
+/// The requests of one host at one step: how many, and the first few.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostTally {
+    pub host: String,
+    pub step: Step,
+    pub count: u64,
+    pub samples: Vec<RawRequest>,
+}
+
+/// Every request of a page: the first [`MAX_REQUEST_ENTRIES`] in full, every one counted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestLog {
+    pub entries: Vec<RawRequest>,
+    /// Every request seen, kept or not.
+    pub total: u64,
+    /// Requests not kept in `entries` (over the cap).
+    pub dropped: u64,
+    /// Per host and step, in order of first contact.
+    pub hosts: Vec<HostTally>,
+    /// Requests not tallied because too many distinct hosts were contacted.
+    pub hosts_dropped: u64,
+    #[serde(skip)]
+    open: HashMap<String, (usize, f64)>,
+    #[serde(skip)]
+    tally_index: HashMap<(String, Step), usize>,
+}
+
+impl RequestLog {
+    /// Records a request that starts now.
+    pub fn start(&mut self, id: &str, r: RawRequest, timestamp: f64) {
+        self.total += 1;
+        let host = crate::vocab::host_of(&r.url).unwrap_or_default();
+        let key = (host, r.step);
+        match self.tally_index.get(&key) {
+            Some(&i) => {
+                let t = &mut self.hosts[i];
+                t.count += 1;
+                if t.samples.len() < SAMPLES_PER_HOST {
+                    t.samples.push(r.clone());
+                }
+            }
+            None if self.hosts.len() < MAX_HOST_TALLIES => {
+                self.tally_index.insert(key.clone(), self.hosts.len());
+                self.hosts.push(HostTally {
+                    host: key.0,
+                    step: key.1,
+                    count: 1,
+                    samples: vec![r.clone()],
+                });
+            }
+            None => self.hosts_dropped += 1,
+        }
+        if self.entries.len() < MAX_REQUEST_ENTRIES {
+            self.open
+                .insert(id.to_string(), (self.entries.len(), timestamp));
+            self.entries.push(r);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// The kept entry of an open request.
+    fn entry(&mut self, id: &str) -> Option<&mut RawRequest> {
+        let &(i, _) = self.open.get(id)?;
+        self.entries.get_mut(i)
+    }
+
+    /// A request that finished (or failed) at `timestamp`: it is no longer open.
+    fn finish(&mut self, id: &str, timestamp: f64, error: Option<String>) {
+        if let Some((i, t0)) = self.open.remove(id)
+            && let Some(e) = self.entries.get_mut(i)
+        {
+            if timestamp > 0.0 && t0 > 0.0 {
+                e.duration_ms = Some(((timestamp - t0) * 1000.0).max(0.0));
+            }
+            if error.is_some() {
+                e.error = error;
+            }
+        }
+    }
+}
+
 /// State the event listener keeps up to date.
 #[derive(Debug)]
 pub struct WatchState {
@@ -76,6 +194,10 @@ pub struct WatchState {
     pub blocked: Vec<BlockedCookie>,
     pub dialogs: Vec<String>,
     pub crashed: bool,
+    /// The step in progress, set by the scan: requests are recorded with it.
+    pub step: Step,
+    /// Every request the page made (documents, scripts, XHR/fetch, WebSockets, beacons, …).
+    pub requests: RequestLog,
 }
 
 /// A handle on the watched state of one page.
@@ -113,6 +235,8 @@ impl PageWatch {
             blocked: Vec::new(),
             dialogs: Vec::new(),
             crashed: false,
+            step: Step::Load,
+            requests: RequestLog::default(),
         })));
         let events = page.cdp.events(&page.session_id);
         let state = Arc::clone(&watch.0);
@@ -156,6 +280,42 @@ fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
+/// What started a request: the initiator's type, and the document or script behind it.
+fn initiator_of(p: &Value) -> (String, Option<String>) {
+    let i = p.get("initiator").unwrap_or(&Value::Null);
+    let kind = str_at(i, "type");
+    let url = i
+        .get("url")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+        .or_else(|| {
+            // A script's stack: its innermost frame with a URL, else the async parent's.
+            let mut stack = i.get("stack");
+            while let Some(st) = stack {
+                if let Some(u) = st
+                    .get("callFrames")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.get("url").and_then(Value::as_str))
+                    .find(|u| !u.is_empty())
+                {
+                    return Some(u);
+                }
+                stack = st.get("parent");
+            }
+            None
+        });
+    (
+        if kind.is_empty() { "other" } else { kind }.to_string(),
+        url.map(str::to_string),
+    )
+}
+
+fn f64_at(v: &Value, key: &str) -> f64 {
+    v.get(key).and_then(Value::as_f64).unwrap_or(0.0)
+}
+
 fn on_event(s: &mut WatchState, method: &str, p: &Value) {
     let now = Instant::now();
     match method {
@@ -167,6 +327,42 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
             s.inflight
                 .insert(str_at(p, "requestId").to_string(), (now, url.to_string()));
             s.last_network_activity = now;
+            let id = str_at(p, "requestId");
+            // A redirect reuses the request id: the hop before it ends with the redirect's status.
+            if let Some(r) = p.get("redirectResponse") {
+                let ts = f64_at(p, "timestamp");
+                if let Some(e) = s.requests.entry(id) {
+                    e.status = r.get("status").and_then(Value::as_f64).map(|v| v as i64);
+                }
+                s.requests.finish(id, ts, None);
+            }
+            let (initiator_type, initiator_url) = initiator_of(p);
+            let step = s.step;
+            s.requests.start(
+                id,
+                RawRequest {
+                    step,
+                    url: url.to_string(),
+                    method: p
+                        .pointer("/request/method")
+                        .and_then(Value::as_str)
+                        .unwrap_or("GET")
+                        .to_string(),
+                    resource_type: match str_at(p, "type") {
+                        "" => "Other".to_string(),
+                        t => t.to_string(),
+                    },
+                    frame: p.get("frameId").and_then(Value::as_str).map(str::to_string),
+                    initiator_type,
+                    initiator_url,
+                    status: None,
+                    error: None,
+                    started: f64_at(p, "wallTime"),
+                    duration_ms: None,
+                    from_service_worker: false,
+                },
+                f64_at(p, "timestamp"),
+            );
             if str_at(p, "type") == "Script"
                 && let Some(url) = p.pointer("/request/url").and_then(Value::as_str)
             {
@@ -176,9 +372,63 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
         "Network.loadingFinished" | "Network.loadingFailed" => {
             s.inflight.remove(str_at(p, "requestId"));
             s.last_network_activity = now;
+            let error = (method == "Network.loadingFailed").then(|| {
+                let e = str_at(p, "errorText");
+                match p.get("blockedReason").and_then(Value::as_str) {
+                    Some(b) => format!("{e} (blocked: {b})"),
+                    None => e.to_string(),
+                }
+            });
+            s.requests
+                .finish(str_at(p, "requestId"), f64_at(p, "timestamp"), error);
+        }
+        "Network.webSocketCreated" if !s.requests.open.contains_key(str_at(p, "requestId")) => {
+            s.last_network_activity = now;
+            let (initiator_type, initiator_url) = initiator_of(p);
+            let step = s.step;
+            s.requests.start(
+                str_at(p, "requestId"),
+                RawRequest {
+                    step,
+                    url: str_at(p, "url").to_string(),
+                    method: "GET".into(),
+                    resource_type: "WebSocket".into(),
+                    frame: None,
+                    initiator_type,
+                    initiator_url,
+                    status: None,
+                    error: None,
+                    started: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as f64 / 1e9,
+                    duration_ms: None,
+                    from_service_worker: false,
+                },
+                0.0,
+            );
+        }
+        "Network.webSocketHandshakeResponseReceived" => {
+            let status = p
+                .pointer("/response/status")
+                .and_then(Value::as_f64)
+                .map(|v| v as i64);
+            if let Some(e) = s.requests.entry(str_at(p, "requestId")) {
+                e.status = status;
+            }
+        }
+        "Network.webSocketFrameError" => {
+            if let Some(e) = s.requests.entry(str_at(p, "requestId")) {
+                e.error = Some(str_at(p, "errorMessage").to_string());
+            }
         }
         "Network.responseReceived" => {
             s.last_network_activity = now;
+            if let Some(e) = s.requests.entry(str_at(p, "requestId")) {
+                let r = p.get("response").unwrap_or(&Value::Null);
+                e.status = r.get("status").and_then(Value::as_f64).map(|v| v as i64);
+                e.from_service_worker = r
+                    .get("fromServiceWorker")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+            }
             let frame = p.get("frameId").and_then(Value::as_str);
             if str_at(p, "type") == "Document"
                 && frame.is_some()

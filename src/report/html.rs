@@ -183,6 +183,14 @@ fn steps(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
                 h(&b.reasons.join(", "))
             )?;
         }
+        let hosts = r.network.first_contacted_at(s.step);
+        if !hosts.is_empty() {
+            writeln!(
+                out,
+                "<p class=\"hosts\">Hosts first contacted: {}</p>",
+                h(&hosts.join(", "))
+            )?;
+        }
         match (&s.screenshot_png, &s.screenshot_error) {
             (Some(png), _) => writeln!(
                 out,

@@ -145,6 +145,12 @@ pub struct ScanReport {
     pub aborted: Option<Abort>,
     /// Judgements over the observations (filled by `findings::evaluate`).
     pub findings: Vec<crate::findings::Finding>,
+    /// Every request the page made (up to `network.cap`), with its step, party and vendor.
+    #[serde(default)]
+    pub requests: Vec<crate::network::Request>,
+    /// How many requests there were, how many are not listed, and every host contacted.
+    #[serde(default)]
+    pub network: crate::network::Network,
 }
 
 impl ScanReport {
@@ -157,6 +163,7 @@ impl ScanReport {
             observations: &self.observations,
             attempts: &self.attempts,
             vendors: &self.vendors,
+            network: &self.network,
         }
     }
 
@@ -187,6 +194,14 @@ impl ScanReport {
         let attempts = observation::attempts(catalog, &run.steps, &evidence);
         let vendors = observation::vendors_seen(catalog, &evidence, &observations);
         let unreached = unreached_keys(catalog, &vendors, &opts.steps, &observations);
+        let (requests, network) = {
+            let frames: Vec<_> = run
+                .snapshots
+                .iter()
+                .flat_map(|s| s.frames.iter().cloned())
+                .collect();
+            crate::network::build(catalog, &run.requests, &frames, &run.final_url, show_values)
+        };
         let snapshot_errors = run
             .snapshots
             .iter()
@@ -242,6 +257,8 @@ impl ScanReport {
             snapshot_errors,
             aborted: run.aborted,
             findings: Vec::new(),
+            requests,
+            network,
         }
     }
 }

@@ -174,6 +174,20 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
                 )?;
             }
         }
+        let hosts = r.network.first_contacted_at(s.step);
+        if !hosts.is_empty() {
+            writeln!(
+                out,
+                "{}",
+                Ansi::Dim.paint(
+                    colour,
+                    &format!(
+                        "   hosts first contacted: {}",
+                        terminal_safe(&hosts.join(", "), 600)
+                    )
+                )
+            )?;
+        }
         for b in &s.blocked_cookies {
             writeln!(
                 out,

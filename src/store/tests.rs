@@ -301,6 +301,8 @@ fn report(url: &str, started_at: &str, observations: Vec<Observation>) -> ScanRe
         snapshot_errors: Vec::new(),
         aborted: None,
         findings: Vec::new(),
+        requests: Vec::new(),
+        network: Default::default(),
     }
 }
 
