@@ -105,13 +105,34 @@ fn a_vendor_script_loaded_at_load_is_a_transfer_before_consent() {
         (doc.host.as_str(), doc.step, doc.party),
         ("www.tawkto-shop.test", Step::Load, Party::FirstParty)
     );
+    // The widget's chat socket, from Network.webSocketCreated: the vendor's, its query redacted.
+    let socket = report
+        .requests
+        .iter()
+        .find(|r| r.resource_type == "WebSocket")
+        .unwrap_or_else(|| panic!("no WebSocket in {:#?}", report.requests));
+    assert_eq!(socket.host, "vsa42.tawk.to");
+    assert_eq!(socket.step, Step::Load);
+    assert_eq!(socket.vendor.as_deref(), Some("tawkto"));
+    assert!(socket.url.starts_with("ws://vsa42.tawk.to:"), "{socket:?}");
+    assert!(socket.url.ends_with("/s/?k=[redacted]"), "{socket:?}");
+    assert!(
+        !socket.url.contains("5f2b1c9e8a4d3b0012c7e6a1"),
+        "{socket:?}"
+    );
+    // One finding for the vendor, naming both its hosts, not one per request.
     let t = transfers(&found);
     assert_eq!(t.len(), 1, "{t:#?}");
     let f = t[0];
     assert_eq!(f.severity, Severity::Medium);
     assert_eq!(f.step, Some(Step::Load));
     assert_eq!(f.fingerprint, "transfer-before-consent|vendor:tawkto");
-    assert!(f.message.contains("`embed.tawk.to`"), "{}", f.message);
+    assert!(
+        f.message
+            .contains("hosts `embed.tawk.to`, `vsa42.tawk.to` were contacted from `load`"),
+        "{}",
+        f.message
+    );
     assert!(
         f.evidence
             .iter()
