@@ -5,7 +5,7 @@
 //! redacts their URLs (query and fragment values, user info) unless values are shown, and
 //! attributes each to a catalog vendor by its host (`[[host]]`) or a script signature.
 
-use crate::browser::watch::{FrameInfo, RawRequest, RequestLog};
+use crate::browser::watch::{FrameInfo, RawRequest, RequestLog, Timings};
 use crate::catalog::Catalog;
 use crate::vocab::{Party, Step, host_of, site_of};
 use serde::{Deserialize, Serialize};
@@ -52,7 +52,40 @@ pub struct Request {
     pub duration_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub from_service_worker: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub status_text: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub mime_type: String,
+    /// The protocol it went over: `http/1.1`, `h2`, `h3`, `data`, …
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub http_version: String,
+    /// Bytes received over the network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoded_size: Option<u64>,
+    /// Where its time went, in milliseconds (HAR 1.2's split; -1 where not applicable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timings: Option<Timings>,
+    /// Headers and cookies, values redacted unless shown: for the HAR only, never in the JSON
+    /// report (they would multiply its size).
+    #[serde(default, skip_serializing)]
+    pub request_headers: Vec<Header>,
+    #[serde(default, skip_serializing)]
+    pub response_headers: Vec<Header>,
+    #[serde(default, skip_serializing)]
+    pub request_cookies: Vec<Header>,
+    #[serde(default, skip_serializing)]
+    pub response_cookies: Vec<Header>,
 }
+
+/// A header or cookie: its name, and its value (`[redacted]` unless values are shown).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+/// What stands in for every value not shown.
+pub const REDACTED: &str = "[redacted]";
 
 /// The requests of one host at one step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,13 +177,37 @@ pub fn build(
         let contacts = StepContacts {
             step: t.step,
             count: t.count,
-            samples: t.samples.iter().map(|r| cx.request(r)).collect(),
+            // A listed sample is complete (status, timings); one past the cap is as it started.
+            samples: t
+                .samples
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let listed = t.listed.get(i).copied().flatten();
+                    cx.request(listed.and_then(|l| log.entries.get(l)).unwrap_or(r))
+                })
+                .collect(),
         };
+        // The host's vendor: the first of its sampled requests that matches one. The page's
+        // own site is nobody's, even where it serves a vendor's script itself.
+        let own = cx.party(&t.host) == Party::FirstParty;
+        let (vendor, matched_by) = t
+            .samples
+            .iter()
+            .map(|r| cx.vendor(&r.url))
+            .find(|(v, how)| {
+                v.is_some() && (!own || how.as_deref().is_some_and(|h| h.starts_with("host ")))
+            })
+            .unwrap_or((None, None));
         match index.get(t.host.as_str()) {
-            Some(&i) => hosts[i].steps.push(contacts),
+            Some(&i) => {
+                let h = &mut hosts[i];
+                h.steps.push(contacts);
+                if h.vendor.is_none() {
+                    (h.vendor, h.matched_by) = (vendor, matched_by);
+                }
+            }
             None => {
-                let url = t.samples.first().map_or("", |r| r.url.as_str());
-                let (vendor, matched_by) = cx.vendor(url);
                 index.insert(&t.host, hosts.len());
                 hosts.push(HostContact {
                     host: t.host.clone(),
@@ -199,7 +256,9 @@ impl Matching<'_> {
     }
 
     fn vendor(&self, url: &str) -> (Option<String>, Option<String>) {
-        match self.catalog.vendor_of_request(url) {
+        let host = host_of(url).unwrap_or_default().to_ascii_lowercase();
+        let first_party = self.party(&host) == Party::FirstParty;
+        match self.catalog.vendor_of_request(url, first_party) {
             Some((v, how)) => (Some(v.id.clone()), Some(how)),
             None => (None, None),
         }
@@ -236,7 +295,61 @@ impl Matching<'_> {
             started: r.started,
             duration_ms: r.duration_ms.map(|d| (d * 1000.0).round() / 1000.0),
             from_service_worker: r.from_service_worker,
+            status_text: r.status_text.clone(),
+            mime_type: r.mime_type.clone(),
+            http_version: r.protocol.clone(),
+            encoded_size: r.encoded_length.map(|n| n.max(0.0) as u64),
+            timings: r.timings,
+            request_headers: self.headers(&r.request_headers),
+            response_headers: self.headers(&r.response_headers),
+            request_cookies: self.cookies(&r.request_headers, "cookie", |v| {
+                v.split(';').map(str::to_string).collect()
+            }),
+            response_cookies: self.cookies(&r.response_headers, "set-cookie", |v| {
+                // Chromium joins several Set-Cookie lines with newlines; attributes follow `;`.
+                v.lines()
+                    .map(|l| l.split(';').next().unwrap_or("").to_string())
+                    .collect()
+            }),
         }
+    }
+
+    fn value(&self, v: &str) -> String {
+        if self.show_values {
+            v.to_string()
+        } else {
+            REDACTED.to_string()
+        }
+    }
+
+    fn headers(&self, h: &[(String, String)]) -> Vec<Header> {
+        h.iter()
+            .map(|(name, value)| Header {
+                name: name.clone(),
+                value: self.value(value),
+            })
+            .collect()
+    }
+
+    /// The cookies of the headers named `header`, split by `split` into `name=value` parts.
+    fn cookies(
+        &self,
+        h: &[(String, String)],
+        header: &str,
+        split: impl Fn(&str) -> Vec<String>,
+    ) -> Vec<Header> {
+        h.iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(header))
+            .flat_map(|(_, v)| split(v))
+            .filter_map(|part| {
+                let (name, value) = part.trim().split_once('=')?;
+                Some(Header {
+                    name: name.trim().to_string(),
+                    value: self.value(value.trim()),
+                })
+            })
+            .filter(|c| !c.name.is_empty())
+            .collect()
     }
 }
 
@@ -288,10 +401,10 @@ pub fn redact_url(url: &str, show_values: bool) -> String {
 fn redact_pairs(q: &str) -> String {
     q.split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((name, _)) => format!("{name}=[redacted]"),
+            Some((name, _)) => format!("{name}={REDACTED}"),
             // A bare value (`?abc123`, `#token`) is a value too.
             None if pair.is_empty() => String::new(),
-            None => "[redacted]".to_string(),
+            None => REDACTED.to_string(),
         })
         .collect::<Vec<_>>()
         .join("&")
@@ -335,6 +448,13 @@ mod tests {
             started: 0.0,
             duration_ms: None,
             from_service_worker: false,
+            status_text: String::new(),
+            mime_type: String::new(),
+            protocol: String::new(),
+            encoded_length: None,
+            request_headers: vec![("Cookie".into(), "a=1; b=2".into())],
+            response_headers: Vec::new(),
+            timings: None,
         }
     }
 
@@ -383,6 +503,26 @@ mod tests {
         );
         assert_eq!(by_host("vsa42.tawk.to").vendor.as_deref(), Some("tawkto"));
         assert_eq!(
+            tawk.request_cookies,
+            [
+                Header {
+                    name: "a".into(),
+                    value: REDACTED.into()
+                },
+                Header {
+                    name: "b".into(),
+                    value: REDACTED.into()
+                }
+            ]
+        );
+        assert_eq!(tawk.request_headers[0].value, REDACTED);
+        // Headers and cookies are for the HAR: not in the JSON report.
+        let json = serde_json::to_string(tawk).unwrap();
+        assert!(
+            !json.contains("request_headers") && !json.contains("Cookie"),
+            "{json}"
+        );
+        assert_eq!(
             by_host("vsa42.tawk.to").url,
             "wss://vsa42.tawk.to/s?k=[redacted]"
         );
@@ -402,6 +542,8 @@ mod tests {
             .unwrap();
         assert_eq!(h.first_step, Step::Load);
         assert_eq!(h.matched_by.as_deref(), Some("host embed.tawk.to (script)"));
+        // A sample is the listed request, completed.
+        assert_eq!(h.steps[0].samples[0].status, Some(200));
         let load = net.first_contacted_at(Step::Load);
         assert!(
             load.contains(&"embed.tawk.to (tawkto)".to_string()),
@@ -416,6 +558,31 @@ mod tests {
             net.first_contacted_at(Step::Consent),
             ["code.jivosite.com (jivochat)"]
         );
+    }
+
+    #[test]
+    fn a_site_named_after_a_vendor_is_not_the_vendors() {
+        let catalog = Catalog::embedded().unwrap();
+        let mut log = RequestLog::default();
+        log.start("1", raw(Step::Load, "http://www.web1on1-eager.test/"), 0.0);
+        log.start(
+            "2",
+            raw(Step::Load, "http://cdn.web1on1.test/js/web1on1-loader.js"),
+            0.0,
+        );
+        log.start(
+            "3",
+            raw(
+                Step::Load,
+                "http://www.web1on1-eager.test/js/web1on1-loader.js",
+            ),
+            0.0,
+        );
+        let (requests, net) = build(&catalog, &log, &[], "http://www.web1on1-eager.test/", false);
+        let vendors: Vec<Option<&str>> = requests.iter().map(|r| r.vendor.as_deref()).collect();
+        // The page itself is nobody's; a self-hosted loader is the vendor's by its path.
+        assert_eq!(vendors, [None, Some("web1on1"), Some("web1on1")]);
+        assert_eq!(net.hosts[0].vendor, None);
     }
 
     #[test]

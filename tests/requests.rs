@@ -234,3 +234,69 @@ fn ten_thousand_requests_are_all_counted_and_a_bounded_number_listed() {
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["network"]["dropped"], report.network.dropped);
 }
+
+#[test]
+fn har_has_a_page_per_step_and_redacted_headers_in_the_output_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("audit");
+    let o = chatcookie(&[
+        "demo",
+        "web1on1-eager",
+        "--format",
+        "json,har",
+        "--output-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join(f)).unwrap()).unwrap()
+    };
+    let report = read("report.json");
+    let har = read("scan.har");
+    let log = &har["log"];
+    assert_eq!(log["version"], "1.2");
+    let pages: Vec<&str> = log["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(pages, ["load", "widget", "consent", "chat_open"]);
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), report["requests"].as_array().unwrap().len());
+    assert!(!entries.is_empty());
+    let mut headers = 0;
+    for e in entries {
+        assert!(pages.contains(&e["pageref"].as_str().unwrap()), "{e}");
+        for k in ["send", "wait", "receive"] {
+            assert!(e["timings"][k].as_f64().unwrap() >= 0.0, "{e}");
+        }
+        assert!(e["startedDateTime"].as_str().unwrap().contains('T'), "{e}");
+        for side in ["request", "response"] {
+            for h in e[side]["headers"].as_array().unwrap() {
+                headers += 1;
+                assert_eq!(h["value"], "[redacted]", "{e}");
+            }
+            for c in e[side]["cookies"].as_array().unwrap() {
+                assert_eq!(c["value"], "[redacted]", "{e}");
+            }
+        }
+        for q in e["request"]["queryString"].as_array().unwrap() {
+            assert_eq!(q["value"], "[redacted]", "{e}");
+        }
+    }
+    assert!(headers > 0, "no headers recorded");
+    // The page's document at load, answered 200, with its type.
+    let doc = entries
+        .iter()
+        .find(|e| e["_resourceType"] == "Document")
+        .unwrap();
+    assert_eq!(doc["pageref"], "load");
+    assert_eq!(doc["response"]["status"], 200);
+    assert!(
+        doc["response"]["content"]["mimeType"]
+            .as_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}

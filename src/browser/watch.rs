@@ -95,6 +95,97 @@ pub struct RawRequest {
     pub duration_ms: Option<f64>,
     /// Served by a service worker.
     pub from_service_worker: bool,
+    /// The response's status text, MIME type and protocol (`http/1.1`, `h2`, …).
+    #[serde(default)]
+    pub status_text: String,
+    #[serde(default)]
+    pub mime_type: String,
+    #[serde(default)]
+    pub protocol: String,
+    /// Bytes received over the network, when it finished while watched.
+    #[serde(default)]
+    pub encoded_length: Option<f64>,
+    /// Headers as sent and as received (kept for listed requests only, never for samples).
+    #[serde(default)]
+    pub request_headers: Vec<(String, String)>,
+    #[serde(default)]
+    pub response_headers: Vec<(String, String)>,
+    #[serde(default)]
+    pub timings: Option<Timings>,
+}
+
+/// Where a request's time went, in milliseconds, as HAR 1.2 counts it (-1: not applicable).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub blocked: f64,
+    pub dns: f64,
+    pub connect: f64,
+    pub ssl: f64,
+    pub send: f64,
+    pub wait: f64,
+    pub receive: f64,
+}
+
+impl Timings {
+    /// From Chromium's `ResourceTiming` (milliseconds relative to its `requestTime`).
+    fn of(t: &Value) -> Timings {
+        let at = |k: &str| t.get(k).and_then(Value::as_f64).unwrap_or(-1.0);
+        let span = |a: &str, b: &str| {
+            if at(a) >= 0.0 && at(b) >= at(a) {
+                at(b) - at(a)
+            } else {
+                -1.0
+            }
+        };
+        let blocked = ["dnsStart", "connectStart", "sendStart"]
+            .iter()
+            .map(|k| at(k))
+            .find(|v| *v >= 0.0)
+            .unwrap_or(-1.0);
+        Timings {
+            blocked,
+            dns: span("dnsStart", "dnsEnd"),
+            connect: span("connectStart", "connectEnd"),
+            ssl: span("sslStart", "sslEnd"),
+            send: span("sendStart", "sendEnd").max(0.0),
+            wait: (at("receiveHeadersEnd") - at("sendEnd").max(0.0)).max(0.0),
+            receive: 0.0,
+        }
+    }
+
+    /// The time accounted for before the body arrived.
+    fn before_body(&self) -> f64 {
+        [self.blocked, self.dns, self.connect, self.send, self.wait]
+            .iter()
+            .filter(|v| **v > 0.0)
+            .sum()
+    }
+}
+
+fn headers_of(v: Option<&Value>) -> Vec<(String, String)> {
+    v.and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What a response (or a redirect's) says about its request.
+fn apply_response(e: &mut RawRequest, r: &Value) {
+    e.status = r.get("status").and_then(Value::as_f64).map(|v| v as i64);
+    e.status_text = str_at(r, "statusText").to_string();
+    e.mime_type = str_at(r, "mimeType").to_string();
+    e.protocol = str_at(r, "protocol").to_string();
+    e.from_service_worker = r
+        .get("fromServiceWorker")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    e.response_headers = headers_of(r.get("headers"));
+    if let Some(t) = r.get("timing") {
+        e.timings = Some(Timings::of(t));
+    }
 }
 
 /// The requests of one host at one step: how many, and the first few.
@@ -103,7 +194,11 @@ pub struct HostTally {
     pub host: String,
     pub step: Step,
     pub count: u64,
+    /// The first few, as they started (status and timings unknown yet).
     pub samples: Vec<RawRequest>,
+    /// Where each sample is listed in [`RequestLog::entries`] (and completed), if it is.
+    #[serde(default)]
+    pub listed: Vec<Option<usize>>,
 }
 
 /// Every request of a page: the first [`MAX_REQUEST_ENTRIES`] in full, every one counted.
@@ -124,18 +219,29 @@ pub struct RequestLog {
     tally_index: HashMap<(String, Step), usize>,
 }
 
+/// A request as a host's sample: without its headers (kept once, in the listed entry).
+fn sample(r: &RawRequest) -> RawRequest {
+    RawRequest {
+        request_headers: Vec::new(),
+        response_headers: Vec::new(),
+        ..r.clone()
+    }
+}
+
 impl RequestLog {
     /// Records a request that starts now.
     pub fn start(&mut self, id: &str, r: RawRequest, timestamp: f64) {
         self.total += 1;
         let host = crate::vocab::host_of(&r.url).unwrap_or_default();
         let key = (host, r.step);
+        let listed = (self.entries.len() < MAX_REQUEST_ENTRIES).then_some(self.entries.len());
         match self.tally_index.get(&key) {
             Some(&i) => {
                 let t = &mut self.hosts[i];
                 t.count += 1;
                 if t.samples.len() < SAMPLES_PER_HOST {
-                    t.samples.push(r.clone());
+                    t.samples.push(sample(&r));
+                    t.listed.push(listed);
                 }
             }
             None if self.hosts.len() < MAX_HOST_TALLIES => {
@@ -144,7 +250,8 @@ impl RequestLog {
                     host: key.0,
                     step: key.1,
                     count: 1,
-                    samples: vec![r.clone()],
+                    samples: vec![sample(&r)],
+                    listed: vec![listed],
                 });
             }
             None => self.hosts_dropped += 1,
@@ -165,12 +272,19 @@ impl RequestLog {
     }
 
     /// A request that finished (or failed) at `timestamp`: it is no longer open.
-    fn finish(&mut self, id: &str, timestamp: f64, error: Option<String>) {
+    fn finish(&mut self, id: &str, timestamp: f64, error: Option<String>, encoded: Option<f64>) {
         if let Some((i, t0)) = self.open.remove(id)
             && let Some(e) = self.entries.get_mut(i)
         {
             if timestamp > 0.0 && t0 > 0.0 {
-                e.duration_ms = Some(((timestamp - t0) * 1000.0).max(0.0));
+                let total = ((timestamp - t0) * 1000.0).max(0.0);
+                e.duration_ms = Some(total);
+                if let Some(t) = &mut e.timings {
+                    t.receive = (total - t.before_body()).max(0.0);
+                }
+            }
+            if encoded.is_some() {
+                e.encoded_length = encoded;
             }
             if error.is_some() {
                 e.error = error;
@@ -332,9 +446,9 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
             if let Some(r) = p.get("redirectResponse") {
                 let ts = f64_at(p, "timestamp");
                 if let Some(e) = s.requests.entry(id) {
-                    e.status = r.get("status").and_then(Value::as_f64).map(|v| v as i64);
+                    apply_response(e, r);
                 }
-                s.requests.finish(id, ts, None);
+                s.requests.finish(id, ts, None, None);
             }
             let (initiator_type, initiator_url) = initiator_of(p);
             let step = s.step;
@@ -360,6 +474,13 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
                     started: f64_at(p, "wallTime"),
                     duration_ms: None,
                     from_service_worker: false,
+                    status_text: String::new(),
+                    mime_type: String::new(),
+                    protocol: String::new(),
+                    encoded_length: None,
+                    request_headers: headers_of(p.pointer("/request/headers")),
+                    response_headers: Vec::new(),
+                    timings: None,
                 },
                 f64_at(p, "timestamp"),
             );
@@ -379,8 +500,13 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
                     None => e.to_string(),
                 }
             });
-            s.requests
-                .finish(str_at(p, "requestId"), f64_at(p, "timestamp"), error);
+            let encoded = p.get("encodedDataLength").and_then(Value::as_f64);
+            s.requests.finish(
+                str_at(p, "requestId"),
+                f64_at(p, "timestamp"),
+                error,
+                encoded,
+            );
         }
         "Network.webSocketCreated" if !s.requests.open.contains_key(str_at(p, "requestId")) => {
             s.last_network_activity = now;
@@ -401,6 +527,13 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
                     started: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as f64 / 1e9,
                     duration_ms: None,
                     from_service_worker: false,
+                    status_text: String::new(),
+                    mime_type: String::new(),
+                    protocol: String::new(),
+                    encoded_length: None,
+                    request_headers: Vec::new(),
+                    response_headers: Vec::new(),
+                    timings: None,
                 },
                 0.0,
             );
@@ -412,6 +545,17 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
                 .map(|v| v as i64);
             if let Some(e) = s.requests.entry(str_at(p, "requestId")) {
                 e.status = status;
+                e.status_text = p
+                    .pointer("/response/statusText")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                e.response_headers = headers_of(p.pointer("/response/headers"));
+            }
+        }
+        "Network.webSocketWillSendHandshakeRequest" => {
+            if let Some(e) = s.requests.entry(str_at(p, "requestId")) {
+                e.request_headers = headers_of(p.pointer("/request/headers"));
             }
         }
         "Network.webSocketFrameError" => {
@@ -422,12 +566,7 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
         "Network.responseReceived" => {
             s.last_network_activity = now;
             if let Some(e) = s.requests.entry(str_at(p, "requestId")) {
-                let r = p.get("response").unwrap_or(&Value::Null);
-                e.status = r.get("status").and_then(Value::as_f64).map(|v| v as i64);
-                e.from_service_worker = r
-                    .get("fromServiceWorker")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
+                apply_response(e, p.get("response").unwrap_or(&Value::Null));
             }
             let frame = p.get("frameId").and_then(Value::as_str);
             if str_at(p, "type") == "Document"
@@ -442,7 +581,22 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
                 });
             }
         }
+        "Network.requestWillBeSentExtraInfo" => {
+            // The headers as sent, Cookie included (the first event's lack what the network adds).
+            let headers = headers_of(p.get("headers"));
+            if let Some(e) = s.requests.entry(str_at(p, "requestId"))
+                && !headers.is_empty()
+            {
+                e.request_headers = headers;
+            }
+        }
         "Network.responseReceivedExtraInfo" => {
+            let headers = headers_of(p.get("headers"));
+            if let Some(e) = s.requests.entry(str_at(p, "requestId"))
+                && !headers.is_empty()
+            {
+                e.response_headers = headers;
+            }
             for b in p
                 .get("blockedCookies")
                 .and_then(Value::as_array)

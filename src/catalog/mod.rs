@@ -274,8 +274,10 @@ impl Catalog {
     }
 
     /// The vendor a request's URL belongs to: by its host (`[[host]]`), else by a script
-    /// signature (`[detect] scripts`) in its host and path (never its query), with how.
-    pub fn vendor_of_request(&self, url: &str) -> Option<(&Vendor, String)> {
+    /// signature (`[detect] scripts`) in its host and path (never its query), with how. For a
+    /// request to the page's own site (`first_party`) only the path counts: a site's own host
+    /// name may contain a vendor's name (`www.web1on1-shop.example`).
+    pub fn vendor_of_request(&self, url: &str, first_party: bool) -> Option<(&Vendor, String)> {
         let parsed = url::Url::parse(url).ok()?;
         let host = parsed
             .host_str()?
@@ -289,7 +291,11 @@ impl Catalog {
                 ));
             }
         }
-        let where_ = format!("{host}{}", parsed.path()).to_ascii_lowercase();
+        let where_ = if first_party {
+            parsed.path().to_ascii_lowercase()
+        } else {
+            format!("{host}{}", parsed.path()).to_ascii_lowercase()
+        };
         for v in &self.vendors {
             if let Some(sig) = v
                 .detect

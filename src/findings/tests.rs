@@ -282,6 +282,13 @@ fn contacted(
             started: 0.0,
             duration_ms: None,
             from_service_worker: false,
+            status_text: String::new(),
+            mime_type: String::new(),
+            protocol: String::new(),
+            encoded_length: None,
+            request_headers: vec![("Cookie".into(), "a=1; b=2".into())],
+            response_headers: Vec::new(),
+            timings: None,
         };
         log.start(&i.to_string(), r, 0.0);
     }

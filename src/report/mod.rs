@@ -5,6 +5,7 @@ mod declaration;
 mod declaration_html;
 mod declaration_md;
 pub mod escape;
+mod har;
 mod html;
 mod json;
 mod jsonl;
@@ -292,6 +293,9 @@ pub enum Format {
     DeclarationMd,
     /// A cookie declaration as an HTML fragment, to paste into a privacy policy.
     DeclarationHtml,
+    /// HAR 1.2: every listed request, one page per step; header and cookie values redacted
+    /// unless --show-values.
+    Har,
 }
 
 impl Format {
@@ -308,6 +312,7 @@ impl Format {
             Format::Csv => Box::new(csv::CsvRenderer),
             Format::DeclarationMd => Box::new(declaration_md::DeclarationMarkdownRenderer),
             Format::DeclarationHtml => Box::new(declaration_html::DeclarationHtmlRenderer),
+            Format::Har => Box::new(har::HarRenderer),
         }
     }
 
@@ -324,6 +329,7 @@ impl Format {
             Format::Csv => "inventory.csv",
             Format::DeclarationMd => "declaration.md",
             Format::DeclarationHtml => "declaration.html",
+            Format::Har => "scan.har",
         }
     }
 }
