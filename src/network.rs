@@ -586,6 +586,35 @@ mod tests {
     }
 
     #[test]
+    fn requests_and_hosts_read_back_from_their_json() {
+        let catalog = Catalog::embedded().unwrap();
+        let mut log = RequestLog::default();
+        log.start(
+            "1",
+            raw(Step::Load, "http://embed.tawk.to/a/default?k=v"),
+            0.0,
+        );
+        let (requests, net) = build(&catalog, &log, &[], "http://www.shop.test/", false);
+        let back: Vec<Request> =
+            serde_json::from_str(&serde_json::to_string(&requests).unwrap()).unwrap();
+        // Headers and cookies stay out of the JSON; everything else reads back as written.
+        let without_headers: Vec<Request> = requests
+            .iter()
+            .map(|r| Request {
+                request_headers: Vec::new(),
+                request_cookies: Vec::new(),
+                ..r.clone()
+            })
+            .collect();
+        assert_eq!(back, without_headers);
+        let net_back: Network =
+            serde_json::from_str(&serde_json::to_string(&net).unwrap()).unwrap();
+        assert_eq!(net_back.hosts.len(), 1);
+        assert_eq!(net_back.hosts[0].vendor.as_deref(), Some("tawkto"));
+        assert_eq!(net_back.total, 1);
+    }
+
+    #[test]
     fn the_log_caps_entries_but_counts_every_request_per_host() {
         let mut log = RequestLog::default();
         let n = crate::browser::watch::MAX_REQUEST_ENTRIES + 500;

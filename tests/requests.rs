@@ -300,3 +300,39 @@ fn har_has_a_page_per_step_and_redacted_headers_in_the_output_dir() {
             .starts_with("text/html")
     );
 }
+
+#[test]
+fn a_widget_in_a_cross_site_frame_names_the_frame_and_its_third_party_at_low() {
+    let (report, found) = scan(
+        "iframe-widget",
+        ConsentAction::None,
+        Duration::from_secs(10),
+    );
+    let frame_doc = report
+        .requests
+        .iter()
+        .find(|r| r.host == "chat.widgethost.localhost" && r.resource_type == "Document")
+        .unwrap_or_else(|| panic!("{:#?}", report.requests));
+    assert_eq!(frame_doc.party, Party::ThirdParty);
+    assert_eq!(frame_doc.vendor, None);
+    assert!(
+        frame_doc
+            .frame
+            .as_deref()
+            .is_some_and(|f| f.starts_with("http://chat.widgethost.localhost:")),
+        "{frame_doc:?}"
+    );
+    let t = transfers(&found);
+    let fingerprints: Vec<&str> = t.iter().map(|f| f.fingerprint.as_str()).collect();
+    assert_eq!(
+        fingerprints,
+        [
+            "transfer-before-consent|vendor:tawkto",
+            "transfer-before-consent|host:chat.widgethost.localhost"
+        ],
+        "{t:#?}"
+    );
+    assert_eq!(t[0].severity, Severity::Medium);
+    assert_eq!(t[1].severity, Severity::Low);
+    assert!(t[1].message.contains("never given"), "{}", t[1].message);
+}
