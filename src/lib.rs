@@ -6,7 +6,8 @@
 //! [`vocab`] (the shared words, re-exported here) → [`exit`], [`diagnostic`], [`error`] →
 //! [`catalog`] (vendors, the cookie database, consent-manager rules: embedded data) → [`capture`]
 //! → [`browser`] (launch or connect, CDP, the page watcher) → [`snapshot`] → [`consent`] →
-//! [`scan`] (the steps) → [`observation`] (each key's life, matched) → [`policy`] →
+//! [`scan`] (the steps) → [`observation`] (each key's life, matched) → [`network`] (each
+//! request, matched) → [`policy`] →
 //! [`findings`] (judgement, one rule per file) → [`report`] (the assembled report and one
 //! renderer per format) → [`compare`] (one comparison of scans) → [`gate`] → [`store`] (scan history) → [`classify`] → [`serve`] →
 //! [`demo`] → [`run`] (the whole pipeline, which the binary calls).
@@ -42,6 +43,7 @@ pub mod snapshot;
 pub mod consent;
 pub mod scan;
 pub mod observation;
+pub mod network;
 pub mod policy;
 pub mod findings;
 pub mod report;

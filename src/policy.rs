@@ -121,6 +121,15 @@ struct RawDeclaration {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawHostDeclaration {
+    name: Spanned<String>,
+    vendor: Option<Spanned<String>>,
+    purpose: Spanned<String>,
+    category: Option<Category>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PolicyFile {
     #[serde(default)]
     scan: ScanSection,
@@ -131,6 +140,39 @@ struct PolicyFile {
     severity: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     declare: Vec<RawDeclaration>,
+    #[serde(default)]
+    host: Vec<RawHostDeclaration>,
+}
+
+/// A host the site declares its pages contact (`[[host]]`): `name` is a host (`fonts.example.net`)
+/// or `*.` and a domain (`*.example.net`, the domain and every host under it).
+#[derive(Debug, Clone)]
+pub struct HostDeclaration {
+    pub name: String,
+    pub vendor: Option<String>,
+    pub purpose: String,
+    /// `strictly-necessary` exempts a third party that is no chat vendor from
+    /// `transfer-before-consent`; a chat vendor's host is necessary only once the visitor asks
+    /// for the chat, whatever is declared.
+    pub category: Option<Category>,
+    /// 1-based line of its `name`.
+    pub line: usize,
+}
+
+impl HostDeclaration {
+    /// Whether `host` (no port) is this declaration's.
+    pub fn matches(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        match self.name.strip_prefix("*.") {
+            Some(domain) => {
+                host == domain
+                    || host
+                        .strip_suffix(domain)
+                        .is_some_and(|rest| rest.ends_with('.'))
+            }
+            None => host == self.name,
+        }
+    }
 }
 
 /// A rule whose findings the policy gives another severity (the `[severity]` table).
@@ -166,6 +208,8 @@ pub struct Policy {
     pub declarations: Vec<Declaration>,
     /// Rules the site weighs differently than chatcookie does.
     pub severities: BTreeMap<Rule, SeverityOverride>,
+    /// The hosts it declares (`[[host]]`).
+    pub hosts: Vec<HostDeclaration>,
     text: String,
 }
 
@@ -309,6 +353,51 @@ impl Policy {
                 (r, s) => errors.extend(r.err().into_iter().chain(s.err())),
             }
         }
+        let mut hosts = Vec::new();
+        for h in raw.host {
+            let name = h.name.get_ref().trim().to_ascii_lowercase();
+            let bare = name.strip_prefix("*.").unwrap_or(&name);
+            if bare.is_empty()
+                || bare.contains(['/', ':', '*', ' '])
+                || crate::vocab::host_of(&format!("http://{bare}/")).as_deref() != Some(bare)
+            {
+                errors.push(at(
+                    h.name.span(),
+                    format!(
+                        "invalid host `{}`: a host name (`fonts.example.net`) or `*.` and a domain (`*.example.net`), without scheme, port or path",
+                        h.name.get_ref()
+                    ),
+                ));
+                continue;
+            }
+            if let Some(v) = &h.vendor
+                && catalog.vendor(v.get_ref()).is_none()
+            {
+                let known: Vec<&str> = catalog.vendors.iter().map(|v| v.id.as_str()).collect();
+                errors.push(at(
+                    v.span(),
+                    format!(
+                        "unknown vendor `{}` (the catalog has: {})",
+                        v.get_ref(),
+                        known.join(", ")
+                    ),
+                ));
+            }
+            if h.purpose.get_ref().trim().is_empty() {
+                errors.push(at(
+                    h.purpose.span(),
+                    "empty purpose: say why the site's pages contact this host".into(),
+                ));
+            }
+            let span = h.name.span();
+            hosts.push(HostDeclaration {
+                name,
+                vendor: h.vendor.map(|v| v.into_inner()),
+                purpose: h.purpose.into_inner(),
+                category: h.category,
+                line: text[..span.start].matches('\n').count() + 1,
+            });
+        }
         if !errors.is_empty() {
             return Err(Diagnostics(errors));
         }
@@ -318,6 +407,7 @@ impl Policy {
             gate: raw.gate,
             declarations,
             severities,
+            hosts,
             text: text.to_string(),
         })
     }
@@ -338,6 +428,14 @@ impl Policy {
                     *i,
                 )
             })
+    }
+
+    /// The host declaration covering `host`: an exact name first, then the longest domain.
+    pub fn host_declaration_for(&self, host: &str) -> Option<&HostDeclaration> {
+        self.hosts
+            .iter()
+            .filter(|d| d.matches(host))
+            .max_by_key(|d| (!d.name.starts_with("*."), d.name.len()))
     }
 
     /// A diagnostic pointing at a declaration (for stale declarations).
@@ -445,6 +543,23 @@ purpose = "Recognises returning chat visitors."
     }
 
     #[test]
+    fn hosts_are_declared_by_name_or_domain() {
+        let text = format!(
+            "{GOOD}\n[[host]]\nname = \"*.example.net\"\npurpose = \"The site's CDN.\"\ncategory = \"strictly-necessary\"\n\n[[host]]\nname = \"Fonts.Example.NET\"\nvendor = \"tawkto\"\npurpose = \"Fonts.\"\n"
+        );
+        let p = Policy::parse("chatcookie.toml", &text, &catalog()).unwrap();
+        assert_eq!(p.hosts.len(), 2);
+        assert_eq!(p.hosts[0].line, 19);
+        let fonts = p.host_declaration_for("fonts.example.net").unwrap();
+        assert_eq!(fonts.name, "fonts.example.net");
+        assert_eq!(fonts.vendor.as_deref(), Some("tawkto"));
+        let cdn = p.host_declaration_for("cdn.example.net").unwrap();
+        assert_eq!(cdn.category, Some(Category::StrictlyNecessary));
+        assert!(p.host_declaration_for("example.net").is_some());
+        assert!(p.host_declaration_for("badexample.net").is_none());
+    }
+
+    #[test]
     fn mistakes_point_at_the_entry() {
         let cases = [
             (
@@ -481,6 +596,13 @@ purpose = "Recognises returning chat visitors."
                 "5 parsecs",
             ),
             (GOOD.replace("purpose = ", "purpse = "), 16, "unknown field"),
+            (
+                format!(
+                    "{GOOD}\n[[host]]\nname = \"https://fonts.example.net/\"\npurpose = \"Fonts\"\n"
+                ),
+                19,
+                "invalid host",
+            ),
         ];
         for (text, line, what) in cases {
             let err = Policy::parse("chatcookie.toml", &text, &catalog()).unwrap_err();

@@ -622,7 +622,37 @@ fn redacted_report_json(report: &ScanReport) -> anyhow::Result<String> {
             }
         }
     }
+    redact_request_urls(&mut json);
     Ok(json.to_string())
+}
+
+/// Request URLs (`requests[]`, and the hosts' samples under `network`) with their query and
+/// fragment values redacted, as in a report made without `--show-values`.
+fn redact_request_urls(json: &mut serde_json::Value) {
+    fn redact(r: &mut serde_json::Value) {
+        for field in ["url", "initiator_url"] {
+            if let Some(u) = r.get(field).and_then(|u| u.as_str()) {
+                r[field] = crate::network::redact_url(u, false).into();
+            }
+        }
+    }
+    if let Some(requests) = json.get_mut("requests").and_then(|r| r.as_array_mut()) {
+        requests.iter_mut().for_each(redact);
+    }
+    if let Some(hosts) = json
+        .pointer_mut("/network/hosts")
+        .and_then(|h| h.as_array_mut())
+    {
+        for step in hosts
+            .iter_mut()
+            .filter_map(|h| h.get_mut("steps").and_then(|s| s.as_array_mut()))
+            .flatten()
+        {
+            if let Some(samples) = step.get_mut("samples").and_then(|s| s.as_array_mut()) {
+                samples.iter_mut().for_each(redact);
+            }
+        }
+    }
 }
 
 /// The site a scanned URL belongs to: `scheme://host`, lower-cased, without port, path or query.

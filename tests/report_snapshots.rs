@@ -159,6 +159,42 @@ fn report() -> ScanReport {
         snapshot_errors: Vec::new(),
         aborted: None,
         findings: Vec::new(),
+        requests: Vec::new(),
+        network: network(),
+    }
+}
+
+/// Two hosts contacted at load: the page's own and a vendor's; a hostile third party at consent.
+fn network() -> chatcookie::network::Network {
+    use chatcookie::network::{HostContact, Network, StepContacts};
+    let host = |host: &str, party: Party, vendor: Option<&str>, step: Step| HostContact {
+        host: host.into(),
+        site: host.into(),
+        party,
+        vendor: vendor.map(str::to_string),
+        matched_by: None,
+        first_step: step,
+        steps: vec![StepContacts {
+            step,
+            count: 1,
+            samples: Vec::new(),
+        }],
+    };
+    Network {
+        total: 3,
+        dropped: 0,
+        cap: 2000,
+        hosts_dropped: 0,
+        hosts: vec![
+            host("www.shop.test", Party::FirstParty, None, Step::Load),
+            host(
+                "embed.tawk.to",
+                Party::ThirdParty,
+                Some("tawkto"),
+                Step::Load,
+            ),
+            host("<b>x</b>|y.test", Party::ThirdParty, None, Step::Consent),
+        ],
     }
 }
 
@@ -213,8 +249,20 @@ fn hostile_names_inject_no_markup() {
         );
         assert!(!html.contains("<button>"), "{format:?}");
     }
+    let html = render(Format::Html);
+    assert!(!html.contains("<b>x</b>"), "{html}");
+    assert!(
+        html.contains("Hosts first contacted: &lt;b&gt;x&lt;/b&gt;|y.test (third party)"),
+        "{html}"
+    );
+    let table = render(Format::Table);
+    assert!(
+        table.contains("hosts first contacted: www.shop.test, embed.tawk.to (tawkto)"),
+        "{table}"
+    );
     let md = render(Format::Markdown);
     assert!(!md.contains("<img") && !md.contains("<button>"), "{md}");
+    assert!(!md.contains("<b>x"), "{md}");
     assert!(
         md.contains("&lt;img src=x onerror=alert\\(1\\)&gt;"),
         "{md}"

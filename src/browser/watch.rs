@@ -1,7 +1,8 @@
 //! What the page does between our calls: network activity, storage writes, frames, dialogs, crashes.
 
 use crate::browser::cdp::Page;
-use serde::Serialize;
+use crate::vocab::Step;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -61,6 +62,237 @@ pub struct DocumentResponse {
     pub status_text: String,
 }
 
+/// How many requests a scan keeps in full; those beyond are counted (per host and step) and
+/// dropped, so a page that makes tens of thousands of requests costs bounded memory.
+pub const MAX_REQUEST_ENTRIES: usize = 2_000;
+/// How many distinct (host, step) pairs a scan tallies; contacts beyond are counted as dropped.
+pub const MAX_HOST_TALLIES: usize = 2_000;
+/// How many requests per (host, step) are kept as samples (the evidence of a finding).
+pub const SAMPLES_PER_HOST: usize = 3;
+
+/// One request the page made, as the browser reported it (URL unredacted: the report redacts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawRequest {
+    /// The step during which it started.
+    pub step: Step,
+    pub url: String,
+    pub method: String,
+    /// Chromium's resource type: Document, Script, XHR, Fetch, WebSocket, Ping, Image, …
+    pub resource_type: String,
+    /// The frame that made it, when the browser says.
+    pub frame: Option<String>,
+    /// What started it: `parser`, `script`, `preload`, `other`, …
+    pub initiator_type: String,
+    /// The document or script that started it.
+    pub initiator_url: Option<String>,
+    /// The HTTP status (a redirect's for a hop that was redirected; 101 for a WebSocket).
+    pub status: Option<i64>,
+    /// Why it failed (`net::ERR_…`), when it did.
+    pub error: Option<String>,
+    /// Wall-clock start, seconds since the epoch.
+    pub started: f64,
+    /// From start to finish (or failure), when it finished while watched.
+    pub duration_ms: Option<f64>,
+    /// Served by a service worker.
+    pub from_service_worker: bool,
+    /// The response's status text, MIME type and protocol (`http/1.1`, `h2`, …).
+    #[serde(default)]
+    pub status_text: String,
+    #[serde(default)]
+    pub mime_type: String,
+    #[serde(default)]
+    pub protocol: String,
+    /// Bytes received over the network, when it finished while watched.
+    #[serde(default)]
+    pub encoded_length: Option<f64>,
+    /// Headers as sent and as received (kept for listed requests only, never for samples).
+    #[serde(default)]
+    pub request_headers: Vec<(String, String)>,
+    #[serde(default)]
+    pub response_headers: Vec<(String, String)>,
+    #[serde(default)]
+    pub timings: Option<Timings>,
+}
+
+/// Where a request's time went, in milliseconds, as HAR 1.2 counts it (-1: not applicable).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub blocked: f64,
+    pub dns: f64,
+    pub connect: f64,
+    pub ssl: f64,
+    pub send: f64,
+    pub wait: f64,
+    pub receive: f64,
+}
+
+impl Timings {
+    /// From Chromium's `ResourceTiming` (milliseconds relative to its `requestTime`).
+    fn of(t: &Value) -> Timings {
+        let at = |k: &str| t.get(k).and_then(Value::as_f64).unwrap_or(-1.0);
+        let span = |a: &str, b: &str| {
+            if at(a) >= 0.0 && at(b) >= at(a) {
+                at(b) - at(a)
+            } else {
+                -1.0
+            }
+        };
+        let blocked = ["dnsStart", "connectStart", "sendStart"]
+            .iter()
+            .map(|k| at(k))
+            .find(|v| *v >= 0.0)
+            .unwrap_or(-1.0);
+        Timings {
+            blocked,
+            dns: span("dnsStart", "dnsEnd"),
+            connect: span("connectStart", "connectEnd"),
+            ssl: span("sslStart", "sslEnd"),
+            send: span("sendStart", "sendEnd").max(0.0),
+            wait: (at("receiveHeadersEnd") - at("sendEnd").max(0.0)).max(0.0),
+            receive: 0.0,
+        }
+    }
+
+    /// The time accounted for before the body arrived.
+    fn before_body(&self) -> f64 {
+        [self.blocked, self.dns, self.connect, self.send, self.wait]
+            .iter()
+            .filter(|v| **v > 0.0)
+            .sum()
+    }
+}
+
+fn headers_of(v: Option<&Value>) -> Vec<(String, String)> {
+    v.and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What a response (or a redirect's) says about its request.
+fn apply_response(e: &mut RawRequest, r: &Value) {
+    e.status = r.get("status").and_then(Value::as_f64).map(|v| v as i64);
+    e.status_text = str_at(r, "statusText").to_string();
+    e.mime_type = str_at(r, "mimeType").to_string();
+    e.protocol = str_at(r, "protocol").to_string();
+    e.from_service_worker = r
+        .get("fromServiceWorker")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    e.response_headers = headers_of(r.get("headers"));
+    if let Some(t) = r.get("timing") {
+        e.timings = Some(Timings::of(t));
+    }
+}
+
+/// The requests of one host at one step: how many, and the first few.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostTally {
+    pub host: String,
+    pub step: Step,
+    pub count: u64,
+    /// The first few, as they started (status and timings unknown yet).
+    pub samples: Vec<RawRequest>,
+    /// Where each sample is listed in [`RequestLog::entries`] (and completed), if it is.
+    #[serde(default)]
+    pub listed: Vec<Option<usize>>,
+}
+
+/// Every request of a page: the first [`MAX_REQUEST_ENTRIES`] in full, every one counted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestLog {
+    pub entries: Vec<RawRequest>,
+    /// Every request seen, kept or not.
+    pub total: u64,
+    /// Requests not kept in `entries` (over the cap).
+    pub dropped: u64,
+    /// Per host and step, in order of first contact.
+    pub hosts: Vec<HostTally>,
+    /// Requests not tallied because too many distinct hosts were contacted.
+    pub hosts_dropped: u64,
+    #[serde(skip)]
+    open: HashMap<String, (usize, f64)>,
+    #[serde(skip)]
+    tally_index: HashMap<(String, Step), usize>,
+}
+
+/// A request as a host's sample: without its headers (kept once, in the listed entry).
+fn sample(r: &RawRequest) -> RawRequest {
+    RawRequest {
+        request_headers: Vec::new(),
+        response_headers: Vec::new(),
+        ..r.clone()
+    }
+}
+
+impl RequestLog {
+    /// Records a request that starts now.
+    pub fn start(&mut self, id: &str, r: RawRequest, timestamp: f64) {
+        self.total += 1;
+        let host = crate::vocab::host_of(&r.url).unwrap_or_default();
+        let key = (host, r.step);
+        let listed = (self.entries.len() < MAX_REQUEST_ENTRIES).then_some(self.entries.len());
+        match self.tally_index.get(&key) {
+            Some(&i) => {
+                let t = &mut self.hosts[i];
+                t.count += 1;
+                if t.samples.len() < SAMPLES_PER_HOST {
+                    t.samples.push(sample(&r));
+                    t.listed.push(listed);
+                }
+            }
+            None if self.hosts.len() < MAX_HOST_TALLIES => {
+                self.tally_index.insert(key.clone(), self.hosts.len());
+                self.hosts.push(HostTally {
+                    host: key.0,
+                    step: key.1,
+                    count: 1,
+                    samples: vec![sample(&r)],
+                    listed: vec![listed],
+                });
+            }
+            None => self.hosts_dropped += 1,
+        }
+        if self.entries.len() < MAX_REQUEST_ENTRIES {
+            self.open
+                .insert(id.to_string(), (self.entries.len(), timestamp));
+            self.entries.push(r);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// The kept entry of an open request.
+    fn entry(&mut self, id: &str) -> Option<&mut RawRequest> {
+        let &(i, _) = self.open.get(id)?;
+        self.entries.get_mut(i)
+    }
+
+    /// A request that finished (or failed) at `timestamp`: it is no longer open.
+    fn finish(&mut self, id: &str, timestamp: f64, error: Option<String>, encoded: Option<f64>) {
+        if let Some((i, t0)) = self.open.remove(id)
+            && let Some(e) = self.entries.get_mut(i)
+        {
+            if timestamp > 0.0 && t0 > 0.0 {
+                let total = ((timestamp - t0) * 1000.0).max(0.0);
+                e.duration_ms = Some(total);
+                if let Some(t) = &mut e.timings {
+                    t.receive = (total - t.before_body()).max(0.0);
+                }
+            }
+            if encoded.is_some() {
+                e.encoded_length = encoded;
+            }
+            if error.is_some() {
+                e.error = error;
+            }
+        }
+    }
+}
+
 /// State the event listener keeps up to date.
 #[derive(Debug)]
 pub struct WatchState {
@@ -76,6 +308,10 @@ pub struct WatchState {
     pub blocked: Vec<BlockedCookie>,
     pub dialogs: Vec<String>,
     pub crashed: bool,
+    /// The step in progress, set by the scan: requests are recorded with it.
+    pub step: Step,
+    /// Every request the page made (documents, scripts, XHR/fetch, WebSockets, beacons, …).
+    pub requests: RequestLog,
 }
 
 /// A handle on the watched state of one page.
@@ -113,6 +349,8 @@ impl PageWatch {
             blocked: Vec::new(),
             dialogs: Vec::new(),
             crashed: false,
+            step: Step::Load,
+            requests: RequestLog::default(),
         })));
         let events = page.cdp.events(&page.session_id);
         let state = Arc::clone(&watch.0);
@@ -156,6 +394,42 @@ fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
+/// What started a request: the initiator's type, and the document or script behind it.
+fn initiator_of(p: &Value) -> (String, Option<String>) {
+    let i = p.get("initiator").unwrap_or(&Value::Null);
+    let kind = str_at(i, "type");
+    let url = i
+        .get("url")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+        .or_else(|| {
+            // A script's stack: its innermost frame with a URL, else the async parent's.
+            let mut stack = i.get("stack");
+            while let Some(st) = stack {
+                if let Some(u) = st
+                    .get("callFrames")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.get("url").and_then(Value::as_str))
+                    .find(|u| !u.is_empty())
+                {
+                    return Some(u);
+                }
+                stack = st.get("parent");
+            }
+            None
+        });
+    (
+        if kind.is_empty() { "other" } else { kind }.to_string(),
+        url.map(str::to_string),
+    )
+}
+
+fn f64_at(v: &Value, key: &str) -> f64 {
+    v.get(key).and_then(Value::as_f64).unwrap_or(0.0)
+}
+
 fn on_event(s: &mut WatchState, method: &str, p: &Value) {
     let now = Instant::now();
     match method {
@@ -167,6 +441,49 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
             s.inflight
                 .insert(str_at(p, "requestId").to_string(), (now, url.to_string()));
             s.last_network_activity = now;
+            let id = str_at(p, "requestId");
+            // A redirect reuses the request id: the hop before it ends with the redirect's status.
+            if let Some(r) = p.get("redirectResponse") {
+                let ts = f64_at(p, "timestamp");
+                if let Some(e) = s.requests.entry(id) {
+                    apply_response(e, r);
+                }
+                s.requests.finish(id, ts, None, None);
+            }
+            let (initiator_type, initiator_url) = initiator_of(p);
+            let step = s.step;
+            s.requests.start(
+                id,
+                RawRequest {
+                    step,
+                    url: url.to_string(),
+                    method: p
+                        .pointer("/request/method")
+                        .and_then(Value::as_str)
+                        .unwrap_or("GET")
+                        .to_string(),
+                    resource_type: match str_at(p, "type") {
+                        "" => "Other".to_string(),
+                        t => t.to_string(),
+                    },
+                    frame: p.get("frameId").and_then(Value::as_str).map(str::to_string),
+                    initiator_type,
+                    initiator_url,
+                    status: None,
+                    error: None,
+                    started: f64_at(p, "wallTime"),
+                    duration_ms: None,
+                    from_service_worker: false,
+                    status_text: String::new(),
+                    mime_type: String::new(),
+                    protocol: String::new(),
+                    encoded_length: None,
+                    request_headers: headers_of(p.pointer("/request/headers")),
+                    response_headers: Vec::new(),
+                    timings: None,
+                },
+                f64_at(p, "timestamp"),
+            );
             if str_at(p, "type") == "Script"
                 && let Some(url) = p.pointer("/request/url").and_then(Value::as_str)
             {
@@ -176,9 +493,81 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
         "Network.loadingFinished" | "Network.loadingFailed" => {
             s.inflight.remove(str_at(p, "requestId"));
             s.last_network_activity = now;
+            let error = (method == "Network.loadingFailed").then(|| {
+                let e = str_at(p, "errorText");
+                match p.get("blockedReason").and_then(Value::as_str) {
+                    Some(b) => format!("{e} (blocked: {b})"),
+                    None => e.to_string(),
+                }
+            });
+            let encoded = p.get("encodedDataLength").and_then(Value::as_f64);
+            s.requests.finish(
+                str_at(p, "requestId"),
+                f64_at(p, "timestamp"),
+                error,
+                encoded,
+            );
+        }
+        "Network.webSocketCreated" if !s.requests.open.contains_key(str_at(p, "requestId")) => {
+            s.last_network_activity = now;
+            let (initiator_type, initiator_url) = initiator_of(p);
+            let step = s.step;
+            s.requests.start(
+                str_at(p, "requestId"),
+                RawRequest {
+                    step,
+                    url: str_at(p, "url").to_string(),
+                    method: "GET".into(),
+                    resource_type: "WebSocket".into(),
+                    frame: None,
+                    initiator_type,
+                    initiator_url,
+                    status: None,
+                    error: None,
+                    started: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as f64 / 1e9,
+                    duration_ms: None,
+                    from_service_worker: false,
+                    status_text: String::new(),
+                    mime_type: String::new(),
+                    protocol: String::new(),
+                    encoded_length: None,
+                    request_headers: Vec::new(),
+                    response_headers: Vec::new(),
+                    timings: None,
+                },
+                0.0,
+            );
+        }
+        "Network.webSocketHandshakeResponseReceived" => {
+            let status = p
+                .pointer("/response/status")
+                .and_then(Value::as_f64)
+                .map(|v| v as i64);
+            if let Some(e) = s.requests.entry(str_at(p, "requestId")) {
+                e.status = status;
+                e.status_text = p
+                    .pointer("/response/statusText")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                e.response_headers = headers_of(p.pointer("/response/headers"));
+            }
+        }
+        "Network.webSocketWillSendHandshakeRequest" => {
+            if let Some(e) = s.requests.entry(str_at(p, "requestId")) {
+                e.request_headers = headers_of(p.pointer("/request/headers"));
+            }
+        }
+        "Network.webSocketFrameError" => {
+            if let Some(e) = s.requests.entry(str_at(p, "requestId")) {
+                e.error = Some(str_at(p, "errorMessage").to_string());
+            }
         }
         "Network.responseReceived" => {
             s.last_network_activity = now;
+            if let Some(e) = s.requests.entry(str_at(p, "requestId")) {
+                apply_response(e, p.get("response").unwrap_or(&Value::Null));
+            }
             let frame = p.get("frameId").and_then(Value::as_str);
             if str_at(p, "type") == "Document"
                 && frame.is_some()
@@ -192,7 +581,22 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
                 });
             }
         }
+        "Network.requestWillBeSentExtraInfo" => {
+            // The headers as sent, Cookie included (the first event's lack what the network adds).
+            let headers = headers_of(p.get("headers"));
+            if let Some(e) = s.requests.entry(str_at(p, "requestId"))
+                && !headers.is_empty()
+            {
+                e.request_headers = headers;
+            }
+        }
         "Network.responseReceivedExtraInfo" => {
+            let headers = headers_of(p.get("headers"));
+            if let Some(e) = s.requests.entry(str_at(p, "requestId"))
+                && !headers.is_empty()
+            {
+                e.response_headers = headers;
+            }
             for b in p
                 .get("blockedCookies")
                 .and_then(Value::as_array)

@@ -10,8 +10,8 @@ pub mod pattern;
 use crate::vocab::StorageKind;
 pub use matcher::{Attribution, Certainty, Evidence, KeyMatch};
 pub use model::{
-    Category, DeclaredDuration, Detect, JsonField, KeyEntry, OpenCall, Promise, PromiseRule, Scope,
-    Source, Strength, Vendor,
+    Category, DeclaredDuration, Detect, HostEntry, HostRole, JsonField, KeyEntry, OpenCall,
+    Promise, PromiseRule, Scope, Source, Strength, Vendor,
 };
 pub use ocd::{DatabaseRef, Ocd, Platform, PlatformKey, PlatformMatch};
 pub use ocd_report::{render_ocd_report, render_platforms};
@@ -271,6 +271,42 @@ impl Catalog {
             }
         }
         ev
+    }
+
+    /// The vendor a request's URL belongs to: by its host (`[[host]]`), else by a script
+    /// signature (`[detect] scripts`) in its host and path (never its query), with how. For a
+    /// request to the page's own site (`first_party`) only the path counts: a site's own host
+    /// name may contain a vendor's name (`www.web1on1-shop.example`).
+    pub fn vendor_of_request(&self, url: &str, first_party: bool) -> Option<(&Vendor, String)> {
+        let parsed = url::Url::parse(url).ok()?;
+        let host = parsed
+            .host_str()?
+            .trim_matches(['[', ']'])
+            .to_ascii_lowercase();
+        for v in &self.vendors {
+            if let Some(h) = v.hosts.iter().find(|h| h.matches(&host)) {
+                return Some((
+                    v,
+                    format!("host {} ({})", h.name.get_ref(), h.role.as_str()),
+                ));
+            }
+        }
+        let where_ = if first_party {
+            parsed.path().to_ascii_lowercase()
+        } else {
+            format!("{host}{}", parsed.path()).to_ascii_lowercase()
+        };
+        for v in &self.vendors {
+            if let Some(sig) = v
+                .detect
+                .scripts
+                .iter()
+                .find(|s| where_.contains(&s.to_ascii_lowercase()))
+            {
+                return Some((v, format!("script signature {sig}")));
+            }
+        }
+        None
     }
 
     /// Vendors whose script signatures appear in `urls`.

@@ -147,6 +147,63 @@ pub struct Detect {
     pub globals: Vec<String>,
 }
 
+/// What a vendor's host serves the widget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostRole {
+    /// The embed or loader script.
+    Script,
+    /// The API the widget calls (XHR, fetch, long polls).
+    Api,
+    /// The WebSocket the chat talks over.
+    Socket,
+    /// Static files: the widget's bundles, styles, images.
+    Cdn,
+    /// Any host of the vendor's own registrable domain (`*.tawk.to`): the vendor's whatever it serves.
+    VendorDomain,
+}
+
+impl HostRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostRole::Script => "script",
+            HostRole::Api => "api",
+            HostRole::Socket => "socket",
+            HostRole::Cdn => "cdn",
+            HostRole::VendorDomain => "vendor-domain",
+        }
+    }
+}
+
+/// A host the vendor's widget contacts (`[[host]]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostEntry {
+    /// A host name (`embed.tawk.to`), or `*.` and a domain (`*.tawk.to`) for the domain and
+    /// every host under it.
+    pub name: Spanned<String>,
+    pub role: HostRole,
+    pub source: Spanned<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl HostEntry {
+    /// Whether `host` (lowercase, no port) is this entry's.
+    pub fn matches(&self, host: &str) -> bool {
+        let name = self.name.get_ref();
+        match name.strip_prefix("*.") {
+            Some(domain) => {
+                host == domain
+                    || host
+                        .strip_suffix(domain)
+                        .is_some_and(|rest| rest.ends_with('.'))
+            }
+            None => host == name,
+        }
+    }
+}
+
 /// The vendor's own JavaScript call that opens the chat.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -247,6 +304,9 @@ pub struct Vendor {
     pub message: Option<OpenCall>,
     pub promises: Vec<Promise>,
     pub keys: Vec<KeyEntry>,
+    /// The hosts its widget contacts (script, API, socket, CDN).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostEntry>,
     /// The file it was loaded from, and its text, for diagnostics.
     pub file: String,
     #[serde(skip)]
@@ -279,6 +339,7 @@ impl Vendor {
         }
         self.promises.extend(other.promises);
         self.keys.extend(other.keys);
+        self.hosts.extend(other.hosts);
     }
 
     /// The diagnostic location of a span in this vendor's file.
@@ -317,6 +378,8 @@ struct VendorFile {
     promise: Vec<Promise>,
     #[serde(default)]
     key: Vec<KeyEntry>,
+    #[serde(default)]
+    host: Vec<HostEntry>,
 }
 
 /// Parses and validates one vendor file.
@@ -389,6 +452,32 @@ pub fn parse_vendor_file(file: &str, text: &str) -> Result<Vendor, Diagnostics> 
             ));
         }
     }
+    for h in &raw.host {
+        if !raw.vendor.extend && !known_source(&h.source) {
+            errors.push(at(
+                h.source.span(),
+                format!(
+                    "source `{}` is not declared in a [[source]] table",
+                    h.source.get_ref()
+                ),
+            ));
+        }
+        let name = h.name.get_ref();
+        let bare = name.strip_prefix("*.").unwrap_or(name);
+        if bare.is_empty()
+            || !bare.contains('.')
+            || !bare
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        {
+            errors.push(at(
+                h.name.span(),
+                format!(
+                    "host `{name}` must be a lowercase host name (`embed.tawk.to`) or `*.` and a domain (`*.tawk.to`): no scheme, port or path"
+                ),
+            ));
+        }
+    }
     if !errors.is_empty() {
         return Err(Diagnostics(errors));
     }
@@ -401,6 +490,7 @@ pub fn parse_vendor_file(file: &str, text: &str) -> Result<Vendor, Diagnostics> 
         message: raw.message,
         promises: raw.promise,
         keys,
+        hosts: raw.host,
         file: file.to_string(),
         text: text.to_string(),
         id_span: raw.vendor.id.span(),

@@ -28,6 +28,8 @@ pub struct Facts<'a> {
     /// Cookies the browser refused to store.
     pub attempts: &'a [Attempt],
     pub vendors: &'a [VendorSeen],
+    /// The hosts the page contacted, with the steps at which it did.
+    pub network: &'a crate::network::Network,
 }
 
 /// Judges one scan: every rule over every observation, the vendors' promises, and the policy.
@@ -51,6 +53,7 @@ pub fn evaluate(facts: &Facts, catalog: &Catalog, policy: Option<&Policy>) -> Ve
     }
     out.extend(rules::samesite_none_insecure::refused(&cx));
     out.extend(rules::vendor_promise::check(&cx));
+    out.extend(rules::transfer_before_consent::check(&cx));
     out.extend(rules::declared_not_seen::check(&cx));
     if let Some(p) = policy {
         weigh(&mut out, p);

@@ -13,6 +13,7 @@ struct Scan {
     action: ConsentAction,
     steps: Vec<StepRecord>,
     observations: Vec<Observation>,
+    network: crate::network::Network,
 }
 
 impl Scan {
@@ -24,6 +25,7 @@ impl Scan {
             observations: &self.observations,
             attempts: &[],
             vendors: &[],
+            network: &self.network,
         }
     }
 }
@@ -47,6 +49,7 @@ fn report(url: &str, action: ConsentAction, observations: Vec<Observation>) -> S
         action,
         steps: Step::DEFAULT.into_iter().map(step).collect(),
         observations,
+        network: Default::default(),
     }
 }
 
@@ -296,4 +299,156 @@ fn the_policy_weighs_a_rule_and_the_reason_says_so() {
     );
     // The identity does not change with the weighing: a baseline still forgives it.
     assert_eq!(weighed.fingerprint, own.fingerprint);
+}
+
+/// A host the page contacted at the given steps (one request each), matched like the network
+/// layer does.
+fn contacted(
+    catalog: &Catalog,
+    page: &str,
+    url: &str,
+    steps: &[Step],
+) -> crate::network::HostContact {
+    use crate::browser::watch::{RawRequest, RequestLog};
+    let mut log = RequestLog::default();
+    for (i, s) in steps.iter().enumerate() {
+        let r = RawRequest {
+            step: *s,
+            url: url.into(),
+            method: "GET".into(),
+            resource_type: "Script".into(),
+            frame: None,
+            initiator_type: "parser".into(),
+            initiator_url: Some(page.into()),
+            status: Some(200),
+            error: None,
+            started: 0.0,
+            duration_ms: None,
+            from_service_worker: false,
+            status_text: String::new(),
+            mime_type: String::new(),
+            protocol: String::new(),
+            encoded_length: None,
+            request_headers: vec![("Cookie".into(), "a=1; b=2".into())],
+            response_headers: Vec::new(),
+            timings: None,
+        };
+        log.start(&i.to_string(), r, 0.0);
+    }
+    let (_, net) = crate::network::build(catalog, &log, &[], page, false);
+    net.hosts.into_iter().next().unwrap()
+}
+
+fn transfers(scan: &Scan, c: &Catalog, policy: Option<&Policy>) -> Vec<Finding> {
+    evaluate(&scan.facts(), c, policy)
+        .into_iter()
+        .filter(|f| f.rule == Rule::TransferBeforeConsent)
+        .collect()
+}
+
+#[test]
+fn transfer_before_consent_judges_each_vendor_and_host_by_its_steps() {
+    let c = Catalog::embedded().unwrap();
+    let page = "https://www.shop.example/";
+    let with = |action: ConsentAction, hosts: Vec<crate::network::HostContact>| {
+        let mut s = report(page, action, Vec::new());
+        s.network.hosts = hosts;
+        s
+    };
+    let tawk = |steps: &[Step]| contacted(&c, page, "https://embed.tawk.to/abc/default?x=1", steps);
+    // At load, before an accepted consent: one medium finding for the vendor, however many requests.
+    let scan = with(
+        ConsentAction::Accept,
+        vec![
+            tawk(&[Step::Load, Step::Load, Step::Consent]),
+            contacted(&c, page, "wss://vsa1.tawk.to:443/s", &[Step::Widget]),
+        ],
+    );
+    let f = transfers(&scan, &c, None);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].severity, Severity::Medium);
+    assert_eq!(f[0].step, Some(Step::Load));
+    assert_eq!(f[0].fingerprint, "transfer-before-consent|vendor:tawkto");
+    assert!(
+        f[0].message.contains("`embed.tawk.to`, `vsa1.tawk.to`"),
+        "{}",
+        f[0].message
+    );
+    assert!(f[0].message.contains("3 requests"), "{}", f[0].message);
+    assert!(
+        f[0].evidence.iter().any(|e| e.contains("?x=[redacted]")),
+        "{:#?}",
+        f[0].evidence
+    );
+    assert!(!f[0].evidence.iter().any(|e| e.contains("x=1")));
+    // First contacted at consent, after an accept: covered.
+    assert!(
+        transfers(
+            &with(ConsentAction::Accept, vec![tawk(&[Step::Consent])]),
+            &c,
+            None
+        )
+        .is_empty()
+    );
+    // After a reject, the same contact is a transfer.
+    let rejected = transfers(
+        &with(ConsentAction::Reject, vec![tawk(&[Step::Consent])]),
+        &c,
+        None,
+    );
+    assert_eq!(rejected.len(), 1);
+    assert!(
+        rejected[0].message.contains("after consent was rejected"),
+        "{}",
+        rejected[0].message
+    );
+    // First made when the visitor opened the chat: the visitor's own request.
+    assert!(
+        transfers(
+            &with(ConsentAction::Reject, vec![tawk(&[Step::ChatOpen])]),
+            &c,
+            None
+        )
+        .is_empty()
+    );
+    // The page's own hosts are never a transfer.
+    let own = contacted(&c, page, "https://cdn.shop.example/app.js", &[Step::Load]);
+    assert!(transfers(&with(ConsentAction::Accept, vec![own]), &c, None).is_empty());
+    // Another third party: low, one per host, port-free fingerprint.
+    let fonts = || {
+        contacted(
+            &c,
+            page,
+            "https://fonts.example.net:8443/css?family=x",
+            &[Step::Load],
+        )
+    };
+    let low = transfers(&with(ConsentAction::Accept, vec![fonts()]), &c, None);
+    assert_eq!(low.len(), 1);
+    assert_eq!(low[0].severity, Severity::Low);
+    assert_eq!(
+        low[0].fingerprint,
+        "transfer-before-consent|host:fonts.example.net"
+    );
+    // Declared strictly necessary in the policy: no finding; a vendor's host stays one.
+    let policy = Policy::parse(
+        "chatcookie.toml",
+        "[[host]]\nname = \"*.example.net\"\npurpose = \"Fonts the page needs.\"\ncategory = \"strictly-necessary\"\n\n[[host]]\nname = \"embed.tawk.to\"\npurpose = \"The chat.\"\ncategory = \"strictly-necessary\"\n",
+        &c,
+    )
+    .unwrap();
+    let both = with(ConsentAction::Accept, vec![fonts(), tawk(&[Step::Load])]);
+    let judged = transfers(&both, &c, Some(&policy));
+    assert_eq!(judged.len(), 1, "{judged:#?}");
+    assert_eq!(
+        judged[0].fingerprint,
+        "transfer-before-consent|vendor:tawkto"
+    );
+    assert_eq!(judged[0].policy_line, Some(7));
+    assert!(
+        judged[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("declared by the policy's [[host]]"))
+    );
 }

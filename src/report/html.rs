@@ -217,6 +217,14 @@ fn steps(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
                 h(&b.reasons.join(", "))
             )?;
         }
+        let hosts = r.network.first_contacted_at(s.step);
+        if !hosts.is_empty() {
+            writeln!(
+                out,
+                "<p class=\"hosts\">Hosts first contacted: {}</p>",
+                h(&hosts.join(", "))
+            )?;
+        }
         match (&s.screenshot_png, &s.screenshot_error) {
             // A thumbnail that opens full size on a click: <details>, since the page runs no script.
             (Some(png), _) => writeln!(

@@ -125,6 +125,10 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
                 )?;
             }
         }
+        let hosts = r.network.first_contacted_at(s.step);
+        if !hosts.is_empty() {
+            writeln!(out, "\n- Hosts first contacted: {}", md(&hosts.join(", ")))?;
+        }
         for b in &s.blocked_cookies {
             writeln!(
                 out,

@@ -5,6 +5,7 @@ mod declaration;
 mod declaration_html;
 mod declaration_md;
 pub mod escape;
+mod har;
 mod html;
 mod index;
 mod json;
@@ -190,6 +191,12 @@ pub struct ScanReport {
     pub aborted: Option<Abort>,
     /// Judgements over the observations (filled by `findings::evaluate`).
     pub findings: Vec<crate::findings::Finding>,
+    /// Every request the page made (up to `network.cap`), with its step, party and vendor.
+    #[serde(default)]
+    pub requests: Vec<crate::network::Request>,
+    /// How many requests there were, how many are not listed, and every host contacted.
+    #[serde(default)]
+    pub network: crate::network::Network,
 }
 
 /// What a report records of how it was judged, gated and is to be written, beyond the scan.
@@ -245,6 +252,7 @@ impl ScanReport {
             observations: &self.observations,
             attempts: &self.attempts,
             vendors: &self.vendors,
+            network: &self.network,
         }
     }
 
@@ -276,6 +284,14 @@ impl ScanReport {
         let attempts = observation::attempts(catalog, &run.steps, &evidence);
         let vendors = observation::vendors_seen(catalog, &evidence, &observations);
         let unreached = unreached_keys(catalog, &vendors, &opts.steps, &observations);
+        let (requests, network) = {
+            let frames: Vec<_> = run
+                .snapshots
+                .iter()
+                .flat_map(|s| s.frames.iter().cloned())
+                .collect();
+            crate::network::build(catalog, &run.requests, &frames, &run.final_url, show_values)
+        };
         let snapshot_errors = run
             .snapshots
             .iter()
@@ -331,6 +347,8 @@ impl ScanReport {
             snapshot_errors,
             aborted: run.aborted,
             findings: Vec::new(),
+            requests,
+            network,
         }
     }
 }
@@ -364,6 +382,9 @@ pub enum Format {
     DeclarationMd,
     /// A cookie declaration as an HTML fragment, to paste into a privacy policy.
     DeclarationHtml,
+    /// HAR 1.2: every listed request, one page per step; header and cookie values redacted
+    /// unless --show-values.
+    Har,
 }
 
 impl Format {
@@ -380,6 +401,7 @@ impl Format {
             Format::Csv => Box::new(csv::CsvRenderer),
             Format::DeclarationMd => Box::new(declaration_md::DeclarationMarkdownRenderer),
             Format::DeclarationHtml => Box::new(declaration_html::DeclarationHtmlRenderer),
+            Format::Har => Box::new(har::HarRenderer),
         }
     }
 
@@ -396,6 +418,7 @@ impl Format {
             Format::Csv => "inventory.csv",
             Format::DeclarationMd => "declaration.md",
             Format::DeclarationHtml => "declaration.html",
+            Format::Har => "scan.har",
         }
     }
 }

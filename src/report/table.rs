@@ -174,6 +174,20 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
                 )?;
             }
         }
+        let hosts = r.network.first_contacted_at(s.step);
+        if !hosts.is_empty() {
+            writeln!(
+                out,
+                "{}",
+                Ansi::Dim.paint(
+                    colour,
+                    &format!(
+                        "   hosts first contacted: {}",
+                        terminal_safe(&hosts.join(", "), 600)
+                    )
+                )
+            )?;
+        }
         for b in &s.blocked_cookies {
             writeln!(
                 out,
@@ -259,13 +273,13 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
             };
             writeln!(
                 out,
-                "  {mark} {:<6} {:<22} {}",
+                "  {mark} {:<6} {:<23} {}",
                 f.severity.as_str(),
                 f.rule.id(),
                 terminal_safe(&f.message, 400)
             )?;
             // Why it has its severity, under the message.
-            writeln!(out, "{:36}{}", "", terminal_safe(&f.severity_reason, 300))?;
+            writeln!(out, "{:37}{}", "", terminal_safe(&f.severity_reason, 300))?;
         }
     }
     for e in &r.snapshot_errors {

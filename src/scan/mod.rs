@@ -10,7 +10,7 @@ use crate::browser::BrowserSession;
 use crate::browser::cdp::Page;
 use crate::browser::input::Gestures;
 use crate::browser::visitor::{self, Seen, Visitor};
-use crate::browser::watch::{self, BlockedCookie, PageWatch};
+use crate::browser::watch::{self, BlockedCookie, PageWatch, RequestLog};
 use crate::catalog::{Catalog, Evidence};
 use crate::consent::ConsentRecord;
 use crate::snapshot::{self, Snapshot};
@@ -157,6 +157,8 @@ pub struct ScanRun {
     pub visitor_seen: Option<Seen>,
     /// Set when the scan could not complete; what was gathered until then is still here.
     pub aborted: Option<Abort>,
+    /// Every request the page made, with the step during which it started.
+    pub requests: RequestLog,
 }
 
 impl ScanRun {
@@ -201,6 +203,7 @@ impl ScanRun {
                 step: first,
                 reason,
             }),
+            requests: RequestLog::default(),
         }
     }
 }
@@ -338,6 +341,7 @@ fn run_on_page(
             .unwrap_or_else(|| opts.url.clone());
         (url, w.document.as_ref().map(|d| d.status))
     };
+    let requests = std::mem::take(&mut scan.watch.lock().requests);
     let run = ScanRun {
         url: opts.url.clone(),
         final_url,
@@ -351,6 +355,7 @@ fn run_on_page(
         detected: scan.detected,
         visitor_seen: scan.visitor_seen,
         aborted: scan.aborted,
+        requests,
     };
     Ok(run)
 }
@@ -380,6 +385,8 @@ struct Scan<'a> {
 impl Scan<'_> {
     fn run_step(&mut self, step: Step) {
         let t0 = Instant::now();
+        // Requests from here on started during this step (until the next one begins).
+        self.watch.lock().step = step;
         if let Some(reason) = self.fatal_state() {
             self.aborted = Some(Abort {
                 step,

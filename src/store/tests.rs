@@ -172,6 +172,8 @@ fn report(url: &str, started_at: &str, observations: Vec<Observation>) -> ScanRe
         snapshot_errors: Vec::new(),
         aborted: None,
         findings: Vec::new(),
+        requests: Vec::new(),
+        network: Default::default(),
     }
 }
 
@@ -265,6 +267,16 @@ fn recorded_scans_come_back_as_history_without_values() {
         gating: true,
         in_baseline: false,
     });
+    // A request whose query value a report with --show-values shows.
+    second.requests.push(
+        serde_json::from_value(serde_json::json!({
+            "step": "load", "url": "https://va.tawk.to/v?visitor=secret-query", "host": "va.tawk.to",
+            "method": "GET", "resource_type": "XHR", "initiator": "script",
+            "initiator_url": "https://www.shop.test/?q=secret-initiator", "status": 200,
+            "party": "third-party", "vendor": "tawkto"
+        }))
+        .unwrap(),
+    );
     let a = store.record(&first).unwrap();
     let b = store.record(&second).unwrap();
     assert!(b > a);
@@ -307,7 +319,13 @@ fn recorded_scans_come_back_as_history_without_values() {
     drop(store);
     let bytes = std::fs::read(&path).unwrap();
     let wal = std::fs::read(dir.path().join("h.sqlite-wal")).unwrap_or_default();
-    for secret in ["secret-lang", "secret-ga", "secret-token-value"] {
+    for secret in [
+        "secret-lang",
+        "secret-ga",
+        "secret-token-value",
+        "secret-query",
+        "secret-initiator",
+    ] {
         let hit = |b: &[u8]| b.windows(secret.len()).any(|w| w == secret.as_bytes());
         assert!(!hit(&bytes) && !hit(&wal), "{secret} was stored");
     }

@@ -44,6 +44,7 @@ impl fmt::Display for Severity {
 pub enum Rule {
     BeforeConsent,
     BeforeChatOpen,
+    TransferBeforeConsent,
     VendorPromise,
     VendorDocMismatch,
     Undeclared,
@@ -57,9 +58,10 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 12] = [
+    pub const ALL: [Rule; 13] = [
         Rule::BeforeConsent,
         Rule::BeforeChatOpen,
+        Rule::TransferBeforeConsent,
         Rule::VendorPromise,
         Rule::VendorDocMismatch,
         Rule::Undeclared,
@@ -76,6 +78,7 @@ impl Rule {
         match self {
             Rule::BeforeConsent => "before-consent",
             Rule::BeforeChatOpen => "before-chat-open",
+            Rule::TransferBeforeConsent => "transfer-before-consent",
             Rule::VendorPromise => "vendor-promise",
             Rule::VendorDocMismatch => "vendor-doc-mismatch",
             Rule::Undeclared => "undeclared",
@@ -97,6 +100,9 @@ impl Rule {
             }
             Rule::BeforeChatOpen => {
                 "A chat-widget key was stored before the visitor opened the chat (and was not covered by an accepted consent)."
+            }
+            Rule::TransferBeforeConsent => {
+                "The page made the browser contact a chat vendor's host (or another third party not strictly necessary) before the visitor consented or opened the chat."
             }
             Rule::VendorPromise => "A chat vendor broke one of its own published promises.",
             Rule::VendorDocMismatch => {

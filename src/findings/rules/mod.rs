@@ -8,6 +8,7 @@ pub mod missing_secure;
 pub mod personal_data;
 pub mod samesite_none_insecure;
 pub mod third_party;
+pub mod transfer_before_consent;
 pub mod undeclared;
 pub mod unknown;
 pub mod vendor_doc_mismatch;

@@ -1,0 +1,338 @@
+//! Requests per step and `transfer-before-consent`, in the real Chromium against fixture sites
+//! served on loopback under the vendors' own host names.
+
+mod common;
+
+use chatcookie::browser::{BrowserOptions, BrowserSession};
+use chatcookie::catalog::Catalog;
+use chatcookie::consent::CmpRules;
+use chatcookie::findings::{self, Finding};
+use chatcookie::report::ScanReport;
+use chatcookie::scan::{self, ConsentChoice, ScanOptions};
+use chatcookie::serve::{SiteFiles, SiteServer};
+use chatcookie::{ConsentAction, Party, Rule, Severity, Step, ThirdPartyCookies};
+use common::*;
+use std::time::Duration;
+
+/// Scans `site` answering `action` (with the fixture's own button), judged without a policy.
+fn scan(site: &str, action: ConsentAction, step_timeout: Duration) -> (ScanReport, Vec<Finding>) {
+    let exp = expected(site);
+    let server = SiteServer::start(SiteFiles::Disk(site_dir(site)), &exp.host).unwrap();
+    let click = match action {
+        ConsentAction::Accept => exp.consent_click.clone(),
+        ConsentAction::Reject => exp.reject_click.clone(),
+        ConsentAction::None => None,
+    };
+    let action = if click.is_none() {
+        ConsentAction::None
+    } else {
+        action
+    };
+    let opts = ScanOptions {
+        url: server.url(),
+        consent: ConsentChoice::from_flags(
+            action,
+            click,
+            None,
+            None,
+            CmpRules::embedded().unwrap(),
+        ),
+        step_timeout,
+        quiet: Duration::from_millis(400),
+        widget_timeout: Duration::from_secs(2),
+        ..ScanOptions::default()
+    };
+    let catalog = Catalog::embedded().unwrap();
+    let session = BrowserSession::start(&BrowserOptions {
+        chrome: None,
+        connect: None,
+        third_party_cookies: ThirdPartyCookies::Block,
+        map_to_loopback: server.hosts.iter().cloned().collect(),
+        launch_timeout: Duration::from_secs(30),
+        no_sandbox: false,
+        proxy: None,
+    })
+    .expect("Chromium must be installed for the integration tests (see README)");
+    let run = scan::run(&session, &catalog, &opts).unwrap();
+    drop(session);
+    let report = ScanReport::build(&catalog, run, &opts, false);
+    let found = findings::evaluate(&report.facts(), &catalog, None);
+    (report, found)
+}
+
+fn transfers(found: &[Finding]) -> Vec<&Finding> {
+    found
+        .iter()
+        .filter(|f| f.rule == Rule::TransferBeforeConsent)
+        .collect()
+}
+
+#[test]
+fn a_vendor_script_loaded_at_load_is_a_transfer_before_consent() {
+    let (report, found) = scan(
+        "tawkto-shop",
+        ConsentAction::Accept,
+        Duration::from_secs(10),
+    );
+    let embed: Vec<_> = report
+        .requests
+        .iter()
+        .filter(|r| r.host == "embed.tawk.to")
+        .collect();
+    assert_eq!(embed.len(), 1, "{:#?}", report.requests);
+    let r = embed[0];
+    assert_eq!(r.step, Step::Load);
+    assert_eq!(r.vendor.as_deref(), Some("tawkto"));
+    assert_eq!(r.party, Party::ThirdParty);
+    assert_eq!(r.resource_type, "Script");
+    assert_eq!(r.status, Some(200));
+    assert_eq!(r.frame.as_deref(), Some("top"));
+    // The snippet inserts the script from an inline script of the page.
+    assert_eq!(r.initiator, "script");
+    assert!(
+        r.initiator_url
+            .as_deref()
+            .is_some_and(|u| u.contains("www.tawkto-shop.test")),
+        "{r:?}"
+    );
+    // The page's own document is first-party, at load.
+    let doc = report
+        .requests
+        .iter()
+        .find(|r| r.resource_type == "Document")
+        .unwrap();
+    assert_eq!(
+        (doc.host.as_str(), doc.step, doc.party),
+        ("www.tawkto-shop.test", Step::Load, Party::FirstParty)
+    );
+    // The widget's chat socket, from Network.webSocketCreated: the vendor's, its query redacted.
+    let socket = report
+        .requests
+        .iter()
+        .find(|r| r.resource_type == "WebSocket")
+        .unwrap_or_else(|| panic!("no WebSocket in {:#?}", report.requests));
+    assert_eq!(socket.host, "vsa42.tawk.to");
+    assert_eq!(socket.step, Step::Load);
+    assert_eq!(socket.vendor.as_deref(), Some("tawkto"));
+    assert!(socket.url.starts_with("ws://vsa42.tawk.to:"), "{socket:?}");
+    assert!(socket.url.ends_with("/s/?k=[redacted]"), "{socket:?}");
+    assert!(
+        !socket.url.contains("5f2b1c9e8a4d3b0012c7e6a1"),
+        "{socket:?}"
+    );
+    // One finding for the vendor, naming both its hosts, not one per request.
+    let t = transfers(&found);
+    assert_eq!(t.len(), 1, "{t:#?}");
+    let f = t[0];
+    assert_eq!(f.severity, Severity::Medium);
+    assert_eq!(f.step, Some(Step::Load));
+    assert_eq!(f.fingerprint, "transfer-before-consent|vendor:tawkto");
+    assert!(
+        f.message
+            .contains("hosts `embed.tawk.to`, `vsa42.tawk.to` were contacted from `load`"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("GET Script http://embed.tawk.to:")
+                && e.contains("initiated by script")),
+        "{:#?}",
+        f.evidence
+    );
+    assert!(f.severity_reason.contains("3 O 17493/20"));
+    let host = report
+        .network
+        .hosts
+        .iter()
+        .find(|h| h.host == "embed.tawk.to")
+        .unwrap();
+    assert_eq!(host.first_step, Step::Load);
+    assert_eq!(
+        host.matched_by.as_deref(),
+        Some("host embed.tawk.to (script)")
+    );
+    assert_eq!(report.network.dropped, 0);
+    assert_eq!(report.network.total, report.requests.len() as u64);
+}
+
+#[test]
+fn a_widget_gated_behind_the_banner_is_contacted_at_consent_only_after_accept() {
+    let (accept, found) = scan(
+        "jivochat-shop",
+        ConsentAction::Accept,
+        Duration::from_secs(10),
+    );
+    let jivo: Vec<_> = accept
+        .requests
+        .iter()
+        .filter(|r| r.vendor.as_deref() == Some("jivochat"))
+        .collect();
+    assert!(!jivo.is_empty(), "{:#?}", accept.requests);
+    assert_eq!(jivo[0].step, Step::Consent, "{jivo:#?}");
+    assert_eq!(jivo[0].host, "code.jivosite.com");
+    assert!(jivo.iter().all(|r| r.step >= Step::Consent), "{jivo:#?}");
+    assert!(transfers(&found).is_empty(), "{:#?}", transfers(&found));
+
+    let (reject, found) = scan(
+        "jivochat-shop",
+        ConsentAction::Reject,
+        Duration::from_secs(10),
+    );
+    assert!(
+        reject.requests.iter().all(|r| r.vendor.is_none()),
+        "{:#?}",
+        reject.requests
+    );
+    assert!(
+        reject.requests.iter().all(|r| r.party == Party::FirstParty),
+        "{:#?}",
+        reject.requests
+    );
+    assert!(!reject.requests.is_empty());
+    assert!(transfers(&found).is_empty(), "{:#?}", transfers(&found));
+}
+
+#[test]
+fn ten_thousand_requests_are_all_counted_and_a_bounded_number_listed() {
+    // The load event waits for the page's 10,000 images: a wide bound, not a sleep.
+    let (report, _) = scan(
+        "many-requests",
+        ConsentAction::None,
+        Duration::from_secs(120),
+    );
+    let own: u64 = report
+        .network
+        .hosts
+        .iter()
+        .filter(|h| h.host == "www.many-requests.test")
+        .flat_map(|h| h.steps.iter().map(|s| s.count))
+        .sum();
+    // The document and its 10,000 images.
+    assert_eq!(own, 10_001, "{:#?}", report.network.hosts);
+    assert!(report.network.total >= 10_001);
+    let cap = report.network.cap;
+    assert_eq!(report.requests.len() as u64, cap);
+    assert!(cap < 10_000);
+    assert_eq!(report.network.dropped, report.network.total - cap);
+    // Every listed image URL has its query value redacted.
+    let images: Vec<_> = report
+        .requests
+        .iter()
+        .filter(|r| r.resource_type == "Image" && r.url.contains("/pixel.png"))
+        .collect();
+    assert!(!images.is_empty());
+    assert!(
+        images
+            .iter()
+            .all(|r| r.url.ends_with("/pixel.png?i=[redacted]")),
+        "{:?}",
+        images.first()
+    );
+    // The JSON report says how many were left out.
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["network"]["dropped"], report.network.dropped);
+}
+
+#[test]
+fn har_has_a_page_per_step_and_redacted_headers_in_the_output_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("audit");
+    let o = chatcookie(&[
+        "demo",
+        "web1on1-eager",
+        "--format",
+        "json,har",
+        "--output-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join(f)).unwrap()).unwrap()
+    };
+    let report = read("report.json");
+    let har = read("scan.har");
+    let log = &har["log"];
+    assert_eq!(log["version"], "1.2");
+    let pages: Vec<&str> = log["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(pages, ["load", "widget", "consent", "chat_open"]);
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), report["requests"].as_array().unwrap().len());
+    assert!(!entries.is_empty());
+    let mut headers = 0;
+    for e in entries {
+        assert!(pages.contains(&e["pageref"].as_str().unwrap()), "{e}");
+        for k in ["send", "wait", "receive"] {
+            assert!(e["timings"][k].as_f64().unwrap() >= 0.0, "{e}");
+        }
+        assert!(e["startedDateTime"].as_str().unwrap().contains('T'), "{e}");
+        for side in ["request", "response"] {
+            for h in e[side]["headers"].as_array().unwrap() {
+                headers += 1;
+                assert_eq!(h["value"], "[redacted]", "{e}");
+            }
+            for c in e[side]["cookies"].as_array().unwrap() {
+                assert_eq!(c["value"], "[redacted]", "{e}");
+            }
+        }
+        for q in e["request"]["queryString"].as_array().unwrap() {
+            assert_eq!(q["value"], "[redacted]", "{e}");
+        }
+    }
+    assert!(headers > 0, "no headers recorded");
+    // The page's document at load, answered 200, with its type.
+    let doc = entries
+        .iter()
+        .find(|e| e["_resourceType"] == "Document")
+        .unwrap();
+    assert_eq!(doc["pageref"], "load");
+    assert_eq!(doc["response"]["status"], 200);
+    assert!(
+        doc["response"]["content"]["mimeType"]
+            .as_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
+
+#[test]
+fn a_widget_in_a_cross_site_frame_names_the_frame_and_its_third_party_at_low() {
+    let (report, found) = scan(
+        "iframe-widget",
+        ConsentAction::None,
+        Duration::from_secs(10),
+    );
+    let frame_doc = report
+        .requests
+        .iter()
+        .find(|r| r.host == "chat.widgethost.localhost" && r.resource_type == "Document")
+        .unwrap_or_else(|| panic!("{:#?}", report.requests));
+    assert_eq!(frame_doc.party, Party::ThirdParty);
+    assert_eq!(frame_doc.vendor, None);
+    assert!(
+        frame_doc
+            .frame
+            .as_deref()
+            .is_some_and(|f| f.starts_with("http://chat.widgethost.localhost:")),
+        "{frame_doc:?}"
+    );
+    let t = transfers(&found);
+    let fingerprints: Vec<&str> = t.iter().map(|f| f.fingerprint.as_str()).collect();
+    assert_eq!(
+        fingerprints,
+        [
+            "transfer-before-consent|vendor:tawkto",
+            "transfer-before-consent|host:chat.widgethost.localhost"
+        ],
+        "{t:#?}"
+    );
+    assert_eq!(t[0].severity, Severity::Medium);
+    assert_eq!(t[1].severity, Severity::Low);
+    assert!(t[1].message.contains("never given"), "{}", t[1].message);
+}
