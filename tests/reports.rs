@@ -201,7 +201,7 @@ fn many_sites_get_an_index_and_every_report_opens_with_its_verdict() {
     let o = chatcookie(&[
         "demo",
         "web1on1-eager",
-        "web1on1-shop",
+        "tawkto-shop",
         "--format",
         "html,markdown",
         "--output-dir",
@@ -209,7 +209,7 @@ fn many_sites_get_an_index_and_every_report_opens_with_its_verdict() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
-    for (i, host) in ["web1on1-eager", "web1on1-shop"].iter().enumerate() {
+    for (i, host) in ["web1on1-eager", "tawkto-shop"].iter().enumerate() {
         let page = format!("site-{}.html", i + 1);
         assert!(
             index.contains(&format!("<a href=\"{page}\">http://www.{host}.test:")),
@@ -223,7 +223,10 @@ fn many_sites_get_an_index_and_every_report_opens_with_its_verdict() {
         );
         assert!(summary < timeline, "{page}: the verdict comes first");
     }
-    // The eager widget's worst finding is named in its summary; the well-behaved shop has none high.
+    // The summary names the worst finding, the vendor with its id, and who was contacted first.
+    let tawk = std::fs::read_to_string(out.join("site-2.html")).unwrap();
+    let head = &tawk[..tawk.find("id=\"timeline\"").unwrap()];
+    assert!(head.contains("embed.tawk.to (tawkto) at load"), "{head}");
     let eager = std::fs::read_to_string(out.join("site-1.html")).unwrap();
     let head = &eager[..eager.find("id=\"timeline\"").unwrap()];
     assert!(head.contains("high before-consent: `_ga`"), "{head}");

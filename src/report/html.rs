@@ -82,11 +82,20 @@ fn summary(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(out, "<tr><th>Findings</th><td>{}</td></tr>", h(&s.counts()))?;
     writeln!(
         out,
-        "<tr><th>Chat vendors</th><td>{}</td></tr>\n</table>",
+        "<tr><th>Chat vendors</th><td>{}</td></tr>",
         if s.vendors.is_empty() {
             "none detected".to_string()
         } else {
             h(&s.vendors.join("; "))
+        }
+    )?;
+    writeln!(
+        out,
+        "<tr><th>Third parties contacted before the consent step</th><td>{}</td></tr>\n</table>",
+        if s.before_consent.is_empty() {
+            "none".to_string()
+        } else {
+            h(&s.before_consent.join("; "))
         }
     )?;
     if !s.worst.is_empty() {

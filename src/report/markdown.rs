@@ -41,6 +41,15 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             md(&summary.vendors.join("; "))
         }
     )?;
+    writeln!(
+        out,
+        "- Third parties contacted before the consent step: {}",
+        if summary.before_consent.is_empty() {
+            "none".to_string()
+        } else {
+            md(&summary.before_consent.join("; "))
+        }
+    )?;
     if !summary.worst.is_empty() {
         writeln!(out, "\nThe worst findings:\n")?;
         for (i, w) in summary.worst.iter().enumerate() {

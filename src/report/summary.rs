@@ -1,7 +1,7 @@
 //! The verdict at the head of a document report: what an auditor reads in ten seconds, before the timeline and the details.
 
 use super::ScanReport;
-use crate::vocab::Severity;
+use crate::vocab::{Party, Severity, Step};
 
 /// How many of the worst findings the summary names.
 const WORST: usize = 5;
@@ -21,6 +21,9 @@ pub struct Summary {
     pub worst: Vec<String>,
     /// How many findings there are beyond `worst`.
     pub more: usize,
+    /// Third-party hosts first contacted before the consent step (`host (vendor) at step`):
+    /// the visitor's address went there before anyone could be asked.
+    pub before_consent: Vec<String>,
 }
 
 impl Summary {
@@ -101,7 +104,18 @@ impl Summary {
             .take(WORST)
             .map(|f| format!("{} {}: {}", f.severity, f.rule, f.message))
             .collect();
+        let before_consent = r
+            .network
+            .hosts
+            .iter()
+            .filter(|h| h.party == Party::ThirdParty && h.first_step < Step::Consent)
+            .map(|h| match &h.vendor {
+                Some(v) => format!("{} ({v}) at {}", h.host, h.first_step),
+                None => format!("{} at {}", h.host, h.first_step),
+            })
+            .collect();
         Summary {
+            before_consent,
             verdict,
             alarming,
             by_severity,
@@ -128,7 +142,7 @@ impl Summary {
 mod tests {
     use super::*;
     use crate::findings::Finding;
-    use crate::vocab::{Rule, Step};
+    use crate::vocab::Rule;
 
     fn finding(severity: Severity, gating: bool) -> Finding {
         let mut f =
