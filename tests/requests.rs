@@ -299,6 +299,38 @@ fn har_has_a_page_per_step_and_redacted_headers_in_the_output_dir() {
             .unwrap()
             .starts_with("text/html")
     );
+    // Each page lists the keys first stored at its step (names, never values), and `classify`
+    // reads them back: the HAR alone attributes what the scan found.
+    for page in log["pages"].as_array().unwrap() {
+        for k in page["_storage"].as_array().unwrap() {
+            assert!(k.get("value").is_none(), "{k}");
+        }
+    }
+    let o = chatcookie(&[
+        "classify",
+        out.join("scan.har").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let classified: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let keys = classified["keys"].as_array().unwrap();
+    let attributed = |name: &str| {
+        keys.iter()
+            .find(|k| k["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not classified: {classified}"))["attribution"]["vendor"]
+            .clone()
+    };
+    assert_eq!(
+        attributed("61f0c2a9b8e7d6c5b4a39281.clientId"),
+        "web1on1",
+        "{classified}"
+    );
+    assert_eq!(
+        keys.len(),
+        report["observations"].as_array().unwrap().len(),
+        "{classified}"
+    );
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! HAR files (Chrome, Firefox, mitmproxy, Charles, Insomnia): cookies and `Set-Cookie` per entry, request URLs as evidence.
+//! HAR files (Chrome, Firefox, mitmproxy, Charles, Insomnia, chatcookie's own): cookies and `Set-Cookie` per entry, request URLs as evidence, and chatcookie's stored keys per page.
 //!
 //! Per entry: `request.cookies[]` (domain: the request URL's host), or, when that is empty or
 //! absent, the request's `Cookie` headers; `response.cookies[]` (domain: the cookie's `domain`,
@@ -22,6 +22,27 @@ use crate::vocab::StorageKind;
 #[serde(expecting = "a HAR log (an object with entries)")]
 pub struct Log {
     entries: Vec<Entry>,
+    /// chatcookie's own HAR lists, per page (step), the keys first stored then (`_storage`):
+    /// script-set cookies and web storage, which no request carries. Other HARs' pages are
+    /// read for that field only; anything else in them is ignored.
+    #[serde(default)]
+    pages: Option<Vec<Page>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Page {
+    id: Text,
+    #[serde(rename = "_storage")]
+    storage: Option<Vec<StoredKey>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StoredKey {
+    name: Text,
+    storage: Text,
+    domain: Text,
 }
 
 #[derive(Deserialize)]
@@ -80,6 +101,26 @@ fn push_cookie<S: Sink + ?Sized>(
 }
 
 pub fn emit<S: Sink + ?Sized>(log: Log, out: &mut Emitter<'_, S>) {
+    for page in log.pages.into_iter().flatten() {
+        let id = page.id.0.unwrap_or_default();
+        for k in page.storage.into_iter().flatten() {
+            let storage = match k.storage.0.as_deref() {
+                Some("cookie") => Some(StorageKind::Cookie),
+                Some("localStorage") => Some(StorageKind::LocalStorage),
+                Some("sessionStorage") => Some(StorageKind::SessionStorage),
+                _ => None,
+            };
+            if let Some(name) = k.name.0 {
+                out.key(CapturedKey {
+                    name,
+                    storage,
+                    domain: k.domain.0.as_deref().and_then(normalize_domain),
+                    value: None,
+                    origin: format!("HAR page {id} stored key"),
+                });
+            }
+        }
+    }
     for (index, entry) in log.entries.into_iter().enumerate() {
         let number = index + 1;
         let (url, cookies, headers) = match entry.request {

@@ -423,6 +423,29 @@ fn har_with_requests_but_no_cookies_has_no_keys() {
 }
 
 #[test]
+fn chatcookies_own_har_gives_the_keys_each_page_stored() {
+    let har = r#"{"log": {"pages": [
+        {"id": "load", "title": "t", "_storage": [
+            {"name": "twk_uuid_5f2b", "storage": "cookie", "domain": ".shop.test"},
+            {"name": "PreviousNav", "storage": "sessionStorage", "domain": "www.shop.test"}]},
+        {"id": "widget", "pageTimings": {}},
+        {"id": 7, "_storage": [{"name": null}, {"name": "x", "storage": "indexedDB"}]}],
+      "entries": []}}"#;
+    let c = parse(har);
+    assert_eq!(names(&c), ["twk_uuid_5f2b", "PreviousNav", "x"]);
+    assert_eq!(c.keys[0].storage, Some(StorageKind::Cookie));
+    assert_eq!(c.keys[0].domain.as_deref(), Some("shop.test"));
+    assert_eq!(c.keys[1].storage, Some(StorageKind::SessionStorage));
+    assert_eq!(c.keys[0].origin, "HAR page load stored key");
+    // An unknown storage kind is kept as a name whose storage the input does not say.
+    assert_eq!(c.keys[2].storage, None);
+    // A malformed `_storage` is an error that says where.
+    let bad = r#"{"log": {"pages": [{"_storage": ["junk"]}], "entries": []}}"#;
+    let err = parse_capture(bad.as_bytes()).unwrap_err().to_string();
+    assert!(err.contains("log.pages[0]._storage[0]"), "{err}");
+}
+
+#[test]
 fn binary_garbage_is_not_text() {
     // Deterministic "random" bytes: valid ASCII up to a NUL at offset 10.
     let mut bytes = b"PK\x03\x04abcdef".to_vec();

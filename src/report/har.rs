@@ -1,4 +1,5 @@
-//! HAR 1.2: one page per step that ran, one entry per listed request with its request,
+//! HAR 1.2: one page per step that ran (with `_storage`, the names of the keys first stored then),
+//! one entry per listed request with its request,
 //! response, timings and `pageref`. Header and cookie values are redacted unless the scan ran
 //! with `--show-values` (they were redacted when the report was built); URLs as in the report.
 
@@ -45,6 +46,16 @@ pub fn har(reports: &[ScanReport]) -> Value {
                 "title": format!("{}: {}", s.step, r.provenance.url),
                 "pageTimings": { "onContentLoad": -1, "onLoad": -1 },
                 "comment": s.detail,
+                // The keys first stored at this step, names only: script-set cookies and web
+                // storage travel in no request, and `classify` reads them back from here.
+                "_storage": r.observations.iter().filter(|o| o.first_step == s.step).map(|o| json!({
+                    "name": o.name,
+                    "storage": o.storage.as_str(),
+                    "domain": o.cookie.as_ref().map_or_else(
+                        || crate::vocab::host_of(&o.location).unwrap_or_default(),
+                        |c| c.domain.clone(),
+                    ),
+                })).collect::<Vec<_>>(),
             }));
         }
         for q in &r.requests {
