@@ -227,6 +227,18 @@ fn many_sites_get_an_index_and_every_report_opens_with_its_verdict() {
     let tawk = std::fs::read_to_string(out.join("site-2.html")).unwrap();
     let head = &tawk[..tawk.find("id=\"timeline\"").unwrap()];
     assert!(head.contains("embed.tawk.to (tawkto) at load"), "{head}");
+    // The timeline holds the hosts too: the vendor's script host contacted at load.
+    let hosts = &tawk[tawk
+        .find("id=\"timeline-hosts\"")
+        .expect("a hosts timeline")..];
+    let row = &hosts[hosts
+        .find("<code>embed.tawk.to</code>")
+        .expect("embed.tawk.to")..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains("<td class=\"contacted\" data-step=\"load\">"),
+        "{row}"
+    );
     let eager = std::fs::read_to_string(out.join("site-1.html")).unwrap();
     let head = &eager[..eager.find("id=\"timeline\"").unwrap()];
     assert!(head.contains("high before-consent: `_ga`"), "{head}");

@@ -21,7 +21,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d1d1f;max-width:90r
 h1{font-size:1.5rem}h2{margin-top:2rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f5f5f7}code{font-family:ui-monospace,monospace;word-break:break-all}
-td.new{background:#d8f5d0}td.changed{background:#fff2c2}td.removed{background:#f8d0d0}td.present{color:#666}
+td.new{background:#d8f5d0}td.contacted{background:#e3ecfb}td.changed{background:#fff2c2}td.removed{background:#f8d0d0}td.present{color:#666}
 .fail{color:#b00020;font-weight:bold}.muted{color:#666}.abort{background:#f8d0d0;padding:.5rem}
 img.screenshot{max-width:100%;border:1px solid #ccc}
 details.shot summary{list-style:none;cursor:zoom-in}details.shot img{max-width:18rem}
@@ -156,7 +156,10 @@ fn cells(o: &Observation, steps: &[Step]) -> Vec<(Cell, String)> {
 
 fn timeline(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
     let steps: Vec<Step> = r.steps.iter().map(|s| s.step).collect();
-    writeln!(out, "<h2>Timeline: which key appeared at which step</h2>")?;
+    writeln!(
+        out,
+        "<h2>Timeline: which key appeared, and which host was contacted, at which step</h2>"
+    )?;
     writeln!(
         out,
         "<table id=\"timeline\">\n<thead><tr><th>Key</th><th>Storage</th><th>Location</th><th>Vendor</th>"
@@ -187,6 +190,49 @@ fn timeline(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
                 "<td class=\"{class}\" data-step=\"{step}\">{}</td>",
                 h(&text)
             )?;
+        }
+        writeln!(out, "</tr>")?;
+    }
+    writeln!(out, "</tbody>\n</table>")?;
+    if r.network.hosts.is_empty() {
+        return Ok(());
+    }
+    // The hosts the page contacted, step by step: who received the visitor's address when.
+    writeln!(
+        out,
+        "<table id=\"timeline-hosts\">\n<thead><tr><th>Host</th><th>Party</th><th>Site</th><th>Vendor</th>"
+    )?;
+    for s in &steps {
+        writeln!(out, "<th data-step=\"{s}\">{s}</th>")?;
+    }
+    writeln!(out, "</tr></thead>\n<tbody>")?;
+    for host in &r.network.hosts {
+        write!(
+            out,
+            "<tr><th class=\"host\"><code>{}</code></th><td>{}</td><td><code>{}</code></td><td>{}</td>",
+            h(&host.host),
+            match host.party {
+                crate::vocab::Party::FirstParty => "first-party",
+                crate::vocab::Party::ThirdParty => "third-party",
+            },
+            h(&host.site),
+            h(host.vendor.as_deref().unwrap_or(""))
+        )?;
+        for step in &steps {
+            match host.steps.iter().find(|c| c.step == *step) {
+                Some(c) => write!(
+                    out,
+                    "<td class=\"{}\" data-step=\"{step}\">{} request{}</td>",
+                    if *step == host.first_step {
+                        "contacted"
+                    } else {
+                        "present"
+                    },
+                    c.count,
+                    if c.count == 1 { "" } else { "s" }
+                )?,
+                None => write!(out, "<td class=\"absent\" data-step=\"{step}\"></td>")?,
+            }
         }
         writeln!(out, "</tr>")?;
     }

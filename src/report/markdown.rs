@@ -60,21 +60,30 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         }
     }
     writeln!(out, "\n## Step timeline\n")?;
-    writeln!(out, "| # | Step | Status | Duration | New keys | Detail |")?;
-    writeln!(out, "|---|---|---|---|---|---|")?;
+    writeln!(
+        out,
+        "| # | Step | Status | Duration | New keys | Hosts first contacted | Detail |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
     for (i, s) in r.steps.iter().enumerate() {
         let new = r
             .observations
             .iter()
             .filter(|o| o.first_step == s.step)
             .count();
+        let hosts = r.network.first_contacted_at(s.step);
         writeln!(
             out,
-            "| {} | {} | {} | {} ms | {new} | {} |",
+            "| {} | {} | {} | {} ms | {new} | {} | {} |",
             i + 1,
             md(s.step.as_str()),
             status_text(s.status),
             s.duration_ms,
+            if hosts.is_empty() {
+                "none".to_string()
+            } else {
+                md(&hosts.join(", "))
+            },
             md(&s.detail)
         )?;
     }
