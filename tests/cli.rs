@@ -722,3 +722,26 @@ fn a_baseline_or_diff_input_that_is_not_a_report_says_where() {
         );
     }
 }
+
+/// A reader that stops reading a listing (`| head`) ends it quietly: exit 0, no panic.
+#[test]
+fn a_listing_piped_into_a_reader_that_stops_ends_quietly() {
+    for args in [
+        vec!["catalog", "--format", "json"],
+        vec!["catalog"],
+        vec!["demo", "--list"],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chatcookie"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before (or while) the listing is written.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}

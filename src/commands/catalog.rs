@@ -59,18 +59,20 @@ pub fn run(args: CatalogArgs) -> anyhow::Result<Exit> {
                 "cookie_database": catalog.ocd.database,
                 "vendors": vendors,
             });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            let json = serde_json::to_string_pretty(&doc)?;
+            super::print_listing(|out| writeln!(out, "{json}"))?;
         }
         ListFormat::Table => {
-            let mut out = std::io::stdout().lock();
-            chatcookie::catalog::render_table(&catalog, &vendors, &mut out)?;
-            use std::io::Write as _;
-            writeln!(
-                out,
-                "\nOther keys: {}, {} platforms (`--platform NAME` lists one, `--ocd-report` the generic names).",
-                catalog.ocd.database.describe(),
-                catalog.ocd.platforms.len()
-            )?;
+            super::print_listing(|out| {
+                chatcookie::catalog::render_table(&catalog, &vendors, out)?;
+                writeln!(
+                    out,
+                    "\nOther keys: {}, {} platforms (`--platform NAME` lists one, `--ocd-report` the generic names).",
+                    catalog.ocd.database.describe(),
+                    catalog.ocd.platforms.len()
+                )?;
+                anyhow::Ok(())
+            })?;
         }
     }
     Ok(Exit::Ok)
@@ -103,10 +105,11 @@ fn platforms(catalog: &Catalog, wanted: &str, format: ListFormat) -> anyhow::Res
                 "cookie_database": catalog.ocd.database,
                 "platforms": found,
             });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            let json = serde_json::to_string_pretty(&doc)?;
+            super::print_listing(|out| writeln!(out, "{json}"))?;
         }
         ListFormat::Table => {
-            chatcookie::catalog::render_platforms(catalog, &found, &mut std::io::stdout().lock())?
+            super::print_listing(|out| chatcookie::catalog::render_platforms(catalog, &found, out))?
         }
     }
     Ok(Exit::Ok)

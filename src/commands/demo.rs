@@ -16,9 +16,10 @@ use std::time::Duration;
 pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
     let all = demo::sites();
     if args.list {
-        for s in &all {
-            println!("{:<16} {}", s.name, s.description);
-        }
+        super::print_listing(|out| {
+            all.iter()
+                .try_for_each(|s| writeln!(out, "{:<16} {}", s.name, s.description))
+        })?;
         return Ok(Exit::Ok);
     }
     let chosen: Vec<&demo::DemoSite> = if args.sites.is_empty() {

@@ -20,23 +20,28 @@ pub fn run(args: DiffArgs) -> anyhow::Result<Exit> {
     let old = read_json(&args.old)?;
     let new = read_json(&args.new)?;
     let d = diff(&old, &new);
-    match args.format {
-        ListFormat::Json => println!("{}", serde_json::to_string_pretty(&d)?),
-        ListFormat::Table => {
-            for (title, items, mark) in [
-                ("keys added", &d.added_keys, '+'),
-                ("keys removed", &d.removed_keys, '-'),
-                ("keys changed", &d.changed_keys, '~'),
-                ("findings added", &d.added_findings, '+'),
-                ("findings gone", &d.removed_findings, '-'),
-            ] {
-                println!("{title}: {}", items.len());
-                for i in items {
-                    println!("  {mark} {}", terminal_safe(i, 300));
-                }
+    let json = match args.format {
+        ListFormat::Json => Some(serde_json::to_string_pretty(&d)?),
+        ListFormat::Table => None,
+    };
+    super::print_listing(|out| {
+        if let Some(json) = &json {
+            return writeln!(out, "{json}");
+        }
+        for (title, items, mark) in [
+            ("keys added", &d.added_keys, '+'),
+            ("keys removed", &d.removed_keys, '-'),
+            ("keys changed", &d.changed_keys, '~'),
+            ("findings added", &d.added_findings, '+'),
+            ("findings gone", &d.removed_findings, '-'),
+        ] {
+            writeln!(out, "{title}: {}", items.len())?;
+            for i in items {
+                writeln!(out, "  {mark} {}", terminal_safe(i, 300))?;
             }
         }
-    }
+        Ok(())
+    })?;
     Ok(Exit::Ok)
 }
 

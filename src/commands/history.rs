@@ -12,10 +12,11 @@ use std::path::Path;
 pub fn run(args: HistoryArgs) -> anyhow::Result<Exit> {
     // Whatever stops it, the cause is the store or the site the user named: a usage error (2).
     let history = load(&args).map_err(|e| Error::usage(format!("{e:#}")))?;
-    match args.format {
-        ListFormat::Json => println!("{}", serde_json::to_string_pretty(&history)?),
-        ListFormat::Table => print!("{}", render_table(&history, &args)),
-    }
+    let text = match args.format {
+        ListFormat::Json => format!("{}\n", serde_json::to_string_pretty(&history)?),
+        ListFormat::Table => render_table(&history, &args),
+    };
+    super::print_listing(|out| out.write_all(text.as_bytes()))?;
     Ok(Exit::Ok)
 }
 

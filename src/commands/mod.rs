@@ -25,6 +25,28 @@ use chatcookie::{Error, FailOn};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+/// Writes a listing to standard output. A reader that stops reading (`| head`) ends it quietly:
+/// what it wanted is written, and a listing has no verdict to lose.
+pub fn print_listing<E: Into<anyhow::Error>>(
+    write: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let written = write(&mut out)
+        .map_err(Into::into)
+        .and_then(|()| Ok(out.flush()?));
+    match written {
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
 pub fn load_catalog(files: &[PathBuf]) -> anyhow::Result<Catalog> {
     if files.is_empty() {
         Ok(Catalog::embedded()?)
