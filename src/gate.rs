@@ -1,9 +1,9 @@
 //! The CI gate: which findings fail a run (`--fail-on`), what a baseline forgives, and annotations.
 
 use crate::compare::ScanContents;
-use crate::error::Result;
+use crate::error::{Error, Result, read_input};
 use crate::findings::Finding;
-use crate::report::{ScanReport, read_json};
+use crate::report::{SCHEMA_VERSION, ScanReport, parse_json};
 use crate::vocab::FailOn;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -13,16 +13,43 @@ use std::path::{Path, PathBuf};
 pub struct Baseline(pub BTreeSet<String>);
 
 impl Baseline {
-    /// Reads a JSON report written by `--format json` (one report or an array of them).
+    /// Reads a JSON report written by `--format json` (one report or an array of them). A report
+    /// an older chatcookie wrote, which this one no longer reads whole, still gives its findings'
+    /// fingerprints: a baseline committed months ago keeps forgiving what it forgave.
     pub fn load(path: &Path) -> Result<Baseline> {
-        let reports = read_json(path).map_err(|e| e.context("--baseline"))?;
-        Ok(Baseline::of(&reports))
+        let text = read_input(path).map_err(|e| e.context("--baseline"))?;
+        match parse_json(&text) {
+            Ok(reports) => Ok(Baseline::of(&reports)),
+            Err(why) => older_fingerprints(&text)
+                .map(Baseline)
+                .ok_or_else(|| Error::usage(format!("--baseline: {}:{why}", path.display()))),
+        }
     }
 
     /// The findings of `reports`, by the fingerprint every comparison uses.
     pub fn of(reports: &[ScanReport]) -> Baseline {
         Baseline(ScanContents::of(reports).fingerprints())
     }
+}
+
+/// The fingerprints of a report of the same schema version that an older chatcookie wrote (every
+/// report has `findings`, each with a `fingerprint`); None for anything else.
+fn older_fingerprints(text: &str) -> Option<BTreeSet<String>> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let reports = match v {
+        serde_json::Value::Array(a) => a,
+        one => vec![one],
+    };
+    let mut set = BTreeSet::new();
+    for r in &reports {
+        if r.get("schema_version")?.as_u64()? > u64::from(SCHEMA_VERSION) {
+            return None;
+        }
+        for f in r.get("findings")?.as_array()? {
+            set.insert(f.get("fingerprint")?.as_str()?.to_string());
+        }
+    }
+    Some(set)
 }
 
 /// The gate as configured for a run: what fails it, and the baseline that forgives known findings.
@@ -95,4 +122,30 @@ pub fn github_annotations(reports: &[ScanReport], policy_file: Option<&Path>) ->
             format!("::error {}::{}", props.join(","), escape(&f.message))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_baseline_an_older_chatcookie_wrote_still_gives_its_fingerprints() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.json");
+        // Same schema version, but findings without the fields this version writes.
+        std::fs::write(
+            &path,
+            r#"{"schema_version": 1, "findings": [{"rule": "unknown", "fingerprint": "unknown|x"}]}"#,
+        )
+        .unwrap();
+        let b = Baseline::load(&path).unwrap();
+        assert_eq!(b.0.into_iter().collect::<Vec<_>>(), ["unknown|x"]);
+        // Not a report at all, or a newer one: refused, saying where.
+        std::fs::write(&path, r#"{"schema_version": 1, "findings": "none"}"#).unwrap();
+        let err = Baseline::load(&path).unwrap_err().to_string();
+        assert!(err.contains("not a chatcookie JSON report"), "{err}");
+        std::fs::write(&path, r#"{"schema_version": 9, "findings": []}"#).unwrap();
+        let err = Baseline::load(&path).unwrap_err().to_string();
+        assert!(err.contains("newer"), "{err}");
+    }
 }
