@@ -213,6 +213,24 @@ pub struct Policy {
     text: String,
 }
 
+/// A diagnostic at a `vendor = "…"` the catalog does not know, listing the ids it does.
+fn unknown_vendor(
+    catalog: &Catalog,
+    vendor: Option<&Spanned<String>>,
+    at: &impl Fn(Range<usize>, String) -> Diagnostic,
+) -> Option<Diagnostic> {
+    let v = vendor.filter(|v| catalog.vendor(v.get_ref()).is_none())?;
+    let known: Vec<&str> = catalog.vendors.iter().map(|v| v.id.as_str()).collect();
+    Some(at(
+        v.span(),
+        format!(
+            "unknown vendor `{}` (the catalog has: {})",
+            v.get_ref(),
+            known.join(", ")
+        ),
+    ))
+}
+
 impl Policy {
     /// Reads and validates a policy; every problem is reported with its line and column.
     pub fn load(path: &Path, catalog: &Catalog) -> anyhow::Result<Policy> {
@@ -284,19 +302,7 @@ impl Policy {
                     continue;
                 }
             };
-            if let Some(v) = &d.vendor
-                && catalog.vendor(v.get_ref()).is_none()
-            {
-                let known: Vec<&str> = catalog.vendors.iter().map(|v| v.id.as_str()).collect();
-                errors.push(at(
-                    v.span(),
-                    format!(
-                        "unknown vendor `{}` (the catalog has: {})",
-                        v.get_ref(),
-                        known.join(", ")
-                    ),
-                ));
-            }
+            errors.extend(unknown_vendor(catalog, d.vendor.as_ref(), &at));
             let max_lifetime = match &d.max_lifetime {
                 None => None,
                 Some(m) => match DeclaredDuration::parse(m.get_ref()) {
@@ -370,19 +376,7 @@ impl Policy {
                 ));
                 continue;
             }
-            if let Some(v) = &h.vendor
-                && catalog.vendor(v.get_ref()).is_none()
-            {
-                let known: Vec<&str> = catalog.vendors.iter().map(|v| v.id.as_str()).collect();
-                errors.push(at(
-                    v.span(),
-                    format!(
-                        "unknown vendor `{}` (the catalog has: {})",
-                        v.get_ref(),
-                        known.join(", ")
-                    ),
-                ));
-            }
+            errors.extend(unknown_vendor(catalog, h.vendor.as_ref(), &at));
             if h.purpose.get_ref().trim().is_empty() {
                 errors.push(at(
                     h.purpose.span(),

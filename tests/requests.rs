@@ -3,59 +3,21 @@
 
 mod common;
 
-use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::catalog::Catalog;
-use chatcookie::consent::CmpRules;
 use chatcookie::findings::{self, Finding};
 use chatcookie::report::ScanReport;
-use chatcookie::scan::{self, ConsentChoice, ScanOptions};
-use chatcookie::serve::{SiteFiles, SiteServer};
 use chatcookie::{ConsentAction, Party, Rule, Severity, Step, ThirdPartyCookies};
 use common::*;
 use std::time::Duration;
 
-/// Scans `site` answering `action` (with the fixture's own button), judged without a policy.
+/// Scans `site` answering `action` (with the fixture's own button) through the default steps,
+/// judged without a policy.
 fn scan(site: &str, action: ConsentAction, step_timeout: Duration) -> (ScanReport, Vec<Finding>) {
-    let exp = expected(site);
-    let server = SiteServer::start(SiteFiles::Disk(site_dir(site)), &exp.host).unwrap();
-    let click = match action {
-        ConsentAction::Accept => exp.consent_click.clone(),
-        ConsentAction::Reject => exp.reject_click.clone(),
-        ConsentAction::None => None,
-    };
-    let action = if click.is_none() {
-        ConsentAction::None
-    } else {
-        action
-    };
-    let opts = ScanOptions {
-        url: server.url(),
-        consent: ConsentChoice::from_flags(
-            action,
-            click,
-            None,
-            None,
-            CmpRules::embedded().unwrap(),
-        ),
-        step_timeout,
-        quiet: Duration::from_millis(400),
-        widget_timeout: Duration::from_secs(2),
-        ..ScanOptions::default()
-    };
+    let report = scan_site_with(site, action, ThirdPartyCookies::Block, |o| {
+        o.step_timeout = step_timeout;
+        o.steps = Step::DEFAULT.to_vec();
+    });
     let catalog = Catalog::embedded().unwrap();
-    let session = BrowserSession::start(&BrowserOptions {
-        chrome: None,
-        connect: None,
-        third_party_cookies: ThirdPartyCookies::Block,
-        map_to_loopback: server.hosts.iter().cloned().collect(),
-        launch_timeout: Duration::from_secs(30),
-        no_sandbox: false,
-        proxy: None,
-    })
-    .expect("Chromium must be installed for the integration tests (see README)");
-    let run = scan::run(&session, &catalog, &opts).unwrap();
-    drop(session);
-    let report = ScanReport::build(&catalog, run, &opts, false);
     let found = findings::evaluate(&report.facts(), &catalog, None);
     (report, found)
 }

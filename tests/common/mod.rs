@@ -11,7 +11,8 @@ use chatcookie::serve::{SiteFiles, SiteServer};
 use chatcookie::{ConsentAction, Step};
 use serde::Deserialize;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -76,6 +77,16 @@ pub fn expected(name: &str) -> Expected {
 
 /// Scans a fixture site with the given consent action.
 pub fn scan_site(name: &str, action: ConsentAction, third_party: ThirdPartyCookies) -> ScanReport {
+    scan_site_with(name, action, third_party, |_| {})
+}
+
+/// As [`scan_site`], with the test's own changes to the scan options.
+pub fn scan_site_with(
+    name: &str,
+    action: ConsentAction,
+    third_party: ThirdPartyCookies,
+    adjust: impl FnOnce(&mut ScanOptions),
+) -> ScanReport {
     let exp = expected(name);
     let server = SiteServer::start(SiteFiles::Disk(site_dir(name)), &exp.host).unwrap();
     let click = match action {
@@ -88,7 +99,7 @@ pub fn scan_site(name: &str, action: ConsentAction, third_party: ThirdPartyCooki
     } else {
         action
     };
-    let opts = ScanOptions {
+    let mut opts = ScanOptions {
         url: server.url(),
         consent: ConsentChoice::from_flags(
             action,
@@ -109,6 +120,7 @@ pub fn scan_site(name: &str, action: ConsentAction, third_party: ThirdPartyCooki
         visitor: Default::default(),
         message: None,
     };
+    adjust(&mut opts);
     let catalog = Catalog::embedded().unwrap();
     let session = BrowserSession::start(&BrowserOptions {
         chrome: None,
@@ -254,4 +266,34 @@ impl Drop for ExternalChromium {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The chatcookie binary under test.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_chatcookie"))
+}
+
+/// Runs to completion, failing the test if it takes longer than `limit`.
+pub fn run_within(mut cmd: Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{cmd:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The exit code (-1 when killed by a signal).
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
 }
