@@ -3,6 +3,7 @@
 use chatcookie::report::Format;
 use chatcookie::run::Shard;
 use chatcookie::scan::defaults;
+use chatcookie::vocab::Clock;
 use chatcookie::vocab::FailOn;
 use chatcookie::vocab::ThirdPartyCookies;
 use chatcookie::vocab::parse_duration;
@@ -327,9 +328,20 @@ pub struct StepArgs {
     #[arg(long, value_name = "DURATION", default_value = defaults::QUIET_TEXT, value_parser = parse_duration)]
     pub quiet: Duration,
 
-    /// How long the widget step waits for a chat widget to appear.
+    /// How long the widget step waits for a chat widget to appear, in the page's own time
+    /// (see --clock).
     #[arg(long, value_name = "DURATION", default_value = defaults::WIDGET_TIMEOUT_TEXT, value_parser = parse_duration)]
     pub widget_timeout: Duration,
+
+    /// How the page's time runs while the scan waits for a widget or banner that may not come.
+    /// `fast`: page time keeps pace with real time, and while the scan waits it runs ahead
+    /// (Chromium's virtual time): timers due within the wait fire as soon as the page is
+    /// otherwise idle, a network fetch holds page time back, and the wait ends when the page has
+    /// lived through it, so a widget a site delays by 2.5 s is seen at once and a page without
+    /// one costs no 3 s. `real`: every wait lasts until its answer or its bound, in real time;
+    /// for a page that measures time against the network (the page can notice its clock jump).
+    #[arg(long, value_enum, value_name = "CLOCK", default_value = "fast")]
+    pub clock: Clock,
 
     /// The first message the `chat_message` step sends (`--steps ...,chat_message`). That step
     /// is off by default: on a live site the message reaches the site's real support staff.

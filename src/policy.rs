@@ -7,7 +7,9 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::error::Error;
 use crate::observation::Observation;
 use crate::scan::{ConsentChoice, ScanOptions, defaults};
-use crate::vocab::{ConsentAction, FailOn, Rule, Severity, Step, StorageKind, ThirdPartyCookies};
+use crate::vocab::{
+    Clock, ConsentAction, FailOn, Rule, Severity, Step, StorageKind, ThirdPartyCookies,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -38,6 +40,8 @@ pub struct ScanSection {
     pub step_timeout: Option<Spanned<String>>,
     pub quiet: Option<Spanned<String>>,
     pub widget_timeout: Option<Spanned<String>>,
+    /// "fast" or "real" (see `chatcookie scan --help`, `--clock`).
+    pub clock: Option<Clock>,
     /// Extra catalog files, relative to the policy file.
     #[serde(default)]
     pub catalog: Vec<String>,
@@ -475,6 +479,7 @@ impl Policy {
             step_timeout: dur(&s.step_timeout, defaults::STEP_TIMEOUT)?,
             quiet: dur(&s.quiet, defaults::QUIET)?,
             widget_timeout: dur(&s.widget_timeout, defaults::WIDGET_TIMEOUT)?,
+            clock: s.clock.unwrap_or_default(),
             steps: s.steps.clone().unwrap_or_else(|| Step::DEFAULT.to_vec()),
             visitor: s
                 .visitor(|p| self.resolve(p))

@@ -445,6 +445,7 @@ fn scan_smooch(steps: &[Step]) -> Scanned {
         progress: false,
         screenshots: false,
         visitor: Default::default(),
+        clock: Default::default(),
         message: Some(MESSAGE.to_string()),
     };
     let catalog = Catalog::embedded().unwrap();

@@ -119,6 +119,7 @@ fn report() -> ScanReport {
                 show_values: true,
                 steps: Step::DEFAULT.to_vec(),
                 screenshots: true,
+                clock: chatcookie::vocab::Clock::Fast,
                 message: None,
             },
             consent: ConsentSummary::of(

@@ -1,6 +1,7 @@
 //! The browser session: finding, launching or connecting to Chromium, and making sure none outlives the tool.
 
 pub mod cdp;
+pub mod clock;
 pub mod endpoint;
 pub mod input;
 mod poll;

@@ -40,6 +40,7 @@ fn options_for(s: &StepArgs, action: ConsentAction) -> anyhow::Result<ScanOption
         step_timeout: s.step_timeout,
         quiet: s.quiet,
         widget_timeout: s.widget_timeout,
+        clock: s.clock,
         steps: s.steps.clone(),
         progress: false,
         screenshots: false,

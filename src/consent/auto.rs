@@ -4,6 +4,7 @@ use super::ConsentRecord;
 use super::dom::{self, ClickError, Found, Located, Mode, Worlds};
 use super::rules::{Cmp, CmpRules, Step, Targets};
 use crate::browser::cdp::Page;
+use crate::browser::clock::PageClock;
 use crate::browser::input::Gestures;
 use crate::browser::poll_until;
 use crate::browser::watch::FrameInfo;
@@ -42,7 +43,7 @@ pub fn auto_consent(
     reject: bool,
     step_timeout: Duration,
     call_timeout: Duration,
-    page_age: Duration,
+    clock: &PageClock,
     gestures: &mut Gestures,
 ) -> ConsentRecord {
     let start = Instant::now();
@@ -53,7 +54,10 @@ pub fn auto_consent(
         step_timeout,
         deadline: start + step_timeout,
         // A CMP shows up early in a page's life; the widget step's wait already counted.
-        grace: DETECT_GRACE.saturating_sub(page_age).min(step_timeout),
+        grace: DETECT_GRACE
+            .saturating_sub(clock.page_age())
+            .min(step_timeout),
+        clock,
         record: ConsentRecord::default(),
         optional_clicked: false,
     };
@@ -73,6 +77,8 @@ struct AutoRun<'a, 'p> {
     deadline: Instant,
     /// How long to look for a CMP when none is there at first.
     grace: Duration,
+    /// The page's clock: the waits for a CMP that may not come run on it.
+    clock: &'p PageClock,
     record: ConsentRecord,
     /// An optional `click` step of the sequence now running found its element and clicked it.
     optional_clicked: bool,
@@ -102,7 +108,8 @@ impl<'a> AutoRun<'a, '_> {
         // A page without any known CMP costs a short grace, not the whole step.
         let grace = self.grace;
         let mut detected: BTreeMap<usize, String> = BTreeMap::new();
-        poll_until(start + grace, || {
+        let clock = self.clock;
+        clock.run_ahead(grace, || {
             detected = self.detect();
             !detected.is_empty()
         });
@@ -112,8 +119,8 @@ impl<'a> AutoRun<'a, '_> {
             if gestures.next(page, self.worlds.call_timeout).is_none() {
                 break;
             }
-            let until = (Instant::now() + AFTER_GESTURE).min(self.deadline);
-            poll_until(until, || {
+            let window = AFTER_GESTURE.min(self.deadline.saturating_duration_since(Instant::now()));
+            clock.run_ahead(window, || {
                 detected = self.detect();
                 !detected.is_empty()
             });
@@ -129,7 +136,7 @@ impl<'a> AutoRun<'a, '_> {
         let reserve = (self.step_timeout / 4).min(Duration::from_secs(2));
         let show_by = self.deadline.checked_sub(reserve).unwrap_or(self.deadline);
         let mut shown: Vec<usize> = Vec::new();
-        poll_until(show_by, || {
+        clock.run_ahead(show_by.saturating_duration_since(Instant::now()), || {
             detected.extend(self.detect());
             shown = detected
                 .keys()
@@ -505,6 +512,8 @@ pub fn check_user_answer(
     call_timeout: Duration,
     record: &mut ConsentRecord,
 ) {
+    // Nothing here waits for what may not come: the banner was there to be answered.
+    let real = PageClock::real();
     let mut run = AutoRun {
         worlds: Worlds::new(page, frames, call_timeout),
         rules,
@@ -512,6 +521,7 @@ pub fn check_user_answer(
         step_timeout: VERIFY_BOUND * 2,
         deadline: Instant::now() + VERIFY_BOUND,
         grace: Duration::ZERO,
+        clock: &real,
         record: ConsentRecord::default(),
         optional_clicked: false,
     };

@@ -106,8 +106,8 @@ impl ConsentRecord {
 /// Detects CMPs and performs `action` (accept or reject) through the first rule that works, falling back to the next candidate.
 ///
 /// Bounded by `step_timeout` (the check that a click took may run up to two seconds past it):
-/// detection looks once, then until the page is three seconds old (`page_age`: time since it
-/// loaded) when nothing is found; a detected
+/// detection looks once, then until the page is three seconds old by its own `clock` (which
+/// may run ahead of real time, see `browser::clock`) when nothing is found; a detected
 /// CMP's banner is awaited; each step waits at most half the step; every CDP call is bounded by
 /// `call_timeout`. Cross-origin frames are searched through their isolated worlds.
 // The page, what to answer and three bounds: grouping them would only rename them.
@@ -119,7 +119,7 @@ pub fn auto_consent(
     reject: bool,
     step_timeout: Duration,
     call_timeout: Duration,
-    page_age: Duration,
+    clock: &crate::browser::clock::PageClock,
     gestures: &mut crate::browser::input::Gestures,
 ) -> ConsentRecord {
     auto::auto_consent(
@@ -129,7 +129,7 @@ pub fn auto_consent(
         reject,
         step_timeout,
         call_timeout,
-        page_age,
+        clock,
         gestures,
     )
 }

@@ -16,7 +16,7 @@ mod sarif;
 pub mod summary;
 mod table;
 
-use crate::vocab::{ConsentAction, Step, ThirdPartyCookies, human_lifetime};
+use crate::vocab::{Clock, ConsentAction, Step, ThirdPartyCookies, human_lifetime};
 pub use index::{render_index, site_report_name};
 pub use json::{parse as parse_json, read as read_json};
 pub use jsonl::JsonlRenderer;
@@ -86,6 +86,10 @@ pub struct ScanSettings {
     pub step_timeout_ms: u64,
     pub quiet_ms: u64,
     pub widget_timeout_ms: u64,
+    /// How the page's time ran while the scan waited (`--clock`); reports of older versions,
+    /// which lack it, ran on real time.
+    #[serde(default = "real_clock")]
+    pub clock: Clock,
     pub show_values: bool,
     /// The steps asked for (`--steps`).
     pub steps: Vec<Step>,
@@ -94,6 +98,10 @@ pub struct ScanSettings {
     /// The message the `chat_message` step sent, when that step ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+fn real_clock() -> Clock {
+    Clock::Real
 }
 
 /// The consent choice as recorded: `action`, `method` (auto, click, js or text) and the method's
@@ -317,6 +325,7 @@ impl ScanReport {
                     step_timeout_ms: opts.step_timeout.as_millis() as u64,
                     quiet_ms: opts.quiet.as_millis() as u64,
                     widget_timeout_ms: opts.widget_timeout.as_millis() as u64,
+                    clock: opts.clock,
                     show_values,
                     steps: opts.steps.clone(),
                     screenshots: opts.screenshots,
@@ -638,11 +647,15 @@ pub fn provenance_fields(p: &Provenance) -> Vec<(&'static str, String)> {
     let o = &p.options;
     let steps: Vec<&str> = o.steps.iter().map(|s| s.as_str()).collect();
     let mut options = format!(
-        "steps {}; step timeout {} ms; quiet {} ms; widget timeout {} ms",
+        "steps {}; step timeout {} ms; quiet {} ms; widget timeout {} ms; {} clock",
         steps.join(","),
         o.step_timeout_ms,
         o.quiet_ms,
-        o.widget_timeout_ms
+        o.widget_timeout_ms,
+        match o.clock {
+            Clock::Fast => "fast",
+            Clock::Real => "real",
+        }
     );
     if let Some(sel) = &o.open_click {
         options.push_str(&format!("; open click {sel}"));

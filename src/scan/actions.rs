@@ -2,8 +2,12 @@
 
 use super::StepOutcome;
 use crate::browser::cdp::Page;
+use crate::browser::clock::PageClock;
 use crate::browser::input::{self, Gestures};
 use crate::browser::poll_until;
+
+/// Real time between a gesture and the look after it (as the looks were 10 ms apart before).
+const GESTURE_LOOK: Duration = Duration::from_millis(10);
 use crate::browser::watch::{FrameInfo, PageWatch};
 use crate::catalog::{Catalog, Evidence};
 use crate::consent::{CmpRules, ConsentRecord};
@@ -59,14 +63,15 @@ impl ConsentChoice {
     }
 }
 
-/// Polls the page until a catalog vendor shows (global or script), or `timeout` passes. While
-/// nothing shows, the visitor makes its `gestures` one by one (a widget that loads on the first
-/// mouse move, scroll or touch then shows); the second value says which preceded the widget.
+/// Looks at the page until a catalog vendor shows (global or script), for `window` of the
+/// page's own time on `clock` (see `browser::clock`). While nothing shows, the visitor first
+/// makes its `gestures` one by one in real time (a widget that loads on the first mouse move,
+/// scroll or touch then shows); the second value says which preceded the widget.
 pub fn wait_for_widget(
     page: &Page,
     watch: &PageWatch,
     catalog: &Catalog,
-    timeout: Duration,
+    (clock, window): (&PageClock, Duration),
     call_timeout: Duration,
     gestures: &mut Gestures,
 ) -> (Evidence, Option<String>) {
@@ -95,16 +100,7 @@ pub fn wait_for_widget(
 }})()"#,
         paths = serde_json::to_string(&paths).expect("strings serialize")
     );
-    let deadline = Instant::now() + timeout;
-    let mut found = Evidence::default();
-    let mut looks = 0u32;
-    let mut after_gesture = None;
-    poll_until(deadline, || {
-        // After the first look comes up empty, move as a reader would (one gesture per look).
-        looks += 1;
-        if looks > 1 && !gestures.exhausted() {
-            gestures.next(page, call_timeout);
-        }
+    let look = || {
         let mut ev = Evidence::default();
         if let Ok(v) = page.evaluate(&script, call_timeout) {
             for g in v
@@ -131,14 +127,30 @@ pub fn wait_for_widget(
         let urls: Vec<String> = watch.lock().script_urls.iter().cloned().collect();
         ev.merge(catalog.evidence_from_scripts(urls.iter().map(String::as_str)));
         catalog.settle(&mut ev);
-        // A browser that went away will not show a widget: stop waiting.
-        let done = !ev.0.is_empty() || page.cdp.is_closed();
-        if !ev.0.is_empty() && !gestures.done.is_empty() {
-            after_gesture = Some(gestures.describe());
+        ev
+    };
+    let started = Instant::now();
+    let deadline = started + window;
+    let mut found = look();
+    // Gestures in real time, one per look, as a reader moves while the page comes up.
+    while found.0.is_empty() && !gestures.exhausted() && !page.cdp.is_closed() {
+        if Instant::now() >= deadline {
+            break;
         }
-        found = ev;
-        done
-    });
+        gestures.next(page, call_timeout);
+        std::thread::sleep(GESTURE_LOOK);
+        found = look();
+    }
+    // The rest of the window on the page's clock; a browser that went away shows no widget.
+    if found.0.is_empty() {
+        let rest = window.saturating_sub(started.elapsed());
+        clock.run_ahead(rest, || {
+            found = look();
+            !found.0.is_empty() || page.cdp.is_closed()
+        });
+    }
+    let after_gesture =
+        (!found.0.is_empty() && !gestures.done.is_empty()).then(|| gestures.describe());
     (found, after_gesture)
 }
 
@@ -149,7 +161,7 @@ pub fn consent(
     frames: &[FrameInfo],
     choice: &ConsentChoice,
     timeouts: (Duration, Duration),
-    page_age: Duration,
+    clock: &PageClock,
     gestures: &mut Gestures,
 ) -> (StepOutcome, Option<ConsentRecord>) {
     let (step_timeout, call_timeout) = timeouts;
@@ -173,7 +185,7 @@ pub fn consent(
                 reject,
                 step_timeout,
                 call_timeout,
-                page_age,
+                clock,
                 gestures,
             );
             let mut detail = record.summary(rules, reject);

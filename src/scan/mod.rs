@@ -3,11 +3,12 @@
 mod actions;
 mod settle;
 
-use crate::vocab::{Step, ThirdPartyCookies, now_rfc3339};
+use crate::vocab::{Clock, Step, ThirdPartyCookies, now_rfc3339};
 pub use actions::{ChatCall, ConsentChoice, ConsentMethod};
 
 use crate::browser::BrowserSession;
 use crate::browser::cdp::Page;
+use crate::browser::clock::PageClock;
 use crate::browser::input::Gestures;
 use crate::browser::visitor::{self, Seen, Visitor};
 use crate::browser::watch::{self, BlockedCookie, PageWatch, RequestLog};
@@ -31,8 +32,10 @@ pub struct ScanOptions {
     pub step_timeout: Duration,
     /// How long cookies, storage and network must stay still for a step to count as settled.
     pub quiet: Duration,
-    /// How long the widget step waits for a chat widget to appear.
+    /// How long the widget step waits for a chat widget to appear (page time, see `clock`).
     pub widget_timeout: Duration,
+    /// How the page's time runs while the scan waits for a widget or banner that may not come.
+    pub clock: Clock,
     /// The steps to run (always in their natural order).
     pub steps: Vec<Step>,
     /// Print one line per finished step to standard error.
@@ -77,6 +80,7 @@ impl Default for ScanOptions {
             step_timeout: defaults::STEP_TIMEOUT,
             quiet: defaults::QUIET,
             widget_timeout: defaults::WIDGET_TIMEOUT,
+            clock: Clock::default(),
             steps: Step::DEFAULT.to_vec(),
             progress: false,
             screenshots: false,
@@ -307,6 +311,7 @@ fn run_on_page(
         gestures: Gestures::new(d.touch, d.width, d.height),
         seed_script,
         visitor_seen: None,
+        clock: PageClock::real(),
     };
     for step in Step::ALL {
         if !opts.steps.contains(&step) {
@@ -380,6 +385,8 @@ struct Scan<'a> {
     /// The storage-state seeding script, removed once the first page has loaded.
     seed_script: Option<String>,
     visitor_seen: Option<Seen>,
+    /// The page's clock, started once it has loaded (real time until then).
+    clock: PageClock,
 }
 
 impl Scan<'_> {
@@ -625,6 +632,13 @@ impl Scan<'_> {
             self.watch.lock().load_fired || self.watch.lock().crashed
         });
         let ct = call_timeout(self.opts);
+        // Loading is real time (what a visitor waits); the waits after it may run ahead.
+        self.clock = PageClock::start(
+            self.opts.clock,
+            &self.page,
+            ct,
+            self.loaded_at.unwrap_or_else(Instant::now),
+        );
         // The starting state seeds the first page only: a key the site deletes stays deleted.
         if let Some(id) = self.seed_script.take() {
             let _ = self.page.call(
@@ -665,7 +679,7 @@ impl Scan<'_> {
             &self.page,
             &self.watch,
             self.catalog,
-            self.opts.widget_timeout,
+            (&self.clock, self.opts.widget_timeout),
             call_timeout(self.opts),
             &mut self.gestures,
         );
@@ -707,7 +721,7 @@ impl Scan<'_> {
             &frames,
             &self.opts.consent,
             (self.opts.step_timeout, call_timeout(self.opts)),
-            self.loaded_at.map_or(Duration::ZERO, |t| t.elapsed()),
+            &self.clock,
             &mut self.gestures,
         );
         self.consent_record = record;
@@ -751,7 +765,7 @@ impl Scan<'_> {
                 &self.page,
                 &self.watch,
                 self.catalog,
-                self.opts.widget_timeout,
+                (&self.clock, self.opts.widget_timeout),
                 call_timeout(self.opts),
                 &mut self.gestures,
             );

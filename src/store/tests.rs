@@ -152,6 +152,7 @@ fn report(url: &str, started_at: &str, observations: Vec<Observation>) -> ScanRe
                 show_values: true,
                 steps: Step::DEFAULT.to_vec(),
                 screenshots: false,
+                clock: crate::vocab::Clock::Fast,
                 message: None,
             },
             consent: ConsentSummary::of(&consent, None),

@@ -31,3 +31,17 @@ pub enum Party {
     FirstParty,
     ThirdParty,
 }
+
+/// How the page's time runs while the scan waits for something that may not come (a late
+/// widget, a late banner).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Clock {
+    /// Page time keeps pace with real time, and runs ahead while the scan waits: timers due
+    /// within the wait fire as soon as the page is otherwise idle (network fetches hold page
+    /// time back), so a wait ends when the page has nothing left to do within it.
+    #[default]
+    Fast,
+    /// Page time is real time: every wait lasts until its answer or its bound.
+    Real,
+}

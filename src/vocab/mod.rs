@@ -9,7 +9,7 @@ mod storage;
 mod text;
 mod time;
 
-pub use choice::{ConsentAction, Party, ThirdPartyCookies};
+pub use choice::{Clock, ConsentAction, Party, ThirdPartyCookies};
 pub use severity::{FailOn, Rule, Severity};
 pub use step::Step;
 pub use storage::StorageKind;

@@ -118,6 +118,7 @@ pub fn scan_site_with(
         progress: false,
         screenshots: false,
         visitor: Default::default(),
+        clock: Default::default(),
         message: None,
     };
     adjust(&mut opts);
