@@ -1,22 +1,35 @@
-//! Benchmark: a four-step scan against bare Chromium loading the same page (`cargo bench --bench scan`).
+//! Benchmark: the default scan against bare Chromium loading the same page (`cargo bench --bench scan`).
 //!
-//! For each fixture site, in the same run: the wall time of `chromium --headless --dump-dom URL`
-//! (the browser's own work: start, load, quit) and of `chatcookie scan DIR` (start, four steps
-//! with settling and snapshots, report, quit), plus the chatcookie process's peak RSS (VmHWM,
-//! Chromium excluded). Set BENCH_RUNS to change the number of runs (default 5); medians are shown.
+//! For each fixture family, in the same interleaved run: the wall time of `chromium --headless
+//! --dump-dom URL` (the browser's own work: start, load, quit), of the default `chatcookie scan DIR`
+//! (automatic consent, four steps, on the default fast clock) and of the same scan with
+//! `--clock real`, plus the default scan's peak RSS (VmHWM, Chromium excluded). Each scan's keys
+//! with the step they first showed at must equal the real-clock scan's: a figure that lost a key
+//! is not a figure. Set BENCH_RUNS to change the number of runs (default 5); medians are shown.
 
 mod common;
+#[path = "../tests/common/npm.rs"]
+mod npm;
 
 use chatcookie::browser::find_chrome;
 use chatcookie::serve::{SiteFiles, SiteServer};
-use std::path::PathBuf;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SITES: &[(&str, &str)] = &[
-    ("genesys-shop", "#cc-accept"),
-    ("tawkto-shop", "#cc-accept"),
-    ("web1on1-eager", "#cc-accept"),
+/// A family: its name, and the fixture directory (under the repository root) that stands for it.
+const FAMILIES: &[(&str, &str)] = &[
+    (
+        "chat gated by klaro (npm)",
+        "fixtures/npm/klaro-must-consent",
+    ),
+    ("chat, no CMP", "fixtures/sites/tawkto-shop"),
+    ("CMP, no chat", "fixtures/cmps/klaro"),
+    ("nothing at all", "fixtures/sites/analytics-shop"),
+    ("widget 2.5 s late", "fixtures/timing/late-widget"),
+    ("CMP 5 s late", "fixtures/cmps/late-banner"),
 ];
 
 fn main() {
@@ -24,69 +37,138 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let exe = common::release_exe();
     let chrome = find_chrome(None).expect("Chromium must be installed");
+    let sites = tempfile::tempdir().unwrap();
     println!(
         "runs per figure: {runs} (median); chatcookie {}",
         exe.display()
     );
     println!(
-        "{:<16} {:>12} {:>14} {:>7} {:>12}",
-        "site", "dump-dom s", "4-step scan s", "ratio", "peak RSS MB"
+        "{:<28} {:>10} {:>9} {:>7} {:>9} {:>7} {:>5} {:>8}",
+        "family", "dump-dom s", "scan s", "ratio", "real s", "ratio", "keys", "RSS MB"
     );
-    for (site, accept) in SITES {
-        let dir = root.join("fixtures/sites").join(site);
-        let host = format!("www.{site}.test");
-        let server = SiteServer::start(SiteFiles::Disk(dir.clone()), &host).unwrap();
-        let mut bare = Vec::new();
-        let mut scan = Vec::new();
-        let mut rss = Vec::new();
+    for (family, fixture) in FAMILIES {
+        let dir = assemble(&root, fixture, sites.path());
+        let name = dir.file_name().unwrap().to_str().unwrap().to_string();
+        let server =
+            SiteServer::start(SiteFiles::Disk(dir.clone()), &format!("www.{name}.test")).unwrap();
+        let (mut bare, mut fast, mut real, mut rss) = (vec![], vec![], vec![], vec![]);
+        let mut truth: Option<BTreeSet<(String, String)>> = None;
         for _ in 0..runs {
             bare.push(common::dump_dom_seconds(&chrome, &server));
-
-            let t = Instant::now();
-            let mut child = Command::new(&exe)
-                .args([
-                    "scan",
-                    dir.to_str().unwrap(),
-                    "--consent-click",
-                    accept,
-                    "--format",
-                    "json",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            // VmHWM only grows: the last value read before exit is the peak.
-            let mut peak_kb = 0u64;
-            loop {
-                if let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
-                {
-                    for line in status.lines().filter(|l| l.starts_with("VmHWM:")) {
-                        let kb = line
-                            .split_whitespace()
-                            .nth(1)
-                            .and_then(|s| s.parse().ok())
-                            .unwrap_or(0);
-                        peak_kb = peak_kb.max(kb);
-                    }
-                }
-                if child.try_wait().unwrap().is_some() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(5));
+            let (s, kb, keys) = scan(&exe, &dir, "fast");
+            fast.push(s);
+            rss.push(kb as f64 / 1024.0);
+            let (r, _, real_keys) = scan(&exe, &dir, "real");
+            real.push(r);
+            assert_eq!(keys, real_keys, "{family}: the fast clock saw other keys");
+            if let Some(t) = &truth {
+                assert_eq!(&keys, t, "{family}: keys differ between runs");
             }
-            assert!(child.wait().unwrap().success(), "scan failed");
-            scan.push(t.elapsed().as_secs_f64());
-            rss.push(peak_kb as f64 / 1024.0);
+            truth = Some(keys);
         }
-        let (b, s) = (common::median(bare), common::median(scan));
+        let (b, f, r) = (
+            common::median(bare),
+            common::median(fast),
+            common::median(real),
+        );
         println!(
-            "{:<16} {:>12.3} {:>14.3} {:>7.2} {:>12.1}",
-            site,
+            "{:<28} {:>10.3} {:>9.3} {:>7.2} {:>9.3} {:>7.2} {:>5} {:>8.1}",
+            family,
             b,
-            s,
-            s / b,
+            f,
+            f / b,
+            r,
+            r / b,
+            truth.map_or(0, |t| t.len()),
             rss.iter().cloned().fold(0.0, f64::max)
         );
     }
+}
+
+/// The fixture as a servable directory: npm packages and the tawk.to imitation linked in where
+/// the fixture needs them (as `tests/real_cmps.rs` and `tests/timing.rs` assemble them).
+fn assemble(root: &Path, fixture: &str, sites: &Path) -> PathBuf {
+    let from = root.join(fixture);
+    let name = from.file_name().unwrap();
+    let site = sites.join(name);
+    copy_tree(&from, &site);
+    if fixture.starts_with("fixtures/npm/") {
+        let node_modules = npm::node_modules("npm");
+        std::fs::create_dir_all(site.join("vendor")).unwrap();
+        std::os::unix::fs::symlink(node_modules.join("klaro"), site.join("vendor/klaro")).unwrap();
+    }
+    if fixture.starts_with("fixtures/npm/") || fixture.starts_with("fixtures/timing/") {
+        std::fs::create_dir_all(site.join("_hosts")).unwrap();
+        std::os::unix::fs::symlink(
+            root.join("fixtures/sites/tawkto-shop/_hosts/embed.tawk.to"),
+            site.join("_hosts/embed.tawk.to"),
+        )
+        .unwrap();
+    }
+    site
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// One default scan on `clock`: seconds, peak RSS in KiB, and each key with its first step.
+fn scan(exe: &Path, dir: &Path, clock: &str) -> (f64, u64, BTreeSet<(String, String)>) {
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let t = Instant::now();
+    let mut child = Command::new(exe)
+        .arg("scan")
+        .arg(dir)
+        .args(["--clock", clock, "--format", "json", "--output"])
+        .arg(out.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // VmHWM only grows: the last value read before exit is the peak.
+    let mut peak_kb = 0u64;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", child.id())) {
+            for line in status.lines().filter(|l| l.starts_with("VmHWM:")) {
+                let kb = line
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = child.wait().unwrap();
+    let seconds = t.elapsed().as_secs_f64();
+    assert!(
+        matches!(status.code(), Some(0 | 1)),
+        "scan failed: {status}"
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(out.path()).unwrap()).unwrap();
+    let keys = report["observations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| {
+            (
+                o["first_step"].as_str().unwrap_or_default().to_string(),
+                o["name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    (seconds, peak_kb, keys)
 }
