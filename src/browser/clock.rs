@@ -26,6 +26,10 @@ use std::time::{Duration, Instant};
 /// How often the ticker reads the page's clock and grants what it may live next.
 const TICK: Duration = Duration::from_millis(10);
 
+/// How many ticks past the real-time line a grant reaches: a grant every few ticks, not every
+/// one, and a page never more than this ahead of real time outside a window.
+const LEAD: f64 = 3.0;
+
 /// What the ticker knows and is asked, shared with the scan's thread.
 #[derive(Debug, Clone, Copy)]
 struct State {
@@ -36,8 +40,10 @@ struct State {
     /// Page time (ms) the page must have reached by `line_at`: the real-time line.
     line_ms: Option<f64>,
     line_at: Instant,
-    /// The pause-policy grant in force reaches this page time (ms).
-    fast_to: Option<f64>,
+    /// The grant in force: its policy and the page time (ms) it reaches.
+    granted: Option<(&'static str, f64)>,
+    /// Page time run ahead of real time so far.
+    ahead: Duration,
     stopped: bool,
 }
 
@@ -57,25 +63,10 @@ pub struct PageClock {
     page: Option<Page>,
     shared: Arc<Shared>,
     ticker: Option<JoinHandle<()>>,
-    /// Page time run ahead of real time so far.
-    ahead: Mutex<Duration>,
+    /// How long one CDP call may take.
+    call_timeout: Duration,
     /// When the clock started (the page's age counts from here).
     since: Instant,
-}
-
-/// How a wait on the page's clock ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Waited {
-    /// The condition held.
-    Answered,
-    /// The page lived through the window without it.
-    Lived,
-}
-
-impl Waited {
-    pub fn answered(self) -> bool {
-        self == Waited::Answered
-    }
 }
 
 impl PageClock {
@@ -89,13 +80,14 @@ impl PageClock {
                     page_ms: None,
                     line_ms: None,
                     line_at: Instant::now(),
-                    fast_to: None,
+                    granted: None,
+                    ahead: Duration::ZERO,
                     stopped: true,
                 }),
                 wake: Condvar::new(),
             }),
             ticker: None,
-            ahead: Mutex::new(Duration::ZERO),
+            call_timeout: Duration::from_secs(5),
             since: Instant::now(),
         }
     }
@@ -121,7 +113,8 @@ impl PageClock {
                 page_ms: Some(now_ms),
                 line_ms: Some(now_ms),
                 line_at: Instant::now(),
-                fast_to: None,
+                granted: Some(("advance", now_ms + TICK.as_secs_f64() * 1000.0)),
+                ahead: Duration::ZERO,
                 stopped: false,
             }),
             wake: Condvar::new(),
@@ -134,19 +127,14 @@ impl PageClock {
             page: Some(page.clone()),
             shared,
             ticker: Some(ticker),
-            ahead: Mutex::new(Duration::ZERO),
+            call_timeout,
             since,
         }
     }
 
-    /// Whether the page runs on page time (`false`: real time).
-    pub fn is_fast(&self) -> bool {
-        self.page.is_some()
-    }
-
     /// How far page time has been run ahead of real time so far (zero on real time).
     pub fn ahead(&self) -> Duration {
-        *self.ahead.lock().unwrap_or_else(|p| p.into_inner())
+        self.shared.lock().ahead
     }
 
     /// How long the page has lived by its own clock since it was navigated.
@@ -155,28 +143,22 @@ impl PageClock {
     }
 
     /// Lets the page live through `window` of its own time, or until `cond` holds, whichever
-    /// comes first; `cond` is checked every 10 ms of real time and once more at the end. Real
-    /// time is bounded by `window` too: page time never runs slower than real time.
-    pub fn run_ahead(&self, window: Duration, mut cond: impl FnMut() -> bool) -> Waited {
+    /// comes first; true if `cond` held. `cond` is checked every 10 ms of real time and once
+    /// more at the end. Real time is bounded by `window` too: page time never runs slower than
+    /// real time.
+    pub fn run_ahead(&self, window: Duration, mut cond: impl FnMut() -> bool) -> bool {
         let bound = Instant::now() + window;
-        let answer = |held: bool| {
-            if held {
-                Waited::Answered
-            } else {
-                Waited::Lived
-            }
+        let Some(page) = self.page.as_ref().filter(|_| !window.is_zero()) else {
+            return poll_until(bound, cond);
         };
-        if self.page.is_none() || window.is_zero() {
-            return answer(poll_until(bound, cond));
-        }
         if cond() {
-            return Waited::Answered;
+            return true;
         }
         {
             let mut st = self.shared.lock();
             let Some(from) = st.page_ms else {
                 drop(st);
-                return answer(poll_until(bound, cond));
+                return poll_until(bound, cond);
             };
             st.ahead_to = Some(from + window.as_secs_f64() * 1000.0);
         }
@@ -189,20 +171,15 @@ impl PageClock {
                 st.stopped || matches!((st.page_ms, st.ahead_to), (Some(p), Some(to)) if p >= to)
             }
         });
-        let mut st = self.shared.lock();
-        st.ahead_to = None;
-        // The page keeps the time it lived: the real-time line moves up to it.
-        if let (Some(p), Some(line)) = (st.page_ms, st.line_ms) {
-            let line_now = line + st.line_at.elapsed().as_secs_f64() * 1000.0;
-            if p > line_now {
-                *self.ahead.lock().unwrap_or_else(|e| e.into_inner()) +=
-                    Duration::from_secs_f64((p - line_now) / 1000.0);
-                st.line_ms = Some(p);
-                st.line_at = Instant::now();
-            }
+        {
+            let mut st = self.shared.lock();
+            st.ahead_to = None;
+            st.granted = None;
         }
-        drop(st);
-        answer(answered)
+        // End the run-ahead grant now: left in force, it would carry the page on to the
+        // window's end after the answer came (the ticker then moves the line up to it).
+        let _ = grant(page, "advance", TICK, self.call_timeout);
+        answered
     }
 }
 
@@ -239,7 +216,7 @@ fn grant(
 }
 
 /// The ticker: every tick it reads the page's clock and grants what the page may live next,
-/// real time at least (a tick ahead of the line), up to a window's end while one is open.
+/// real time at least (a few ticks ahead of the line), up to a window's end while one is open.
 fn pace(page: &Page, shared: &Shared, call_timeout: Duration) {
     let tick_ms = TICK.as_secs_f64() * 1000.0;
     loop {
@@ -253,31 +230,55 @@ fn pace(page: &Page, shared: &Shared, call_timeout: Duration) {
             let _ = shared.wake.wait_timeout(st, TICK);
             continue;
         };
+        let moved = st.page_ms.is_none_or(|before| p > before);
         st.page_ms = Some(p);
-        let line = st.line_ms.unwrap_or(p) + st.line_at.elapsed().as_secs_f64() * 1000.0;
-        let call = if p + tick_ms / 2.0 < line {
-            // Behind real time (a fetch held it, or the page was busy): catch up, a tick ahead.
-            st.fast_to = None;
-            Some(("advance", line - p + tick_ms))
-        } else if let Some(to) = st.ahead_to.filter(|to| p < *to) {
-            // A window is open: run ahead to its end while nothing downloads (one grant).
-            (st.fast_to != Some(to)).then(|| {
-                st.fast_to = Some(to);
-                ("pauseIfNetworkFetchesPending", to - p + tick_ms)
+        let now = Instant::now();
+        let mut line = st.line_ms.unwrap_or(p) + (now - st.line_at).as_secs_f64() * 1000.0;
+        if p > line + (LEAD + 0.5) * tick_ms {
+            // The page lived ahead, further than a real-time grant reaches (a window, a grant
+            // that outran it): it keeps that time, and real time runs on from there. A line
+            // left behind would freeze the page until real time caught up, stalling its parser,
+            // its loads and its input.
+            st.ahead += Duration::from_secs_f64((p - line) / 1000.0);
+            st.line_ms = Some(p);
+            st.line_at = now;
+            line = p;
+        }
+        let advance = |st: &mut State| {
+            let to = line + LEAD * tick_ms;
+            st.granted = Some(("advance", to));
+            Some(("advance", to - p))
+        };
+        let behind = p + tick_ms / 2.0 < line;
+        let call = if let Some(to) = st.ahead_to.filter(|to| p < *to && (moved || !behind)) {
+            // A window is open: run ahead to its end while nothing downloads (one grant). A
+            // page behind the line catches up under it too, unless a download holds it.
+            (st.granted != Some(("pauseIfNetworkFetchesPending", to))).then(|| {
+                st.granted = Some(("pauseIfNetworkFetchesPending", to));
+                ("pauseIfNetworkFetchesPending", to - p)
             })
-        } else if st.ahead_to.is_some() {
+        } else if st.ahead_to.is_some() && !behind {
+            // The window's end is reached: the page waits for real time or the window's close.
             None
         } else {
-            // On the line: one more tick of real time (this also ends a window's grant).
-            st.fast_to = None;
-            Some(("advance", line - p + tick_ms))
+            // Keep real time: grant up to a few ticks past the line once real time nears the end
+            // of the grant in force (an idle page lives its grant at once, a busy one later).
+            match st.granted {
+                Some(("advance", to)) if to - line > tick_ms / 2.0 => None,
+                _ => advance(&mut st),
+            }
         };
         drop(st);
         if let Some((policy, ms)) = call {
             let budget = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
-            if grant(page, policy, budget, call_timeout).is_err() && page.cdp.is_closed() {
-                shared.lock().stopped = true;
-                return;
+            if grant(page, policy, budget, call_timeout).is_err() {
+                // Not in force: the next tick grants again.
+                let mut st = shared.lock();
+                st.granted = None;
+                if page.cdp.is_closed() {
+                    st.stopped = true;
+                    return;
+                }
             }
         }
         let st = shared.lock();
