@@ -321,7 +321,12 @@ impl<'a> AutoRun<'a, '_> {
     /// After the banner closed: the answer took unless the CMP's own record holds another choice.
     fn check_record(&mut self, cmp: &Cmp, outcome: String) -> bool {
         let want = self.action();
-        let got = read_choice(self.worlds.page(), cmp, self.worlds.call_timeout);
+        let got = read_choice(
+            self.worlds.page(),
+            cmp,
+            self.worlds.call_timeout,
+            self.clock,
+        );
         let Some(got) = got else {
             self.record.done = true;
             self.record.outcome = Some(outcome);
@@ -450,7 +455,9 @@ impl<'a> AutoRun<'a, '_> {
         let navigated = |worlds: &Worlds| top_context.is_some_and(|c| !worlds.alive(c));
         let t0 = Instant::now();
         let (mut closed, mut nav) = (false, false);
-        poll_until(t0 + bound, || {
+        // On the page's clock: a banner that fades out, or comes back, does so on its timers.
+        let clock = self.clock;
+        clock.run_ahead(bound, || {
             nav = navigated(&self.worlds);
             closed = !nav && self.is_shown(cmp) == Some(false);
             nav || closed
@@ -460,7 +467,7 @@ impl<'a> AutoRun<'a, '_> {
         }
         let mut back = false;
         if !nav {
-            poll_until(Instant::now() + STAY_CLOSED, || {
+            clock.run_ahead(STAY_CLOSED, || {
                 nav = navigated(&self.worlds);
                 back = !nav && self.is_shown(cmp) == Some(true);
                 nav || back
@@ -485,13 +492,19 @@ impl<'a> AutoRun<'a, '_> {
 }
 
 /// The choice `cmp`'s own record holds (`accept`, `reject`, `partial`), waiting a moment for it
-/// to be written; None when the CMP has no readable record or wrote none.
-pub(super) fn read_choice(page: &Page, cmp: &Cmp, call_timeout: Duration) -> Option<String> {
+/// to be written (on the page's clock: a CMP writes it from its own timers or after a request);
+/// None when the CMP has no readable record or wrote none.
+pub(super) fn read_choice(
+    page: &Page,
+    cmp: &Cmp,
+    call_timeout: Duration,
+    clock: &PageClock,
+) -> Option<String> {
     let expr = cmp.record.as_ref()?.choice.as_ref()?;
     let wrapped =
         format!("(() => {{ try {{ return ({expr}); }} catch (e) {{ return null; }} }})()");
     let mut got = None;
-    poll_until(Instant::now() + RECORD_BOUND, || {
+    clock.run_ahead(RECORD_BOUND, || {
         got = page
             .evaluate(&wrapped, call_timeout)
             .ok()
@@ -557,7 +570,7 @@ pub fn check_user_answer(
             notes.push(format!("{}'s banner is still shown", cmp.id));
             record.done = false;
         }
-        if let Some(got) = read_choice(page, cmp, call_timeout) {
+        if let Some(got) = read_choice(page, cmp, call_timeout, &real) {
             if got != want {
                 notes.push(format!(
                     "{} recorded `{got}` where `{want}` was asked",
