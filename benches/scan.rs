@@ -8,6 +8,8 @@
 //! is not a figure. Set BENCH_RUNS to change the number of runs (default 5); medians are shown.
 
 mod common;
+#[path = "../tests/common/keys.rs"]
+mod keys;
 #[path = "../tests/common/npm.rs"]
 mod npm;
 
@@ -159,16 +161,6 @@ fn scan(exe: &Path, dir: &Path, clock: &str) -> (f64, u64, BTreeSet<(String, Str
         "scan failed: {status}"
     );
     let report: Value = serde_json::from_slice(&std::fs::read(out.path()).unwrap()).unwrap();
-    let keys = report["observations"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|o| {
-            (
-                o["first_step"].as_str().unwrap_or_default().to_string(),
-                o["name"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
+    let keys = keys::first_steps(&report);
     (seconds, peak_kb, keys)
 }

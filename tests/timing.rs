@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{bin, code, run_within};
+use common::{bin, code, keys, run_within};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -39,17 +39,7 @@ fn scan(site: &Path, clock: &str) -> (Value, BTreeSet<(String, String)>) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(matches!(code(&out), 0 | 1), "exit {}: {stderr}", code(&out));
     let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
-    let keys = report["observations"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|o| {
-            (
-                o["first_step"].as_str().unwrap_or_default().to_string(),
-                o["name"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
+    let keys = keys::first_steps(&report);
     (report, keys)
 }
 

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: scan a fixture site in the real Chromium.
 #![allow(dead_code)]
 
+pub mod keys;
+
 use chatcookie::ThirdPartyCookies;
 use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::catalog::Catalog;
