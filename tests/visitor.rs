@@ -497,3 +497,58 @@ fn a_scan_without_the_message_step_names_the_keys_it_cannot_reach() {
         "{t}"
     );
 }
+
+#[test]
+fn looking_at_the_page_gives_it_no_user_activation_and_a_click_does() {
+    // The page polls navigator.userActivation: reading storage, running the clock and looking
+    // for a widget or banner must not count as the visitor's click (it did when every
+    // Runtime.evaluate was sent as a user gesture), and the consent click must.
+    let dir = visitor_dir("no-activation");
+    for device in ["desktop", "mobile"] {
+        let (r, out) = scan_json(&[
+            dir.to_str().unwrap(),
+            "--consent",
+            "none",
+            "--device",
+            device,
+        ]);
+        let d = text(&out);
+        assert_eq!(
+            value(&r, "activation").as_deref(),
+            Some("never"),
+            "{device}: {d}"
+        );
+        assert!(
+            !r["observations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o["name"] == "activation" && o["storage"] == "cookie"),
+            "{device}: {d}"
+        );
+    }
+    for (how, args) in [
+        ("mouse", vec!["--consent-click", "#act"]),
+        (
+            "script",
+            vec!["--consent-js", "document.getElementById('act').click()"],
+        ),
+    ] {
+        let mut all = vec![dir.to_str().unwrap(), "--steps", "load,consent"];
+        all.extend(args);
+        let (r, out) = scan_json(&all);
+        let d = text(&out);
+        assert_eq!(
+            value(&r, "activation").as_deref(),
+            Some("after-load"),
+            "{how}: {d}"
+        );
+        let first = r["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == "activation" && o["storage"] == "cookie")
+            .map(|o| o["first_step"].clone());
+        assert_eq!(first, Some(Value::from("consent")), "{how}: {d}");
+    }
+}

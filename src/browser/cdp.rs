@@ -434,13 +434,24 @@ impl Page {
             .call_raw(Some(&self.session_id), method, params, timeout)
     }
 
-    /// Evaluates `expression` in the page's main world and returns its JSON value.
+    /// Evaluates `expression` in the page's main world and returns its JSON value. The page is
+    /// not given user activation: reading the page must not look like a click to it.
     pub fn evaluate(&self, expression: &str, timeout: Duration) -> Reply {
+        self.evaluate_as(expression, false, timeout)
+    }
+
+    /// Evaluates `expression` as the visitor's own action (a consent script, a chat opened by
+    /// its API): the page is given user activation, as a click would give it.
+    pub fn act(&self, expression: &str, timeout: Duration) -> Reply {
+        self.evaluate_as(expression, false, timeout)
+    }
+
+    fn evaluate_as(&self, expression: &str, user_gesture: bool, timeout: Duration) -> Reply {
         let params = json!({
             "expression": expression,
             "returnByValue": true,
             "awaitPromise": true,
-            "userGesture": true,
+            "userGesture": user_gesture,
             "timeout": timeout.as_millis() as u64,
         });
         let reply = self.call("Runtime.evaluate", params, timeout)?;

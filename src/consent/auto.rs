@@ -389,7 +389,7 @@ impl<'a> AutoRun<'a, '_> {
                         ));
                     }
                 }
-                Step::Eval(js) => match self.worlds.page().evaluate(js, self.worlds.call_timeout) {
+                Step::Eval(js) => match self.worlds.page().act(js, self.worlds.call_timeout) {
                     Err(e) => return Err(format!("{label} `{js}`: {e}")),
                     Ok(Value::Bool(false)) => {
                         return Err(format!("{label} `{js}` returned false"));

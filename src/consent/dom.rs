@@ -201,12 +201,25 @@ impl<'p> Worlds<'p> {
         expression: &str,
         by_value: bool,
     ) -> Result<Value, CdpError> {
+        self.in_context_as(context, expression, by_value, false)
+    }
+
+    /// `Runtime.evaluate` in one context; `user_gesture` gives the page user activation, which
+    /// only a stand-in for the visitor's own click may do.
+    fn in_context_as(
+        &self,
+        context: i64,
+        expression: &str,
+        by_value: bool,
+        user_gesture: bool,
+    ) -> Result<Value, CdpError> {
         let reply = self.page.call(
             "Runtime.evaluate",
             json!({
                 "expression": expression,
                 "contextId": context,
                 "returnByValue": by_value,
+                "userGesture": user_gesture,
                 "objectGroup": OBJECT_GROUP,
                 "timeout": self.call_timeout.as_millis() as u64,
             }),
@@ -240,6 +253,13 @@ impl<'p> Worlds<'p> {
     fn run_in(&self, context: i64, request: Value) -> Result<Value, CdpError> {
         let expression = format!("({DOM_JS})({request})");
         self.in_context(context, &expression, true)
+            .map(|r| r.get("value").cloned().unwrap_or(Value::Null))
+    }
+
+    /// Runs one dom.js request that stands for the visitor's click (`el.click()`).
+    fn act_in(&self, context: i64, request: Value) -> Result<Value, CdpError> {
+        let expression = format!("({DOM_JS})({request})");
+        self.in_context_as(context, &expression, true, true)
             .map(|r| r.get("value").cloned().unwrap_or(Value::Null))
     }
 
@@ -542,7 +562,7 @@ pub fn click(worlds: &mut Worlds, found: &Found) -> Result<String, ClickError> {
         }
         Err(e) => e,
     };
-    match worlds.run_in(context, json!({ "op": "jsClick", "key": found.key })) {
+    match worlds.act_in(context, json!({ "op": "jsClick", "key": found.key })) {
         Ok(Value::Bool(true)) => Ok(format!("el.click(), since {why_not_mouse}")),
         Ok(_) => Err(ClickError::Gone),
         Err(e) if is_context_gone(&e) => Ok(format!("el.click(), since {why_not_mouse}")),

@@ -204,7 +204,7 @@ pub fn consent(
         }
         ConsentMethod::Js(js) => (
             format!("by script `{js}`"),
-            page.evaluate(js, call_timeout)
+            page.act(js, call_timeout)
                 .map(|_| format!("script `{js}` in the top frame"))
                 .map_err(|e| format!("consent script `{js}` failed: {e}")),
         ),
@@ -342,7 +342,7 @@ pub fn call_vendors(
                 continue;
             }
         }
-        match page.evaluate(&script, call_timeout) {
+        match page.act(&script, call_timeout) {
             Ok(_) => match check_opened(page, spec, call, call_timeout) {
                 Some(false) => failed.push(format!(
                     "{id}: `{}` ran, but the chat did not open (`{}` stayed false)",
