@@ -3,6 +3,7 @@
 use chatcookie::report::Format;
 use chatcookie::run::Shard;
 use chatcookie::scan::defaults;
+use chatcookie::store::StoreLocation;
 use chatcookie::vocab::Clock;
 use chatcookie::vocab::FailOn;
 use chatcookie::vocab::ThirdPartyCookies;
@@ -162,9 +163,10 @@ pub struct HistoryArgs {
     /// When nothing matches, the sites the store holds are listed.
     pub site: String,
 
-    /// The store written by `scan --store` (an SQLite file).
-    #[arg(long, value_name = "FILE")]
-    pub store: PathBuf,
+    /// The store written by `scan --store`: an SQLite file, or a PostgreSQL URL
+    /// (postgres://USER@HOST:PORT/DATABASE).
+    #[arg(long, value_name = "FILE|URL", value_parser = parse_store_location)]
+    pub store: StoreLocation,
 
     /// Output format: `table` (one block per scan with +new, -gone, ~changed lines) or `json`
     /// (the stable shape documented in docs/store.md).
@@ -193,11 +195,10 @@ fn parse_since(s: &str) -> Result<String, String> {
     })
 }
 
-/// Refuses a `--store` that could not be written before the scan, not after it.
-fn parse_store(s: &str) -> Result<PathBuf, String> {
-    let path = PathBuf::from(s);
-    chatcookie::store::Store::check_usable(&path).map_err(|e| e.0)?;
-    Ok(path)
+/// A `--store` value: a PostgreSQL URL or a file path. What is wrong with it is said when the
+/// command checks it (`scan` before the first page, `history` when it opens it).
+fn parse_store_location(s: &str) -> Result<StoreLocation, String> {
+    StoreLocation::parse(s).map_err(|e| e.0)
 }
 
 fn parse_fail_on(s: &str) -> Result<FailOn, String> {
@@ -495,14 +496,17 @@ pub struct ScanArgs {
     #[arg(long, value_enum, value_delimiter = ',', value_name = "ANSWERS")]
     pub passes: Vec<ConsentAction>,
 
-    /// Record the scan (each pass) in this SQLite file, created if missing: site, options, every
-    /// key with its attributes (never its value), the findings and the full report. `chatcookie
-    /// history SITE --store FILE` then shows what changed from scan to scan; the schema is in
-    /// docs/store.md. Several jobs may write the same file (they wait for each other). A file that
-    /// is not a chatcookie store is refused before the scan; if recording fails after it, the
-    /// report is still written and the exit code is 2.
-    #[arg(long, value_name = "FILE", value_parser = parse_store)]
-    pub store: Option<PathBuf>,
+    /// Record the scan (each pass) in this SQLite file, created if missing, or in the PostgreSQL
+    /// database of a URL (postgres://USER@HOST:PORT/DATABASE; the tables are created if missing;
+    /// PGPASSWORD and PGUSER fill what the URL leaves out): site, options, every key with its
+    /// attributes (never its value), the findings and the full report. `chatcookie history SITE
+    /// --store FILE|URL` then shows what changed from scan to scan; the schema is in
+    /// docs/store.md. Several jobs may write the same store: on one machine they wait for each
+    /// other on the file, and a fleet of sharded jobs (--shard) writes one PostgreSQL history. A
+    /// store that is not a chatcookie store or cannot be reached is refused before the scan; if
+    /// recording fails after it, the report is still written and the exit code is 2.
+    #[arg(long, value_name = "FILE|URL", value_parser = parse_store_location)]
+    pub store: Option<StoreLocation>,
 
     #[command(flatten)]
     pub gate: GateArgs,

@@ -1,4 +1,4 @@
-//! The scan history store: every judged scan recorded in an SQLite file, and what changed from scan to scan.
+//! The scan history store: every judged scan recorded in an SQLite file or a PostgreSQL database, and what changed from scan to scan.
 //!
 //! The schema is documented for users in `docs/store.md`; keep the two in step. Values are never
 //! stored: only their length and short hash, as reports show them by default.
@@ -9,12 +9,11 @@ pub use crate::compare::{
 };
 use crate::report::ScanReport;
 use anyhow::Context;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use serde::Serialize;
+use sql::{Db, cells};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// Version of the store's schema, kept in `PRAGMA user_version`; bumped on any change to it.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -22,9 +21,8 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// `PRAGMA application_id` of a chatcookie store ("ccks"): tells it from other SQLite files.
 pub const APPLICATION_ID: i64 = 0x6363_6b73;
 
-/// How long a writer waits for another one (two CI jobs recording into the same file).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
+/// The tables, in the SQL both databases read (PostgreSQL widens INTEGER to BIGINT, see
+/// `postgres.rs`); documented in docs/store.md.
 const SCHEMA: &str = "
 CREATE TABLE scans (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -105,126 +103,112 @@ CREATE TABLE findings (
 CREATE INDEX findings_fingerprint ON findings (fingerprint);
 ";
 
-/// A file the user named that cannot serve as a store: not SQLite, another program's, too new.
+/// What a database holds, schema-wise.
+#[derive(Debug, PartialEq, Eq)]
+enum SchemaState {
+    /// A new or empty database: the schema can be created.
+    Empty,
+    /// A chatcookie store of this schema version.
+    Current,
+}
+
+/// A store the user named that cannot serve: not SQLite, another program's, too new, a database
+/// that cannot be reached.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct StoreError(pub String);
 
+/// Where a store lives: an SQLite file (the embedded default), or a PostgreSQL database that a
+/// fleet of sharded jobs writes into together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    File(PathBuf),
+    /// A `postgres://` or `postgresql://` URL, as given (it may hold a password: see Display).
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// Reads a `--store` value: a PostgreSQL URL, or else a file path. Only the kind is decided
+    /// here; [`Store::check_usable`] says what is wrong with it (a message that never repeats a
+    /// password, as a command-line parser's "invalid value" would).
+    pub fn parse(s: &str) -> Result<StoreLocation, StoreError> {
+        let lower = s.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            return Ok(StoreLocation::Postgres(s.to_string()));
+        }
+        if s.is_empty() {
+            return Err(StoreError("the store is an empty path".into()));
+        }
+        Ok(StoreLocation::File(PathBuf::from(s)))
+    }
+}
+
+impl std::fmt::Display for StoreLocation {
+    /// The file's path, or the URL with its password replaced (messages and reports show it).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::File(path) => write!(f, "{}", path.display()),
+            StoreLocation::Postgres(url) => f.write_str(&postgresql::shown(url)),
+        }
+    }
+}
+
+impl From<&Path> for StoreLocation {
+    fn from(path: &Path) -> StoreLocation {
+        StoreLocation::File(path.to_path_buf())
+    }
+}
+
+impl From<&PathBuf> for StoreLocation {
+    fn from(path: &PathBuf) -> StoreLocation {
+        StoreLocation::File(path.clone())
+    }
+}
+
+impl From<&StoreLocation> for StoreLocation {
+    fn from(location: &StoreLocation) -> StoreLocation {
+        location.clone()
+    }
+}
+
 /// An open scan history store.
 pub struct Store {
-    conn: Connection,
-    path: PathBuf,
+    db: Db,
+    location: StoreLocation,
 }
 
 impl Store {
-    /// Opens the store at `path`, creating the file and its schema if missing. Refuses a file
-    /// that is not SQLite, another program's database, or a store of a newer schema.
-    pub fn open(path: &Path) -> anyhow::Result<Store> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)
-            .with_context(|| format!("cannot open or create the store {}", path.display()))?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
+    /// Opens the store, creating the file (or the tables in the database) if missing. Refuses a
+    /// file that is not SQLite, another program's database, or a store of a newer schema.
+    pub fn open(location: impl Into<StoreLocation>) -> anyhow::Result<Store> {
+        Store::open_as(location.into(), true)
+    }
+
+    /// Opens an existing store (history reads it); a missing one is an error, not a new store.
+    pub fn open_existing(location: impl Into<StoreLocation>) -> anyhow::Result<Store> {
+        Store::open_as(location.into(), false)
+    }
+
+    fn open_as(location: StoreLocation, create: bool) -> anyhow::Result<Store> {
+        let db = match &location {
+            StoreLocation::File(path) => Db::Sqlite(sqlite::open(path, create)?),
+            StoreLocation::Postgres(url) => Db::Postgres(Box::new(postgresql::open(url, create)?)),
         };
-        store.prepare(true)?;
-        Ok(store)
+        Ok(Store { db, location })
     }
 
-    /// Opens an existing store (history reads it); a missing file is an error, not a new store.
-    pub fn open_existing(path: &Path) -> anyhow::Result<Store> {
-        if !path.is_file() {
-            return Err(StoreError(format!(
-                "no store at {} (`chatcookie scan URL --store {}` creates one)",
-                path.display(),
-                path.display()
-            ))
-            .into());
-        }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)
-            .with_context(|| format!("cannot open the store {}", path.display()))?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
-        store.prepare(false)?;
-        Ok(store)
-    }
-
-    /// Checks, without changing anything, that `path` can become or already is a store: run before
-    /// a scan so that a wrong `--store` is refused before minutes of scanning, not after.
-    pub fn check_usable(path: &Path) -> Result<(), StoreError> {
-        if !path.exists() {
-            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-            return match parent {
-                Some(dir) if !dir.is_dir() => Err(StoreError(format!(
-                    "cannot create the store {}: the directory {} does not exist",
-                    path.display(),
-                    dir.display()
-                ))),
-                _ => Ok(()),
-            };
-        }
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|e| StoreError(format!("cannot open the store {}: {e}", path.display())))?;
-        schema_state(&conn, path).map(|_| ())
-    }
-
-    /// The file this store lives in.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Validates the file and, when it is new and `create` is set, writes the schema.
-    fn prepare(&mut self, create: bool) -> anyhow::Result<()> {
-        self.conn.busy_timeout(BUSY_TIMEOUT)?;
-        self.conn.pragma_update(None, "foreign_keys", true)?;
-        if schema_state(&self.conn, &self.path)? == SchemaState::Current {
-            return Ok(());
-        }
-        if !create {
-            return Err(StoreError(format!(
-                "{} is an empty SQLite file, not a chatcookie store",
-                self.path.display()
-            ))
-            .into());
-        }
-        // Converting a new file to WAL can meet another process doing the same, and SQLite then
-        // answers "busy" at once instead of waiting: retry as long as a writer would wait.
-        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
-        loop {
-            match self.create_schema() {
-                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(25));
-                }
-                result => {
-                    return result.with_context(|| {
-                        format!("cannot create the store {}", self.path.display())
-                    });
-                }
-            }
+    /// Checks, without changing anything, that the store can be created or already is one: run
+    /// before a scan so that a wrong `--store` is refused before minutes of scanning, not after.
+    pub fn check_usable(location: impl Into<StoreLocation>) -> Result<(), StoreError> {
+        match location.into() {
+            StoreLocation::File(path) => sqlite::check_usable(&path),
+            StoreLocation::Postgres(url) => postgresql::check_usable(&url),
         }
     }
 
-    /// Writes the schema into a new file, unless another process just did.
-    fn create_schema(&mut self) -> anyhow::Result<()> {
-        // WAL lets `history` read while a scan writes; the mode is kept in the file.
-        self.conn
-            .pragma_update_and_check(None, "journal_mode", "wal", |_| Ok(()))?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if schema_state(&tx, &self.path)? == SchemaState::Empty {
-            tx.execute_batch(SCHEMA)?;
-            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        }
-        tx.commit()?;
-        Ok(())
+    /// Where this store lives.
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
     }
 
     /// Records one judged (and gated) scan, in one transaction; returns the scan's id.
@@ -235,139 +219,147 @@ impl Store {
         let started_at = timestamp_key(&p.started_at).unwrap_or_else(|| p.started_at.clone());
         let recorded_at = timestamp_key(&crate::vocab::now_rfc3339()).unwrap_or_default();
         let gating = report.findings.iter().filter(|f| f.gating).count();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .with_context(|| format!("cannot write to the store {}", self.path.display()))?;
-        tx.execute(
-            "INSERT INTO scans (site, url, final_url, http_status, started_at, duration_ms,
-                recorded_at, tool_version, catalog_version, browser_version, third_party_cookies,
-                consent_action, consent_method, consent_cmp, consent_done, options_json, policy,
-                fail_on, baseline, aborted_step, aborted_reason, key_count, finding_count,
-                gating_count, snapshot_error_count, report_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
-            params![
-                site,
-                p.url,
-                p.final_url,
-                p.http_status,
-                started_at,
-                p.duration_ms as i64,
-                recorded_at,
-                p.tool_version,
-                p.catalog_version,
-                p.browser_version,
-                p.third_party_cookies.map(|t| enum_str(&t)),
-                enum_str(&p.consent.action),
-                p.consent.method,
-                p.consent.cmp_used,
-                p.consent.done,
-                serde_json::to_string(&p.options)?,
-                p.policy,
-                p.fail_on,
-                p.baseline,
-                report.aborted.as_ref().map(|a| a.step.as_str()),
-                report.aborted.as_ref().map(|a| a.reason.as_str()),
-                report.observations.len() as i64,
-                report.findings.len() as i64,
-                gating as i64,
-                report.snapshot_errors.len() as i64,
-                redacted_report_json(report)?,
-            ],
-        )?;
-        let scan_id = tx.last_insert_rowid();
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO observations (scan_id, position, storage, name, place, location,
-                    storage_key, frame_url, party, vendor, catalog_key, category, first_step,
-                    removed_at, expiry_class, lifetime_seconds, http_only, secure, same_site,
-                    partition_key, value_length, value_sha256, attributes_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
-            )?;
-            for (position, o) in report.observations.iter().enumerate() {
-                // The identity and classes the comparison reads back: one definition.
-                let key = KeyState::of(o);
-                let c = o.cookie.as_ref();
-                let attributes = serde_json::json!({
-                    "cookie": c,
-                    "changes": o.changes,
-                    "json_fields": o.json_fields,
-                });
-                insert.execute(params![
-                    scan_id,
-                    position as i64,
-                    o.storage.as_str(),
-                    o.name,
-                    key.place,
-                    o.location,
-                    o.storage_key,
-                    o.frame_url,
-                    key.party,
-                    o.attribution.vendor(),
-                    o.attribution.key(),
-                    o.catalog.as_ref().map(|f| f.category.as_str()),
-                    o.first_step.as_str(),
-                    o.removed_at.map(|s| s.as_str()),
-                    key.expiry_class,
-                    c.and_then(|c| c.lifetime_seconds),
-                    c.map(|c| c.http_only),
-                    c.map(|c| c.secure),
-                    c.and_then(|c| c.same_site.clone()),
-                    c.and_then(|c| c.partition_key.clone()),
-                    o.value.length as i64,
-                    o.value.sha256,
-                    attributes.to_string(),
-                ])?;
-            }
-            let mut insert = tx.prepare(
-                "INSERT INTO findings (scan_id, position, rule, severity, fingerprint, storage,
-                    name, location, step, message, evidence_json, policy_line, gating, in_baseline)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            )?;
-            for (position, f) in report.findings.iter().enumerate() {
-                insert.execute(params![
-                    scan_id,
-                    position as i64,
-                    f.rule.id(),
-                    f.severity.as_str(),
-                    f.fingerprint,
-                    f.key.as_ref().map(|k| k.storage.as_str()),
-                    f.key.as_ref().map(|k| k.name.as_str()),
-                    f.key.as_ref().map(|k| k.location.as_str()),
-                    f.step.map(|s| s.as_str()),
-                    f.message,
-                    serde_json::to_string(&f.evidence)?,
-                    f.policy_line.map(|l| l as i64),
-                    f.gating,
-                    f.in_baseline,
-                ])?;
-            }
-        }
-        tx.commit()
-            .with_context(|| format!("cannot write to the store {}", self.path.display()))?;
-        Ok(scan_id)
+        let scan = cells![
+            site,
+            &p.url,
+            &p.final_url,
+            p.http_status,
+            started_at,
+            p.duration_ms as i64,
+            recorded_at,
+            &p.tool_version,
+            &p.catalog_version,
+            &p.browser_version,
+            p.third_party_cookies.map(|t| enum_str(&t)),
+            enum_str(&p.consent.action),
+            &p.consent.method,
+            p.consent.cmp_used.as_ref(),
+            p.consent.done,
+            serde_json::to_string(&p.options)?,
+            p.policy.as_ref(),
+            p.fail_on.as_ref(),
+            p.baseline.as_ref(),
+            report.aborted.as_ref().map(|a| a.step.as_str()),
+            report.aborted.as_ref().map(|a| a.reason.as_str()),
+            report.observations.len() as i64,
+            report.findings.len() as i64,
+            gating as i64,
+            report.snapshot_errors.len() as i64,
+            redacted_report_json(report)?,
+        ];
+        let location = self.location.to_string();
+        self.db
+            .transaction(|tx| {
+                let scan_id = tx
+                    .query(
+                        "INSERT INTO scans (site, url, final_url, http_status, started_at,
+                            duration_ms, recorded_at, tool_version, catalog_version,
+                            browser_version, third_party_cookies, consent_action, consent_method,
+                            consent_cmp, consent_done, options_json, policy, fail_on, baseline,
+                            aborted_step, aborted_reason, key_count, finding_count, gating_count,
+                            snapshot_error_count, report_json)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                            $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
+                         RETURNING id",
+                        &scan,
+                    )?
+                    .first()
+                    .context("the store returned no id for the new scan")?
+                    .int(0)?;
+                for (position, o) in report.observations.iter().enumerate() {
+                    // The identity and classes the comparison reads back: one definition.
+                    let key = KeyState::of(o);
+                    let c = o.cookie.as_ref();
+                    let attributes = serde_json::json!({
+                        "cookie": c,
+                        "changes": o.changes,
+                        "json_fields": o.json_fields,
+                    });
+                    tx.execute(
+                        "INSERT INTO observations (scan_id, position, storage, name, place,
+                            location, storage_key, frame_url, party, vendor, catalog_key,
+                            category, first_step, removed_at, expiry_class, lifetime_seconds,
+                            http_only, secure, same_site, partition_key, value_length,
+                            value_sha256, attributes_json)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                            $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+                        &cells![
+                            scan_id,
+                            position as i64,
+                            o.storage.as_str(),
+                            &o.name,
+                            key.place,
+                            &o.location,
+                            o.storage_key.as_ref(),
+                            o.frame_url.as_ref(),
+                            key.party,
+                            o.attribution.vendor(),
+                            o.attribution.key(),
+                            o.catalog.as_ref().map(|f| f.category.as_str()),
+                            o.first_step.as_str(),
+                            o.removed_at.map(|s| s.as_str()),
+                            key.expiry_class,
+                            c.and_then(|c| c.lifetime_seconds),
+                            c.map(|c| c.http_only),
+                            c.map(|c| c.secure),
+                            c.and_then(|c| c.same_site.clone()),
+                            c.and_then(|c| c.partition_key.clone()),
+                            o.value.length as i64,
+                            &o.value.sha256,
+                            attributes.to_string(),
+                        ],
+                    )?;
+                }
+                for (position, f) in report.findings.iter().enumerate() {
+                    tx.execute(
+                        "INSERT INTO findings (scan_id, position, rule, severity, fingerprint,
+                            storage, name, location, step, message, evidence_json, policy_line,
+                            gating, in_baseline)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                        &cells![
+                            scan_id,
+                            position as i64,
+                            f.rule.id(),
+                            f.severity.as_str(),
+                            &f.fingerprint,
+                            f.key.as_ref().map(|k| k.storage.as_str()),
+                            f.key.as_ref().map(|k| k.name.as_str()),
+                            f.key.as_ref().map(|k| k.location.as_str()),
+                            f.step.map(|s| s.as_str()),
+                            &f.message,
+                            serde_json::to_string(&f.evidence)?,
+                            f.policy_line.map(|l| l as i64),
+                            f.gating,
+                            f.in_baseline,
+                        ],
+                    )?;
+                }
+                Ok(scan_id)
+            })
+            .with_context(|| format!("cannot write to the store {location}"))
     }
 
     /// The sites the store holds scans of, with how many and the latest start time.
-    pub fn sites(&self) -> anyhow::Result<Vec<SiteSummary>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT site, COUNT(*), MAX(started_at) FROM scans GROUP BY site ORDER BY site",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(SiteSummary {
-                site: r.get(0)?,
-                scans: r.get::<_, i64>(1)? as usize,
-                last_started_at: r.get(2)?,
+    pub fn sites(&mut self) -> anyhow::Result<Vec<SiteSummary>> {
+        self.db
+            .query(
+                "SELECT site, COUNT(*), MAX(started_at) FROM scans GROUP BY site ORDER BY site",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(SiteSummary {
+                    site: r.text(0)?,
+                    scans: r.int(1)? as usize,
+                    last_started_at: r.text(2)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .collect()
     }
 
     /// The site a user's `SITE` argument names: a URL (by the site rule) or a bare host (any
     /// scheme). Errors say which sites the store holds when none or several match.
-    pub fn resolve_site(&self, input: &str) -> anyhow::Result<String> {
+    pub fn resolve_site(&mut self, input: &str) -> anyhow::Result<String> {
         let sites = self.sites()?;
         let matches: Vec<&SiteSummary> = match site_key(input) {
             Some(key) => sites.iter().filter(|s| s.site == key).collect(),
@@ -381,20 +373,18 @@ impl Store {
         };
         match matches.as_slice() {
             [one] => Ok(one.site.clone()),
-            [] if sites.is_empty() => Err(StoreError(format!(
-                "the store {} holds no scans yet",
-                self.path.display()
-            ))
-            .into()),
+            [] if sites.is_empty() => {
+                Err(StoreError(format!("the store {} holds no scans yet", self.location)).into())
+            }
             [] => Err(StoreError(format!(
                 "no scans of `{input}` in {}; it holds: {}",
-                self.path.display(),
+                self.location,
                 describe_sites(&sites)
             ))
             .into()),
             several => Err(StoreError(format!(
                 "`{input}` matches several sites in {}: {}; give one as a URL",
-                self.path.display(),
+                self.location,
                 several
                     .iter()
                     .map(|s| s.site.as_str())
@@ -407,7 +397,7 @@ impl Store {
 
     /// The last `limit` scans of `site` (a URL or a host, see [`Store::resolve_site`]), oldest
     /// first, each with what changed since the scan it is compared with.
-    pub fn history(&self, site: &str, limit: usize) -> anyhow::Result<History> {
+    pub fn history(&mut self, site: &str, limit: usize) -> anyhow::Result<History> {
         self.history_since(site, limit, None)
     }
 
@@ -415,7 +405,7 @@ impl Store {
     /// A scan is compared with the latest earlier complete (not aborted) scan of the same site
     /// with the same consent answer, even when that one is older than `since` or past the limit.
     pub fn history_since(
-        &self,
+        &mut self,
         site: &str,
         limit: usize,
         since: Option<&str>,
@@ -465,149 +455,93 @@ impl Store {
     }
 
     /// Every scan of `site`, oldest first.
-    fn scans_of(&self, site: &str) -> anyhow::Result<Vec<ScanSummary>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, site, url, started_at, duration_ms, tool_version, catalog_version,
-                browser_version, consent_action, key_count, finding_count, gating_count,
-                aborted_step, aborted_reason
-             FROM scans WHERE site = ?1 ORDER BY started_at, id",
-        )?;
-        let rows = stmt.query_map([site], |r| {
-            let aborted_step: Option<String> = r.get(12)?;
-            let aborted_reason: Option<String> = r.get(13)?;
-            Ok(ScanSummary {
-                id: r.get(0)?,
-                site: r.get(1)?,
-                url: r.get(2)?,
-                started_at: r.get(3)?,
-                duration_ms: r.get(4)?,
-                tool_version: r.get(5)?,
-                catalog_version: r.get(6)?,
-                browser_version: r.get(7)?,
-                consent: r.get(8)?,
-                keys: r.get(9)?,
-                findings: r.get(10)?,
-                gating_findings: r.get(11)?,
-                aborted: aborted_step.map(|step| Aborted {
-                    step,
-                    reason: aborted_reason.unwrap_or_default(),
-                }),
+    fn scans_of(&mut self, site: &str) -> anyhow::Result<Vec<ScanSummary>> {
+        self.db
+            .query(
+                "SELECT id, site, url, started_at, duration_ms, tool_version, catalog_version,
+                    browser_version, consent_action, key_count, finding_count, gating_count,
+                    aborted_step, aborted_reason
+                 FROM scans WHERE site = $1 ORDER BY started_at, id",
+                &cells![site],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(ScanSummary {
+                    id: r.int(0)?,
+                    site: r.text(1)?,
+                    url: r.text(2)?,
+                    started_at: r.text(3)?,
+                    duration_ms: r.int(4)?,
+                    tool_version: r.text(5)?,
+                    catalog_version: r.text(6)?,
+                    browser_version: r.text(7)?,
+                    consent: r.text(8)?,
+                    keys: r.int(9)?,
+                    findings: r.int(10)?,
+                    gating_findings: r.int(11)?,
+                    aborted: match r.opt_text(12)? {
+                        Some(step) => Some(Aborted {
+                            step,
+                            reason: r.opt_text(13)?.unwrap_or_default(),
+                        }),
+                        None => None,
+                    },
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .collect()
     }
 
     /// The keys and findings of one scan, as the comparison needs them.
-    fn contents(&self, scan_id: i64) -> anyhow::Result<ScanContents> {
-        let mut stmt = self.conn.prepare(
-            "SELECT storage, name, place, vendor, catalog_key, category, party, first_step,
-                expiry_class, http_only, secure, same_site, partition_key IS NOT NULL, value_sha256
-             FROM observations WHERE scan_id = ?1 ORDER BY position",
-        )?;
-        let keys = stmt
-            .query_map([scan_id], |r| {
-                let storage: String = r.get(0)?;
+    fn contents(&mut self, scan_id: i64) -> anyhow::Result<ScanContents> {
+        let keys = self
+            .db
+            .query(
+                "SELECT storage, name, place, vendor, catalog_key, category, party, first_step,
+                    expiry_class, http_only, secure, same_site, partition_key, value_sha256
+                 FROM observations WHERE scan_id = $1 ORDER BY position",
+                &cells![scan_id],
+            )?
+            .iter()
+            .map(|r| {
+                let storage = r.text(0)?;
                 Ok(KeyState {
-                    partitioned: (storage == "cookie").then_some(r.get(12)?),
+                    partitioned: (storage == "cookie").then_some(r.opt_text(12)?.is_some()),
                     storage,
-                    name: r.get(1)?,
-                    place: r.get(2)?,
-                    vendor: r.get(3)?,
-                    catalog_key: r.get(4)?,
-                    category: r.get(5)?,
-                    party: r.get(6)?,
-                    first_step: r.get(7)?,
-                    expiry_class: r.get(8)?,
-                    http_only: r.get(9)?,
-                    secure: r.get(10)?,
-                    same_site: r.get(11)?,
-                    value_sha256: r.get(13)?,
+                    name: r.text(1)?,
+                    place: r.text(2)?,
+                    vendor: r.opt_text(3)?,
+                    catalog_key: r.opt_text(4)?,
+                    category: r.opt_text(5)?,
+                    party: r.text(6)?,
+                    first_step: r.text(7)?,
+                    expiry_class: r.text(8)?,
+                    http_only: r.opt_bool(9)?,
+                    secure: r.opt_bool(10)?,
+                    same_site: r.opt_text(11)?,
+                    value_sha256: r.text(13)?,
                 })
-            })?
-            .collect::<Result<_, _>>()?;
-        let mut stmt = self.conn.prepare(
-            "SELECT fingerprint, rule, severity, message, name, gating
-             FROM findings WHERE scan_id = ?1 ORDER BY position",
-        )?;
-        let findings = stmt
-            .query_map([scan_id], |r| {
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let findings = self
+            .db
+            .query(
+                "SELECT fingerprint, rule, severity, message, name, gating
+                 FROM findings WHERE scan_id = $1 ORDER BY position",
+                &cells![scan_id],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(FindingBrief {
-                    fingerprint: r.get(0)?,
-                    rule: r.get(1)?,
-                    severity: r.get(2)?,
-                    message: r.get(3)?,
-                    key_name: r.get(4)?,
-                    gating: r.get(5)?,
+                    fingerprint: r.text(0)?,
+                    rule: r.text(1)?,
+                    severity: r.text(2)?,
+                    message: r.text(3)?,
+                    key_name: r.opt_text(4)?,
+                    gating: r.bool(5)?,
                 })
-            })?
-            .collect::<Result<_, _>>()?;
+            })
+            .collect::<anyhow::Result<_>>()?;
         Ok(ScanContents { keys, findings })
-    }
-}
-
-/// Whether SQLite answered "busy" (or "locked"): another connection holds the lock.
-fn is_busy(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<rusqlite::Error>().is_some_and(|e| {
-        matches!(
-            e.sqlite_error_code(),
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-        )
-    })
-}
-
-/// What a file holds, schema-wise.
-#[derive(Debug, PartialEq, Eq)]
-enum SchemaState {
-    /// A new or empty SQLite file: the schema can be created.
-    Empty,
-    /// A chatcookie store of this schema version.
-    Current,
-}
-
-/// Reads the file's application id and schema version; refuses what is not a usable store.
-fn schema_state(conn: &Connection, path: &Path) -> Result<SchemaState, StoreError> {
-    let not_sqlite = |e: rusqlite::Error| {
-        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
-            StoreError(format!(
-                "{} is not an SQLite file, so not a chatcookie store; give a new file name \
-                 (it is created) or a store written by `scan --store`",
-                path.display()
-            ))
-        } else {
-            StoreError(format!("cannot read the store {}: {e}", path.display()))
-        }
-    };
-    // One statement, so one read snapshot: another process may be creating the schema right now.
-    let (app_id, version, tables): (i64, i64, i64) = conn
-        .query_row(
-            "SELECT (SELECT application_id FROM pragma_application_id),
-                    (SELECT user_version FROM pragma_user_version),
-                    (SELECT COUNT(*) FROM sqlite_master)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .map_err(not_sqlite)?;
-    if app_id == 0 && version == 0 && tables == 0 {
-        return Ok(SchemaState::Empty);
-    }
-    if app_id != APPLICATION_ID {
-        return Err(StoreError(format!(
-            "{} is an SQLite database of another program, not a chatcookie store; give a new \
-             file name (it is created) or a store written by `scan --store`",
-            path.display()
-        )));
-    }
-    match version {
-        SCHEMA_VERSION => Ok(SchemaState::Current),
-        v if v > SCHEMA_VERSION => Err(StoreError(format!(
-            "{} was written by a newer chatcookie (store schema {v}; this one knows schema \
-             {SCHEMA_VERSION}): upgrade chatcookie to use it",
-            path.display()
-        ))),
-        v => Err(StoreError(format!(
-            "{} has an unknown store schema version {v}",
-            path.display()
-        ))),
     }
 }
 
@@ -798,5 +732,8 @@ pub struct Aborted {
     pub reason: String,
 }
 
+mod postgresql;
+mod sql;
+mod sqlite;
 #[cfg(test)]
 mod tests;

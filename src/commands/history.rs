@@ -4,10 +4,11 @@ use crate::cli::{HistoryArgs, ListFormat};
 use anyhow::Context;
 use chatcookie::exit::Exit;
 use chatcookie::report::ScanReport;
-use chatcookie::store::{Changes, History, HistoryEntry, KeyState, Store, short_time};
+use chatcookie::store::{
+    Changes, History, HistoryEntry, KeyState, Store, StoreLocation, short_time,
+};
 use chatcookie::{Error, terminal_safe};
 use std::fmt::Write as _;
-use std::path::Path;
 
 pub fn run(args: HistoryArgs) -> anyhow::Result<Exit> {
     // Whatever stops it, the cause is the store or the site the user named: a usage error (2).
@@ -21,21 +22,20 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<Exit> {
 }
 
 fn load(args: &HistoryArgs) -> anyhow::Result<History> {
-    let store = Store::open_existing(&args.store)?;
+    let mut store = Store::open_existing(&args.store)?;
     store.history_since(&args.site, args.limit as usize, args.since.as_deref())
 }
 
-/// Records judged and gated reports in the store at `path` (created if missing); returns their ids.
-pub fn record_scans(path: &Path, reports: &[ScanReport]) -> anyhow::Result<Vec<i64>> {
-    let mut store = Store::open(path)?;
+/// Records judged and gated reports in the store (created if missing); returns their ids.
+pub fn record_scans(location: &StoreLocation, reports: &[ScanReport]) -> anyhow::Result<Vec<i64>> {
+    let mut store = Store::open(location)?;
     reports
         .iter()
         .map(|r| {
             store.record(r).with_context(|| {
                 format!(
                     "cannot record the scan of {} in {}",
-                    r.provenance.url,
-                    path.display()
+                    r.provenance.url, location
                 )
             })
         })
@@ -44,17 +44,17 @@ pub fn record_scans(path: &Path, reports: &[ScanReport]) -> anyhow::Result<Vec<i
 
 /// `scan --store`: records the reports after they were written, and turns a failure into exit
 /// code 2 (the report itself is already out, so nothing gathered is lost).
-pub fn store_scans(store: Option<&Path>, reports: &[ScanReport], code: Exit) -> Exit {
-    let Some(path) = store else {
+pub fn store_scans(store: Option<&StoreLocation>, reports: &[ScanReport], code: Exit) -> Exit {
+    let Some(location) = store else {
         return code;
     };
-    match record_scans(path, reports) {
+    match record_scans(location, reports) {
         Ok(ids) => {
             let ids: Vec<String> = ids.iter().map(|id| format!("#{id}")).collect();
             eprintln!(
                 "chatcookie: recorded as scan {} in {}",
                 ids.join(", "),
-                path.display()
+                location
             );
             code
         }
@@ -76,7 +76,7 @@ fn render_table(h: &History, args: &HistoryArgs) -> String {
         terminal_safe(&h.site, 200),
         h.scans_on_record,
         plural(h.scans_on_record),
-        terminal_safe(&args.store.display().to_string(), 200)
+        terminal_safe(&args.store.to_string(), 200)
     );
     if h.scans.is_empty() {
         let since = args.since.as_deref().map(short_time).unwrap_or_default();
@@ -217,8 +217,11 @@ mod tests {
 
     #[test]
     fn a_store_that_cannot_be_written_turns_the_exit_code_into_2() {
-        let missing = Path::new("/nonexistent-chatcookie-dir/history.sqlite");
-        assert_eq!(store_scans(Some(missing), &[], Exit::Findings), Exit::Usage);
+        let missing = StoreLocation::File("/nonexistent-chatcookie-dir/history.sqlite".into());
+        assert_eq!(
+            store_scans(Some(&missing), &[], Exit::Findings),
+            Exit::Usage
+        );
         assert_eq!(store_scans(None, &[], Exit::Findings), Exit::Findings);
     }
 
@@ -295,7 +298,7 @@ mod tests {
         };
         let args = HistoryArgs {
             site: "www.shop.test".into(),
-            store: "h.sqlite".into(),
+            store: StoreLocation::File("h.sqlite".into()),
             format: ListFormat::Table,
             limit: 10,
             since: None,

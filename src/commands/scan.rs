@@ -51,6 +51,10 @@ fn options_for(s: &StepArgs, action: ConsentAction) -> anyhow::Result<ScanOption
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     check_output(&args.output)?;
+    // A store that could not be written is refused before the scan, not after it.
+    if let Some(store) = &args.store {
+        chatcookie::store::Store::check_usable(store).map_err(|e| Error::usage(e.0))?;
+    }
     // A baseline that cannot be read is found before any browser starts.
     let gate = Gate::new(
         args.gate.fail_on.clone().unwrap_or_default(),
@@ -95,7 +99,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     }
     let comparison = (reports.len() > 1).then(|| compare_passes(&passes, &reports));
     let code = finish(&reports, &args.output, &gate.fail_on, policy.as_ref())?;
-    let code = super::history::store_scans(args.store.as_deref(), &reports, code);
+    let code = super::history::store_scans(args.store.as_ref(), &reports, code);
     if let Some(text) = comparison {
         // The comparison is for people; machine formats carry each pass in full.
         if args.output.format == [Format::Table]
@@ -181,7 +185,7 @@ fn run_many(args: &ScanArgs, targets: &[Target], judge: &Judge<'_>) -> anyhow::R
     let fail_on = judge.gate.map(|g| g.fail_on.clone()).unwrap_or_default();
     let code = finish_written(&reports, &args.output, &fail_on, judge.policy, written)?;
     Ok(super::history::store_scans(
-        args.store.as_deref(),
+        args.store.as_ref(),
         &reports,
         code,
     ))

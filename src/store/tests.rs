@@ -8,6 +8,7 @@ use crate::observation::{CookieAttributes, ValueEvidence};
 use crate::report::{ConsentSummary, Provenance, ScanSettings};
 use crate::scan::ConsentChoice;
 use crate::vocab::{ConsentAction, Party, Rule, Severity, Step, StorageKind};
+use rusqlite::Connection;
 
 #[test]
 fn the_site_is_scheme_and_host_without_port() {
@@ -67,7 +68,7 @@ fn a_new_store_gets_the_schema_and_reopens() {
     assert_eq!(tables, ["findings", "observations", "scans"]);
     drop(conn);
     assert!(Store::check_usable(&path).is_ok());
-    let store = Store::open_existing(&path).unwrap();
+    let mut store = Store::open_existing(&path).unwrap();
     assert!(store.sites().unwrap().is_empty());
     let err = store.resolve_site("www.shop.test").unwrap_err().to_string();
     assert!(err.contains("holds no scans yet"), "{err}");
@@ -355,8 +356,33 @@ fn writers_at_once_wait_for_each_other() {
     for w in writers {
         w.join().unwrap();
     }
-    let store = Store::open_existing(&path).unwrap();
+    let mut store = Store::open_existing(&path).unwrap();
     let sites = store.sites().unwrap();
     assert_eq!(sites.len(), 4);
     assert!(sites.iter().all(|s| s.scans == 5), "{sites:?}");
+}
+
+#[test]
+fn a_postgres_url_is_a_database_and_its_password_is_never_shown() {
+    let loc = StoreLocation::parse("postgres://fleet:s3cret@db.internal:5433/scans").unwrap();
+    assert!(matches!(loc, StoreLocation::Postgres(_)));
+    assert_eq!(
+        loc.to_string(),
+        "postgres://fleet:***@db.internal:5433/scans"
+    );
+    let loc = StoreLocation::parse("POSTGRESQL://u@h/d?password=pw&application_name=x").unwrap();
+    assert!(!loc.to_string().contains("pw&"), "{loc}");
+    assert!(loc.to_string().contains("password=***"), "{loc}");
+    // Anything else is a file, however it looks.
+    assert_eq!(
+        StoreLocation::parse("nightly.sqlite").unwrap(),
+        StoreLocation::File("nightly.sqlite".into())
+    );
+    assert!(StoreLocation::parse("").is_err());
+    // What is wrong with a URL is said without it.
+    let err = Store::check_usable(StoreLocation::parse("postgres://u:pw@h:notaport/d").unwrap())
+        .unwrap_err()
+        .0;
+    assert!(err.contains("is not a PostgreSQL URL"), "{err}");
+    assert!(!err.contains(":pw@"), "{err}");
 }
