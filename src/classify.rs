@@ -25,7 +25,7 @@
 use std::collections::HashSet;
 
 use crate::capture::{Capture, CaptureFormat, CapturedKey};
-use crate::catalog::{Attribution, Catalog, Category, Evidence, Strength};
+use crate::catalog::{Attribution, Catalog, Category, Evidence, Judgement, Strength};
 use crate::vocab::StorageKind;
 use serde::Serialize;
 
@@ -178,7 +178,9 @@ impl<'c> Classifier<'c> {
         }
         let catalog = self.catalog;
         let name = key.name.as_str();
-        let dependent = match catalog.lookup(name) {
+        // The first look decides whether the answer can depend on evidence still to come; when
+        // it cannot, it is the answer (looking again would find the same, at twice the cost).
+        let judged = match catalog.lookup(name) {
             Some(m) => {
                 if m.key.strength == Strength::Distinctive {
                     add_reason(
@@ -190,13 +192,14 @@ impl<'c> Classifier<'c> {
                 }
                 // A platform's key goes to a vendor built on the platform when that vendor is
                 // evidenced anywhere in the input (`Catalog::lookup_evidenced`): held too.
-                m.key.strength == Strength::Generic
+                let dependent = m.key.strength == Strength::Generic
                     || (m.vendor.platform
                         && catalog.vendors.iter().any(|v| {
                             v.built_on
                                 .as_ref()
                                 .is_some_and(|p| p.get_ref() == &m.vendor.id)
-                        }))
+                        }));
+                (!dependent).then(|| Judgement::of_vendor_key(m, &self.evidence))
             }
             // As `Catalog::judge`: the first distinctive entry wins unless a generic entry comes
             // before it, and a generic entry wins only when its platform is evidenced.
@@ -208,20 +211,22 @@ impl<'c> Classifier<'c> {
                         format!("key {name}"),
                         self.reason_cap,
                     );
-                    catalog
+                    let dependent = catalog
                         .ocd
                         .candidates(name)
                         .first()
-                        .is_some_and(|(_, k)| k.strength() == Strength::Generic)
+                        .is_some_and(|(_, k)| k.strength() == Strength::Generic);
+                    (!dependent).then(|| Judgement::of_platform_key(m))
                 }
-                Err(candidate) => candidate.is_some(),
+                Err(None) => Some(Judgement::unknown(None)),
+                Err(Some(_)) => None,
             },
         };
-        if dependent {
+        let Some(judged) = judged else {
             self.held.push((position, key));
             return None;
-        }
-        Some((position, self.classify(key)))
+        };
+        Some((position, self.classified(key, judged)))
     }
 
     /// Judges one key against the evidence so far.
@@ -229,6 +234,11 @@ impl<'c> Classifier<'c> {
         let judged = self
             .catalog
             .judge(&k.name, &self.evidence, &self.platform_evidence);
+        self.classified(k, judged)
+    }
+
+    /// The key with its judgement.
+    fn classified(&self, k: CapturedKey, judged: Judgement<'_>) -> Classified {
         let entry = judged.vendor_key.as_ref();
         let platform = judged.platform_key.as_ref();
         Classified {
@@ -251,16 +261,30 @@ impl<'c> Classifier<'c> {
     }
 
     /// Judges the held keys against the evidence of the whole input.
-    pub fn finish(mut self) -> Finished {
+    pub fn finish(self) -> Finished {
+        let mut held = Vec::with_capacity(self.held.len());
+        let mut finished = self.finish_each(|position, key| {
+            held.push((position, key));
+            true
+        });
+        finished.held = held;
+        finished
+    }
+
+    /// As [`Classifier::finish`], handing each held key to `each` as it is judged (a stream
+    /// keeps one judged key in memory, not all of them); `each` returns false to stop. The
+    /// returned `held` is empty.
+    pub fn finish_each(mut self, mut each: impl FnMut(usize, Classified) -> bool) -> Finished {
         // A platform seen with a vendor built on it is that vendor's.
         self.catalog.settle(&mut self.evidence);
         let held = std::mem::take(&mut self.held);
-        let held = held
-            .into_iter()
-            .map(|(position, key)| (position, self.classify(key)))
-            .collect();
+        for (position, key) in held {
+            if !each(position, self.classify(key)) {
+                break;
+            }
+        }
         Finished {
-            held,
+            held: Vec::new(),
             evidence: self.evidence,
             platform_evidence: self.platform_evidence,
         }

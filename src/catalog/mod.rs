@@ -205,25 +205,11 @@ impl Catalog {
     /// `platforms` as the evidenced platforms (see [`Catalog::platform_evidence`]).
     pub fn judge(&self, name: &str, vendors: &Evidence, platforms: &Evidence) -> Judgement<'_> {
         if let Some(m) = self.lookup_evidenced(name, vendors) {
-            let attribution = matcher::attribute(Some(m.clone()), vendors);
-            let vendor_key = attribution.vendor().is_some().then_some(m);
-            return Judgement {
-                attribution,
-                vendor_key,
-                platform_key: None,
-            };
+            return Judgement::of_vendor_key(m, vendors);
         }
         match self.ocd.judge(name, platforms) {
-            Ok(m) => Judgement {
-                attribution: m.attribution(),
-                vendor_key: None,
-                platform_key: Some(m),
-            },
-            Err(candidate) => Judgement {
-                attribution: Attribution::Unknown { candidate },
-                vendor_key: None,
-                platform_key: None,
-            },
+            Ok(m) => Judgement::of_platform_key(m),
+            Err(candidate) => Judgement::unknown(candidate),
         }
     }
 
@@ -336,6 +322,37 @@ pub struct Judgement<'c> {
     pub vendor_key: Option<KeyMatch<'c>>,
     /// The Open Cookie Database entry, when the name is attributed to a platform.
     pub platform_key: Option<PlatformMatch<'c>>,
+}
+
+impl<'c> Judgement<'c> {
+    /// A name a chat vendor's entry matched, attributed by the evidence (see [`Catalog::judge`]).
+    pub fn of_vendor_key(m: KeyMatch<'c>, vendors: &Evidence) -> Judgement<'c> {
+        let attribution = matcher::attribute(Some(m.clone()), vendors);
+        let vendor_key = attribution.vendor().is_some().then_some(m);
+        Judgement {
+            attribution,
+            vendor_key,
+            platform_key: None,
+        }
+    }
+
+    /// A name the Open Cookie Database attributes to a platform.
+    pub fn of_platform_key(m: PlatformMatch<'c>) -> Judgement<'c> {
+        Judgement {
+            attribution: m.attribution(),
+            vendor_key: None,
+            platform_key: Some(m),
+        }
+    }
+
+    /// A name nothing attributes (with the platform it might be, when evidence could tell).
+    pub fn unknown(candidate: Option<String>) -> Judgement<'c> {
+        Judgement {
+            attribution: Attribution::Unknown { candidate },
+            vendor_key: None,
+            platform_key: None,
+        }
+    }
 }
 
 /// The text of the embedded Open Cookie Database.

@@ -144,13 +144,13 @@ fn jsonl(
         mut failed,
     } = sink;
     if failed.is_none() {
-        let finished = classifier.finish();
-        for (_, key) in &finished.held {
-            if let Err(e) = write_line(&mut out, key) {
+        let finished = classifier.finish_each(|_, key| match write_line(&mut out, &key) {
+            Ok(()) => true,
+            Err(e) => {
                 failed = Some(e);
-                break;
+                false
             }
-        }
+        });
         if summary.keys == 0 {
             // Nothing on standard output: say on standard error what the capture still shows.
             let result = classify::assemble(

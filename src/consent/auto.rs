@@ -64,6 +64,7 @@ pub fn auto_consent(
     run.run(start, gestures);
     run.worlds.release();
     run.record.duration_ms = start.elapsed().as_millis() as u64;
+    run.record.page_age_ms = Some(clock.page_age().as_millis() as u64);
     run.record
 }
 

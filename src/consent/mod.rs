@@ -42,6 +42,9 @@ pub struct ConsentRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gesture: Option<String>,
     pub duration_ms: u64,
+    /// How old the page was by its own clock when the automatic answer stopped looking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_age_ms: Option<u64>,
 }
 
 impl ConsentRecord {
@@ -52,10 +55,18 @@ impl ConsentRecord {
                 .get(id)
                 .map_or_else(|| id.to_string(), |c| format!("{} ({id})", c.name))
         };
-        let looked = format!("{:.1} s", self.duration_ms as f64 / 1000.0);
+        let looked = match self.page_age_ms {
+            // On the fast clock the page lived longer than the wall clock shows: say both.
+            Some(age) => format!(
+                "until the page was {:.1} s old by its own clock, {:.1} s of real time",
+                age as f64 / 1000.0,
+                self.duration_ms as f64 / 1000.0
+            ),
+            None => format!("for {:.1} s", self.duration_ms as f64 / 1000.0),
+        };
         if self.detected.is_empty() {
             return format!(
-                "no consent manager detected ({} known; looked for {looked})",
+                "no consent manager detected ({} known; looked {looked})",
                 rules.cmps().len()
             );
         }

@@ -698,8 +698,8 @@ impl Scan<'_> {
         if self.detected.0.is_empty() {
             let moved = self.gestures.describe();
             return Ok(StepOutcome::Skipped(format!(
-                "no chat widget found within {:?}{}",
-                self.opts.widget_timeout,
+                "no chat widget found within {:.1} s of the page's own time{}",
+                self.opts.widget_timeout.as_secs_f64(),
                 if moved.is_empty() {
                     String::new()
                 } else {
