@@ -22,7 +22,7 @@ pub const SCHEMA_VERSION: i64 = 1;
 pub const APPLICATION_ID: i64 = 0x6363_6b73;
 
 /// The tables, in the SQL both databases read (PostgreSQL widens INTEGER to BIGINT, see
-/// `postgres.rs`); documented in docs/store.md.
+/// `postgresql.rs`); documented in docs/store.md.
 const SCHEMA: &str = "
 CREATE TABLE scans (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -418,6 +418,13 @@ fn init_writes_a_policy_that_check_accepts_and_diff_compares_reports() {
         written.contains("name = \"twk_uuid_{propertyId}\""),
         "{written}"
     );
+    // The vendor's host the pages contacted is declared too, with its catalog purpose.
+    assert!(
+        written.contains(
+            "\n[[host]]\n# first contacted at `load`; host embed.tawk.to (script)\nname = \"embed.tawk.to\"\nvendor = \"tawkto\"\npurpose = \"The tawk.to chat widget (its script, API or socket).\"\n"
+        ),
+        "{written}"
+    );
     // Refuses to overwrite without --force.
     let o = chatcookie(&[
         "init",

@@ -330,3 +330,91 @@ fn a_widget_in_a_cross_site_frame_names_the_frame_and_its_third_party_at_low() {
     assert_eq!(t[1].severity, Severity::Low);
     assert!(t[1].message.contains("never given"), "{}", t[1].message);
 }
+
+#[test]
+fn a_service_workers_own_request_is_recorded_with_its_host_and_step() {
+    let dir = root().join("fixtures/network/service-worker");
+    let out = chatcookie(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--host",
+        "www.sw-shop.localhost",
+        "--consent",
+        "none",
+        "--format",
+        "json",
+    ]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let requests = report["requests"].as_array().unwrap();
+    let script = requests
+        .iter()
+        .find(|r| r["url"].as_str().is_some_and(|u| u.ends_with("/sw.js")));
+    assert!(script.is_some(), "the worker's script: {requests:#?}");
+    // The worker's own fetch: seen although it is no request of the page's, its query redacted.
+    let ping = requests
+        .iter()
+        .find(|r| r["host"] == "stats.swhost.localhost")
+        .unwrap_or_else(|| panic!("no request of the worker's: {requests:#?}"));
+    assert_eq!(ping["party"], "third-party", "{ping}");
+    assert!(
+        ping["url"]
+            .as_str()
+            .unwrap()
+            .contains("/ping.txt?visitor=[redacted]"),
+        "{ping}"
+    );
+    assert!(
+        matches!(ping["step"].as_str(), Some("load" | "widget")),
+        "{ping}"
+    );
+    // And it is a transfer before consent, like any other request to a third party.
+    let findings = report["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["fingerprint"] == "transfer-before-consent|host:stats.swhost.localhost"),
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn a_cross_site_frames_own_requests_are_recorded_on_a_browser_with_site_isolation() {
+    // A farm's browser keeps site isolation: the chat frame is a target of its own, whose
+    // requests the page's session never sees.
+    let browser = ExternalChromium::start(&[
+        "--host-resolver-rules=MAP *.test 127.0.0.1, MAP embed.tawk.to 127.0.0.1",
+    ]);
+    let dir = site_dir("iframe-widget");
+    let out = chatcookie(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--connect",
+        &browser.ws,
+        "--consent",
+        "none",
+        "--format",
+        "json",
+    ]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let requests = report["requests"].as_array().unwrap();
+    let status = requests
+        .iter()
+        .find(|r| {
+            r["host"] == "chat.widgethost.localhost"
+                && r["url"]
+                    .as_str()
+                    .is_some_and(|u| u.contains("/status.txt?"))
+        })
+        .unwrap_or_else(|| panic!("the frame's own fetch is missing: {requests:#?}"));
+    assert_eq!(status["step"], "load", "{status}");
+    assert_eq!(status["party"], "third-party", "{status}");
+    // The frame's storage is still read, as without site isolation.
+    let keys = report["observations"].as_array().unwrap();
+    assert!(
+        keys.iter()
+            .any(|o| o["name"] == "twk_uuid_61e3a9c2b7d4f50012ab34cd"),
+        "{keys:#?}"
+    );
+}

@@ -443,7 +443,7 @@ impl Page {
     /// Evaluates `expression` as the visitor's own action (a consent script, a chat opened by
     /// its API): the page is given user activation, as a click would give it.
     pub fn act(&self, expression: &str, timeout: Duration) -> Reply {
-        self.evaluate_as(expression, false, timeout)
+        self.evaluate_as(expression, true, timeout)
     }
 
     fn evaluate_as(&self, expression: &str, user_gesture: bool, timeout: Duration) -> Reply {

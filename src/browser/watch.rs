@@ -363,6 +363,14 @@ impl PageWatch {
                     .and_then(Value::as_str)
                     .unwrap_or_default();
                 let params = event.get("params").unwrap_or(&Value::Null);
+                if let Some(child) = Child::attached(method, params) {
+                    child.watch(&page.cdp, &state, call_timeout);
+                    continue;
+                }
+                if method == "Target.detachedFromTarget" {
+                    page.cdp.forget(str_at(params, "sessionId"));
+                    continue;
+                }
                 let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
                 on_event(&mut s, method, params);
                 if method == "Page.javascriptDialogOpening" {
@@ -387,6 +395,85 @@ impl PageWatch {
 
     pub fn lock(&self) -> std::sync::MutexGuard<'_, WatchState> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Auto-attaching to the page's own targets: its service workers, dedicated workers and, in a
+/// browser with site isolation (a farm's), its cross-origin frames. Each is paused until its
+/// session is set up, so none of its requests is missed.
+pub fn auto_attach() -> (&'static str, Value) {
+    (
+        "Target.setAutoAttach",
+        json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true }),
+    )
+}
+
+/// A target the browser attached to the page's session (see [`auto_attach`]).
+struct Child {
+    session: String,
+    kind: String,
+}
+
+impl Child {
+    fn attached(method: &str, p: &Value) -> Option<Child> {
+        (method == "Target.attachedToTarget").then(|| Child {
+            session: str_at(p, "sessionId").to_string(),
+            kind: p
+                .pointer("/targetInfo/type")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        })
+    }
+
+    /// Records the child's requests in the page's log (its request ids kept apart by session),
+    /// and sets it up off the pump: a frame gets the cookie hook and the visitor's signals, as
+    /// the page did, then every child is let run.
+    fn watch(self, cdp: &crate::browser::cdp::Cdp, state: &Arc<Mutex<WatchState>>, t: Duration) {
+        let events = cdp.events(&self.session);
+        let (cdp, state) = (cdp.clone(), Arc::clone(state));
+        std::thread::spawn(move || {
+            let mut calls = vec![("Network.enable", json!({}))];
+            if self.kind == "iframe" {
+                calls.push(("Runtime.addBinding", json!({ "name": REFUSED_BINDING })));
+                for source in [COOKIE_HOOK, crate::browser::visitor::NOT_AUTOMATED] {
+                    calls.push((
+                        "Page.addScriptToEvaluateOnNewDocument",
+                        json!({ "source": source }),
+                    ));
+                }
+            }
+            calls.push(auto_attach());
+            calls.push(("Runtime.runIfWaitingForDebugger", json!({})));
+            // A child that went away meanwhile answers with errors: nothing to record then.
+            let _ = cdp.call_all(Some(&self.session), calls, t);
+            for event in events {
+                let method = event
+                    .get("method")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let mut params = event.get("params").cloned().unwrap_or(Value::Null);
+                if let Some(child) = Child::attached(method, &params) {
+                    child.watch(&cdp, &state, t);
+                    continue;
+                }
+                if method == "Target.detachedFromTarget" {
+                    cdp.forget(str_at(&params, "sessionId"));
+                    continue;
+                }
+                let wanted = method.starts_with("Network.")
+                    || (method == "Runtime.bindingCalled"
+                        && str_at(&params, "name") == REFUSED_BINDING);
+                if !wanted {
+                    continue;
+                }
+                if let Some(id) = params.get("requestId").and_then(Value::as_str) {
+                    params["requestId"] = format!("{}:{id}", self.session).into();
+                }
+                let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+                on_event(&mut s, method, &params);
+            }
+        });
     }
 }
 

@@ -8,7 +8,7 @@ use chatcookie::catalog::Attribution;
 use chatcookie::exit::Exit;
 use chatcookie::report::ScanReport;
 use chatcookie::run::{self, Target};
-use chatcookie::{ConsentAction, Error, StorageKind};
+use chatcookie::{ConsentAction, Error, Party, StorageKind};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
@@ -39,8 +39,9 @@ pub fn run(args: InitArgs) -> anyhow::Result<Exit> {
     std::fs::write(&args.policy, &text)
         .with_context(|| format!("cannot write {}", args.policy.display()))?;
     let declared = text.matches("[[declare]]").count();
+    let hosts = text.matches("[[host]]").count();
     eprintln!(
-        "wrote {} with {declared} declarations from {} observations; review every purpose marked TODO, then commit it",
+        "wrote {} with {declared} key declarations from {} observations and {hosts} third-party hosts; review every purpose marked TODO, then commit it",
         args.policy.display(),
         report.observations.len()
     );
@@ -166,7 +167,54 @@ fn policy_text(args: &InitArgs, report: &ScanReport) -> String {
             let _ = writeln!(t, "category = {}", q(c.category.as_str()));
         }
     }
+    host_declarations(&mut t, report);
     t
+}
+
+/// One `[[host]]` per third-party host the pages contacted: a chat vendor's with its catalog
+/// purpose, any other with a TODO. None is declared strictly necessary: that is the site's to
+/// say (and a chat vendor's host never is before the visitor asks for the chat).
+fn host_declarations(t: &mut String, report: &ScanReport) {
+    for h in &report.network.hosts {
+        if h.party != Party::ThirdParty {
+            continue;
+        }
+        t.push_str("\n[[host]]\n");
+        let how = h
+            .matched_by
+            .as_deref()
+            .map_or_else(String::new, |m| format!("; {m}"));
+        let line = format!("# first contacted at `{}`{how}", h.first_step.as_str());
+        let _ = writeln!(t, "{}", line.replace(|c: char| c.is_control(), " "));
+        let _ = writeln!(t, "name = {}", q(&h.host));
+        match &h.vendor {
+            Some(v) => {
+                let name = report
+                    .vendors
+                    .iter()
+                    .find(|s| &s.id == v)
+                    .map_or(v.as_str(), |s| s.name.as_str());
+                let _ = writeln!(t, "vendor = {}", q(v));
+                let _ = writeln!(
+                    t,
+                    "purpose = {}",
+                    q(&format!(
+                        "The {name} chat widget (its script, API or socket)."
+                    ))
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    t,
+                    "purpose = {}",
+                    q("TODO: say why the pages contact this host")
+                );
+                t.push_str(
+                    "# category = \"strictly-necessary\"   # only if the pages cannot work without it\n",
+                );
+            }
+        }
+    }
 }
 
 /// An observed name as a pattern that matches exactly it (`{`, `}` and `*` are pattern syntax).

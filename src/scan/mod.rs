@@ -280,6 +280,10 @@ fn run_on_page(
             json!({ "source": seed }),
         ));
     }
+    // Last: the page's workers and (on a farm's browser) cross-origin frames are held until
+    // their sessions are set up like the page's.
+    let (method, params) = watch::auto_attach();
+    calls.push((method.into(), params));
     let replies = page.cdp.call_all(
         Some(&page.session_id),
         calls.iter().map(|(m, p)| (m.as_str(), p.clone())).collect(),

@@ -2,7 +2,7 @@
 //! `$1`-style parameters, rows of plain cells, and transactions.
 //!
 //! The store's queries are written once, in the SQL both databases share; only opening and the
-//! schema check differ (`sqlite.rs`, `postgres.rs`).
+//! schema check differ (`sqlite.rs`, `postgresql.rs`).
 
 use anyhow::Context;
 
