@@ -331,22 +331,23 @@ fn a_widget_in_a_cross_site_frame_names_the_frame_and_its_third_party_at_low() {
     assert!(t[1].message.contains("never given"), "{}", t[1].message);
 }
 
+/// A scan by the binary, its JSON report and its requests.
+fn scan_requests(args: &[&str]) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let mut all = vec!["scan"];
+    all.extend(args);
+    all.extend(["--consent", "none", "--format", "json"]);
+    let out = chatcookie(&all);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let requests = report["requests"].as_array().unwrap().clone();
+    (report, requests)
+}
+
 #[test]
 fn a_service_workers_own_request_is_recorded_with_its_host_and_step() {
     let dir = root().join("fixtures/network/service-worker");
-    let out = chatcookie(&[
-        "scan",
-        dir.to_str().unwrap(),
-        "--host",
-        "www.sw-shop.localhost",
-        "--consent",
-        "none",
-        "--format",
-        "json",
-    ]);
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let requests = report["requests"].as_array().unwrap();
+    let (report, requests) =
+        scan_requests(&[dir.to_str().unwrap(), "--host", "www.sw-shop.localhost"]);
     let script = requests
         .iter()
         .find(|r| r["url"].as_str().is_some_and(|u| u.ends_with("/sw.js")));
@@ -386,19 +387,7 @@ fn a_cross_site_frames_own_requests_are_recorded_on_a_browser_with_site_isolatio
         "--host-resolver-rules=MAP *.test 127.0.0.1, MAP embed.tawk.to 127.0.0.1",
     ]);
     let dir = site_dir("iframe-widget");
-    let out = chatcookie(&[
-        "scan",
-        dir.to_str().unwrap(),
-        "--connect",
-        &browser.ws,
-        "--consent",
-        "none",
-        "--format",
-        "json",
-    ]);
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let requests = report["requests"].as_array().unwrap();
+    let (report, requests) = scan_requests(&[dir.to_str().unwrap(), "--connect", &browser.ws]);
     let status = requests
         .iter()
         .find(|r| {

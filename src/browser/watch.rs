@@ -363,12 +363,7 @@ impl PageWatch {
                     .and_then(Value::as_str)
                     .unwrap_or_default();
                 let params = event.get("params").unwrap_or(&Value::Null);
-                if let Some(child) = Child::attached(method, params) {
-                    child.watch(&page.cdp, &state, call_timeout);
-                    continue;
-                }
-                if method == "Target.detachedFromTarget" {
-                    page.cdp.forget(str_at(params, "sessionId"));
+                if Child::route(&page.cdp, &state, method, params, call_timeout) {
                     continue;
                 }
                 let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
@@ -415,15 +410,34 @@ struct Child {
 }
 
 impl Child {
-    fn attached(method: &str, p: &Value) -> Option<Child> {
-        (method == "Target.attachedToTarget").then(|| Child {
-            session: str_at(p, "sessionId").to_string(),
-            kind: p
-                .pointer("/targetInfo/type")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-        })
+    /// Handles a target event of a session: a child attached is watched, a child detached is
+    /// forgotten. True when `method` was one of them.
+    fn route(
+        cdp: &crate::browser::cdp::Cdp,
+        state: &Arc<Mutex<WatchState>>,
+        method: &str,
+        p: &Value,
+        t: Duration,
+    ) -> bool {
+        match method {
+            "Target.attachedToTarget" => {
+                let child = Child {
+                    session: str_at(p, "sessionId").to_string(),
+                    kind: p
+                        .pointer("/targetInfo/type")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                };
+                child.watch(cdp, state, t);
+                true
+            }
+            "Target.detachedFromTarget" => {
+                cdp.forget(str_at(p, "sessionId"));
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Records the child's requests in the page's log (its request ids kept apart by session),
@@ -453,12 +467,7 @@ impl Child {
                     .and_then(Value::as_str)
                     .unwrap_or_default();
                 let mut params = event.get("params").cloned().unwrap_or(Value::Null);
-                if let Some(child) = Child::attached(method, &params) {
-                    child.watch(&cdp, &state, t);
-                    continue;
-                }
-                if method == "Target.detachedFromTarget" {
-                    cdp.forget(str_at(&params, "sessionId"));
+                if Child::route(&cdp, &state, method, &params, t) {
                     continue;
                 }
                 let wanted = method.starts_with("Network.")
