@@ -6,6 +6,10 @@
 //! `--clock real`, plus the default scan's peak RSS (VmHWM, Chromium excluded). Each scan's keys
 //! with the step they first showed at must equal the real-clock scan's: a figure that lost a key
 //! is not a figure. Set BENCH_RUNS to change the number of runs (default 5); medians are shown.
+//! The consent step's own time is shown too (`consent ms`: looking for the banner, answering it,
+//! checking the answer). BENCH_BASELINE=path/to/another/chatcookie adds that binary's default scan,
+//! interleaved, with its consent step (e.g. a release build of an earlier commit, to see what a
+//! change costs: on the "nothing at all" family, the search by sight for a banner no rule knows).
 
 mod common;
 #[path = "../tests/common/keys.rs"]
@@ -44,9 +48,23 @@ fn main() {
         "runs per figure: {runs} (median); chatcookie {}",
         exe.display()
     );
+    let baseline = std::env::var_os("BENCH_BASELINE").map(PathBuf::from);
+    if let Some(b) = &baseline {
+        println!("baseline: {}", b.display());
+    }
     println!(
-        "{:<28} {:>10} {:>9} {:>7} {:>9} {:>7} {:>5} {:>8}",
-        "family", "dump-dom s", "scan s", "ratio", "real s", "ratio", "keys", "RSS MB"
+        "{:<28} {:>10} {:>9} {:>7} {:>9} {:>7} {:>5} {:>8} {:>10} {:>11} {:>11}",
+        "family",
+        "dump-dom s",
+        "scan s",
+        "ratio",
+        "real s",
+        "ratio",
+        "keys",
+        "RSS MB",
+        "consent ms",
+        "baseline s",
+        "base cons ms"
     );
     for (family, fixture) in FAMILIES {
         let dir = assemble(&root, fixture, sites.path());
@@ -54,13 +72,20 @@ fn main() {
         let server =
             SiteServer::start(SiteFiles::Disk(dir.clone()), &format!("www.{name}.test")).unwrap();
         let (mut bare, mut fast, mut real, mut rss) = (vec![], vec![], vec![], vec![]);
+        let (mut consent, mut base, mut base_consent) = (vec![], vec![], vec![]);
         let mut truth: Option<BTreeSet<(String, String)>> = None;
         for _ in 0..runs {
             bare.push(common::dump_dom_seconds(&chrome, &server));
-            let (s, kb, keys) = scan(&exe, &dir, "fast");
+            let (s, kb, keys, c) = scan(&exe, &dir, "fast");
             fast.push(s);
+            consent.push(c);
             rss.push(kb as f64 / 1024.0);
-            let (r, _, real_keys) = scan(&exe, &dir, "real");
+            if let Some(b) = &baseline {
+                let (s, _, _, c) = scan(b, &dir, "fast");
+                base.push(s);
+                base_consent.push(c);
+            }
+            let (r, _, real_keys, _) = scan(&exe, &dir, "real");
             real.push(r);
             assert_eq!(keys, real_keys, "{family}: the fast clock saw other keys");
             if let Some(t) = &truth {
@@ -73,8 +98,15 @@ fn main() {
             common::median(fast),
             common::median(real),
         );
+        let shown = |v: Vec<f64>, digits: usize| {
+            if v.is_empty() {
+                "-".to_string()
+            } else {
+                format!("{:.*}", digits, common::median(v))
+            }
+        };
         println!(
-            "{:<28} {:>10.3} {:>9.3} {:>7.2} {:>9.3} {:>7.2} {:>5} {:>8.1}",
+            "{:<28} {:>10.3} {:>9.3} {:>7.2} {:>9.3} {:>7.2} {:>5} {:>8.1} {:>10} {:>11} {:>11}",
             family,
             b,
             f,
@@ -82,7 +114,10 @@ fn main() {
             r,
             r / b,
             truth.map_or(0, |t| t.len()),
-            rss.iter().cloned().fold(0.0, f64::max)
+            rss.iter().cloned().fold(0.0, f64::max),
+            shown(consent, 0),
+            shown(base, 3),
+            shown(base_consent, 0)
         );
     }
 }
@@ -123,8 +158,9 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// One default scan on `clock`: seconds, peak RSS in KiB, and each key with its first step.
-fn scan(exe: &Path, dir: &Path, clock: &str) -> (f64, u64, BTreeSet<(String, String)>) {
+/// One default scan on `clock`: seconds, peak RSS in KiB, each key with its first step, and the
+/// consent step's milliseconds.
+fn scan(exe: &Path, dir: &Path, clock: &str) -> (f64, u64, BTreeSet<(String, String)>, f64) {
     let out = tempfile::NamedTempFile::new().unwrap();
     let t = Instant::now();
     let mut child = Command::new(exe)
@@ -162,5 +198,12 @@ fn scan(exe: &Path, dir: &Path, clock: &str) -> (f64, u64, BTreeSet<(String, Str
     );
     let report: Value = serde_json::from_slice(&std::fs::read(out.path()).unwrap()).unwrap();
     let keys = keys::first_steps(&report);
-    (seconds, peak_kb, keys)
+    let consent_ms = report["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["step"] == "consent")
+        .and_then(|s| s["duration_ms"].as_f64())
+        .unwrap_or(0.0);
+    (seconds, peak_kb, keys, consent_ms)
 }

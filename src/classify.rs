@@ -73,6 +73,10 @@ pub struct Classification {
     /// Vendor id → display name, for the table.
     #[serde(skip)]
     pub vendor_names: std::collections::BTreeMap<String, String>,
+    /// The platform each evidenced vendor runs on (`built_on`: Web1on1 on the Smooch
+    /// messenger), which its platform-documented keys come from.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub runs_on: std::collections::BTreeMap<String, String>,
 }
 
 /// Classifies keys as they arrive, holding back those whose attribution rests on evidence from
@@ -275,7 +279,18 @@ impl<'c> Classifier<'c> {
     /// keeps one judged key in memory, not all of them); `each` returns false to stop. The
     /// returned `held` is empty.
     pub fn finish_each(mut self, mut each: impl FnMut(usize, Classified) -> bool) -> Finished {
-        // A platform seen with a vendor built on it is that vendor's.
+        // A vendor's own keys beside its platform's are the vendor's footprint (held keys: a
+        // generic name is always held); then a platform seen with a vendor built on it is that
+        // vendor's.
+        let footprint = self.catalog.evidence_from_footprint(
+            self.held.iter().map(|(_, k)| k.name.as_str()),
+            &self.evidence,
+        );
+        for (vendor, reasons) in footprint.0 {
+            for reason in reasons {
+                add_reason(&mut self.evidence, &vendor, reason, self.reason_cap);
+            }
+        }
         self.catalog.settle(&mut self.evidence);
         let held = std::mem::take(&mut self.held);
         for (position, key) in held {
@@ -309,6 +324,12 @@ pub fn assemble(
             .vendors
             .iter()
             .map(|v| (v.id.clone(), v.name.clone()))
+            .collect(),
+        runs_on: catalog
+            .vendors
+            .iter()
+            .filter(|v| finished.evidence.contains(&v.id))
+            .filter_map(|v| Some((v.id.clone(), v.built_on.as_ref()?.get_ref().clone())))
             .collect(),
         evidence: finished.evidence,
         platform_evidence: finished.platform_evidence,
@@ -390,7 +411,10 @@ pub fn render_table(c: &Classification, out: &mut dyn std::io::Write) -> anyhow:
                 captures,
                 ..
             } => (
-                vendor.clone(),
+                match c.runs_on.get(vendor) {
+                    Some(platform) => format!("{vendor} (on {platform})"),
+                    None => vendor.clone(),
+                },
                 terminal_safe(key, 50),
                 captures
                     .iter()

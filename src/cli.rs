@@ -18,7 +18,7 @@ use std::time::Duration;
 /// chatcookie drives headless Chromium through a site (load, chat widget loaded, cookie consent,
 /// chat opened), snapshots every cookie and the localStorage and sessionStorage of every frame
 /// after each step, and matches each key against an embedded catalog of chat vendors
-/// (Web1on1, Genesys Widgets, tawk.to, JivoChat).
+/// (Web1on1, Genesys Widgets and Genesys Cloud Web Messenger, tawk.to, JivoChat).
 ///
 /// Exit codes: 0 success; 1 findings at or over the threshold; 2 usage, input or configuration
 /// error (including an --output file that cannot be written: the report then goes to standard
@@ -91,8 +91,9 @@ pub struct ManpagesArgs {
 #[derive(Debug, Args)]
 pub struct GateArgs {
     /// What fails the run (exit code 1), comma-separated: rule ids (before-consent,
-    /// before-chat-open, vendor-promise, vendor-doc-mismatch, undeclared, declared-not-seen, unknown, duration,
-    /// personal-data, third-party, samesite-none-insecure, missing-secure) and/or a severity
+    /// before-chat-open, transfer-before-consent, no-refusal, vendor-promise,
+    /// vendor-doc-mismatch, undeclared, declared-not-seen, unknown, duration, personal-data,
+    /// third-party, samesite-none-insecure, missing-secure) and/or a severity
     /// (info, low, medium, high: that severity and above); `never` fails on nothing.
     /// Default for `scan`: never; for `check`: the policy's [gate] fail_on, else `high`.
     #[arg(long, value_name = "LIST", value_parser = parse_fail_on)]
@@ -268,7 +269,9 @@ pub struct BrowserArgs {
 pub struct StepArgs {
     /// Answer to the cookie banner at the consent step. Without --consent-click, --consent-js or
     /// --consent-text (--reject-click, --reject-js for reject), the consent manager is detected
-    /// and answered through its rule (see --cmp-rules).
+    /// and answered through its rule (see --cmp-rules); a banner no rule knows is found and
+    /// answered by its words, in 35 languages (see --banner-words), and reported as a guess with
+    /// its confidence. Every answer is checked: the banner must leave and stay away.
     #[arg(long, value_enum, default_value_t = ConsentAction::Accept)]
     pub consent: ConsentAction,
 
@@ -304,6 +307,13 @@ pub struct StepArgs {
     #[arg(long, value_name = "FILE")]
     pub cmp_rules: Vec<PathBuf>,
 
+    /// Add words of cookie banners (same TOML format as catalog/banner-words.toml: per language,
+    /// the phrases of accept, reject, "only necessary", settings and save controls, and the
+    /// words of dialogs that are not cookie banners); repeatable. A language already known gains
+    /// the file's phrases.
+    #[arg(long, value_name = "FILE")]
+    pub banner_words: Vec<PathBuf>,
+
     /// Open the chat by clicking this element instead of the vendor's own open call.
     #[arg(long, value_name = "SELECTOR")]
     pub open_click: Option<String>,
@@ -324,8 +334,10 @@ pub struct StepArgs {
     pub step_timeout: Duration,
 
     /// A step has settled when cookies, storage and network were still for this long (requests
-    /// in flight hold it back, except long polls). Writes a page delays with its own timers
-    /// beyond this window are missed: raise it (e.g. 1s) for a thorough audit of a slow site.
+    /// in flight hold it back, except long polls): page time on the fast clock (the page lives
+    /// the window at once, every timer due in it firing), real time with --clock real. Writes a
+    /// page delays with its own timers beyond this window are missed: raise it (e.g. 1s) for a
+    /// thorough audit.
     #[arg(long, value_name = "DURATION", default_value = defaults::QUIET_TEXT, value_parser = parse_duration)]
     pub quiet: Duration,
 
@@ -435,9 +447,10 @@ impl VisitorArgs {
 #[derive(Debug, Args)]
 pub struct OutputArgs {
     /// Output format; several (comma-separated or repeated) with --output-dir, one file each:
-    /// table (report.txt), json (report.json), junit (report.junit.xml), sarif (report.sarif),
-    /// markdown (report.md), html (report.html, self-contained, screenshots embedded), csv
-    /// (inventory.csv), declaration-md (declaration.md), declaration-html (declaration.html).
+    /// table (report.txt), json (report.json), jsonl (report.jsonl), junit (report.junit.xml),
+    /// sarif (report.sarif), markdown (report.md), html (report.html, self-contained,
+    /// screenshots embedded), csv (inventory.csv), declaration-md (declaration.md),
+    /// declaration-html (declaration.html), har (scan.har).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "table")]
     pub format: Vec<Format>,
 

@@ -151,11 +151,14 @@ impl Network {
 }
 
 /// Matches a scan's request log against the catalog: the listed requests, and the hosts.
+/// `evidenced`: the vendors evidenced on the page (a host a vendor shares with its products is
+/// the product's where only the product is evidenced).
 pub fn build(
     catalog: &Catalog,
     log: &RequestLog,
     frames: &[FrameInfo],
     page_url: &str,
+    evidenced: &crate::catalog::Evidence,
     show_values: bool,
 ) -> (Vec<Request>, Network) {
     let page_site = host_of(page_url).map(|h| site_of(&h)).unwrap_or_default();
@@ -165,6 +168,7 @@ pub fn build(
         .map(|f| f.id.as_str());
     let cx = Matching {
         catalog,
+        evidenced,
         frames,
         top,
         page_site: &page_site,
@@ -237,6 +241,7 @@ pub fn build(
 
 struct Matching<'a> {
     catalog: &'a Catalog,
+    evidenced: &'a crate::catalog::Evidence,
     frames: &'a [FrameInfo],
     top: Option<&'a str>,
     page_site: &'a str,
@@ -258,7 +263,10 @@ impl Matching<'_> {
     fn vendor(&self, url: &str) -> (Option<String>, Option<String>) {
         let host = host_of(url).unwrap_or_default().to_ascii_lowercase();
         let first_party = self.party(&host) == Party::FirstParty;
-        match self.catalog.vendor_of_request(url, first_party) {
+        match self
+            .catalog
+            .vendor_of_request(url, first_party, self.evidenced)
+        {
             Some((v, how)) => (Some(v.id.clone()), Some(how)),
             None => (None, None),
         }
@@ -485,7 +493,14 @@ mod tests {
             url: "http://www.shop.test:8080/".into(),
             origin: "http://www.shop.test:8080".into(),
         }];
-        let (requests, net) = build(&catalog, &log, &frames, "http://www.shop.test:8080/", false);
+        let (requests, net) = build(
+            &catalog,
+            &log,
+            &frames,
+            "http://www.shop.test:8080/",
+            &Default::default(),
+            false,
+        );
         assert_eq!(net.total, 6);
         assert_eq!(requests.len(), 6);
         let by_host = |h: &str| requests.iter().find(|r| r.host == h).unwrap();
@@ -578,7 +593,14 @@ mod tests {
             ),
             0.0,
         );
-        let (requests, net) = build(&catalog, &log, &[], "http://www.web1on1-eager.test/", false);
+        let (requests, net) = build(
+            &catalog,
+            &log,
+            &[],
+            "http://www.web1on1-eager.test/",
+            &Default::default(),
+            false,
+        );
         let vendors: Vec<Option<&str>> = requests.iter().map(|r| r.vendor.as_deref()).collect();
         // The page itself is nobody's; a self-hosted loader is the vendor's by its path.
         assert_eq!(vendors, [None, Some("web1on1"), Some("web1on1")]);
@@ -594,7 +616,14 @@ mod tests {
             raw(Step::Load, "http://embed.tawk.to/a/default?k=v"),
             0.0,
         );
-        let (requests, net) = build(&catalog, &log, &[], "http://www.shop.test/", false);
+        let (requests, net) = build(
+            &catalog,
+            &log,
+            &[],
+            "http://www.shop.test/",
+            &Default::default(),
+            false,
+        );
         let back: Vec<Request> =
             serde_json::from_str(&serde_json::to_string(&requests).unwrap()).unwrap();
         // Headers and cookies stay out of the JSON; everything else reads back as written.

@@ -1,7 +1,9 @@
 //! Observations: each key's life across the snapshots (first step, changes, removal), matched against the catalog.
 
 use crate::browser::watch::BlockedCookie;
-use crate::catalog::{Attribution, Catalog, Category, DeclaredDuration, Evidence};
+use crate::catalog::{
+    Attribution, Catalog, Category, Decision, DeclaredDuration, Evidence, EvidenceSteps, Strength,
+};
 use crate::snapshot::{CookieRecord, Snapshot, StorageRecord};
 use crate::vocab::{Party, Step, StorageKind, host_of, site_of};
 use serde::Serialize;
@@ -71,6 +73,33 @@ pub struct CatalogFacts {
     /// does not record one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
+    /// Web storage whose catalog entry documents the origins that hold it (`origin`): which
+    /// origin held it here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_in: Option<HeldIn>,
+    /// The documented placement the observed one matches (`vendor (since 2025-01-27)`); absent
+    /// when it matches none of them (or none is documented).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documented_origin: Option<String>,
+}
+
+/// Which origin held a web-storage key: the page's own, a frame of the vendor's hosts, another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HeldIn {
+    Site,
+    Vendor,
+    Other,
+}
+
+impl HeldIn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeldIn::Site => "site",
+            HeldIn::Vendor => "vendor",
+            HeldIn::Other => "other",
+        }
+    }
 }
 
 impl CatalogFacts {
@@ -91,6 +120,8 @@ impl CatalogFacts {
                 storage_differs: m.key.storage != storage,
                 source: m.key.source.get_ref().clone(),
                 database: None,
+                held_in: None,
+                documented_origin: None,
             });
         }
         let m = judged.platform_key.as_ref()?;
@@ -105,6 +136,8 @@ impl CatalogFacts {
             storage_differs: false,
             source: format!("ocd:{}", m.platform.id),
             database: Some(format!("{} {}", db.name, db.version())),
+            held_in: None,
+            documented_origin: None,
         })
     }
 }
@@ -190,14 +223,24 @@ impl State<'_> {
     }
 }
 
-/// Builds the observations of a scan: one per key, in order of first appearance.
+/// The observations of a scan, and what evidenced its vendors: every vendor and reason, and the
+/// step at which each reason first showed.
+pub struct Built {
+    pub observations: Vec<Observation>,
+    pub evidence: Evidence,
+    pub evidence_at: EvidenceSteps,
+}
+
+/// Builds the observations of a scan: one per key, in order of first appearance. `detected` is
+/// what the scan saw of the vendors (globals, scripts, keys), `detected_at` when each of it
+/// first showed; each attribution to a chat vendor says which evidence decided it, and when.
 pub fn build(
     catalog: &Catalog,
     snapshots: &[Snapshot],
-    detected: &Evidence,
+    (detected, detected_at): (&Evidence, &EvidenceSteps),
     page_url: &str,
     show_values: bool,
-) -> (Vec<Observation>, Evidence) {
+) -> Built {
     let page_site = host_of(page_url).map(|h| site_of(&h)).unwrap_or_default();
     let mut order: Vec<KeyId> = Vec::new();
     let mut timeline: BTreeMap<KeyId, Vec<Seen<'_>>> = BTreeMap::new();
@@ -231,8 +274,45 @@ pub fn build(
         }
     }
     let mut evidence = detected.clone();
-    evidence.merge(catalog.evidence_from_names(order.iter().map(|(_, n, _)| n.as_str())));
+    let mut evidence_at = detected_at.clone();
+    // A distinctive key evidences its vendor from the step it first showed at.
+    for id in &order {
+        let names = catalog.evidence_from_names([id.1.as_str()]);
+        evidence_at.record(&names, timeline[id][0].0);
+        evidence.merge(names);
+    }
+    // A vendor's own generic keys beside its platform's: its footprint, from the first step at
+    // which it was complete (two own keys and the platform's evidence, all shown by then).
+    for step in Step::ALL {
+        let names = order
+            .iter()
+            .filter(|id| timeline[*id][0].0 <= step)
+            .map(|id| id.1.as_str());
+        let mut upto = Evidence::default();
+        for (vendor, reasons) in &evidence.0 {
+            for r in reasons {
+                if evidence_at.step_of(vendor, r).is_some_and(|at| at <= step) {
+                    upto.add(vendor, r.clone());
+                }
+            }
+        }
+        let mut found = catalog.evidence_from_footprint(names, &upto);
+        found.0.retain(|vendor, reasons| {
+            !evidence
+                .0
+                .get(vendor)
+                .is_some_and(|have| have.iter().any(|r| r.starts_with("footprint ")))
+                && !reasons.is_empty()
+        });
+        if !found.is_empty() {
+            evidence_at.record(&found, step);
+            evidence.merge(found);
+        }
+    }
     catalog.settle(&mut evidence);
+    // Judged on the reasons that came first: what a likely attribution names as its evidence is
+    // what evidenced the vendor earliest.
+    let judging = evidence.earliest(&evidence_at);
     // Open Cookie Database platforms: by their distinctive keys, and by the hosts the page
     // touched (itself, cookie domains, storage origins, frames).
     let hosts = std::iter::once(page_url).chain(snapshots.iter().flat_map(|s| {
@@ -244,24 +324,36 @@ pub fn build(
     }));
     let platforms = catalog.platform_evidence(order.iter().map(|(_, n, _)| n.as_str()), hosts);
     let steps: Vec<Step> = snapshots.iter().map(|s| s.step).collect();
+    let cx = Context {
+        catalog,
+        evidence: &judging,
+        evidence_at: &evidence_at,
+        platforms: &platforms,
+        page_site: &page_site,
+        steps: &steps,
+        show_values,
+    };
     let observations = order
         .iter()
-        .map(|id| {
-            let seen = &timeline[id];
-            observe(
-                catalog,
-                &evidence,
-                &platforms,
-                &page_site,
-                &steps,
-                seen,
-                id.0,
-                &id.1,
-                show_values,
-            )
-        })
+        .map(|id| observe(&cx, &timeline[id], id.0, &id.1))
         .collect();
-    (observations, evidence)
+    Built {
+        observations,
+        evidence,
+        evidence_at,
+    }
+}
+
+/// What every observation of one scan is judged with.
+struct Context<'a> {
+    catalog: &'a Catalog,
+    /// The vendors evidenced, each with the reasons that came first.
+    evidence: &'a Evidence,
+    evidence_at: &'a EvidenceSteps,
+    platforms: &'a Evidence,
+    page_site: &'a str,
+    steps: &'a [Step],
+    show_values: bool,
 }
 
 /// Identity of a key: storage kind, name and where it lives.
@@ -283,18 +375,9 @@ fn push<'a>(
     entry.push(seen);
 }
 
-#[allow(clippy::too_many_arguments)]
-fn observe(
-    catalog: &Catalog,
-    evidence: &Evidence,
-    platforms: &Evidence,
-    page_site: &str,
-    steps: &[Step],
-    seen: &[Seen<'_>],
-    storage: StorageKind,
-    name: &str,
-    show_values: bool,
-) -> Observation {
+fn observe(cx: &Context<'_>, seen: &[Seen<'_>], storage: StorageKind, name: &str) -> Observation {
+    let (catalog, page_site, steps, show_values) =
+        (cx.catalog, cx.page_site, cx.steps, cx.show_values);
     let (first_step, _, first) = &seen[0];
     let (_, last_taken, last) = seen.last().expect("an observation is seen at least once");
     // Walk the snapshots in order, noting changes, removals and reappearances.
@@ -331,9 +414,16 @@ fn observe(
             None => {}
         }
     }
-    let judged = catalog.judge(name, evidence, platforms);
-    let facts = CatalogFacts::of(catalog, &judged, storage);
-    let attribution = judged.attribution;
+    let judged = catalog.judge(name, cx.evidence, cx.platforms);
+    let mut facts = CatalogFacts::of(catalog, &judged, storage);
+    if let (Some(f), Some(m), State::Item(item)) = (&mut facts, &judged.vendor_key, last) {
+        place(f, catalog, m, &item.origin, page_site);
+    }
+    let mut attribution = judged.attribution;
+    if let (Attribution::Known { decided_by, .. }, Some(m)) = (&mut attribution, &judged.vendor_key)
+    {
+        *decided_by = decision(cx, m, name, *first_step);
+    }
     let raw_value = last.value().to_string();
     let json_fields = json_object_keys(&raw_value);
     let (location, party, storage_key, frame_url, cookie) = match last {
@@ -397,6 +487,71 @@ fn observe(
     }
 }
 
+/// Which origin held a web-storage key whose catalog entry documents its origins, and which
+/// documented placement that is.
+fn place(
+    facts: &mut CatalogFacts,
+    catalog: &Catalog,
+    m: &crate::catalog::KeyMatch<'_>,
+    origin: &str,
+    page_site: &str,
+) {
+    if m.key.origin.is_empty() {
+        return;
+    }
+    let host = host_of(origin).unwrap_or_default();
+    let held = if !host.is_empty() && site_of(&host) == page_site {
+        HeldIn::Site
+    } else if catalog.host_of_vendor(&m.vendor.id, &host).is_some() {
+        HeldIn::Vendor
+    } else {
+        HeldIn::Other
+    };
+    facts.held_in = Some(held);
+    facts.documented_origin = m
+        .key
+        .origin
+        .iter()
+        .find(|o| o.held.as_str() == held.as_str())
+        .map(|o| o.describe());
+}
+
+/// Which evidence decided an attribution to a chat vendor, and the step it first showed at: a
+/// distinctive name of the vendor's own decides alone, from its first step; a generic name, or
+/// a platform's key given to the vendor built on it, is decided by the vendor's evidence that
+/// came first (a generic name of a vendor with no evidence of its own, by its platform's).
+fn decision(
+    cx: &Context<'_>,
+    m: &crate::catalog::KeyMatch<'_>,
+    name: &str,
+    first_step: Step,
+) -> Option<Decision> {
+    if m.key.strength == Strength::Distinctive && m.key.platform_key.is_none() {
+        return Some(Decision {
+            evidence: format!("key {name}"),
+            step: Some(first_step),
+        });
+    }
+    let first = |vendor: &str| {
+        // Among the earliest reasons (`cx.evidence` keeps only those), the one the judgement
+        // names.
+        let reason = cx.evidence.first_reason(vendor)?;
+        Some((reason.clone(), cx.evidence_at.step_of(vendor, reason)))
+    };
+    if let Some((reason, step)) = first(&m.vendor.id) {
+        return Some(Decision {
+            evidence: reason,
+            step,
+        });
+    }
+    let platform = m.vendor.built_on.as_ref()?.get_ref();
+    let (reason, step) = first(platform)?;
+    Some(Decision {
+        evidence: format!("{platform}, which {} is built on: {reason}", m.vendor.name),
+        step,
+    })
+}
+
 /// The top-level keys of a JSON object value, names only, at most 64.
 fn json_object_keys(value: &str) -> Vec<String> {
     let v = value.trim_start();
@@ -433,14 +588,22 @@ pub struct VendorSeen {
     pub id: String,
     pub name: String,
     pub evidence: BTreeSet<String>,
+    /// In a scan: the step at which each reason of `evidence` first showed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub evidence_at: BTreeMap<String, Step>,
+    /// The vendor this is a product of (`product_of` in the catalog), when it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_of: Option<String>,
     /// Placeholder values captured from key names, e.g. `propertyId` → the tawk.to property.
     pub ids: BTreeMap<String, BTreeSet<String>>,
 }
 
-/// The vendors evidenced on the page, with the ids their keys carry.
+/// The vendors evidenced on the page, with the ids their keys carry and when each reason of
+/// their evidence first showed.
 pub fn vendors_seen(
     catalog: &Catalog,
     evidence: &Evidence,
+    evidence_at: &EvidenceSteps,
     observations: &[Observation],
 ) -> Vec<VendorSeen> {
     evidence
@@ -459,27 +622,52 @@ pub fn vendors_seen(
                     }
                 }
             }
+            let at = evidence_at.of(id);
+            let vendor = catalog.vendor(id);
             VendorSeen {
                 id: id.clone(),
-                name: catalog
-                    .vendor(id)
-                    .map_or_else(|| id.clone(), |v| v.name.clone()),
+                name: vendor.map_or_else(|| id.clone(), |v| v.name.clone()),
                 evidence: reasons.clone(),
+                evidence_at: reasons
+                    .iter()
+                    .filter_map(|r| at.get(r).map(|s| (r.clone(), *s)))
+                    .collect(),
+                product_of: vendor
+                    .and_then(|v| v.product_of.as_ref())
+                    .map(|p| p.get_ref().clone()),
                 ids,
             }
         })
         .collect()
 }
 
-/// Attributes the keys that are a consent manager's own record of the visitor's choice (the
-/// `[cmp.record] keys` of the CMP rules) to that CMP, as strictly necessary: they store the
-/// choice itself. Only keys no catalog explains; `detected` are the CMPs the scan detected
-/// (certain), any other CMP's record name is likely.
+impl VendorSeen {
+    /// The vendor's own code on the page (a global or a script, not a stored key or a footprint
+    /// of keys) that showed first, and the step it showed at.
+    pub fn first_shown(&self) -> Option<(&str, Step)> {
+        self.evidence_at
+            .iter()
+            .filter(|(r, _)| !r.starts_with("key ") && !r.starts_with("footprint "))
+            .min_by_key(|(_, s)| **s)
+            .map(|(r, s)| (r.as_str(), *s))
+    }
+}
+
+/// Attributes the keys that are a consent manager's own record of the visitor's choice to
+/// that CMP, as strictly necessary: they store the choice itself. Only keys no catalog
+/// explains. A record is known two ways: the `[cmp.record] keys` of the CMP rules (certain for
+/// a CMP the scan detected, likely for any other's name), and the keys the consent step saw
+/// the answer itself write whose names speak of consent (`record_keys`: likely, the banner's
+/// or the answering CMP's).
 pub fn consent_records(
     observations: &mut [Observation],
     rules: &crate::catalog::cmp::CmpRules,
-    detected: &[String],
+    records: &[&crate::consent::ConsentRecord],
 ) {
+    let detected: Vec<String> = records
+        .iter()
+        .flat_map(|r| r.detected.iter().cloned())
+        .collect();
     for o in observations.iter_mut() {
         if o.attribution.is_known() {
             continue;
@@ -490,17 +678,47 @@ pub fn consent_records(
                 .is_some_and(|r| r.keys.iter().any(|k| k == &o.name))
         };
         // Two CMPs may use one name (cookieconsent 2 and 3: cc_cookie): the detected one first.
-        let found = rules
+        let by_rule = rules
             .cmps()
             .iter()
             .filter(|c| detected.contains(&c.id))
             .find(holds)
             .or_else(|| rules.cmps().iter().find(holds));
-        let Some(cmp) = found else { continue };
-        let certain = detected.contains(&cmp.id);
+        let (id, name, certain, file) = match by_rule {
+            Some(cmp) => (
+                cmp.id.clone(),
+                cmp.name.clone(),
+                detected.contains(&cmp.id),
+                format!("consent-manager rules ({})", cmp.file),
+            ),
+            None => {
+                // Written or rewritten by the answer (a record a banner keeps from the load on,
+                // saying "not answered yet", gets the answer at the click).
+                let written = records.iter().find(|r| {
+                    r.record_keys
+                        .iter()
+                        .any(|k| k.name == o.name && k.storage == o.storage)
+                });
+                let Some(r) = written else { continue };
+                let (id, name) = match r.cmp.as_ref().and_then(|id| rules.get(id)) {
+                    Some(cmp) => (cmp.id.clone(), cmp.name.clone()),
+                    None => (
+                        BANNER_ID.to_string(),
+                        "the site's own cookie banner".to_string(),
+                    ),
+                };
+                (
+                    id,
+                    name,
+                    false,
+                    "first written by the answer to the banner, its name speaking of consent"
+                        .into(),
+                )
+            }
+        };
         o.attribution = Attribution::ConsentManager {
-            cmp: cmp.id.clone(),
-            cmp_name: cmp.name.clone(),
+            cmp: id.clone(),
+            cmp_name: name.clone(),
             key: o.name.clone(),
             confidence: if certain {
                 crate::catalog::Certainty::Certain
@@ -509,15 +727,20 @@ pub fn consent_records(
             },
         };
         o.catalog = Some(CatalogFacts {
-            vendor_name: cmp.name.clone(),
+            vendor_name: name,
             purpose: "The consent manager's own record of the visitor's choice.".into(),
             category: Category::StrictlyNecessary,
             category_assessed: true,
             declared_storage: o.storage,
             declared_duration: DeclaredDuration::Unspecified,
             storage_differs: false,
-            source: format!("cmp:{}", cmp.id),
-            database: Some(format!("consent-manager rules ({})", cmp.file)),
+            source: format!("cmp:{id}"),
+            database: Some(file),
+            held_in: None,
+            documented_origin: None,
         });
     }
 }
+
+/// The id a banner answered by sight (no CMP rule) is recorded under.
+pub const BANNER_ID: &str = "site-banner";

@@ -2,7 +2,7 @@
 
 use crate::catalog::pattern::Pattern;
 use crate::catalog::{Catalog, Category, DeclaredDuration, read_text};
-use crate::consent::CmpRules;
+use crate::consent::{BannerWords, CmpRules};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::error::Error;
 use crate::observation::Observation;
@@ -35,6 +35,9 @@ pub struct ScanSection {
     /// Extra consent-manager rule files, relative to the policy file.
     #[serde(default)]
     pub cmp_rules: Vec<String>,
+    /// Extra banner-word files, relative to the policy file.
+    #[serde(default)]
+    pub banner_words: Vec<String>,
     pub open_click: Option<String>,
     pub third_party_cookies: Option<ThirdPartyCookies>,
     pub step_timeout: Option<Spanned<String>>,
@@ -473,8 +476,14 @@ impl Policy {
         };
         let rules: Vec<PathBuf> = s.cmp_rules.iter().map(|r| self.resolve(r)).collect();
         let rules = CmpRules::with_user_files(&rules).map_err(Error::input)?;
+        let mut consent =
+            ConsentChoice::from_flags(action, click, js, s.consent_text.clone(), rules);
+        if !s.banner_words.is_empty() {
+            let files: Vec<PathBuf> = s.banner_words.iter().map(|r| self.resolve(r)).collect();
+            consent.words = BannerWords::with_user_files(&files).map_err(Error::input)?;
+        }
         Ok(ScanOptions {
-            consent: ConsentChoice::from_flags(action, click, js, s.consent_text.clone(), rules),
+            consent,
             open_click: s.open_click.clone(),
             step_timeout: dur(&s.step_timeout, defaults::STEP_TIMEOUT)?,
             quiet: dur(&s.quiet, defaults::QUIET)?,

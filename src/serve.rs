@@ -8,8 +8,11 @@
 use anyhow::Context;
 use include_dir::Dir;
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 /// Where a site's files come from.
@@ -78,8 +81,8 @@ impl SiteFiles {
 
 /// A running loopback server for one site.
 pub struct SiteServer {
-    server: Arc<tiny_http::Server>,
-    workers: Vec<JoinHandle<()>>,
+    listener: Option<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
     pub port: u16,
     /// The site's own host name, e.g. `www.shop.test`.
     pub host: String,
@@ -90,33 +93,34 @@ pub struct SiteServer {
 impl SiteServer {
     /// Serves `files` on 127.0.0.1 at a free port, as `host`.
     pub fn start(files: SiteFiles, host: &str) -> anyhow::Result<SiteServer> {
-        let server = Arc::new(
-            tiny_http::Server::http("127.0.0.1:0")
-                .map_err(|e| anyhow::anyhow!("cannot listen on loopback: {e}"))?,
-        );
-        let port = server
-            .server_addr()
-            .to_ip()
-            .context("loopback server has no IP address")?
+        let listener = TcpListener::bind("127.0.0.1:0").context("cannot listen on loopback")?;
+        let port = listener
+            .local_addr()
+            .context("loopback server has no address")?
             .port();
         let mut hosts: BTreeSet<String> = files.virtual_hosts().into_iter().collect();
         hosts.insert(host.to_string());
         let files = Arc::new(files);
-        // A few workers: a page's parallel requests must not queue behind one slow file read.
-        let workers = (0..4)
-            .map(|_| {
-                let server = Arc::clone(&server);
-                let files = Arc::clone(&files);
-                std::thread::spawn(move || {
-                    while let Ok(req) = server.recv() {
-                        respond(&files, req);
+        let stop = Arc::new(AtomicBool::new(false));
+        // One thread per connection and one request per connection (`Connection: close`):
+        // Chromium reusing a kept-alive connection of tiny_http after six parallel font
+        // downloads sometimes never saw the response to the module script that followed.
+        let listener = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                for conn in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
                     }
-                })
+                    let Ok(conn) = conn else { continue };
+                    let files = Arc::clone(&files);
+                    std::thread::spawn(move || serve_connection(&files, conn));
+                }
             })
-            .collect();
+        };
         Ok(SiteServer {
-            server,
-            workers,
+            listener: Some(listener),
+            stop,
             port,
             host: host.to_string(),
             hosts,
@@ -131,12 +135,112 @@ impl SiteServer {
 
 impl Drop for SiteServer {
     fn drop(&mut self) {
-        for _ in &self.workers {
-            self.server.unblock();
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accepting thread, which then sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(l) = self.listener.take() {
+            let _ = l.join();
         }
-        for w in self.workers.drain(..) {
-            let _ = w.join();
+    }
+}
+
+/// One request as read off the wire: its path (with query) and its Host header.
+struct Request {
+    url: String,
+    host: String,
+}
+
+/// A response to write: status, headers and body.
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn text(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            headers: vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
+            body: body.as_bytes().to_vec(),
         }
+    }
+}
+
+/// Reads one request from `conn`, answers it and closes the connection.
+fn serve_connection(files: &SiteFiles, mut conn: TcpStream) {
+    // A browser that opened a connection and never sends on it must not hold a thread forever.
+    let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(30)));
+    let Some(req) = read_request(&mut conn) else {
+        return;
+    };
+    let resp = respond(files, &req);
+    let _ = write_response(&mut conn, &resp);
+    let _ = conn.flush();
+    let _ = conn.shutdown(std::net::Shutdown::Write);
+}
+
+/// The request line and headers; a body (Content-Length) is read and dropped.
+fn read_request(conn: &mut TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(conn);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let (_method, url) = (parts.next()?, parts.next()?.to_string());
+    let mut host = String::new();
+    let mut length = 0usize;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).ok()? == 0 {
+            break;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = h.split_once(':') {
+            let value = value.trim();
+            if name.eq_ignore_ascii_case("host") {
+                host = value.split(':').next().unwrap_or("").to_ascii_lowercase();
+            } else if name.eq_ignore_ascii_case("content-length") {
+                length = value.parse().unwrap_or(0);
+            }
+        }
+    }
+    // Read the body so that closing the connection does not reset it under the client.
+    let mut body = vec![0u8; length.min(16 << 20)];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request { url, host })
+}
+
+fn write_response(conn: &mut TcpStream, resp: &Response) -> std::io::Result<()> {
+    let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
+    for (name, value) in &resp.headers {
+        // A header line never carries a line break from a `_headers` file.
+        if name.contains(['\r', '\n']) || value.contains(['\r', '\n']) {
+            continue;
+        }
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        resp.body.len()
+    ));
+    conn.write_all(head.as_bytes())?;
+    conn.write_all(&resp.body)
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        404 => "Not Found",
+        _ => "Status",
     }
 }
 
@@ -156,44 +260,23 @@ pub fn host_for_dir(dir: &Path) -> String {
     format!("www.{}.test", if label.is_empty() { "site" } else { label })
 }
 
-fn respond(files: &SiteFiles, req: tiny_http::Request) {
-    let host = req
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Host"))
-        .map(|h| {
-            h.value
-                .as_str()
-                .split(':')
-                .next()
-                .unwrap_or("")
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
-    let url_path = req
-        .url()
-        .split(['?', '#'])
-        .next()
-        .unwrap_or("/")
-        .to_string();
-    let base = if !host.is_empty() && files.is_dir(&Path::new("_hosts").join(&host)) {
-        Path::new("_hosts").join(&host)
+/// The answer to one request: a file of the site (or of a `_hosts/` name), a redirect, or 404.
+fn respond(files: &SiteFiles, req: &Request) -> Response {
+    let url_path = req.url.split(['?', '#']).next().unwrap_or("/").to_string();
+    let base = if !req.host.is_empty() && files.is_dir(&Path::new("_hosts").join(&req.host)) {
+        Path::new("_hosts").join(&req.host)
     } else {
         PathBuf::new()
     };
     let Some(rel) = safe_relative(&url_path) else {
-        let _ = req.respond(tiny_http::Response::from_string("bad path").with_status_code(400));
-        return;
+        return Response::text(400, "bad path");
     };
     if let Some(rules) = files.read(&base.join("_redirects"))
         && let Some((to, status)) = redirect_for(&String::from_utf8_lossy(&rules), &url_path)
     {
-        let mut resp = tiny_http::Response::from_string("").with_status_code(status);
-        if let Ok(h) = tiny_http::Header::from_bytes("Location", to.as_bytes()) {
-            resp.add_header(h);
-        }
-        let _ = req.respond(resp);
-        return;
+        let mut resp = Response::text(status, "");
+        resp.headers.push(("Location".into(), to));
+        return resp;
     }
     let mut file = base.join(&rel);
     if url_path.ends_with('/') || files.is_dir(&file) {
@@ -206,22 +289,23 @@ fn respond(files: &SiteFiles, req: tiny_http::Request) {
         .is_some_and(|c| matches!(c.as_os_str().to_str(), Some("_headers" | "_hosts")));
     let body = if hidden { None } else { files.read(&file) };
     let Some(body) = body else {
-        let _ = req.respond(tiny_http::Response::from_string("not found").with_status_code(404));
-        return;
+        return Response::text(404, "not found");
     };
-    let mut resp = tiny_http::Response::from_data(body);
     let ctype = content_type(&file, !base.as_os_str().is_empty());
-    if let Ok(h) = tiny_http::Header::from_bytes("Content-Type", ctype) {
-        resp.add_header(h);
-    }
+    let mut headers = vec![("Content-Type".to_string(), ctype.to_string())];
     if let Some(rules) = files.read(&base.join("_headers")) {
         for (name, value) in headers_for(&String::from_utf8_lossy(&rules), &url_path) {
-            if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-                resp.add_header(h);
+            if name.eq_ignore_ascii_case("content-type") {
+                headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
             }
+            headers.push((name, value));
         }
     }
-    let _ = req.respond(resp);
+    Response {
+        status: 200,
+        headers,
+        body,
+    }
 }
 
 /// Turns a URL path into a relative file path, refusing anything that climbs out.
@@ -335,6 +419,43 @@ mod tests {
         assert_eq!(redirect_for(rules, "/a"), Some(("/".into(), 301)));
         assert_eq!(redirect_for(rules, "/old"), Some(("/new".into(), 302)));
         assert_eq!(redirect_for(rules, "/b"), None);
+    }
+
+    /// Sends `raw` to the server and reads the whole answer (the server closes the connection).
+    fn exchange(port: u16, raw: &str) -> String {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.write_all(raw.as_bytes()).unwrap();
+        let mut out = String::new();
+        c.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn each_request_gets_its_file_its_headers_and_a_closed_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "<p>hi</p>").unwrap();
+        std::fs::write(dir.path().join("_headers"), "/\n  Set-Cookie: a=1\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("_hosts/cdn.example")).unwrap();
+        std::fs::write(dir.path().join("_hosts/cdn.example/w.js"), "x()").unwrap();
+        let server = SiteServer::start(SiteFiles::Disk(dir.path().into()), "www.a.test").unwrap();
+        let page = exchange(
+            server.port,
+            "GET /?q=1 HTTP/1.1\r\nHost: www.a.test:1\r\n\r\n",
+        );
+        assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
+        assert!(page.contains("Content-Length: 9\r\n") && page.contains("Connection: close"));
+        assert!(page.contains("Set-Cookie: a=1\r\n") && page.ends_with("<p>hi</p>"));
+        let script = exchange(
+            server.port,
+            "POST /w.js HTTP/1.1\r\nHost: cdn.example\r\nContent-Length: 3\r\n\r\nabc",
+        );
+        assert!(script.contains("application/javascript") && script.ends_with("x()"));
+        let missing = exchange(
+            server.port,
+            "GET /nope HTTP/1.1\r\nHost: www.a.test\r\n\r\n",
+        );
+        assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+        assert!(server.hosts.contains("cdn.example"));
     }
 
     #[test]

@@ -119,20 +119,38 @@ fn cookie_from_json(c: &Value) -> CookieRecord {
     }
 }
 
+/// Each frame's storage partition (`Storage.getStorageKeyForFrame`), by frame id, its origin
+/// and the top frame's origin: a frame keeps its partition until one of them changes, so a
+/// scan asks once per frame, not once per snapshot.
+#[derive(Debug, Default)]
+pub struct StorageKeys(BTreeMap<(String, String, String), String>);
+
 /// Reads localStorage and sessionStorage of every frame, one read per storage partition.
 pub fn read_storage(
     page: &Page,
     frames: &[FrameInfo],
     main_frame: Option<&str>,
+    known: &mut StorageKeys,
     timeout: Duration,
 ) -> (Vec<StorageRecord>, Vec<String>) {
     let mut errors = Vec::new();
+    let top_origin = frames
+        .iter()
+        .find(|f| Some(f.id.as_str()) == main_frame)
+        .map(|f| f.origin.clone())
+        .unwrap_or_default();
+    let cache_key = |f: &FrameInfo| (f.id.clone(), f.origin.clone(), top_origin.clone());
     // Frames without a real origin (about:blank, data:) share their parent's storage or have none.
     let frames: Vec<&FrameInfo> = frames
         .iter()
         .filter(|f| f.origin.starts_with("http://") || f.origin.starts_with("https://"))
         .collect();
-    let keys: Vec<Result<String, CdpError>> = parallel(&frames, |f| {
+    let unknown: Vec<&FrameInfo> = frames
+        .iter()
+        .copied()
+        .filter(|f| !known.0.contains_key(&cache_key(f)))
+        .collect();
+    let asked: Vec<Result<String, CdpError>> = parallel(&unknown, |f| {
         page.call(
             "Storage.getStorageKeyForFrame",
             json!({ "frameId": f.id }),
@@ -145,6 +163,23 @@ pub fn read_storage(
                 .to_string()
         })
     });
+    for (f, k) in unknown.iter().zip(&asked) {
+        if let Ok(k) = k
+            && !k.is_empty()
+        {
+            known.0.insert(cache_key(f), k.clone());
+        }
+    }
+    let mut asked = unknown.iter().map(|f| f.id.as_str()).zip(asked);
+    let keys: Vec<Result<String, CdpError>> = frames
+        .iter()
+        .map(|f| match known.0.get(&cache_key(f)) {
+            Some(k) => Ok(k.clone()),
+            None => asked
+                .find(|(id, _)| *id == f.id)
+                .map_or(Ok(String::new()), |(_, k)| k),
+        })
+        .collect();
     // One read per distinct storage key; the first frame seen names it.
     let mut partitions: BTreeMap<String, &FrameInfo> = BTreeMap::new();
     for (f, k) in frames.iter().zip(keys) {

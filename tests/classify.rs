@@ -505,3 +505,62 @@ fn jsonl_survives_a_closed_pipe() {
     writer.join().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// Web1on1's document lists eleven keys: eight `widget_*` of its own and three of the Smooch
+/// messenger it runs on. Together they are Web1on1's footprint: all eleven are Web1on1's, with
+/// the platform named; the messenger's keys alone stay Smooch's, and Web1on1's generic names
+/// alone are nobody's.
+#[test]
+fn web1on1s_documented_footprint_is_web1on1s_and_smooch_alone_stays_smooch() {
+    let id = "5f8a1c2b3d4e5f6a7b8c9d0e";
+    let smooch: Vec<String> = ["appUserId", "clientId", "sessionToken"]
+        .iter()
+        .map(|k| format!("{id}.{k}"))
+        .collect();
+    let widget = [
+        "widget_auto_opened",
+        "widget_loaded",
+        "widget_closed_by_customer",
+        "widget_opened_by_customer",
+        "widget_customer_clicked_header",
+        "widget_eyecatcher_closed",
+        "widget_uuid",
+        "widget_show_first_message",
+    ];
+    let classify = |names: Vec<&str>| -> serde_json::Value {
+        let input = names.join("\n") + "\n";
+        let o = run(&["classify", "--format", "json"], Some(input.as_bytes()));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let all = classify(smooch.iter().map(String::as_str).chain(widget).collect());
+    for k in all["keys"].as_array().unwrap() {
+        assert_eq!(k["attribution"]["vendor"], "web1on1", "{k}");
+    }
+    assert_eq!(all["keys"].as_array().unwrap().len(), 11);
+    assert_eq!(all["runs_on"]["web1on1"], "smooch", "{}", all["runs_on"]);
+    let why = all["evidence"]["web1on1"][0].as_str().unwrap();
+    assert!(
+        why.starts_with("footprint ") && why.ends_with("beside smooch's keys"),
+        "{why}"
+    );
+    assert_eq!(
+        key(&all, "widget_uuid")["attribution"]["confidence"],
+        "likely"
+    );
+    assert_eq!(
+        key(&all, &format!("{id}.clientId"))["attribution"]["key"],
+        "{integrationId}.clientId"
+    );
+
+    let plain = classify(smooch.iter().map(String::as_str).collect());
+    for k in plain["keys"].as_array().unwrap() {
+        assert_eq!(k["attribution"]["vendor"], "smooch", "{k}");
+    }
+    assert!(plain.get("runs_on").is_none());
+
+    let alone = classify(widget.to_vec());
+    for k in alone["keys"].as_array().unwrap() {
+        assert_eq!(k["attribution"]["kind"], "unknown", "{k}");
+    }
+}

@@ -717,3 +717,43 @@ fn a_listing_piped_into_a_reader_that_stops_ends_quietly() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// The rule list is kept by hand in `--fail-on`'s help and in docs/rules.md: both must name
+/// every rule the gate knows, and every output format must be in `--format`'s help.
+#[test]
+fn help_and_rule_docs_name_every_rule_and_format() {
+    use chatcookie::vocab::Rule;
+    let mut c = bin();
+    c.args(["scan", "--help"]);
+    let help = text(&run_within(c, Duration::from_secs(30)));
+    let rules_md = std::fs::read_to_string(root().join("docs/rules.md")).unwrap();
+    // --help wraps lines: compare with the line breaks and indentation folded.
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    for rule in Rule::ALL {
+        assert!(
+            flat.contains(rule.id()),
+            "--fail-on's help lacks {}",
+            rule.id()
+        );
+        assert!(
+            rules_md.contains(&format!("| `{}` |", rule.id())),
+            "docs/rules.md has no row for {}",
+            rule.id()
+        );
+    }
+    for format in [
+        "table",
+        "json (report.json)",
+        "jsonl (report.jsonl)",
+        "junit",
+        "sarif",
+        "markdown",
+        "html",
+        "csv",
+        "declaration-md",
+        "declaration-html",
+        "har (scan.har)",
+    ] {
+        assert!(flat.contains(format), "--format's help lacks {format}");
+    }
+}

@@ -1,7 +1,17 @@
 //! Integration tests: every consent-manager fixture detected, accepted and rejected in the real Chromium, plus hostile banners.
+//!
+//! The fixtures of imported rules (`fixtures/cmps/ac-*`, rules of catalog/autoconsent.toml) may
+//! serve hosts over https (their rules' `url_pattern`s name real https sites): a TLS front with
+//! a test certificate (tests/common/tls.rs) stands before the loopback server, and the browser is
+//! one started here with `--ignore-certificate-errors`, those hosts mapped to the front.
+
+mod common;
+#[path = "common/tls.rs"]
+mod tls;
 
 use chatcookie::ThirdPartyCookies;
-use chatcookie::browser::{BrowserOptions, BrowserSession};
+use chatcookie::browser::endpoint::Endpoint;
+use chatcookie::browser::{BrowserOptions, BrowserSession, Farm};
 use chatcookie::catalog::Catalog;
 use chatcookie::consent::{CmpRules, ConsentRecord};
 use chatcookie::scan::{self, ConsentChoice, ScanOptions, ScanRun, StepStatus};
@@ -28,6 +38,10 @@ struct Expected {
     cmp: Option<String>,
     consent_text: Option<String>,
     reject_text: Option<String>,
+    /// Hosts served over https (through the TLS front), the site's own host included when its
+    /// start URL is https.
+    #[serde(default)]
+    https: Vec<String>,
 }
 
 fn expected(name: &str) -> Expected {
@@ -40,6 +54,19 @@ struct Site {
     name: String,
     exp: Expected,
     server: SiteServer,
+    /// The TLS front of its https hosts, if it has any.
+    front: Option<tls::TlsFront>,
+}
+
+impl Site {
+    /// The URL of `path` (no leading slash) on the site's own host.
+    fn url(&self, path: &str) -> String {
+        if self.exp.https.contains(&self.exp.host) {
+            format!("https://{}/{path}", self.exp.host)
+        } else {
+            format!("{}{path}", self.server.url())
+        }
+    }
 }
 
 /// One browser for one or more fixture sites (all their host names mapped to loopback at launch);
@@ -48,6 +75,8 @@ struct Bench {
     sites: Vec<Site>,
     session: BrowserSession,
     catalog: Catalog,
+    /// The browser started here for https fixtures (dropped after the session).
+    _browser: Option<common::ExternalChromium>,
 }
 
 impl Bench {
@@ -58,30 +87,70 @@ impl Bench {
                 let exp = expected(name);
                 let server =
                     SiteServer::start(SiteFiles::Disk(fixture_dir(name)), &exp.host).unwrap();
+                let front = (!exp.https.is_empty()).then(|| tls::TlsFront::start(server.port));
                 Site {
                     name: name.to_string(),
                     exp,
                     server,
+                    front,
                 }
             })
             .collect();
+        let loopback: Vec<String> = sites
+            .iter()
+            .flat_map(|s| s.server.hosts.iter().cloned())
+            .collect();
+        if sites.iter().all(|s| s.front.is_none()) {
+            let session = BrowserSession::start(&BrowserOptions {
+                chrome: None,
+                connect: None,
+                third_party_cookies: ThirdPartyCookies::Block,
+                map_to_loopback: loopback,
+                launch_timeout: Duration::from_secs(30),
+                no_sandbox: false,
+                proxy: None,
+            })
+            .expect("Chromium must be installed for the integration tests (see README)");
+            return Bench {
+                sites,
+                session,
+                catalog: Catalog::embedded().unwrap(),
+                _browser: None,
+            };
+        }
+        // https hosts go to their site's TLS front, the others to loopback at the URL's port.
+        let mut rules = Vec::new();
+        for site in &sites {
+            for host in &site.server.hosts {
+                match &site.front {
+                    Some(front) if site.exp.https.contains(host) => {
+                        rules.push(format!("MAP {host} 127.0.0.1:{}", front.port))
+                    }
+                    _ => rules.push(format!("MAP {host} 127.0.0.1")),
+                }
+            }
+        }
+        let browser = common::ExternalChromium::start(&[
+            "--ignore-certificate-errors",
+            // As chatcookie's own launch: one frame tree for the page (see README, farms).
+            "--disable-site-isolation-trials",
+            "--disable-features=IsolateOrigins,site-per-process",
+            &format!("--host-resolver-rules={}", rules.join(", ")),
+        ]);
         let session = BrowserSession::start(&BrowserOptions {
-            chrome: None,
-            connect: None,
-            third_party_cookies: ThirdPartyCookies::Block,
-            map_to_loopback: sites
-                .iter()
-                .flat_map(|s| s.server.hosts.iter().cloned())
-                .collect(),
+            connect: Some(Farm {
+                endpoint: Endpoint::parse(&browser.ws).unwrap(),
+                headers: Vec::new(),
+            }),
             launch_timeout: Duration::from_secs(30),
-            no_sandbox: false,
-            proxy: None,
+            ..BrowserOptions::default()
         })
-        .expect("Chromium must be installed for the integration tests (see README)");
+        .expect("the browser started for the https fixtures must be reachable");
         Bench {
             sites,
             session,
             catalog: Catalog::embedded().unwrap(),
+            _browser: Some(browser),
         }
     }
 
@@ -116,10 +185,22 @@ impl Bench {
         step_timeout: Duration,
         clock: Clock,
     ) -> Scanned {
+        self.scan_path_on(name, "", consent, step_timeout, clock)
+    }
+
+    /// As `scan_site_on`, at `path` on the site's own host.
+    fn scan_path_on(
+        &self,
+        name: &str,
+        path: &str,
+        consent: ConsentChoice,
+        step_timeout: Duration,
+        clock: Clock,
+    ) -> Scanned {
         let site = self.site(name);
-        self.forget_cookies(&site.exp.host);
+        self.forget_cookies(site);
         let opts = ScanOptions {
-            url: site.server.url(),
+            url: site.url(path),
             consent,
             open_click: None,
             step_timeout,
@@ -135,7 +216,7 @@ impl Bench {
         let t0 = Instant::now();
         let run = scan::run(&self.session, &self.catalog, &opts).unwrap();
         let took = t0.elapsed();
-        self.close_pages(&site.exp.host);
+        self.close_pages(site);
         Scanned {
             fixture: name.to_string(),
             host: site.exp.host.clone(),
@@ -144,8 +225,8 @@ impl Bench {
         }
     }
 
-    /// Deletes `host`'s cookies: the previous answer must not leak into the next scan.
-    fn forget_cookies(&self, host: &str) {
+    /// Deletes the cookies of `site`'s hosts: the previous answer must not leak into the next scan.
+    fn forget_cookies(&self, site: &Site) {
         let t = Duration::from_secs(5);
         let cookies = self
             .session
@@ -154,10 +235,11 @@ impl Bench {
             .unwrap();
         let page = self.session.new_page(t).unwrap();
         for c in cookies["cookies"].as_array().into_iter().flatten() {
-            if c["domain"] == host {
+            let domain = c["domain"].as_str().unwrap_or_default();
+            if site.server.hosts.contains(domain.trim_start_matches('.')) {
                 page.call(
                     "Network.deleteCookies",
-                    json!({ "name": c["name"], "domain": host, "path": c["path"] }),
+                    json!({ "name": c["name"], "domain": domain, "path": c["path"] }),
                     t,
                 )
                 .unwrap();
@@ -166,15 +248,15 @@ impl Bench {
         self.session.close_page(&page);
     }
 
-    /// Closes the pages showing `host`, so their timers stop using the CPU.
-    fn close_pages(&self, host: &str) {
+    /// Closes the pages showing `site`, so their timers stop using the CPU.
+    fn close_pages(&self, site: &Site) {
         let t = Duration::from_secs(5);
         let targets = self
             .session
             .cdp
             .call_raw(None, "Target.getTargets", json!({}), t)
             .unwrap();
-        let prefix = format!("http://{host}:");
+        let prefix = site.url("");
         for target in targets["targetInfos"].as_array().into_iter().flatten() {
             let url = target["url"].as_str().unwrap_or_default();
             if target["type"] == "page" && url.starts_with(&prefix) {
@@ -296,7 +378,14 @@ const WORKERS: usize = 4;
 #[test]
 fn every_cmp_fixture_is_detected_accepted_and_rejected() {
     let rules = CmpRules::embedded().unwrap();
-    let ids = rules.ids();
+    // The hand-written rules have a fixture each; the imported ones are tested below.
+    let ids: Vec<&str> = rules
+        .cmps()
+        .iter()
+        .filter(|c| c.file == "catalog/cmps.toml")
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(ids.len(), 23, "{ids:?}");
     for id in &ids {
         assert!(
             fixture_dir(id).join("index.html").is_file(),
@@ -464,13 +553,32 @@ fn a_click_handler_that_throws_is_reported_not_fatal() {
 #[test]
 fn a_banner_no_rule_covers_is_answered_by_its_button_text() {
     let bench = Bench::start(&["text-only"]);
-    let s = bench.auto(ConsentAction::Accept);
-    let d = s.dump();
-    assert_eq!(s.step(Step::Consent).status, StepStatus::Skipped, "{d}");
-    assert!(s.detail().starts_with("no consent manager detected"), "{d}");
-    assert!(s.consent().detected.is_empty(), "{d}");
-    // The grace for a late CMP is short and bounded.
-    assert!(s.step(Step::Consent).duration_ms < 4000, "{d}");
+    // No rule knows it, so automatic consent answers it by sight: the visible, exact "Alle
+    // akzeptieren" in the shadow root, never the hidden decoy or the link that holds the words.
+    for (action, value, verb) in [
+        (ConsentAction::Accept, "accepted", "accepted by sight"),
+        (ConsentAction::Reject, "rejected", "rejected by sight"),
+    ] {
+        let s = bench.auto(action);
+        let d = s.dump();
+        assert_eq!(s.step(Step::Consent).status, StepStatus::Done, "{d}");
+        assert!(s.detail().starts_with(verb), "{d}");
+        assert!(s.consent().detected.is_empty(), "{d}");
+        assert_eq!(
+            s.consent().method,
+            Some(chatcookie::consent::AnswerMethod::Heuristic),
+            "{d}"
+        );
+        assert_eq!(s.cookie("cmp_choice").as_deref(), Some(value), "{d}");
+        let banner = s.consent().banner.clone().unwrap();
+        assert!(banner.element.contains("<div.box>"), "{d}");
+        assert!(banner.confidence >= 0.5, "{d}");
+        assert_eq!(
+            s.consent().refusal,
+            Some(chatcookie::consent::Refusal::FirstLayer),
+            "{d}"
+        );
+    }
 
     let accept_text = bench.exp().consent_text.clone().unwrap();
     let s = bench.scan(
@@ -617,4 +725,235 @@ fn a_malformed_rules_file_is_a_usage_error_with_its_position() {
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("--consent-text <TEXT>"), "{help}");
     assert!(help.contains("--cmp-rules <FILE>"), "{help}");
+}
+
+#[test]
+fn a_click_never_lands_on_what_appears_over_its_target() {
+    // The site's chat launcher appears over the button the moment the pointer reaches it: the
+    // press that would land on it is stopped before the page sees it, and the button gets its own
+    // activation instead. By sight, by text and by selector alike.
+    let bench = Bench::start(&["launcher-trap"]);
+    let choices = [
+        (auto(ConsentAction::Accept), "accepted"),
+        (auto(ConsentAction::Reject), "rejected"),
+        (by_text(ConsentAction::Accept, "Accept all"), "accepted"),
+        (
+            ConsentChoice::from_flags(
+                ConsentAction::Reject,
+                Some("#reject".into()),
+                None,
+                None,
+                CmpRules::embedded().unwrap(),
+            ),
+            "rejected",
+        ),
+    ];
+    for (choice, value) in choices {
+        let s = bench.scan(choice, Duration::from_secs(10));
+        let d = s.dump();
+        assert_eq!(
+            s.cookie("chat_opened"),
+            None,
+            "a stray click opened the chat: {d}"
+        );
+        assert_eq!(s.cookie("cmp_choice").as_deref(), Some(value), "{d}");
+        let element = s.consent().element.clone().unwrap_or_default();
+        assert!(
+            element.contains("stopped: pointerdown on <button#launcher>"),
+            "{d}"
+        );
+        assert!(s.consent().done, "{d}");
+        assert_eq!(s.step(Step::Consent).status, StepStatus::Done, "{d}");
+    }
+}
+
+/// An imported rule's fixture and what its answers leave.
+struct Imported {
+    name: &'static str,
+    /// `cmp_choice` after accept and after reject.
+    choices: [&'static str; 2],
+    /// Part of the element line of the reject answer (the chain, the frame).
+    reject_element: &'static str,
+    /// A cookie the reject answer leaves (its host, name and value): the CMP's record, which the
+    /// rule's check reads where it has one.
+    record: (&'static str, &'static str, &'static str),
+}
+
+const IMPORTED: &[Imported] = &[
+    Imported {
+        name: "ac-aa-cookie-banner",
+        choices: ["dismissed", "dismissed"],
+        reject_element: "`adc-cookie-banner >>> #toast-dismiss-button`",
+        record: ("www.aa.com", "cookie_banner", "closed"),
+    },
+    Imported {
+        name: "ac-gmx-permission",
+        choices: ["accepted", "rejected"],
+        reject_element: "`#save-purpose-settings` → <button#save-purpose-settings> \"Auswahl speichern\" in frame https://plus.gmx.com/lt",
+        record: ("plus.gmx.com", "ui_cid", "OPTOUT"),
+    },
+    Imported {
+        name: "ac-privacymanager",
+        choices: ["accepted", "rejected"],
+        reject_element: "`button#saveAndExit` → <button#saveAndExit> \"Save and exit\" in frame https://cmp-consent-tool.privacymanager.io/latest/",
+        record: ("www.ac-privacymanager.test", "cmp_choice", "rejected"),
+    },
+    Imported {
+        name: "ac-ketch",
+        choices: ["accepted", "rejected"],
+        reject_element: "#ketch-banner button[aria-label^='Reject' i]",
+        record: ("www.ac-ketch.test", "_ketch_consent_v1_", "eyJ"),
+    },
+    Imported {
+        name: "ac-civic-cookie-control",
+        choices: ["accepted", "rejected"],
+        reject_element: "`.ccc-reject-button` → <button.ccc-reject-button> \"Reject All\"",
+        record: (
+            "www.ac-civic-cookie-control.test",
+            "CookieControl",
+            "%7B%22necessaryCookies",
+        ),
+    },
+    Imported {
+        name: "ac-clickio",
+        choices: ["accepted", "rejected"],
+        reject_element: "`[data-role=\"b_save\"]`",
+        record: (
+            "www.ac-clickio.test",
+            "__lxG__consent__v2_daisybit",
+            "CPx-NONE",
+        ),
+    },
+];
+
+impl Scanned {
+    /// A cookie of `host` after the consent step.
+    fn cookie_of(&self, host: &str, name: &str) -> Option<String> {
+        self.run
+            .snapshots
+            .last()
+            .unwrap()
+            .cookies
+            .iter()
+            .find(|c| c.name == name && c.domain.trim_start_matches('.') == host)
+            .map(|c| c.value.clone())
+    }
+}
+
+/// Accepts, then rejects, an imported rule's fixture: detected alone, answered through that rule.
+fn imported_accept_and_reject(bench: &Bench, case: &Imported) {
+    let cmp = bench.site(case.name).exp.cmp.clone().unwrap();
+    assert_eq!(cmp, case.name);
+    assert!(
+        CmpRules::embedded().unwrap().get(&cmp).unwrap().file == "catalog/autoconsent.toml",
+        "{cmp} is an imported rule"
+    );
+    for (action, rule, choice) in [
+        (ConsentAction::Accept, "accept step", case.choices[0]),
+        (ConsentAction::Reject, "reject step", case.choices[1]),
+    ] {
+        let s = bench.scan_site(case.name, auto(action), Duration::from_secs(10));
+        let r = s.consent();
+        let d = s.dump();
+        assert_eq!(r.detected, [cmp.as_str()], "{d}");
+        assert_eq!(r.cmp.as_deref(), Some(cmp.as_str()), "{d}");
+        assert!(
+            r.rule.as_deref().unwrap_or_default().starts_with(rule),
+            "{d}"
+        );
+        assert!(r.done, "{d}");
+        assert_eq!(r.outcome.as_deref(), Some("the banner closed"), "{d}");
+        assert_eq!(s.step(Step::Consent).status, StepStatus::Done, "{d}");
+        let host = bench.site(case.name).exp.host.clone();
+        assert_eq!(
+            s.cookie_of(&host, "cmp_choice").as_deref(),
+            Some(choice),
+            "{d}"
+        );
+        if action == ConsentAction::Reject {
+            let element = r.element.as_deref().unwrap();
+            assert!(element.contains(case.reject_element), "{element}\n{d}");
+            let (host, name, value) = case.record;
+            let got = s.cookie_of(host, name).unwrap_or_default();
+            assert!(got.starts_with(value), "{name} on {host}: {got:?}\n{d}");
+        }
+    }
+}
+
+#[test]
+fn imported_rules_answer_their_fixtures_through_the_new_constructs() {
+    // Two browsers, three fixtures each: https through a TLS front, frames, shadow roots, XPath.
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for worker in 0..2 {
+            let share: Vec<&Imported> = IMPORTED.iter().skip(worker).step_by(2).collect();
+            let failures = &failures;
+            scope.spawn(move || {
+                let names: Vec<&str> = share.iter().map(|c| c.name).collect();
+                let bench = Bench::start(&names);
+                for case in share {
+                    let outcome = catch_unwind(AssertUnwindSafe(|| {
+                        imported_accept_and_reject(&bench, case)
+                    }));
+                    if let Err(panic) = outcome {
+                        let message = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_default();
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{}: {message}", case.name));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} of {} imported fixtures failed:\n{}",
+        failures.len(),
+        IMPORTED.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn an_imported_rules_check_that_fails_leaves_the_answer_not_done() {
+    let bench = Bench::start(&["ac-aa-cookie-banner"]);
+    // The toast's button closes it but writes no record: the reject check sees that.
+    let s = bench.scan_path_on(
+        "ac-aa-cookie-banner",
+        "no-record.html",
+        auto(ConsentAction::Reject),
+        Duration::from_secs(10),
+        Clock::default(),
+    );
+    let r = s.consent();
+    let d = s.dump();
+    assert_eq!(r.detected, ["ac-aa-cookie-banner"], "{d}");
+    assert!(!r.done, "{d}");
+    assert_eq!(s.step(Step::Consent).status, StepStatus::Skipped, "{d}");
+    assert!(
+        r.tried.iter().any(|t| t
+            .contains("reject step 1 clicked `adc-cookie-banner >>> #toast-dismiss-button`")
+            && t.contains("its check `cookie contains \"cookie_banner=closed\"` did not hold")),
+        "{d}"
+    );
+    assert_eq!(
+        s.cookie_of("www.aa.com", "cmp_choice").as_deref(),
+        Some("dismissed"),
+        "{d}"
+    );
+    // Accepting has no check: the same click is an accept that took.
+    let s = bench.scan_path_on(
+        "ac-aa-cookie-banner",
+        "no-record.html",
+        auto(ConsentAction::Accept),
+        Duration::from_secs(10),
+        Clock::default(),
+    );
+    assert!(s.consent().done, "{}", s.dump());
 }

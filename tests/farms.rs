@@ -900,16 +900,21 @@ fn browserless_from_npm_scans_as_a_local_browser_does_and_its_timeout_is_named()
     farm.assert_no_page_left(Duration::from_secs(10));
 
     // A session timeout shorter than the scan: browserless cuts it, and the message says what
-    // to raise. The steps' quiet window makes the scan outlast 8 s.
+    // to raise. The steps' quiet window, in real time, makes the scan outlast 8 s (on the fast
+    // clock a still page lives its window at once).
     let endpoint = format!(
         "ws://{name}:{}?token={TOKEN}&timeout=8000&launch={launch}",
         farm.port
     );
     let mut cut = bin();
-    cut.arg("scan")
-        .arg(&site)
-        .args(GENESYS)
-        .args(["--quiet", "4s", "--connect", &endpoint]);
+    cut.arg("scan").arg(&site).args(GENESYS).args([
+        "--quiet",
+        "4s",
+        "--clock",
+        "real",
+        "--connect",
+        &endpoint,
+    ]);
     let cut = run_within(cut, Duration::from_secs(90));
     assert_eq!(code(&cut), 3, "{}", text(&cut));
     let t = String::from_utf8_lossy(&cut.stderr).to_string();
@@ -1322,7 +1327,7 @@ fn selenium_grid_from_npm_scans_as_a_local_browser_does_and_leaves_nothing_behin
     c.arg("scan")
         .arg(&site)
         .args(GENESYS)
-        .args(["--quiet", "4s", "--connect", &endpoint])
+        .args(["--quiet", "4s", "--clock", "real", "--connect", &endpoint])
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&stderr).unwrap());
     let mut scan = c.spawn().unwrap();

@@ -7,8 +7,9 @@
 //! The packages are pinned in `tests/npm/` and installed at test time with `npm ci` into a cache
 //! directory keyed by the lock file (`tests/common/npm.rs`); nothing third-party is committed.
 //! Each fixture is assembled into a temporary site: its own files, the packages it names
-//! symlinked under `vendor/`, and the tawk.to imitation of `fixtures/sites/tawkto-shop` under
-//! `_hosts/embed.tawk.to/`. The real `chatcookie` binary scans all of them (load, consent,
+//! symlinked under `vendor/`, and the chat imitation it names under `_hosts/` (the tawk.to widget
+//! of `fixtures/sites/tawkto-shop`, or for `klaro-web1on1` the Web1on1 loader of
+//! `fixtures/sites/web1on1-eager`). The real `chatcookie` binary scans all of them (load, consent,
 //! chat_open), one run per answer, the two runs side by side.
 //!
 //! Per fixture and answer it asserts: the CMP detected is the expected rule and its banner was
@@ -17,6 +18,8 @@
 //! after reject, no chat key at all; and the CMP's own record (its cookie, parsed) holds the
 //! answer that was asked for.
 
+#[path = "common/keys.rs"]
+mod keys;
 #[path = "common/npm.rs"]
 mod npm;
 
@@ -42,6 +45,10 @@ struct Expected {
     cmp: String,
     /// npm packages (names in tests/npm/package.json) served under /vendor/<name>/.
     packages: Vec<String>,
+    /// The chat imitation, `<site>/_hosts/<host>` under `fixtures/sites/` (default: the tawk.to
+    /// widget of tawkto-shop), served under its host name.
+    #[serde(default)]
+    widget: Option<String>,
     /// The chat keys after accept, with the step each first shows at.
     chat: Vec<Key>,
     record: Record,
@@ -116,27 +123,74 @@ fn copy_tree(from: &Path, to: &Path) {
 
 /// The site chatcookie serves as `www.<fixture>.test`: the fixture's files, its packages under
 /// `vendor/` and the chat widget under `_hosts/` (symlinks: the server follows them).
-fn assemble(fx: &Fixture, node_modules: &Path, sites: &Path) -> PathBuf {
-    let site = sites.join(&fx.name);
-    copy_tree(&root().join("fixtures/npm").join(&fx.name), &site);
-    std::fs::create_dir_all(site.join("vendor")).unwrap();
-    for pkg in &fx.exp.packages {
+fn assemble(fx: &Fixture, node_modules: &Path, sites: &Path, copy: usize) -> PathBuf {
+    assemble_site(
+        &root().join("fixtures/npm").join(&fx.name),
+        &copy_name(&fx.name, copy),
+        &fx.exp.packages,
+        fx.exp.widget.as_deref(),
+        node_modules,
+        sites,
+    )
+}
+
+/// Assembles the fixture in `src` as the site `name` under `sites` (see [`assemble`]); scoped
+/// packages (`@scope/name`) are linked under `vendor/@scope/`.
+fn assemble_site(
+    src: &Path,
+    name: &str,
+    packages: &[String],
+    widget: Option<&str>,
+    node_modules: &Path,
+    sites: &Path,
+) -> PathBuf {
+    let site = sites.join(name);
+    copy_tree(src, &site);
+    for pkg in packages {
         let installed = node_modules.join(pkg);
         assert!(
             installed.join("package.json").is_file(),
-            "{}: package {pkg} is not in tests/npm/package.json ({} missing)",
-            fx.name,
+            "{name}: package {pkg} is not installed ({} missing)",
             installed.display()
         );
-        std::os::unix::fs::symlink(&installed, site.join("vendor").join(pkg)).unwrap();
+        let link = site.join("vendor").join(pkg);
+        std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&installed, link).unwrap();
     }
     std::fs::create_dir_all(site.join("_hosts")).unwrap();
-    std::os::unix::fs::symlink(
-        root().join("fixtures/sites/tawkto-shop/_hosts/embed.tawk.to"),
-        site.join("_hosts/embed.tawk.to"),
-    )
-    .unwrap();
+    // The chat imitations a fixture may gate: tawk.to's and Genesys Widgets'.
+    for (fixture, host) in [
+        ("tawkto-shop", "embed.tawk.to"),
+        ("genesys-shop", "apps.mypurecloud.de"),
+    ] {
+        std::os::unix::fs::symlink(
+            root()
+                .join("fixtures/sites")
+                .join(fixture)
+                .join("_hosts")
+                .join(host),
+            site.join("_hosts").join(host),
+        )
+        .unwrap();
+    }
+    // A fixture may gate another widget imitation (`widget`, a `_hosts/` folder of a site).
+    if let Some(widget) = widget {
+        let widget = root().join("fixtures/sites").join(widget);
+        let link = site.join("_hosts").join(widget.file_name().unwrap());
+        if !link.exists() {
+            std::os::unix::fs::symlink(&widget, link).unwrap();
+        }
+    }
     site
+}
+
+/// How many times each fixture is scanned per answer: the same keys must come at the same steps
+/// every time.
+const REPEATS: usize = 5;
+
+/// The site name of one copy of a fixture (each copy its own host, so the scans share nothing).
+fn copy_name(fixture: &str, copy: usize) -> String {
+    format!("{fixture}-r{copy}")
 }
 
 /// One `chatcookie scan` over `sites` with one answer, `jobs` pages at a time: the JSON report per
@@ -414,6 +468,7 @@ fn check(fx: &Fixture, answer: &str, report: Option<&Value>) -> (Vec<String>, St
 
 #[test]
 fn real_consent_managers_from_npm_are_answered_and_release_the_chat_only_on_accept() {
+    let _turn = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
     let t0 = Instant::now();
     let node_modules = npm::node_modules("npm");
     let installed = t0.elapsed();
@@ -438,9 +493,13 @@ fn real_consent_managers_from_npm_are_answered_and_release_the_chat_only_on_acce
     }
 
     let sites_dir = tempfile::tempdir().unwrap();
-    let sites: Vec<PathBuf> = fixtures
+    // Every fixture REPEATS times, interleaved: copy 1 of each, then copy 2 of each, ...
+    let copies: Vec<(usize, usize)> = (1..=REPEATS)
+        .flat_map(|copy| (0..fixtures.len()).map(move |i| (i, copy)))
+        .collect();
+    let sites: Vec<PathBuf> = copies
         .iter()
-        .map(|fx| assemble(fx, &node_modules, sites_dir.path()))
+        .map(|&(i, copy)| assemble(&fixtures[i], &node_modules, sites_dir.path(), copy))
         .collect();
     // Both answers at once, three pages at a time each: as much as two cores settle reliably.
     let (mut accepted, mut rejected) = std::thread::scope(|s| {
@@ -452,19 +511,23 @@ fn real_consent_managers_from_npm_are_answered_and_release_the_chat_only_on_acce
     // nothing about the rules: scan it once more, alone. The table shows which were.
     let mut rescanned = Vec::new();
     for (answer, run) in [("accept", &mut accepted), ("reject", &mut rejected)] {
-        let again: Vec<(usize, String)> = fixtures
+        let again: Vec<(usize, String)> = copies
             .iter()
             .enumerate()
-            .filter_map(|(i, fx)| browser_trouble(run.0.get(&fx.name)).map(|why| (i, why)))
+            .filter_map(|(k, &(i, copy))| {
+                let name = copy_name(&fixtures[i].name, copy);
+                browser_trouble(run.0.get(&name)).map(|why| (k, why))
+            })
             .collect();
         if again.is_empty() {
             continue;
         }
-        let retry: Vec<PathBuf> = again.iter().map(|(i, _)| sites[*i].clone()).collect();
+        let retry: Vec<PathBuf> = again.iter().map(|(k, _)| sites[*k].clone()).collect();
         let (reports, _, took) = scan_all(&retry, answer, 1);
         run.2 += took;
-        for (i, why) in again {
-            let name = &fixtures[i].name;
+        for (k, why) in again {
+            let (i, copy) = copies[k];
+            let name = &copy_name(&fixtures[i].name, copy);
             rescanned.push(format!("{name} ({answer}): {why}"));
             match reports.get(name) {
                 Some(r) => run.0.insert(name.clone(), r.clone()),
@@ -477,20 +540,48 @@ fn real_consent_managers_from_npm_are_answered_and_release_the_chat_only_on_acce
     let mut table = Vec::new();
     for fx in &fixtures {
         for (answer, (reports, _, _)) in [("accept", &accepted), ("reject", &rejected)] {
-            let report = reports.get(&fx.name);
-            let (wrong, summary) = check(fx, answer, report);
-            table.push(format!("{:<28} {answer:<6} {summary}", fx.name));
-            if !wrong.is_empty() {
-                let consent = report
-                    .and_then(|r| r["steps"].as_array())
-                    .and_then(|s| s.iter().find(|s| s["step"] == "consent"))
-                    .map(|s| serde_json::to_string_pretty(&s["consent"]).unwrap())
-                    .unwrap_or_default();
+            // Every copy right, and every copy the same: keys, steps, and the element answered.
+            let mut seen: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            for copy in 1..=REPEATS {
+                let report = reports.get(&copy_name(&fx.name, copy));
+                if let Some(r) = report {
+                    let consent = r["steps"]
+                        .as_array()
+                        .and_then(|s| s.iter().find(|s| s["step"] == "consent"))
+                        .map(|s| {
+                            s["consent"]["cmp"].to_string()
+                                + " "
+                                + &s["consent"]["rule"].to_string()
+                        })
+                        .unwrap_or_default();
+                    let keys: Vec<String> = keys::first_steps(r)
+                        .into_iter()
+                        .map(|(step, name)| format!("{step}:{name}"))
+                        .collect();
+                    seen.entry(format!("{consent} [{}]", keys.join(", ")))
+                        .or_default()
+                        .push(copy);
+                }
+                let (wrong, summary) = check(fx, answer, report);
+                table.push(format!("{:<28} {answer:<6} {copy} {summary}", fx.name));
+                if !wrong.is_empty() {
+                    let consent = report
+                        .and_then(|r| r["steps"].as_array())
+                        .and_then(|s| s.iter().find(|s| s["step"] == "consent"))
+                        .map(|s| serde_json::to_string_pretty(&s["consent"]).unwrap())
+                        .unwrap_or_default();
+                    failures.push(format!(
+                        "{} copy {copy} ({answer}): {}\n  {}\n  consent record: {consent}",
+                        fx.name,
+                        fx.exp.description,
+                        wrong.join("\n  ")
+                    ));
+                }
+            }
+            if seen.len() > 1 {
                 failures.push(format!(
-                    "{} ({answer}): {}\n  {}\n  consent record: {consent}",
-                    fx.name,
-                    fx.exp.description,
-                    wrong.join("\n  ")
+                    "{} ({answer}): the {REPEATS} scans differ: {seen:#?}",
+                    fx.name
                 ));
             }
         }
@@ -512,10 +603,189 @@ fn real_consent_managers_from_npm_are_answered_and_release_the_chat_only_on_acce
         failures.is_empty(),
         "{} of {} scans went wrong (accept run: {}; reject run: {}):\n\n{}",
         failures.len(),
-        fixtures.len() * 2,
+        fixtures.len() * 2 * REPEATS,
         accepted.1,
         rejected.1,
         failures.join("\n\n")
+    );
+}
+
+/// One default scan (every default step, automatic consent) of `site`, as its JSON report. A
+/// scan the browser could not serve in time (a starved machine: a CDP call unanswered) says
+/// nothing about the site: it is run once more, alone, as the run of every fixture does.
+fn scan_one(site: &Path, answer: &str) -> Value {
+    let run = || -> Result<Value, String> {
+        let out = Command::new(env!("CARGO_BIN_EXE_chatcookie"))
+            .arg("scan")
+            .arg(site)
+            .args(["--consent", answer, "--format", "json"])
+            .output()
+            .expect("run chatcookie");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let report: Option<Value> = serde_json::from_slice(&out.stdout).ok();
+        if let Some(why) = browser_trouble(report.as_ref()) {
+            return Err(format!("{why}; {stderr}"));
+        }
+        match report {
+            Some(r) if out.status.success() => Ok(r),
+            _ => panic!("--consent {answer}: {stderr}"),
+        }
+    };
+    run().unwrap_or_else(|why| {
+        eprintln!("--consent {answer} rescanned alone: {why}");
+        run().unwrap_or_else(|why| panic!("--consent {answer}, rescanned: {why}"))
+    })
+}
+
+/// The Web1on1 chat behind the real klaro (mustConsent): nothing of Web1on1 shows before the
+/// consent answer (klaro's own scripts on www.klaro-web1on1.test are no Web1on1 scripts); after
+/// accept the widget stores its keys at once, at the consent step, attributed to Web1on1 on its
+/// global seen at that step; Web1on1's promise "will not set any cookies until it is initiated by
+/// the end-user" is broken, high, and the finding says why; after reject nothing of Web1on1
+/// appears, and chat_open does not wait for a widget.
+#[test]
+fn web1on1_released_by_the_real_klaro_breaks_its_promise_at_the_consent_step() {
+    let node_modules = npm::node_modules("npm");
+    let fx = fixtures()
+        .into_iter()
+        .find(|f| f.name == "klaro-web1on1")
+        .expect("fixtures/npm/klaro-web1on1");
+    let sites = tempfile::tempdir().unwrap();
+    let site = assemble(&fx, &node_modules, sites.path(), 1);
+    let (accepted, rejected) = (scan_one(&site, "accept"), scan_one(&site, "reject"));
+    let step = |r: &Value, name: &str| -> Value {
+        r["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} step: {}", r["steps"]))
+    };
+    for r in [&accepted, &rejected] {
+        // Before the answer no Web1on1 code runs: the site's own scripts do not evidence it.
+        let widget = step(r, "widget");
+        assert_eq!(widget["status"], "skipped", "{widget}");
+        assert!(
+            widget["detail"]
+                .as_str()
+                .unwrap()
+                .contains("no chat widget found"),
+            "{widget}"
+        );
+        assert_eq!(step(r, "consent")["status"], "done");
+        assert_eq!(step(r, "consent")["consent"]["cmp"], "klaro");
+    }
+
+    // Accept: Web1on1, evidenced from the consent step on, by its own global and loader.
+    let vendors = accepted["vendors"].as_array().unwrap();
+    assert_eq!(vendors.len(), 1, "{vendors:?}");
+    let web1on1 = &vendors[0];
+    assert_eq!(web1on1["id"], "web1on1");
+    for (reason, at) in web1on1["evidence_at"].as_object().unwrap() {
+        assert_eq!(at, "consent", "{reason}");
+        assert!(
+            !reason.contains("www.klaro-web1on1"),
+            "the site's own script: {reason}"
+        );
+    }
+    assert!(
+        web1on1["evidence_at"].get("global web1on1").is_some(),
+        "{web1on1}"
+    );
+    let observations = accepted["observations"].as_array().unwrap();
+    let findings = accepted["findings"].as_array().unwrap();
+    let early = [
+        "7a1c9e3b5d2f4a6c8e0b1d3f.clientId",
+        "widget_loaded",
+        "widget_uuid",
+    ];
+    for name in early {
+        let o = observations
+            .iter()
+            .find(|o| o["name"] == name)
+            .unwrap_or_else(|| panic!("{name} observed"));
+        assert_eq!(o["first_step"], "consent", "{o}");
+        let a = &o["attribution"];
+        assert_eq!(a["vendor"], "web1on1", "{o}");
+        assert_eq!(
+            a["decided_by"],
+            serde_json::json!({"evidence": "global web1on1", "step": "consent"}),
+            "{name}: what decided the attribution, and when"
+        );
+        let of = |rule: &str| -> Vec<&Value> {
+            findings
+                .iter()
+                .filter(|f| f["rule"] == rule && f["key"]["name"] == name)
+                .collect()
+        };
+        // Consent was given: no before-consent, no before-chat-open.
+        assert!(
+            of("before-consent").is_empty(),
+            "{name}: {:?}",
+            of("before-consent")
+        );
+        assert!(of("before-chat-open").is_empty(), "{name}");
+        let promise = of("vendor-promise");
+        assert_eq!(promise.len(), 1, "{name}: {findings:?}");
+        let p = promise[0];
+        assert_eq!(p["severity"], "high", "{p}");
+        let why = p["severity_reason"].as_str().unwrap();
+        for part in [
+            "unconditional published promise is broken",
+            &format!("`{name}` was stored at `consent`"),
+            "as soon as the consent answer loaded the widget (global web1on1 first showed at `consent`)",
+            "accepting cookies is not asking for the chat",
+        ] {
+            assert!(why.contains(part), "{part:?} not in: {why}");
+        }
+        let evidence = p["evidence"].to_string();
+        assert!(
+            evidence.contains("will not set any cookies until it is initiated by the end-user"),
+            "{evidence}"
+        );
+        assert!(
+            evidence.contains("attributed to Web1on1 by global web1on1 (first seen at `consent`)"),
+            "{evidence}"
+        );
+    }
+    // What the visitor's own request wrote breaks nothing.
+    let promised: BTreeSet<&str> = findings
+        .iter()
+        .filter(|f| f["rule"] == "vendor-promise")
+        .filter_map(|f| f["key"]["name"].as_str())
+        .collect();
+    assert_eq!(promised, early.into_iter().collect());
+
+    // The chat is opened with Web1on1's own call, not the messenger's.
+    let open = step(&accepted, "chat_open");
+    let detail = open["detail"].as_str().unwrap_or_default();
+    assert!(
+        open["status"] == "done" && detail.contains("with web1on1") && !detail.contains("smooch:"),
+        "{open}"
+    );
+
+    // Reject: the chat never ran; nothing of Web1on1, and no wait for it at chat_open.
+    assert!(
+        rejected["vendors"].as_array().unwrap().is_empty(),
+        "{}",
+        rejected["vendors"]
+    );
+    assert!(
+        rejected["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["attribution"]["kind"] != "known"),
+        "{}",
+        rejected["observations"]
+    );
+    let open = step(&rejected, "chat_open");
+    assert_eq!(open["status"], "skipped");
+    assert_eq!(open["detail"], "no chat widget to open");
+    assert!(
+        open["duration_ms"].as_u64().unwrap() < 5_000,
+        "chat_open waited for a widget that never came: {open}"
     );
 }
 
@@ -555,4 +825,377 @@ fn cmp_records_are_read_as_each_library_writes_them() {
         set(&[])
     );
     assert!(granted("cookieconsent-v3", "not json").is_err());
+}
+
+/// A real banner's (or a negative's) expected.toml: see fixtures/banners/README.md.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BannerExpected {
+    description: String,
+    docs: String,
+    /// `banner` or `negative` (a dialog that is no cookie banner, or none at all).
+    kind: String,
+    language: String,
+    packages: Vec<String>,
+    features: Vec<String>,
+    accept: String,
+    reject: Vec<String>,
+    /// The banner offers a way to refuse.
+    refusal: bool,
+    /// Its only way beyond accepting is a link to another page (settings there): the scan
+    /// does not follow it, reports the refusal as behind it (`other-page`), and refuses nothing.
+    #[serde(default)]
+    other_page: bool,
+    /// The banner writes its record at load and a refusal writes the same value: the scan
+    /// cannot tell it is the banner's after a refusal.
+    #[serde(default)]
+    record_at_load: bool,
+    record: Option<BannerRecord>,
+    /// After accept (negatives: always), each chat key with the step it first shows at.
+    chat: Vec<Key>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BannerRecord {
+    storage: String,
+    name: String,
+    accept_contains: String,
+    reject_contains: String,
+}
+
+/// How many times each banner of the development set is scanned per answer (the held-out set
+/// once: it measures, the repeats of the other catch what varies).
+const BANNER_REPEATS: usize = 2;
+
+/// Every fixture of `fixtures/<dir>/`.
+fn banner_fixtures(dir: &str) -> Vec<(String, BannerExpected)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(root().join("fixtures").join(dir)).unwrap() {
+        let path = entry.unwrap().path();
+        let file = path.join("expected.toml");
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let exp: BannerExpected =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        out.push((
+            path.file_name().unwrap().to_string_lossy().into_owned(),
+            exp,
+        ));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// What is wrong with one banner's scan for one answer (empty: nothing), and a summary line.
+fn check_banner(exp: &BannerExpected, answer: &str, r: &Value) -> (Vec<String>, String) {
+    let mut wrong = Vec::new();
+    let Some(consent) = r["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["step"] == "consent")
+    else {
+        return (vec![format!("no consent step: {}", r["steps"])], "-".into());
+    };
+    let record = &consent["consent"];
+    let status = consent["status"].as_str().unwrap_or_default();
+    let result = record["result"].as_str().unwrap_or_default();
+    let clicked = !record["element"].is_null();
+    let observations: Vec<&Value> = r["observations"].as_array().into_iter().flatten().collect();
+    let chat: BTreeSet<Key> = observations
+        .iter()
+        .filter(|o| o["attribution"]["kind"] == "known")
+        .map(|o| Key {
+            step: o["first_step"].as_str().unwrap_or_default().into(),
+            storage: o["storage"].as_str().unwrap_or_default().into(),
+            name: o["name"].as_str().unwrap_or_default().into(),
+        })
+        .collect();
+    let negative = exp.kind == "negative";
+    let answers = !negative && (answer == "accept" || (exp.refusal && !exp.other_page));
+    let want: BTreeSet<Key> = if negative || (answer == "accept" && answers) {
+        exp.chat.iter().cloned().collect()
+    } else {
+        BTreeSet::new()
+    };
+    if chat != want {
+        let show = |s: &BTreeSet<Key>| {
+            s.iter()
+                .map(|k| format!("{} {} @{}", k.storage, k.name, k.step))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        wrong.push(format!(
+            "chat keys: missing [{}], unexpected [{}]",
+            show(&want.difference(&chat).cloned().collect()),
+            show(&chat.difference(&want).cloned().collect())
+        ));
+    }
+    let findings: Vec<&Value> = r["findings"].as_array().into_iter().flatten().collect();
+    let no_refusal = findings.iter().find(|f| f["rule"] == "no-refusal");
+    if negative {
+        // Nothing may be clicked on a page whose dialog is no cookie banner.
+        if clicked
+            || record["banner"]["clicked"]
+                .as_array()
+                .is_some_and(|c| !c.is_empty())
+        {
+            wrong.push(format!(
+                "clicked {} on a page with no cookie banner",
+                record["element"]
+            ));
+        }
+        if result == "answered" {
+            wrong.push("answered a dialog that is no cookie banner".into());
+        }
+    } else if answers {
+        if status != "done" || result != "answered" || record["done"] != true {
+            wrong.push(format!(
+                "the consent step is {status} ({result}): {}",
+                consent["detail"]
+            ));
+        }
+        // By sight, or through a consent-manager rule where one knows the library (the rules
+        // imported from autoconsent know some): the answer, not the way, is what counts here.
+        let by_rule = record["method"] == "rule";
+        if record["method"] != "heuristic" && !by_rule {
+            wrong.push(format!(
+                "answered through {}, not by sight",
+                record["method"]
+            ));
+        }
+        let want_refusal = if exp.other_page {
+            "other-page"
+        } else if !exp.refusal {
+            "none"
+        } else if exp.features.iter().any(|f| f == "two-layer") {
+            "second-layer"
+        } else {
+            "first-layer"
+        };
+        // A rule's answer does not read the banner's other controls.
+        if !by_rule && record["refusal"] != want_refusal {
+            wrong.push(format!(
+                "refusal {} where {want_refusal} was expected",
+                record["refusal"]
+            ));
+        }
+        if let Some(rec) = &exp.record {
+            let want = if answer == "accept" {
+                &rec.accept_contains
+            } else {
+                &rec.reject_contains
+            };
+            let held = observations
+                .iter()
+                .find(|o| o["storage"] == rec.storage.as_str() && o["name"] == rec.name.as_str());
+            match held {
+                None => wrong.push(format!("no record {} {}", rec.storage, rec.name)),
+                Some(o) => {
+                    let value = o["value"]["value"].as_str().unwrap_or_default();
+                    if !value.contains(want.as_str())
+                        && !percent_decode(value).contains(want.as_str())
+                    {
+                        wrong.push(format!("{} holds {value}, not {want}", rec.name));
+                    }
+                    // The banner's record is never judged as something to refuse.
+                    let judged = findings.iter().any(|f| {
+                        f["key"]["name"] == rec.name.as_str()
+                            && (f["rule"] == "before-consent" || f["rule"] == "unknown")
+                    });
+                    if judged && !(exp.record_at_load && answer == "reject") {
+                        wrong.push(format!(
+                            "the banner's record {} is judged as not necessary",
+                            rec.name
+                        ));
+                    }
+                }
+            }
+        }
+    } else {
+        // Asked to refuse a banner that cannot be refused here: nothing clicked, and said so.
+        let want_refusal = if exp.other_page { "other-page" } else { "none" };
+        // Opening its settings to look for a refusal is a visitor's way too; nothing else.
+        let looked = record["banner"]["clicked"].as_array().is_some_and(|c| {
+            c.iter()
+                .all(|x| x.as_str().is_some_and(|x| x.starts_with("settings:")))
+        });
+        if (clicked && !looked) || result != "unanswered" || record["refusal"] != want_refusal {
+            wrong.push(format!(
+                "a banner with no refusal: {result}, refusal {}, clicked {}",
+                record["refusal"], record["element"]
+            ));
+        }
+    }
+    // No way to refuse: high; only through a link to another page: medium. Judged only where
+    // the banner was read by its words.
+    let want_severity = if exp.other_page { "medium" } else { "high" };
+    if !negative
+        && record["method"] != "rule"
+        && (!exp.refusal || exp.other_page)
+        && no_refusal.is_none_or(|f| f["severity"] != want_severity)
+    {
+        wrong.push(format!(
+            "no {want_severity} no-refusal finding: {no_refusal:?}"
+        ));
+    }
+    let summary = format!(
+        "{status} {result} {} {}",
+        record["refusal"].as_str().unwrap_or("-"),
+        record["element"].as_str().unwrap_or("nothing clicked")
+    );
+    (wrong, summary)
+}
+
+/// Scans every fixture of `fixtures/<dir>` (packages from `tests/<npm>/`) BANNER_REPEATS times per
+/// answer and checks each scan; the failures, and a table of every scan.
+fn scan_banners(dir: &str, npm_project: &str, repeats: usize) -> (Vec<String>, Vec<String>) {
+    let node_modules = npm::node_modules(npm_project);
+    let fixtures = banner_fixtures(dir);
+    let sites_dir = tempfile::tempdir().unwrap();
+    let copies: Vec<(usize, usize)> = (1..=repeats)
+        .flat_map(|copy| (0..fixtures.len()).map(move |i| (i, copy)))
+        .collect();
+    let sites: Vec<PathBuf> = copies
+        .iter()
+        .map(|&(i, copy)| {
+            let (name, exp) = &fixtures[i];
+            assemble_site(
+                &root().join("fixtures").join(dir).join(name),
+                &copy_name(name, copy),
+                &exp.packages,
+                None,
+                &node_modules,
+                sites_dir.path(),
+            )
+        })
+        .collect();
+    let (accepted, rejected) = std::thread::scope(|s| {
+        let accept = s.spawn(|| scan_all(&sites, "accept", 3));
+        let reject = s.spawn(|| scan_all(&sites, "reject", 3));
+        (accept.join().unwrap(), reject.join().unwrap())
+    });
+    let mut failures = Vec::new();
+    let mut table = Vec::new();
+    for (name, exp) in &fixtures {
+        for (answer, (reports, status, _)) in [("accept", &accepted), ("reject", &rejected)] {
+            let mut seen: BTreeMap<Vec<(String, String)>, Vec<usize>> = BTreeMap::new();
+            for copy in 1..=repeats {
+                let Some(r) = reports.get(&copy_name(name, copy)) else {
+                    failures.push(format!(
+                        "{name} copy {copy} ({answer}): no report; {status}"
+                    ));
+                    continue;
+                };
+                seen.entry(keys::first_steps(r).into_iter().collect())
+                    .or_default()
+                    .push(copy);
+                let (wrong, summary) = check_banner(exp, answer, r);
+                table.push(format!("{name:<30} {answer:<6} {copy} {summary}"));
+                if !wrong.is_empty() {
+                    let steps: Vec<String> = r["steps"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|s| format!("{} {}: {}", s["step"], s["status"], s["detail"]))
+                        .collect();
+                    failures.push(format!(
+                        "{name} copy {copy} ({answer}, {}): {}\n  {}\n  steps: {}",
+                        exp.language,
+                        exp.description,
+                        wrong.join("\n  "),
+                        steps.join("\n    ")
+                    ));
+                }
+            }
+            if seen.len() > 1 {
+                failures.push(format!("{name} ({answer}): the scans differ: {seen:?}"));
+            }
+        }
+        assert!(
+            !exp.docs.is_empty() && !exp.description.is_empty(),
+            "{name}"
+        );
+        assert!(exp.kind == "negative" || !exp.accept.is_empty(), "{name}");
+        let _ = &exp.reject;
+    }
+    (failures, table)
+}
+
+/// The heavy real-code scans of this file take turns: each already runs six pages at once.
+static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A scan known to be judged wrong, and why: (fixture, answer, why). It must still fail, so a
+/// fix is noticed and the entry removed.
+type KnownMiss = (&'static str, &'static str, &'static str);
+
+/// Scans `fixtures/<dir>` and asserts every scan but the `known` misses, with a table of what
+/// each did.
+fn banners_are_answered(dir: &str, npm_project: &str, repeats: usize, known: &[KnownMiss]) {
+    let _turn = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let t0 = Instant::now();
+    let (mut failures, table) = scan_banners(dir, npm_project, repeats);
+    for (name, answer, why) in known {
+        let prefix = format!("{name} copy ");
+        let tag = format!("({answer},");
+        let before = failures.len();
+        failures.retain(|f| !(f.starts_with(&prefix) && f.contains(&tag)));
+        assert!(
+            failures.len() < before,
+            "{name} ({answer}) is judged right now: remove it from the known misses ({why})"
+        );
+        eprintln!("known miss: {name} ({answer}): {why}");
+    }
+    let fixtures = banner_fixtures(dir);
+    let languages: BTreeSet<&str> = fixtures.iter().map(|(_, e)| e.language.as_str()).collect();
+    let banners = fixtures.iter().filter(|(_, e)| e.kind == "banner").count();
+    eprintln!(
+        "{dir}: {banners} banners and {} negatives in {} languages, {:.1} s\n{}",
+        fixtures.len() - banners,
+        languages.len(),
+        t0.elapsed().as_secs_f64(),
+        table.join("\n")
+    );
+    assert!(
+        banners >= 14 && languages.len() >= 10,
+        "{banners} banners, {languages:?}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn real_banners_no_rule_knows_are_found_and_answered_by_their_words() {
+    banners_are_answered("banners", "npm-banners", BANNER_REPEATS, &[]);
+}
+
+/// Banner code the heuristic was not developed on (fixtures/banners-holdout/README.md): built by
+/// someone who never read it, measured before anything was changed for it.
+#[test]
+fn held_out_real_banners_are_answered_too() {
+    banners_are_answered("banners-holdout", "npm-banners-holdout", 1, &[]);
+}
+
+/// A second held-out set (fixtures/banners-holdout2/README.md), by another hand, measured before
+/// the heuristic was tuned on it; what was changed for it is said there.
+#[test]
+fn second_held_out_real_banners_are_answered_too() {
+    banners_are_answered(
+        "banners-holdout2",
+        "npm-banners-holdout2",
+        1,
+        &[(
+            "cookiebar-hu-ok",
+            "accept",
+            "accepting does not open the settings first, so \"Részletek\" (details) is taken \
+             for a refusal behind the settings: a medium no-refusal finding worded as a guess \
+             (\"as far as the words of its controls show\"); refusing opens them and finds none",
+        )],
+    );
 }

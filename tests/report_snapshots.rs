@@ -8,7 +8,7 @@ use chatcookie::consent::ConsentRecord;
 use chatcookie::observation::VendorSeen;
 use chatcookie::observation::{CatalogFacts, CookieAttributes, Observation, ValueEvidence};
 use chatcookie::report::{ConsentSummary, Format, Provenance, ScanReport, ScanSettings};
-use chatcookie::scan::{ConsentChoice, ConsentMethod, StepRecord, StepStatus};
+use chatcookie::scan::{ConsentChoice, StepRecord, StepStatus};
 use chatcookie::{ConsentAction, Step};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -54,6 +54,7 @@ fn tawk_uuid() -> Observation {
         captures: BTreeMap::from([("propertyId".into(), "5f1a2b".into())]),
         confidence: chatcookie::catalog::Certainty::Certain,
         evidence: None,
+        decided_by: None,
     };
     o.catalog = Some(CatalogFacts {
         vendor_name: "tawk.to".into(),
@@ -65,16 +66,20 @@ fn tawk_uuid() -> Observation {
         storage_differs: false,
         source: "tawk-docs".into(),
         database: None,
+        held_in: None,
+        documented_origin: None,
     });
     o
 }
 
 fn report() -> ScanReport {
-    let choice = ConsentChoice {
-        action: ConsentAction::Accept,
-        method: ConsentMethod::Click("#accept".into()),
-        verify: None,
-    };
+    let choice = ConsentChoice::from_flags(
+        ConsentAction::Accept,
+        Some("#accept".into()),
+        None,
+        None,
+        chatcookie::consent::CmpRules::embedded().unwrap(),
+    );
     let step = |step: Step, detail: &str| StepRecord {
         step,
         status: StepStatus::Done,
@@ -153,6 +158,8 @@ fn report() -> ScanReport {
             id: "tawkto".into(),
             name: "tawk.to".into(),
             evidence: BTreeSet::from(["global Tawk_API".to_string()]),
+            evidence_at: BTreeMap::new(),
+            product_of: None,
             ids: BTreeMap::new(),
         }],
         observations: vec![hostile, piped, tawk_uuid()],

@@ -284,3 +284,111 @@ fn plain_site_has_no_chat_widget() {
         ThirdPartyCookies::Block,
     );
 }
+
+/// Genesys Cloud Web Messenger, a product of Genesys, in one of its two storage placements:
+/// Messenger alone is detected (not Genesys Widgets), from the page load; its requests to the
+/// Genesys Cloud region host are Messenger's; the anonymous customer id is stored at load and
+/// attributed by its own name; opening it through `Messenger.open` took; each of its three keys
+/// is held where `held` says, the placement Genesys documents as `documented`, by `party`.
+fn check_messenger(
+    site: &str,
+    deployment: &str,
+    (held, documented, party): (chatcookie::observation::HeldIn, &str, chatcookie::Party),
+) -> chatcookie::report::ScanReport {
+    let accept = check(site, ConsentAction::Accept, ThirdPartyCookies::Block);
+    assert_eq!(vendors(&accept), ["genesys-messenger"]);
+    let v = &accept.vendors[0];
+    assert_eq!(v.product_of.as_deref(), Some("genesys"));
+    assert_eq!(
+        v.ids["deploymentId"].iter().collect::<Vec<_>>(),
+        [deployment]
+    );
+    assert_eq!(
+        v.evidence_at.get("global Genesys"),
+        Some(&chatcookie::Step::Load)
+    );
+    let apps = accept
+        .network
+        .hosts
+        .iter()
+        .find(|h| h.host == "apps.mypurecloud.de")
+        .unwrap();
+    assert_eq!(apps.vendor.as_deref(), Some("genesys-messenger"));
+    let actmu = accept
+        .observations
+        .iter()
+        .find(|o| o.name == format!("_{deployment}:actmu"))
+        .unwrap();
+    assert_eq!(actmu.first_step, chatcookie::Step::Load);
+    let decided = actmu.attribution.decided_by().unwrap();
+    assert_eq!(decided.evidence, format!("key _{deployment}:actmu"));
+    assert_eq!(decided.step, Some(chatcookie::Step::Load));
+    let open = accept
+        .steps
+        .iter()
+        .find(|s| s.step.as_str() == "chat_open")
+        .unwrap();
+    assert!(
+        open.detail.contains("genesys-messenger") && open.detail.ends_with("and the chat opened"),
+        "{}",
+        open.detail
+    );
+    let keys: Vec<_> = accept
+        .observations
+        .iter()
+        .filter(|o| o.attribution.vendor() == Some("genesys-messenger"))
+        .collect();
+    assert_eq!(keys.len(), 3);
+    for o in keys {
+        let c = o.catalog.as_ref().unwrap();
+        assert_eq!(c.held_in, Some(held), "{}", o.name);
+        assert_eq!(c.documented_origin.as_deref(), Some(documented));
+        assert_eq!(o.party, party);
+    }
+    check(site, ConsentAction::Reject, ThirdPartyCookies::Block);
+    accept
+}
+
+#[test]
+fn genesys_messenger_before_2025_keeps_its_keys_in_the_sites_own_origin() {
+    check_messenger(
+        "genesys-messenger-site",
+        "3f9c2a71-5d4e-4b8a-9c1f-6e2d7a8b0c4d",
+        (
+            chatcookie::observation::HeldIn::Site,
+            "site (until 2025-01-27)",
+            chatcookie::Party::FirstParty,
+        ),
+    );
+}
+
+#[test]
+fn genesys_messenger_since_2025_keeps_its_keys_in_a_genesys_cloud_frame() {
+    let accept = check_messenger(
+        "genesys-messenger-frame",
+        "a83d5f20-7c1b-4e9a-b2d6-0f4e8c1a9d57",
+        (
+            chatcookie::observation::HeldIn::Vendor,
+            "vendor (since 2025-01-27)",
+            chatcookie::Party::ThirdParty,
+        ),
+    );
+    for o in accept
+        .observations
+        .iter()
+        .filter(|o| o.attribution.vendor().is_some())
+    {
+        // Read in the frame's own storage partition, under the site.
+        assert!(
+            o.storage_key.as_deref().unwrap().contains("^0"),
+            "{:?}",
+            o.storage_key
+        );
+        assert!(
+            o.frame_url
+                .as_deref()
+                .unwrap()
+                .contains("/messenger/storage.html")
+        );
+    }
+}

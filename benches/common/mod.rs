@@ -18,7 +18,12 @@ pub fn release_exe() -> PathBuf {
             .success(),
         "release build failed"
     );
-    root.join("target/release/chatcookie")
+    // Where cargo put it: CARGO_TARGET_DIR when the run sets one (a shared target directory).
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|t| if t.is_relative() { root.join(t) } else { t })
+        .unwrap_or_else(|| root.join("target"))
+        .join("release/chatcookie")
 }
 
 /// Wall time of `chromium --headless --dump-dom` on the served site: the browser's own work

@@ -132,6 +132,11 @@ impl PageClock {
         }
     }
 
+    /// True when the page runs on virtual time (`Clock::Fast` in force): its waits can run ahead.
+    pub fn is_virtual(&self) -> bool {
+        self.page.is_some()
+    }
+
     /// How far page time has been run ahead of real time so far (zero on real time).
     pub fn ahead(&self) -> Duration {
         self.shared.lock().ahead

@@ -3,6 +3,7 @@
 use super::model::{KeyEntry, Strength, Vendor};
 use super::pattern::Pattern;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::Step;
 use regex::RegexSet;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -186,9 +187,75 @@ impl Evidence {
         self.0.is_empty()
     }
 
+    /// The reason a judgement names for `vendor`: the first in order, a footprint (an inference
+    /// from generic keys) only when nothing else evidences the vendor.
+    pub fn first_reason(&self, vendor: &str) -> Option<&String> {
+        let reasons = self.0.get(vendor)?;
+        reasons
+            .iter()
+            .find(|r| !r.starts_with("footprint "))
+            .or_else(|| reasons.iter().next())
+    }
+
     pub fn vendors(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
     }
+
+    /// This evidence with, per vendor, only the reasons that appeared first (at the earliest
+    /// step `steps` knows of; a reason it does not know counts as the latest): what a judgement
+    /// then names as its evidence is what evidenced the vendor first.
+    pub fn earliest(&self, steps: &EvidenceSteps) -> Evidence {
+        let mut out = Evidence::default();
+        for (vendor, reasons) in &self.0 {
+            let at = |r: &String| steps.step_of(vendor, r).unwrap_or(Step::ChatMessage);
+            let Some(first) = reasons.iter().map(at).min() else {
+                continue;
+            };
+            for r in reasons.iter().filter(|r| at(r) == first) {
+                out.add(vendor, r.clone());
+            }
+        }
+        out
+    }
+}
+
+/// The step at which each reason of the evidence (vendor, reason) first appeared in a scan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct EvidenceSteps(pub BTreeMap<String, BTreeMap<String, Step>>);
+
+impl EvidenceSteps {
+    /// Records every reason of `ev` not seen before as first seen at `step`.
+    pub fn record(&mut self, ev: &Evidence, step: Step) {
+        for (vendor, reasons) in &ev.0 {
+            let seen = self.0.entry(vendor.clone()).or_default();
+            for r in reasons {
+                seen.entry(r.clone()).or_insert(step);
+            }
+        }
+    }
+
+    /// The step at which `vendor` was first evidenced by `reason`.
+    pub fn step_of(&self, vendor: &str, reason: &str) -> Option<Step> {
+        self.0.get(vendor)?.get(reason).copied()
+    }
+
+    /// The reasons of `vendor` with their steps.
+    pub fn of(&self, vendor: &str) -> BTreeMap<String, Step> {
+        self.0.get(vendor).cloned().unwrap_or_default()
+    }
+}
+
+/// What decided an attribution to a chat vendor, and at which step of the scan it appeared:
+/// the key's own distinctive name, or (for a generic name, or a platform's key given to the
+/// vendor built on it) the evidence of the vendor on the page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Decision {
+    /// `key <name>` (a distinctive name), `global <path>`, `script <url>`; a platform's
+    /// evidence is named with the platform (`smooch, which Web1on1 is built on: global Smooch`).
+    pub evidence: String,
+    /// The step at which that evidence first appeared; absent outside a scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<Step>,
 }
 
 /// What a name is judged to be.
@@ -210,6 +277,9 @@ pub enum Attribution {
         /// For a likely attribution: what evidenced the vendor.
         #[serde(skip_serializing_if = "Option::is_none")]
         evidence: Option<String>,
+        /// In a scan: which evidence decided the attribution, and the step it appeared at.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decided_by: Option<Decision>,
     },
     /// Attributed to a platform of the Open Cookie Database (not a chat vendor).
     Platform {
@@ -264,6 +334,14 @@ impl Attribution {
         }
     }
 
+    /// In a scan, what decided an attribution to a chat vendor, and when it appeared.
+    pub fn decided_by(&self) -> Option<&Decision> {
+        match self {
+            Attribution::Known { decided_by, .. } => decided_by.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The chat vendor's catalog key.
     pub fn key(&self) -> Option<&str> {
         match self {
@@ -312,11 +390,11 @@ impl Attribution {
 /// What evidences the owner of a generic key: its vendor's own evidence, else the evidence of the
 /// platform the vendor is built on (Web1on1's `widget_*` keys beside the Smooch messenger's).
 fn owner_evidence(m: &KeyMatch<'_>, evidence: &Evidence) -> Option<String> {
-    if let Some(reason) = evidence.0.get(&m.vendor.id).and_then(|r| r.iter().next()) {
+    if let Some(reason) = evidence.first_reason(&m.vendor.id) {
         return Some(reason.clone());
     }
     let platform = m.vendor.built_on.as_ref()?.get_ref();
-    let reason = evidence.0.get(platform)?.iter().next()?;
+    let reason = evidence.first_reason(platform)?;
     Some(format!(
         "{platform}, which {} is built on: {reason}",
         m.vendor.name
@@ -347,6 +425,7 @@ pub fn attribute(m: Option<KeyMatch<'_>>, evidence: &Evidence) -> Attribution {
                     Certainty::Certain
                 },
                 evidence: by,
+                decided_by: None,
             }
         }
     }

@@ -6,12 +6,13 @@ mod model;
 pub mod ocd;
 mod ocd_report;
 pub mod pattern;
+pub mod words;
 
 use crate::vocab::StorageKind;
-pub use matcher::{Attribution, Certainty, Evidence, KeyMatch};
+pub use matcher::{Attribution, Certainty, Decision, Evidence, EvidenceSteps, KeyMatch};
 pub use model::{
-    Category, DeclaredDuration, Detect, HostEntry, HostRole, JsonField, KeyEntry, OpenCall,
-    Promise, PromiseRule, Scope, Source, Strength, Vendor,
+    Category, DeclaredDuration, Detect, Holder, HostEntry, HostRole, JsonField, KeyEntry,
+    KeyOrigin, OpenCall, Promise, PromiseRule, Scope, Source, Strength, Vendor,
 };
 pub use ocd::{DatabaseRef, Ocd, Platform, PlatformKey, PlatformMatch};
 pub use ocd_report::{render_ocd_report, render_platforms};
@@ -21,16 +22,17 @@ use include_dir::{Dir, include_dir};
 use matcher::Matcher;
 use pattern::Pattern;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The vendor files compiled into the binary.
 static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/catalog");
 
 /// Release date of the embedded catalog data; the content hash follows it in the version.
-const EMBEDDED_DATE: &str = "2026.11.23";
+const EMBEDDED_DATE: &str = "2026.12.07";
 
 /// Files under `catalog/` that hold other rules than vendor keys.
-const NOT_VENDOR_FILES: &[&str] = &["cmps.toml"];
+const NOT_VENDOR_FILES: &[&str] = &["cmps.toml", "banner-words.toml"];
 
 /// The loaded catalog: vendors, their keys, and the matcher over every name and alias.
 #[derive(Debug)]
@@ -81,9 +83,27 @@ impl Catalog {
         Self::build(embedded_texts(), &user)
     }
 
-    /// Validates one catalog file on its own and against the embedded catalog.
+    /// Validates one catalog file on its own and against the embedded catalog. A new version of
+    /// an embedded file (same file name, same vendor id: `catalog/tawkto.toml` being edited) is
+    /// checked in place of the embedded one, not as a second vendor of the same id.
     pub fn check_file(path: &Path) -> anyhow::Result<Catalog> {
-        Self::with_user_files(&[path])
+        let text = read_text(path)?;
+        let file = path.display().to_string();
+        let mut embedded = embedded_texts();
+        let replaced = path.file_name().and_then(|name| {
+            embedded.iter().position(|t| {
+                Path::new(&t.file).file_name() == Some(name)
+                    && vendor_id_of(&t.text).is_some()
+                    && vendor_id_of(&t.text) == vendor_id_of(&text)
+            })
+        });
+        match replaced {
+            Some(i) => {
+                embedded[i] = CatalogText { file, text };
+                Ok(Self::build(embedded, &[])?)
+            }
+            None => Ok(Self::build(embedded, &[CatalogText { file, text }])?),
+        }
     }
 
     fn build(embedded: Vec<CatalogText>, user: &[CatalogText]) -> Result<Catalog, Diagnostics> {
@@ -100,6 +120,7 @@ impl Catalog {
             return Err(Diagnostics(errors));
         }
         check_platforms(&vendors)?;
+        check_products(&vendors)?;
         let matcher = Matcher::build(&vendors)?;
         let ocd_text = embedded_ocd_text();
         let ocd = Ocd::parse(ocd_text).map_err(|e| {
@@ -259,11 +280,60 @@ impl Catalog {
         ev
     }
 
+    /// Vendors evidenced by their footprint: a vendor built on a platform (`built_on`) whose own
+    /// generic keys (at least two different ones) sit beside the platform's evidenced keys.
+    /// Web1on1's `widget_*` keys beside the Smooch messenger's `<id>.clientId` are Web1on1's
+    /// declared set, and make the messenger's keys Web1on1's too; Smooch keys alone stay
+    /// Smooch's, and a generic name alone still evidences nothing. The reason names the keys.
+    pub fn evidence_from_footprint<'n>(
+        &self,
+        names: impl IntoIterator<Item = &'n str>,
+        evidence: &Evidence,
+    ) -> Evidence {
+        let mut own: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::new();
+        for name in names {
+            if let Some(m) = self.lookup(name)
+                && m.key.strength == Strength::Generic
+                && m.key.platform_key.is_none()
+                && m.vendor
+                    .built_on
+                    .as_ref()
+                    .is_some_and(|p| evidence.contains(p.get_ref()))
+            {
+                own.entry(m.vendor.id.as_str())
+                    .or_default()
+                    .entry(m.key.name.get_ref().as_str())
+                    .or_insert(name);
+            }
+        }
+        let mut ev = Evidence::default();
+        for (vendor, keys) in own.into_iter().filter(|(_, k)| k.len() >= 2) {
+            let platform = self
+                .vendor(vendor)
+                .and_then(|v| v.built_on.as_ref())
+                .map(|p| p.get_ref().as_str())
+                .unwrap_or_default();
+            let names: Vec<&str> = keys.values().copied().collect();
+            ev.add(
+                vendor,
+                format!("footprint {} beside {platform}'s keys", names.join(", ")),
+            );
+        }
+        ev
+    }
+
     /// The vendor a request's URL belongs to: by its host (`[[host]]`), else by a script
     /// signature (`[detect] scripts`) in its host and path (never its query), with how. For a
     /// request to the page's own site (`first_party`) only the path counts: a site's own host
-    /// name may contain a vendor's name (`www.web1on1-shop.example`).
-    pub fn vendor_of_request(&self, url: &str, first_party: bool) -> Option<(&Vendor, String)> {
+    /// name may contain a vendor's name (`www.web1on1-shop.example`). A host a vendor shares with
+    /// its products (`product_of`) is the product's where the product is `evidenced` on the page
+    /// and the vendor itself is not.
+    pub fn vendor_of_request(
+        &self,
+        url: &str,
+        first_party: bool,
+        evidenced: &Evidence,
+    ) -> Option<(&Vendor, String)> {
         let parsed = url::Url::parse(url).ok()?;
         let host = parsed
             .host_str()?
@@ -271,17 +341,22 @@ impl Catalog {
             .to_ascii_lowercase();
         for v in &self.vendors {
             if let Some(h) = v.hosts.iter().find(|h| h.matches(&host)) {
-                return Some((
-                    v,
-                    format!("host {} ({})", h.name.get_ref(), h.role.as_str()),
-                ));
+                let how = format!("host {} ({})", h.name.get_ref(), h.role.as_str());
+                if evidenced.contains(&v.id) {
+                    return Some((v, how));
+                }
+                if let Some(p) = self
+                    .vendors
+                    .iter()
+                    .filter(|p| p.product_of.as_ref().is_some_and(|o| o.get_ref() == &v.id))
+                    .find(|p| evidenced.contains(&p.id))
+                {
+                    return Some((p, format!("{how}, shared with {}", v.name)));
+                }
+                return Some((v, how));
             }
         }
-        let where_ = if first_party {
-            parsed.path().to_ascii_lowercase()
-        } else {
-            format!("{host}{}", parsed.path()).to_ascii_lowercase()
-        };
+        let where_ = signature_place(&parsed, &host, first_party);
         for v in &self.vendors {
             if let Some(sig) = v
                 .detect
@@ -293,6 +368,58 @@ impl Catalog {
             }
         }
         None
+    }
+
+    /// Vendors whose script signatures appear in the script URLs a page loaded, matched as
+    /// [`Catalog::vendor_of_request`] matches them: host and path, never the query, and only the
+    /// path of a script of the page's own site (`page_site`), whose host name may contain a
+    /// vendor's name (`www.klaro-web1on1.example/config.js` is no Web1on1 script).
+    pub fn evidence_from_page_scripts<'u>(
+        &self,
+        urls: impl IntoIterator<Item = &'u str>,
+        page_site: &str,
+    ) -> Evidence {
+        let mut ev = Evidence::default();
+        for url in urls {
+            let Ok(parsed) = url::Url::parse(url) else {
+                continue;
+            };
+            let host = parsed
+                .host_str()
+                .unwrap_or_default()
+                .trim_matches(['[', ']'])
+                .to_ascii_lowercase();
+            let first_party = !page_site.is_empty() && crate::vocab::site_of(&host) == page_site;
+            let where_ = signature_place(&parsed, &host, first_party);
+            for v in &self.vendors {
+                if v.detect
+                    .scripts
+                    .iter()
+                    .any(|s| where_.contains(&s.to_ascii_lowercase()))
+                {
+                    ev.add(&v.id, format!("script {url}"));
+                }
+            }
+        }
+        ev
+    }
+
+    /// The `[[host]]` entry of vendor `id` that `host` (lowercase, no port) is under: its own,
+    /// or, for a product, its vendor's (the hosts a vendor shares with its products).
+    pub fn host_of_vendor(&self, id: &str, host: &str) -> Option<&HostEntry> {
+        let v = self.vendor(id)?;
+        let owner = v.product_of.as_ref().and_then(|p| self.vendor(p.get_ref()));
+        v.hosts
+            .iter()
+            .chain(owner.into_iter().flat_map(|o| o.hosts.iter()))
+            .find(|h| h.matches(&host.to_ascii_lowercase()))
+    }
+
+    /// The products of vendor `id` (`product_of = "id"`).
+    pub fn products_of<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Vendor> + 'a {
+        self.vendors
+            .iter()
+            .filter(move |v| v.product_of.as_ref().is_some_and(|p| p.get_ref() == id))
     }
 
     /// Vendors whose script signatures appear in `urls`.
@@ -352,6 +479,47 @@ impl<'c> Judgement<'c> {
             vendor_key: None,
             platform_key: None,
         }
+    }
+}
+
+/// Where a URL's script signatures are looked for: its host and path, lowercase, never its
+/// query; only its path when it is of the page's own site.
+fn signature_place(url: &url::Url, host: &str, first_party: bool) -> String {
+    if first_party {
+        url.path().to_ascii_lowercase()
+    } else {
+        format!("{host}{}", url.path()).to_ascii_lowercase()
+    }
+}
+
+/// Every `product_of` names a vendor of the catalog that is itself no product and no platform.
+fn check_products(vendors: &[Vendor]) -> Result<(), Diagnostics> {
+    let mut errors = Vec::new();
+    for v in vendors {
+        let Some(p) = &v.product_of else { continue };
+        let owner = vendors.iter().find(|x| &x.id == p.get_ref());
+        let why = match owner {
+            None => Some("names no vendor of the catalog"),
+            Some(o) if o.id == v.id => Some("names this vendor itself"),
+            Some(o) if o.product_of.is_some() => {
+                Some("names a product of another vendor: name that vendor")
+            }
+            Some(o) if o.platform || v.platform => {
+                Some("cannot join a platform (`platform = true`) to products")
+            }
+            Some(_) => None,
+        };
+        if let Some(why) = why {
+            errors.push(v.diagnostic(
+                p.span(),
+                format!("`product_of = \"{}\"` {why}", p.get_ref()),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Diagnostics(errors))
     }
 }
 
@@ -447,11 +615,19 @@ fn merge_vendor(vendors: &mut Vec<Vendor>, v: Vendor, is_user: bool, errors: &mu
     }
 }
 
+/// The `[vendor] id` of a vendor file's text, if it parses that far.
+fn vendor_id_of(text: &str) -> Option<String> {
+    let v: toml::Table = toml::from_str(text).ok()?;
+    Some(v.get("vendor")?.get("id")?.as_str()?.to_string())
+}
+
 fn embedded_texts() -> Vec<CatalogText> {
     let mut files: Vec<_> = EMBEDDED
         .files()
         .filter(|f| f.path().extension().is_some_and(|e| e == "toml"))
         .filter(|f| !NOT_VENDOR_FILES.iter().any(|n| f.path() == Path::new(n)))
+        // The consent-manager rules imported from autoconsent (catalog::cmp embeds them).
+        .filter(|f| f.path() != Path::new("autoconsent.toml"))
         .collect();
     files.sort_by_key(|f| f.path().to_path_buf());
     files
@@ -534,9 +710,12 @@ pub fn render_table(
     for v in vendors {
         writeln!(
             out,
-            "\n{} ({}): {} keys, from {}",
+            "\n{} ({}{}): {} keys, from {}",
             v.name,
             v.id,
+            v.product_of
+                .as_ref()
+                .map_or_else(String::new, |p| format!(", a product of {}", p.get_ref())),
             v.keys.len(),
             v.file
         )?;

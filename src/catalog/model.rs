@@ -227,6 +227,8 @@ pub enum PromiseRule {
     SessionCookiesOnly,
     /// No cookie value of the vendor's holds personal data.
     NoPersonalDataInCookies,
+    /// No localStorage value of the vendor's holds personal data.
+    NoPersonalDataInLocalStorage,
 }
 
 /// A vendor's published promise.
@@ -241,6 +243,65 @@ pub struct Promise {
     pub condition: Option<String>,
     pub quote: String,
     pub source: Spanned<String>,
+}
+
+/// Which origin holds a web-storage key: the page's own, or a frame of the vendor's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Holder {
+    /// The page's own origin (the site's storage, read by the site's scripts too).
+    Site,
+    /// A frame served from one of the vendor's `[[host]]`s (its product's vendor's included):
+    /// storage of the vendor's origin, partitioned under the site by current browsers.
+    Vendor,
+}
+
+impl Holder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Holder::Site => "site",
+            Holder::Vendor => "vendor",
+        }
+    }
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A documented placement of a web-storage key (`origin = [{ held = "site", until = ... }]`):
+/// which origin holds it, and since or until when the vendor's document says so.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyOrigin {
+    pub held: Holder,
+    /// The first day of this placement (`YYYY-MM-DD`), where the document gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// The day this placement ended (`YYYY-MM-DD`), where the document gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    pub source: Spanned<String>,
+}
+
+impl KeyOrigin {
+    /// `site (until 2025-01-27)`, `vendor (since 2025-01-27)`, `site`.
+    pub fn describe(&self) -> String {
+        let mut dates = Vec::new();
+        if let Some(s) = &self.since {
+            dates.push(format!("since {s}"));
+        }
+        if let Some(u) = &self.until {
+            dates.push(format!("until {u}"));
+        }
+        if dates.is_empty() {
+            self.held.to_string()
+        } else {
+            format!("{} ({})", self.held, dates.join(", "))
+        }
+    }
 }
 
 /// A named field inside a key's JSON value.
@@ -276,6 +337,10 @@ pub struct KeyEntry {
     pub note: Option<String>,
     #[serde(default, rename = "field", skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<JsonField>,
+    /// Web storage only: the origins the vendor documents holding the key (the page's own, or
+    /// a frame of the vendor's), each with the dates the document gives; empty: not documented.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origin: Vec<KeyOrigin>,
     /// The step at which the vendor first writes the key, where its document or its code says
     /// so (e.g. `chat_message`: only once the visitor sent a message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -323,6 +388,11 @@ pub struct Vendor {
     /// the platform's carry `platform_key`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub built_on: Option<Spanned<String>>,
+    /// The vendor this is another product of (`[vendor] product_of = "genesys"`): listed under
+    /// it, and sharing its `[[host]]`s (a request to them is the product's where the product,
+    /// not the vendor's own, is evidenced on the page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_of: Option<Spanned<String>>,
 }
 
 impl Vendor {
@@ -360,6 +430,8 @@ struct VendorHeader {
     platform: bool,
     #[serde(default)]
     built_on: Option<Spanned<String>>,
+    #[serde(default)]
+    product_of: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -380,6 +452,15 @@ struct VendorFile {
     key: Vec<KeyEntry>,
     #[serde(default)]
     host: Vec<HostEntry>,
+}
+
+/// `YYYY-MM-DD`, with a month and day in range.
+fn is_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let num = |p: &str, len: usize| p.len() == len && p.bytes().all(|b| b.is_ascii_digit());
+    matches!(parts[..], [y, m, d] if num(y, 4) && num(m, 2) && num(d, 2)
+        && (1..=12).contains(&m.parse::<u32>().unwrap_or(0))
+        && (1..=31).contains(&d.parse::<u32>().unwrap_or(0)))
 }
 
 /// Parses and validates one vendor file.
@@ -426,6 +507,37 @@ pub fn parse_vendor_file(file: &str, text: &str) -> Result<Vendor, Diagnostics> 
             errors.push(at(
                 k.name.span(),
                 format!("key `{}` has an empty purpose", k.name.get_ref()),
+            ));
+        }
+        for o in &k.origin {
+            if !raw.vendor.extend && !known_source(&o.source) {
+                errors.push(at(
+                    o.source.span(),
+                    format!(
+                        "source `{}` is not declared in a [[source]] table",
+                        o.source.get_ref()
+                    ),
+                ));
+            }
+            for date in o.since.iter().chain(o.until.iter()) {
+                if !is_date(date) {
+                    errors.push(at(
+                        o.source.span(),
+                        format!(
+                            "key `{}`: origin date `{date}` must be YYYY-MM-DD",
+                            k.name.get_ref()
+                        ),
+                    ));
+                }
+            }
+        }
+        if !k.origin.is_empty() && k.storage == StorageKind::Cookie {
+            errors.push(at(
+                k.name.span(),
+                format!(
+                    "key `{}`: `origin` is for web storage (localStorage, sessionStorage); a cookie's place is its domain",
+                    k.name.get_ref()
+                ),
             ));
         }
         for spanned in std::iter::once(&k.name).chain(k.aliases.iter()) {
@@ -497,6 +609,7 @@ pub fn parse_vendor_file(file: &str, text: &str) -> Result<Vendor, Diagnostics> 
         extend: raw.vendor.extend,
         platform: raw.vendor.platform,
         built_on: raw.vendor.built_on,
+        product_of: raw.vendor.product_of,
     })
 }
 

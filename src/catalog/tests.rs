@@ -11,6 +11,7 @@ fn realistic(placeholder: &str) -> &'static str {
         "random" => "k3Xp9QzA",
         "appId" => "abc12def",
         "websiteId" => "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+        "deploymentId" => "5d256a7b-5aa6-4723-aec2-fc2d51b87d37",
         _ => "Ab3dE5gH",
     }
 }
@@ -555,6 +556,27 @@ fn a_platform_seen_with_a_vendor_built_on_it_is_that_vendor() {
 }
 
 #[test]
+fn a_footprint_is_two_of_the_vendors_own_keys_beside_its_platforms() {
+    let c = catalog();
+    let smooch = Evidence::default().with("smooch");
+    let two = c.evidence_from_footprint(["widget_loaded", "widget_uuid", "x"], &smooch);
+    assert_eq!(two.vendors().collect::<Vec<_>>(), ["web1on1"]);
+    // One generic name, the same name twice, or no platform beside them: no footprint.
+    assert!(
+        c.evidence_from_footprint(["widget_loaded"], &smooch)
+            .is_empty()
+    );
+    assert!(
+        c.evidence_from_footprint(["widget_loaded", "widget_loaded"], &smooch)
+            .is_empty()
+    );
+    assert!(
+        c.evidence_from_footprint(["widget_loaded", "widget_uuid"], &Evidence::default())
+            .is_empty()
+    );
+}
+
+#[test]
 fn a_vendor_built_on_no_platform_is_refused_with_its_line() {
     let file = "[vendor]\nid = \"x\"\nname = \"X\"\nbuilt_on = \"nothing\"\n";
     let dir = tempfile::tempdir().unwrap();
@@ -562,4 +584,239 @@ fn a_vendor_built_on_no_platform_is_refused_with_its_line() {
     std::fs::write(&path, file).unwrap();
     let e = Catalog::with_user_files(&[path]).unwrap_err().to_string();
     assert!(e.contains("names no platform") && e.contains(":4:"), "{e}");
+}
+
+/// A user file with `body` after a valid vendor header, written where `with_user_files` reads it.
+fn user_file(body: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.toml");
+    let text = format!(
+        "[vendor]\nid = \"x\"\nname = \"X\"\n{body}\n[[source]]\nid = \"s\"\ntitle = \"S\"\ndocument = \"https://x.example/\"\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn a_sites_own_scripts_do_not_evidence_a_vendor_its_host_name_contains() {
+    let c = catalog();
+    let site = "klaro-web1on1.test";
+    let own = c.evidence_from_page_scripts(
+        [
+            "http://www.klaro-web1on1.test:4000/config.js",
+            "http://www.klaro-web1on1.test:4000/vendor/klaro/dist/klaro.js",
+        ],
+        site,
+    );
+    assert!(own.is_empty(), "{own:?}");
+    let loader =
+        c.evidence_from_page_scripts(["http://cdn.web1on1.test:4000/js/web1on1-loader.js"], site);
+    assert_eq!(loader.vendors().collect::<Vec<_>>(), ["web1on1"]);
+    // The site's own copy of a vendor's script still counts, by its path.
+    let self_hosted =
+        c.evidence_from_page_scripts(["http://www.klaro-web1on1.test/js/web1on1-loader.js"], site);
+    assert_eq!(self_hosted.vendors().collect::<Vec<_>>(), ["web1on1"]);
+    // A query is no signature.
+    let query = c.evidence_from_page_scripts(["https://cdn.example.net/app.js?ref=web1on1"], site);
+    assert!(query.is_empty(), "{query:?}");
+}
+
+#[test]
+fn a_product_of_an_unknown_or_of_a_product_is_refused_with_its_line() {
+    let (_d, path) = user_file("product_of = \"nope\"");
+    let e = Catalog::with_user_files(&[path]).unwrap_err().to_string();
+    assert!(
+        e.contains("names no vendor of the catalog") && e.contains(":4:"),
+        "{e}"
+    );
+    let (_d, path) = user_file("product_of = \"genesys-messenger\"");
+    let e = Catalog::with_user_files(&[path]).unwrap_err().to_string();
+    assert!(e.contains("names a product of another vendor"), "{e}");
+    let (_d, path) = user_file("product_of = \"smooch\"");
+    let e = Catalog::with_user_files(&[path]).unwrap_err().to_string();
+    assert!(e.contains("platform"), "{e}");
+}
+
+#[test]
+fn key_origins_are_for_web_storage_with_real_dates() {
+    let key = |storage: &str, date: &str| {
+        format!(
+            "[[key]]\nname = \"x_{{id}}\"\nstorage = \"{storage}\"\nduration = \"session\"\npurpose = \"p\"\ncategory = \"functional\"\nstrength = \"distinctive\"\nsource = \"s\"\norigin = [{{ held = \"vendor\", since = \"{date}\", source = \"s\" }}]\n"
+        )
+    };
+    let (_d, path) = user_file(&key("localStorage", "2025-01-27"));
+    Catalog::with_user_files(&[path]).unwrap();
+    let (_d, path) = user_file(&key("cookie", "2025-01-27"));
+    let e = Catalog::with_user_files(&[path]).unwrap_err().to_string();
+    assert!(e.contains("`origin` is for web storage"), "{e}");
+    let (_d, path) = user_file(&key("localStorage", "2025-13-01"));
+    let e = Catalog::with_user_files(&[path]).unwrap_err().to_string();
+    assert!(e.contains("must be YYYY-MM-DD"), "{e}");
+    let (_d, path) = user_file(&key("localStorage", "27.01.2025"));
+    assert!(Catalog::with_user_files(&[path]).is_err());
+}
+
+#[test]
+fn evidence_is_judged_on_the_reasons_that_came_first() {
+    let mut ev = Evidence::default();
+    ev.add("web1on1", "script http://cdn.example/web1on1.js".into());
+    ev.add("web1on1", "global web1on1".into());
+    let mut steps = EvidenceSteps::default();
+    let mut early = Evidence::default();
+    early.add("web1on1", "script http://cdn.example/web1on1.js".into());
+    steps.record(&early, crate::vocab::Step::Load);
+    steps.record(&ev, crate::vocab::Step::Consent);
+    // Recorded once: the first step stays.
+    assert_eq!(
+        steps.step_of("web1on1", "script http://cdn.example/web1on1.js"),
+        Some(crate::vocab::Step::Load)
+    );
+    assert_eq!(
+        steps.step_of("web1on1", "global web1on1"),
+        Some(crate::vocab::Step::Consent)
+    );
+    let first = ev.earliest(&steps);
+    assert_eq!(
+        first.0["web1on1"].iter().collect::<Vec<_>>(),
+        ["script http://cdn.example/web1on1.js"]
+    );
+    let c = catalog();
+    match c.attribute("widget_loaded", &first) {
+        Attribution::Known { evidence, .. } => {
+            assert_eq!(
+                evidence.as_deref(),
+                Some("script http://cdn.example/web1on1.js")
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn genesys_cloud_messenger_is_a_product_of_genesys_sharing_its_hosts() {
+    let c = catalog();
+    let m = c.vendor("genesys-messenger").unwrap();
+    assert_eq!(m.product_of.as_ref().unwrap().get_ref(), "genesys");
+    assert_eq!(
+        c.products_of("genesys")
+            .map(|v| v.id.as_str())
+            .collect::<Vec<_>>(),
+        ["genesys-messenger"]
+    );
+    let url = "https://apps.mypurecloud.de/genesys-bootstrap/genesys.min.js";
+    // No product evidenced: the host is the vendor's, as before.
+    let (v, how) = c
+        .vendor_of_request(url, false, &Evidence::default())
+        .unwrap();
+    assert_eq!(
+        (v.id.as_str(), how.as_str()),
+        ("genesys", "host *.mypurecloud.de (vendor-domain)")
+    );
+    // Messenger on the page: its requests to the shared hosts are Messenger's.
+    let messenger = Evidence::default().with("genesys-messenger");
+    let (v, how) = c.vendor_of_request(url, false, &messenger).unwrap();
+    assert_eq!(v.id, "genesys-messenger");
+    assert!(how.ends_with("shared with Genesys Widgets"), "{how}");
+    // Widgets on the page too: the vendor's own file keeps its hosts.
+    let both = messenger.with("genesys");
+    assert_eq!(
+        c.vendor_of_request(url, false, &both).unwrap().0.id,
+        "genesys"
+    );
+    assert!(
+        c.host_of_vendor("genesys-messenger", "apps.mypurecloud.de")
+            .is_some()
+    );
+    assert!(
+        c.host_of_vendor("genesys-messenger", "embed.tawk.to")
+            .is_none()
+    );
+    // Its script and globals evidence the product, not Genesys Widgets.
+    let ev = c.evidence_from_page_scripts([url], "shop.example");
+    assert_eq!(ev.vendors().collect::<Vec<_>>(), ["genesys-messenger"]);
+}
+
+#[test]
+fn genesys_messenger_keys_carry_the_deployment_and_journey_names_need_messenger() {
+    let c = catalog();
+    let name = "_5d256a7b-5aa6-4723-aec2-fc2d51b87d37:actmu";
+    let m = c.lookup(name).unwrap();
+    assert_eq!(m.vendor.id, "genesys-messenger");
+    assert_eq!(
+        m.captures["deploymentId"],
+        "5d256a7b-5aa6-4723-aec2-fc2d51b87d37"
+    );
+    assert_eq!(m.key.origin.len(), 2);
+    assert_eq!(
+        m.key
+            .origin
+            .iter()
+            .map(|o| o.describe())
+            .collect::<Vec<_>>(),
+        ["site (until 2025-01-27)", "vendor (since 2025-01-27)"]
+    );
+    for key in ["gcmcopn", "gcmcsessionActive", "gcatkn", "gcartkn"] {
+        let n = format!("_5d256a7b-5aa6-4723-aec2-fc2d51b87d37:{key}");
+        assert_eq!(
+            c.attribute(&n, &Evidence::default()).vendor(),
+            Some("genesys-messenger"),
+            "{n}"
+        );
+    }
+    // Journey tracking's short names are generic: never attributed on their own.
+    for generic in ["_actmu", "_actms", "_actts"] {
+        assert!(
+            matches!(
+                c.attribute(generic, &Evidence::default()),
+                Attribution::Unknown { candidate: Some(_) }
+            ),
+            "{generic}"
+        );
+        let with = c.evidence_from_names([name]);
+        let a = c.attribute(generic, &with);
+        assert_eq!(a.vendor(), Some("genesys-messenger"), "{generic}");
+        assert_eq!(a.confidence(), Some(Certainty::Likely));
+    }
+    // A deployment id is required: the bare suffix is nobody's.
+    assert!(c.lookup(":actmu").is_none());
+    assert!(c.lookup("_:gcmcopn").is_none());
+}
+
+#[test]
+fn an_edited_embedded_file_is_checked_in_place_of_its_embedded_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("genesys-messenger.toml");
+    let text = EMBEDDED
+        .get_file("genesys-messenger.toml")
+        .unwrap()
+        .contents_utf8()
+        .unwrap();
+    std::fs::write(
+        &path,
+        text.replace("Whether the Messenger window", "If the Messenger window"),
+    )
+    .unwrap();
+    let c = Catalog::check_file(&path).unwrap();
+    let v = c.vendor("genesys-messenger").unwrap();
+    assert_eq!(v.file, path.display().to_string());
+    assert!(
+        v.keys
+            .iter()
+            .any(|k| k.purpose.starts_with("If the Messenger window"))
+    );
+    assert_eq!(
+        c.vendors
+            .iter()
+            .filter(|v| v.id == "genesys-messenger")
+            .count(),
+        1
+    );
+    // Another file of the same name with another vendor is a user's file as ever.
+    std::fs::write(&path, USER_VENDOR).unwrap();
+    assert!(
+        Catalog::check_file(&path)
+            .unwrap()
+            .vendor("acme-chat")
+            .is_some()
+    );
 }

@@ -35,10 +35,15 @@ pub fn run(args: CatalogArgs) -> anyhow::Result<Exit> {
     if let Some(wanted) = &args.platform {
         return platforms(&catalog, wanted, args.format);
     }
+    // A vendor's products (`product_of`) are listed with it, not as vendors of their own; asked
+    // for by id, a product is listed alone.
     let vendors: Vec<_> = catalog
         .vendors
         .iter()
-        .filter(|v| args.vendor.as_deref().is_none_or(|id| v.id == id))
+        .filter(|v| match args.vendor.as_deref() {
+            Some(id) => v.id == id,
+            None => v.product_of.is_none(),
+        })
         .collect();
     if vendors.is_empty() {
         bail!(Error::usage(format!(
@@ -54,17 +59,30 @@ pub fn run(args: CatalogArgs) -> anyhow::Result<Exit> {
     }
     match args.format {
         ListFormat::Json => {
+            let mut listed = Vec::new();
+            for v in &vendors {
+                let mut value = serde_json::to_value(v)?;
+                let products: Vec<_> = catalog.products_of(&v.id).collect();
+                if !products.is_empty() {
+                    value["products"] = serde_json::to_value(products)?;
+                }
+                listed.push(value);
+            }
             let doc = serde_json::json!({
                 "catalog_version": catalog.version,
                 "cookie_database": catalog.ocd.database,
-                "vendors": vendors,
+                "vendors": listed,
             });
             let json = serde_json::to_string_pretty(&doc)?;
             super::print_listing(|out| writeln!(out, "{json}"))?;
         }
         ListFormat::Table => {
+            let with_products: Vec<_> = vendors
+                .iter()
+                .flat_map(|v| std::iter::once(*v).chain(catalog.products_of(&v.id)))
+                .collect();
             super::print_listing(|out| {
-                chatcookie::catalog::render_table(&catalog, &vendors, out)?;
+                chatcookie::catalog::render_table(&catalog, &with_products, out)?;
                 writeln!(
                     out,
                     "\nOther keys: {}, {} platforms (`--platform NAME` lists one, `--ocd-report` the generic names).",

@@ -8,7 +8,7 @@ use super::{
 use crate::cli::{OutputArgs, ScanArgs, StepArgs};
 use anyhow::Context;
 use chatcookie::compare::{KeyState, Passes};
-use chatcookie::consent::CmpRules;
+use chatcookie::consent::{BannerWords, CmpRules};
 use chatcookie::exit::Exit;
 use chatcookie::gate::Gate;
 use chatcookie::policy::Policy;
@@ -32,7 +32,10 @@ fn options_for(s: &StepArgs, action: ConsentAction) -> anyhow::Result<ScanOption
         _ => (s.consent_click.clone(), s.consent_js.clone()),
     };
     let rules = CmpRules::with_user_files(&s.cmp_rules)?;
-    let consent = ConsentChoice::from_flags(action, click, js, s.consent_text.clone(), rules);
+    let mut consent = ConsentChoice::from_flags(action, click, js, s.consent_text.clone(), rules);
+    if !s.banner_words.is_empty() {
+        consent.words = BannerWords::with_user_files(&s.banner_words)?;
+    }
     Ok(ScanOptions {
         url: String::new(),
         consent,

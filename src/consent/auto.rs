@@ -1,16 +1,23 @@
 //! Automatic consent: detect the page's consent managers, answer the first banner that shows, check that it took.
 
-use super::ConsentRecord;
-use super::dom::{self, ClickError, Found, Located, Mode, Worlds};
-use super::rules::{Cmp, CmpRules, Step, Targets};
+use super::dom::{self, ClickError, Found, Worlds};
+use super::heuristic::{Look, Sight, Stored, Vocab};
+use super::rules::{Cmp, CmpRules, Condition};
+use super::{AnswerMethod, BannerWords, ConsentRecord, ConsentResult};
 use crate::browser::cdp::Page;
 use crate::browser::clock::PageClock;
 use crate::browser::input::Gestures;
 use crate::browser::poll_until;
 use crate::browser::watch::FrameInfo;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+
+// The accept and reject steps, and the rules' conditions (child modules: they run on this
+// one's private state).
+#[path = "steps.rs"]
+mod steps;
+#[path = "conditions.rs"]
+mod conditions;
 
 /// How long a page without any known CMP is watched for a late one before giving up.
 const DETECT_GRACE: Duration = Duration::from_secs(3);
@@ -26,6 +33,13 @@ const RECORD_BOUND: Duration = Duration::from_secs(1);
 
 /// How long to look for a banner after the visitor's gestures on a page that showed none.
 const AFTER_GESTURE: Duration = Duration::from_millis(600);
+
+/// How long a banner seen by sight but not yet answerable (its buttons sliding or fading in, a
+/// CSS transition the page's fast clock does not run) is given in real time.
+const TRANSITION: Duration = Duration::from_millis(1500);
+
+/// How long (page time) a banner found by sight must look the same before it is answered.
+const STEADY: Duration = Duration::from_millis(150);
 
 /// How often a banner that re-appears is answered again before giving up.
 const MAX_ANSWERS: usize = 3;
@@ -45,11 +59,14 @@ pub fn auto_consent(
     call_timeout: Duration,
     clock: &PageClock,
     gestures: &mut Gestures,
+    words: &BannerWords,
 ) -> ConsentRecord {
     let start = Instant::now();
+    let vocab = Vocab::new(words.compile());
     let mut run = AutoRun {
-        worlds: Worlds::new(page, frames, call_timeout),
+        worlds: Worlds::new(page, frames, call_timeout).with_clock(clock),
         rules,
+        vocab: &vocab,
         reject,
         step_timeout,
         deadline: start + step_timeout,
@@ -63,6 +80,11 @@ pub fn auto_consent(
     };
     run.run(start, gestures);
     run.worlds.release();
+    run.record.gestures_before = gestures
+        .done
+        .iter()
+        .map(|g| g.as_str().to_string())
+        .collect();
     run.record.duration_ms = start.elapsed().as_millis() as u64;
     run.record.page_age_ms = Some(clock.page_age().as_millis() as u64);
     run.record
@@ -72,6 +94,8 @@ pub fn auto_consent(
 struct AutoRun<'a, 'p> {
     worlds: Worlds<'p>,
     rules: &'a CmpRules,
+    /// The words of banners, for the search by sight when no rule matches.
+    vocab: &'a Vocab,
     reject: bool,
     step_timeout: Duration,
     /// Every wait ends here (verifying a click may run a little past it).
@@ -110,28 +134,54 @@ impl<'a> AutoRun<'a, '_> {
         let grace = self.grace;
         let mut detected: BTreeMap<usize, String> = BTreeMap::new();
         let clock = self.clock;
+        let vocab = self.vocab;
+        let sight = Sight::new(&mut self.worlds, vocab);
+        // One look: the CMP rules first; the search by sight only where no rule matched.
+        let mut look = Look::default();
+        let look_once = |run: &mut Self, look: &mut Look| -> BTreeMap<usize, String> {
+            let found = run.detect();
+            if found.is_empty() {
+                *look = sight.look(&mut run.worlds);
+            }
+            found
+        };
         clock.run_ahead(grace, || {
-            detected = self.detect();
-            !detected.is_empty()
+            detected = look_once(self, &mut look);
+            !detected.is_empty() || look.best().is_some()
         });
         // Some sites load their banner only once the visitor moves: move, then look again.
-        while detected.is_empty() && Instant::now() < self.deadline {
+        while detected.is_empty() && look.best().is_none() && Instant::now() < self.deadline {
             let page = self.worlds.page();
             if gestures.next(page, self.worlds.call_timeout).is_none() {
                 break;
             }
             let window = AFTER_GESTURE.min(self.deadline.saturating_duration_since(Instant::now()));
             clock.run_ahead(window, || {
-                detected = self.detect();
-                !detected.is_empty()
+                detected = look_once(self, &mut look);
+                !detected.is_empty() || look.best().is_some()
             });
-            if !detected.is_empty() {
+            if !detected.is_empty() || look.best().is_some() {
                 self.record.gesture = Some(gestures.describe());
             }
         }
+        if detected.is_empty() && look.best().is_none() {
+            // What the fast clock does not run: frames (a component rendering its banner) and
+            // CSS transitions (a banner sliding in). Let the page render, look again, and give a
+            // banner seen but not yet answerable the real time of a transition.
+            sight.render(&mut self.worlds);
+            detected = look_once(self, &mut look);
+            if detected.is_empty() && look.best().is_none() && look.any_banner() {
+                poll_until(Instant::now() + TRANSITION, || {
+                    detected = look_once(self, &mut look);
+                    !detected.is_empty() || look.best().is_some()
+                });
+            }
+        }
         if detected.is_empty() {
+            self.by_sight(&sight, &look);
             return;
         }
+        self.record.method = Some(AnswerMethod::Rule);
         // A detected CMP may show its banner late (a geo lookup, a delay): wait for one, keeping
         // a little of the step for the answer itself.
         let reserve = (self.step_timeout / 4).min(Duration::from_secs(2));
@@ -159,6 +209,12 @@ impl<'a> AutoRun<'a, '_> {
                     waited.as_secs_f64()
                 ));
             }
+            // Another banner, the site's own, may be what the visitor sees.
+            let look = sight.look(&mut self.worlds);
+            self.by_sight(&sight, &look);
+            if self.record.result == Some(ConsentResult::NoBanner) {
+                self.record.result = Some(ConsentResult::Unanswered);
+            }
             return;
         }
         // Banners that show first, in rule order; then the other detected CMPs.
@@ -167,75 +223,132 @@ impl<'a> AutoRun<'a, '_> {
             .copied()
             .chain(detected.keys().copied().filter(|i| !shown.contains(i)))
             .collect();
+        // What the answer writes that speaks of consent is the CMP's record, rule or not.
+        let top = self.worlds.top().to_string();
+        let before = sight.stored(&mut self.worlds, &top);
         for i in order {
-            if self.answer(&rules.cmps()[i]) {
+            if self.answer(&rules.cmps()[i], &sight, &before) {
+                self.record.result = Some(ConsentResult::Answered);
+                let after = sight.stored(&mut self.worlds, &top);
+                self.record.record_keys = sight.written(&before, &after);
                 return;
             }
         }
+        if self.record.acted() {
+            self.record.result = Some(ConsentResult::Answered);
+            return;
+        }
+        // A CMP detected whose rule could not answer (an outdated rule, another banner on top):
+        // the banner may still be answered by sight.
+        let look = sight.look(&mut self.worlds);
+        if look.best().is_some() {
+            self.record
+                .tried
+                .push("no rule could answer: looking for the banner by sight".into());
+            self.by_sight(&sight, &look);
+        } else {
+            self.record.result = Some(ConsentResult::Unanswered);
+        }
     }
 
-    /// The CMPs whose detect condition holds now, by rule index, with what showed each.
+    /// Answers the banner `look` found by sight, or records why there is none to answer.
+    fn by_sight(&mut self, sight: &Sight, look: &Look) {
+        // A banner just shown may not have all its controls yet (a component still rendering,
+        // a second button fading in): look until the surest one stays the same for a moment.
+        let settled;
+        let look = match look.best() {
+            None => look,
+            Some(_) => {
+                settled = self.steady(sight, look.clone());
+                &settled
+            }
+        };
+        self.record.declined = look.declined();
+        let Some(best) = look.best() else {
+            if look.any_banner() {
+                // Seen, but not one the scan may answer: say what it was and why not.
+                let seen = &look.banners[0];
+                self.record.result = Some(ConsentResult::Unanswered);
+                self.record.banner = Some(seen.seen());
+                self.record.outcome = Some(format!(
+                    "a banner that speaks of {} was seen ({}), but not answered: {}",
+                    seen.candidate.topic.join(", "),
+                    seen.candidate.label,
+                    seen.judgement.declined.clone().unwrap_or_else(|| {
+                        "none of its controls has words the vocabulary knows".into()
+                    })
+                ));
+            } else if self.record.result.is_none() {
+                self.record.result = Some(ConsentResult::NoBanner);
+            }
+            return;
+        };
+        self.record.method = Some(AnswerMethod::Heuristic);
+        let top = self.worlds.top().to_string();
+        let top_context = self.worlds.context(&top).ok();
+        let answered = sight.answer(&mut self.worlds, best, self.reject, top_context);
+        self.record.banner = Some(answered.banner);
+        self.record.refusal = answered.refusal;
+        self.record.record_keys = answered.record_keys;
+        self.record.verified = answered.verified;
+        self.record.tried.extend(answered.tried);
+        self.record.element = answered.element;
+        self.record.rule = answered.acted.then(|| "heuristic".to_string());
+        if let Some(why) = answered.unanswered {
+            // Its settings may have been opened, but the answer was not given.
+            self.record.result = Some(ConsentResult::Unanswered);
+            self.record.outcome = Some(why);
+            return;
+        }
+        self.record.result = Some(ConsentResult::Answered);
+        self.record.outcome = Some(answered.outcome);
+        self.record.done = answered.done;
+    }
+
+    /// The CMPs whose detect condition holds now, by rule index, with what showed each: every
+    /// rule in every document it runs in (the top one; frames for frame rules), one request per
+    /// document.
     fn detect(&mut self) -> BTreeMap<usize, String> {
         let cmps = self.rules.cmps();
-        let paths: Vec<&str> = cmps
-            .iter()
-            .flat_map(|c| c.detect.globals.iter().map(String::as_str))
-            .collect();
-        let script = format!(
-            r#"(() => {{
-  const has = (path) => {{ try {{
-    let o = window;
-    for (const k of path.split('.')) {{ if (o == null || !(k in Object(o))) return false; o = o[k]; }}
-    return o !== undefined && o !== null;
-  }} catch (e) {{ return false; }} }};
-  return {paths}.map(has);
-}})()"#,
-            paths = serde_json::to_string(&paths).expect("strings serialize")
-        );
-        // Globals live in the page's own world, not in ours.
-        let defined: Vec<bool> = self
-            .worlds
-            .page()
-            .evaluate(&script, self.worlds.call_timeout)
-            .ok()
-            .and_then(|v| v.as_array().cloned())
-            .map(|a| a.iter().map(|b| b.as_bool() == Some(true)).collect())
-            .unwrap_or_default();
-        let chains: Vec<&[String]> = cmps
-            .iter()
-            .flat_map(|c| c.detect.present.chains().map(|ch| ch.0.as_slice()))
-            .collect();
-        let present = dom::resolve(&mut self.worlds, &chains, Mode::Present);
-        let mut found = BTreeMap::new();
-        let (mut g, mut p) = (0, 0);
+        let docs = conditions::documents(&self.worlds, cmps.iter().any(conditions::needs_urls));
+        let mut asks: Vec<(usize, usize)> = Vec::new();
         for (i, c) in cmps.iter().enumerate() {
-            let mut how = Vec::new();
-            for name in &c.detect.globals {
-                if defined.get(g) == Some(&true) {
-                    how.push(format!("global {name}"));
+            for (d, doc) in docs.iter().enumerate() {
+                if c.run.applies(doc.top, &doc.url) {
+                    asks.push((i, d));
                 }
-                g += 1;
             }
-            for chain in c.detect.present.chains() {
-                if matches!(present.get(p), Some(Located::Present)) {
-                    how.push(chain.to_string());
-                }
-                p += 1;
+        }
+        let conds: Vec<(&Condition, &str)> = asks
+            .iter()
+            .map(|&(i, d)| (&cmps[i].detect, docs[d].id.as_str()))
+            .collect();
+        let held = conditions::evaluate(&mut self.worlds, &conds);
+        let mut found = BTreeMap::new();
+        for (&(i, d), h) in asks.iter().zip(held) {
+            if h.holds != Some(true) || found.contains_key(&i) {
+                continue;
             }
-            if !how.is_empty() {
-                found.insert(i, how.join(", "));
-            }
+            let how = if docs[d].top {
+                h.how
+            } else {
+                format!("{} in frame {}", h.how, docs[d].url)
+            };
+            found.insert(i, how);
         }
         found
     }
 
-    /// Whether `cmp`'s banner shows; `None` when the page could not be asked.
+    /// Whether `cmp`'s banner shows (in any document the rule runs in); `None` when the page
+    /// could not be asked.
     fn is_shown(&mut self, cmp: &Cmp) -> Option<bool> {
-        let chains: Vec<&[String]> = cmp.shown.chains().map(|c| c.0.as_slice()).collect();
-        let located = dom::resolve(&mut self.worlds, &chains, Mode::Visible);
-        if located.iter().any(|l| matches!(l, Located::Visible)) {
+        let docs = conditions::documents_for(&self.worlds, cmp);
+        let asks: Vec<(&Condition, &str)> =
+            docs.iter().map(|d| (&cmp.shown, d.id.as_str())).collect();
+        let held = conditions::evaluate(&mut self.worlds, &asks);
+        if held.iter().any(|h| h.holds == Some(true)) {
             Some(true)
-        } else if located.iter().any(|l| matches!(l, Located::Failed(_))) {
+        } else if held.iter().any(|h| h.holds.is_none()) {
             None
         } else {
             Some(false)
@@ -243,7 +356,7 @@ impl<'a> AutoRun<'a, '_> {
     }
 
     /// Answers `cmp`'s banner; true when the answer took.
-    fn answer(&mut self, cmp: &Cmp) -> bool {
+    fn answer(&mut self, cmp: &Cmp, sight: &Sight, before: &Stored) -> bool {
         if self.is_shown(cmp) != Some(true) {
             self.record.tried.push(format!(
                 "{}: detected, but its banner is not showing",
@@ -279,11 +392,55 @@ impl<'a> AutoRun<'a, '_> {
             self.record.cmp = Some(cmp.id.clone());
             self.record.rule = Some(rule.clone());
             self.record.element = Some(acted.element.clone());
-            match self.verify(cmp, top_context) {
+            let mut verdict = self.verify(cmp, top_context);
+            if let Verdict::StillShown(after) = verdict {
+                // Still there: the answer may have taken and the banner be on its way out (a
+                // fade, a slide). Its record says so where it has one; otherwise it gets the
+                // same time again to leave before anything is clicked again.
+                if let Some(got) = self.recorded(cmp)
+                    && got == self.action()
+                {
+                    self.record.recorded = Some(got.clone());
+                    self.record.done = true;
+                    self.record.outcome = Some(format!(
+                        "the banner was still shown {:.1} s later, but {} recorded `{got}`: not answered again",
+                        after.as_secs_f64(),
+                        cmp.id
+                    ));
+                    self.record
+                        .verified
+                        .push(format!("{} recorded `{got}`", cmp.id));
+                    return true;
+                }
+                verdict = match self.verify(cmp, top_context) {
+                    Verdict::StillShown(more) => Verdict::StillShown(after + more),
+                    other => other,
+                };
+            }
+            if let Verdict::StillShown(after) = verdict
+                && let Some(why) = self.took_while_shown(sight, before)
+            {
+                // Some banners stay on screen once answered: a confirmation in place of the
+                // question, or a bar that keeps its place; clicking again would answer twice.
+                self.record.done = true;
+                self.record.outcome = Some(format!(
+                    "the banner was still shown {:.1} s later, but {why}: not answered again",
+                    after.as_secs_f64()
+                ));
+                self.record.verified.push(why);
+                return true;
+            }
+            match verdict {
                 Verdict::Closed => {
+                    self.record
+                        .verified
+                        .push("the banner closed and stayed closed".into());
                     return self.check_record(cmp, "the banner closed".into());
                 }
                 Verdict::Navigated(url) => {
+                    self.record
+                        .verified
+                        .push(format!("the page navigated to {url}"));
                     return self.check_record(cmp, format!("the page navigated to {url}"));
                 }
                 Verdict::Reappeared => {
@@ -319,6 +476,60 @@ impl<'a> AutoRun<'a, '_> {
         false
     }
 
+    /// Looks again until the surest banner and its controls stay the same for `STEADY` of the
+    /// page's time (at most four windows).
+    fn steady(&mut self, sight: &Sight, mut look: Look) -> Look {
+        let clock = self.clock;
+        for _ in 0..4 {
+            let before = look.signature();
+            let mut next = None;
+            let changed = clock.run_ahead(STEADY, || {
+                let now = sight.look(&mut self.worlds);
+                let moved = now.signature() != before;
+                next = Some(now);
+                moved
+            });
+            if let Some(n) = next {
+                look = n;
+            }
+            if !changed {
+                break;
+            }
+        }
+        look
+    }
+
+    /// Why an answer took although its banner is still shown: it wrote its record (a key whose
+    /// name speaks of consent), or no banner on the page offers a choice any more.
+    fn took_while_shown(&mut self, sight: &Sight, before: &Stored) -> Option<String> {
+        let top = self.worlds.top().to_string();
+        let after = sight.stored(&mut self.worlds, &top);
+        let written = sight.written(before, &after);
+        if !written.is_empty() {
+            let names: Vec<&str> = written.iter().map(|k| k.name.as_str()).collect();
+            return Some(format!(
+                "the answer wrote its record ({})",
+                names.join(", ")
+            ));
+        }
+        let look = sight.look(&mut self.worlds);
+        (look.any_banner() && !look.offers_choice())
+            .then(|| "the banner shows no choice any more (a confirmation)".to_string())
+    }
+
+    /// What `cmp`'s record holds now, if it has one (no waiting: the answer was given a while ago).
+    fn recorded(&self, cmp: &Cmp) -> Option<String> {
+        let expr = cmp.record.as_ref()?.choice.as_ref()?;
+        let wrapped =
+            format!("(() => {{ try {{ return ({expr}); }} catch (e) {{ return null; }} }})()");
+        self.worlds
+            .page()
+            .evaluate(&wrapped, self.worlds.call_timeout)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .filter(|s| matches!(s.as_str(), "accept" | "reject" | "partial"))
+    }
+
     /// After the banner closed: the answer took unless the CMP's own record holds another choice.
     fn check_record(&mut self, cmp: &Cmp, outcome: String) -> bool {
         let want = self.action();
@@ -347,104 +558,6 @@ impl<'a> AutoRun<'a, '_> {
         self.record.outcome = Some(why);
         self.record.done = false;
         false
-    }
-
-    /// Runs `cmp`'s accept or reject steps; the last step that answered, or why none could.
-    fn run_steps(&mut self, cmp: &Cmp) -> Result<Acted, String> {
-        let mut acted = None;
-        for (i, step) in cmp.steps(self.reject).iter().enumerate() {
-            let n = i + 1;
-            let label = format!("{} step {n} ({})", self.action(), step.kind());
-            let t0 = Instant::now();
-            match step {
-                Step::WaitClick(targets) | Step::Click(targets) => {
-                    let wait = matches!(step, Step::WaitClick(_));
-                    match self.click_first(targets, wait) {
-                        Ok(element) => {
-                            self.optional_clicked |= !wait;
-                            acted = Some(Acted { step: n, element })
-                        }
-                        // A plain `click` is optional: the sequence goes on without it.
-                        Err(_) if !wait => {}
-                        Err(why) => {
-                            return Err(format!(
-                                "{label}: {why} after {:.1} s",
-                                t0.elapsed().as_secs_f64()
-                            ));
-                        }
-                    }
-                }
-                Step::Wait(targets) => {
-                    let chains: Vec<&[String]> = targets.chains().map(|c| c.0.as_slice()).collect();
-                    let mut last = Vec::new();
-                    let until = self.wait_bound();
-                    let present = poll_until(until, || {
-                        last = dom::resolve(&mut self.worlds, &chains, Mode::Present);
-                        last.iter().any(|l| matches!(l, Located::Present))
-                    });
-                    if !present {
-                        return Err(format!(
-                            "{label}: {} after {:.1} s",
-                            why_none(targets, &last),
-                            t0.elapsed().as_secs_f64()
-                        ));
-                    }
-                }
-                Step::Eval(js) => match self.worlds.page().act(js, self.worlds.call_timeout) {
-                    Err(e) => return Err(format!("{label} `{js}`: {e}")),
-                    Ok(Value::Bool(false)) => {
-                        return Err(format!("{label} `{js}` returned false"));
-                    }
-                    Ok(_) => {
-                        acted = Some(Acted {
-                            step: n,
-                            element: format!("script `{js}` in the top frame"),
-                        })
-                    }
-                },
-                Step::Hide(targets) => {
-                    let chains: Vec<&[String]> = targets.chains().map(|c| c.0.as_slice()).collect();
-                    let _ = dom::hide(&mut self.worlds, &chains);
-                }
-            }
-        }
-        acted.ok_or_else(|| format!("{}: no step found anything to click", self.action()))
-    }
-
-    /// How long one step may wait: half the step, so a failing rule leaves time for the next CMP.
-    fn wait_bound(&self) -> Instant {
-        (Instant::now() + self.step_timeout / 2).min(self.deadline)
-    }
-
-    /// Clicks the first alternative that is ready, waiting (bounded) for one when `wait`.
-    fn click_first(&mut self, targets: &Targets, wait: bool) -> Result<String, String> {
-        let chains: Vec<&[String]> = targets.chains().map(|c| c.0.as_slice()).collect();
-        let until = self.wait_bound();
-        loop {
-            let located = dom::resolve(&mut self.worlds, &chains, Mode::Ready);
-            let ready = located.iter().enumerate().find_map(|(i, l)| match l {
-                Located::Ready(f) => Some((i, f.clone())),
-                _ => None,
-            });
-            if let Some((i, found)) = ready {
-                match dom::click(&mut self.worlds, &found) {
-                    Ok(how) => return Ok(describe_click(&targets.0[i].to_string(), &found, &how)),
-                    // Re-rendered between looking and clicking: look again.
-                    Err(ClickError::Gone) => {}
-                    Err(ClickError::Failed(e)) => {
-                        return Err(format!(
-                            "clicking {} {} failed: {e}",
-                            targets.0[i], found.label
-                        ));
-                    }
-                }
-            }
-            let now = Instant::now();
-            if !wait || now >= until {
-                return Err(why_none(targets, &located));
-            }
-            std::thread::sleep(POLL.min(until - now));
-        }
     }
 
     /// Waits until the banner closes (and stays closed a moment) or the page navigates.
@@ -516,98 +629,204 @@ pub(super) fn read_choice(
     got
 }
 
-/// Checks a user's own answer (a selector, a script, a button text) the way automatic answers
-/// are checked: the known CMPs on the page, their banners closing, their records' choice.
-pub fn check_user_answer(
+/// A user's own answer to the banner.
+#[derive(Debug, Clone, Copy)]
+pub enum UserAnswer<'a> {
+    /// Click the element this CSS selector finds.
+    Click(&'a str),
+    /// Evaluate this script in the page, as the visitor's gesture.
+    Script(&'a str),
+    /// Click the button, link or [role=button] with this visible text.
+    Text(&'a str),
+}
+
+/// Carries out a user's own answer (a selector, a script, a button text) and checks it the way
+/// automatic answers are checked: the known CMPs on the page, their banners closing, their
+/// records' choice; where no CMP is known, the banner around the clicked element (or, for a
+/// script, the one a visitor sees) must leave and stay away, a reload followed.
+// The page, what to answer and its bounds: grouping them would only rename them.
+#[allow(clippy::too_many_arguments)]
+pub fn user_answer(
     page: &Page,
     frames: &[FrameInfo],
     rules: &CmpRules,
+    words: &BannerWords,
+    answer: UserAnswer,
     reject: bool,
-    call_timeout: Duration,
-    record: &mut ConsentRecord,
-) {
-    // Nothing here waits for what may not come: the banner was there to be answered.
-    let real = PageClock::real();
+    (step_timeout, call_timeout): (Duration, Duration),
+    clock: &PageClock,
+    gestures: &Gestures,
+) -> ConsentRecord {
+    let start = Instant::now();
+    let vocab = Vocab::new(words.compile());
     let mut run = AutoRun {
-        worlds: Worlds::new(page, frames, call_timeout),
+        worlds: Worlds::new(page, frames, call_timeout).with_clock(clock),
         rules,
+        vocab: &vocab,
         reject,
         step_timeout: VERIFY_BOUND * 2,
-        deadline: Instant::now() + VERIFY_BOUND,
+        deadline: start + step_timeout,
         grace: Duration::ZERO,
-        clock: &real,
+        clock,
         record: ConsentRecord::default(),
         optional_clicked: false,
     };
+    let (method, rule) = match answer {
+        UserAnswer::Click(_) => (AnswerMethod::Selector, "click"),
+        UserAnswer::Script(_) => (AnswerMethod::Script, "js"),
+        UserAnswer::Text(_) => (AnswerMethod::Text, "text"),
+    };
+    run.record.method = Some(method);
+    run.record.rule = Some(rule.into());
+    run.record.gestures_before = gestures
+        .done
+        .iter()
+        .map(|g| g.as_str().to_string())
+        .collect();
+    let sight = Sight::new(&mut run.worlds, &vocab);
     let detected = run.detect();
-    record.detected = detected
+    let deadline = start + step_timeout;
+    // The banner the answer is given to, as the visitor sees it, and what was stored before.
+    let mut banner: Option<super::heuristic::Sighted> = None;
+    let mut before = super::heuristic::Stored::default();
+    let acted: Result<String, String> = match answer {
+        UserAnswer::Click(sel) | UserAnswer::Text(sel) => {
+            let query = match answer {
+                UserAnswer::Click(_) => super::text::Query::Css(sel),
+                _ => super::text::Query::Text(sel),
+            };
+            let verb = if reject { "reject" } else { "accept" };
+            loop {
+                match super::text::search(&mut run.worlds, query, deadline, step_timeout) {
+                    Err(e) => break Err(format!("cannot {verb} consent: {e}")),
+                    Ok((found, what)) => {
+                        banner = sight.around(&mut run.worlds, &found);
+                        before = sight.stored(&mut run.worlds, &found.frame_id);
+                        match dom::click(&mut run.worlds, &found) {
+                            Ok(how) => break Ok(describe_click(&what, &found, &how)),
+                            Err(ClickError::Gone) if Instant::now() < deadline => {}
+                            Err(ClickError::Gone) => {
+                                break Err(format!(
+                                    "cannot {verb} consent: {} left the page",
+                                    found.label
+                                ));
+                            }
+                            Err(ClickError::Failed(e)) => {
+                                break Err(format!(
+                                    "cannot {verb} consent: clicking {} failed: {e}",
+                                    found.label
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        UserAnswer::Script(js) => {
+            banner = sight.look(&mut run.worlds).best().cloned();
+            if let Some(b) = &banner {
+                before = sight.stored(&mut run.worlds, &b.frame_id);
+            }
+            page.act(js, call_timeout)
+                .map(|_| format!("script `{js}` in the top frame"))
+                .map_err(|e| format!("consent script `{js}` failed: {e}"))
+        }
+    };
+    run.record.detected = detected
         .keys()
         .map(|&i| rules.cmps()[i].id.clone())
         .collect();
-    if detected.is_empty() {
-        run.worlds.release();
-        if record.done {
-            record.outcome =
-                Some("no known consent manager on the page to check the answer against".into());
-        }
-        return;
-    }
-    // The banners that still show, until they close or the bound passes.
-    let mut open: Vec<usize> = Vec::new();
-    poll_until(Instant::now() + VERIFY_BOUND, || {
-        open = detected
-            .keys()
-            .copied()
-            .filter(|&i| run.is_shown(&rules.cmps()[i]) == Some(true))
-            .collect();
-        open.is_empty()
-    });
-    let want = if reject { "reject" } else { "accept" };
-    let mut notes = Vec::new();
-    for &i in detected.keys() {
-        let cmp = &rules.cmps()[i];
-        record.cmp.get_or_insert_with(|| cmp.id.clone());
-        if open.contains(&i) {
-            notes.push(format!("{}'s banner is still shown", cmp.id));
-            record.done = false;
-        }
-        if let Some(got) = read_choice(page, cmp, call_timeout, &real) {
-            if got != want {
-                notes.push(format!(
-                    "{} recorded `{got}` where `{want}` was asked",
-                    cmp.id
-                ));
-                record.done = false;
+    match acted {
+        Err(e) => {
+            run.record.tried.push(e);
+            run.record.result = Some(if detected.is_empty() && banner.is_none() {
+                ConsentResult::NoBanner
             } else {
-                notes.push(format!("{} recorded `{got}`", cmp.id));
+                ConsentResult::Unanswered
+            });
+        }
+        Ok(element) => {
+            run.record.element = Some(element);
+            run.record.done = true;
+            run.record.result = Some(ConsentResult::Answered);
+            if !detected.is_empty() {
+                run.check_cmps(&detected);
+            } else if let Some(b) = &banner {
+                let top = run.worlds.top().to_string();
+                let top_context = run.worlds.context(&top).ok();
+                let mut out = super::heuristic::Answered::default();
+                sight.check(&mut run.worlds, b, &before, top_context, &mut out);
+                let mut seen = b.seen();
+                seen.confidence = 1.0;
+                seen.grounds = vec!["the banner around the element the user named".into()];
+                run.record.banner = Some(seen);
+                run.record.verified = out.verified;
+                run.record.record_keys = out.record_keys;
+                run.record.outcome = Some(out.outcome);
+                run.record.done = out.done;
+            } else {
+                run.record.outcome = Some(
+                    "unverified: no known consent manager on the page, and no banner around the clicked element that speaks of cookies or consent".into(),
+                );
             }
-            record.recorded = Some(got);
         }
     }
     run.worlds.release();
-    if open.is_empty() && record.done {
-        notes.insert(0, "the banner closed".into());
+    run.record.duration_ms = start.elapsed().as_millis() as u64;
+    run.record.page_age_ms = Some(clock.page_age().as_millis() as u64);
+    run.record
+}
+
+impl AutoRun<'_, '_> {
+    /// After a user's answer: the known CMPs' banners must close and their records hold the
+    /// choice asked for.
+    fn check_cmps(&mut self, detected: &BTreeMap<usize, String>) {
+        let rules = self.rules;
+        // The banners that still show, until they close or the bound passes.
+        let mut open: Vec<usize> = Vec::new();
+        let clock = self.clock;
+        clock.run_ahead(VERIFY_BOUND, || {
+            open = detected
+                .keys()
+                .copied()
+                .filter(|&i| self.is_shown(&rules.cmps()[i]) == Some(true))
+                .collect();
+            open.is_empty()
+        });
+        let want = self.action();
+        let mut notes = Vec::new();
+        for &i in detected.keys() {
+            let cmp = &rules.cmps()[i];
+            self.record.cmp.get_or_insert_with(|| cmp.id.clone());
+            if open.contains(&i) {
+                notes.push(format!("{}'s banner is still shown", cmp.id));
+                self.record.done = false;
+            }
+            if let Some(got) = read_choice(self.worlds.page(), cmp, self.worlds.call_timeout, clock)
+            {
+                if got != want {
+                    notes.push(format!(
+                        "{} recorded `{got}` where `{want}` was asked",
+                        cmp.id
+                    ));
+                    self.record.done = false;
+                } else {
+                    notes.push(format!("{} recorded `{got}`", cmp.id));
+                }
+                self.record.recorded = Some(got);
+            }
+        }
+        if open.is_empty() && self.record.done {
+            notes.insert(0, "the banner closed".into());
+            self.record
+                .verified
+                .push("the consent manager's banner closed".into());
+        }
+        self.record.outcome = Some(notes.join("; "));
     }
-    record.outcome = Some(notes.join("; "));
 }
 
 /// "`chain` → <button#x> "Accept" in the top frame, by mouse click at (x, y)".
 pub(super) fn describe_click(chain: &str, found: &Found, how: &str) -> String {
     format!("{chain} → {} {}, by {how}", found.label, found.place())
-}
-
-/// Why no alternative could be clicked: each one's state.
-fn why_none(targets: &Targets, located: &[Located]) -> String {
-    targets
-        .chains()
-        .enumerate()
-        .map(|(i, c)| {
-            let state = located
-                .get(i)
-                .map(Located::why_not)
-                .unwrap_or_else(|| "not looked at".into());
-            format!("{c} {state}")
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }

@@ -6,6 +6,7 @@
 //! a frame back to its element (for page coordinates).
 
 use crate::browser::cdp::{CdpError, Page};
+use crate::browser::clock::PageClock;
 use crate::browser::poll_until;
 use crate::browser::watch::FrameInfo;
 use serde_json::{Value, json};
@@ -27,6 +28,10 @@ const MAX_FRAME_DEPTH: usize = 6;
 /// How long a real click gets to reach its element before `el.click()` is used instead.
 const CLICK_ARRIVAL: Duration = Duration::from_millis(300);
 
+/// How long (page time) an element that is moving or covered may take to become clickable
+/// before its own activation (`el.click()`) is used instead of the mouse.
+const CLICK_SETTLE: Duration = Duration::from_millis(1500);
+
 /// The content-box offset of a frame element in its parent's viewport.
 const CONTENT_BOX_FN: &str = "function () { const r = this.getBoundingClientRect(); const cs = getComputedStyle(this); return { x: r.left + this.clientLeft + (parseFloat(cs.paddingLeft) || 0), y: r.top + this.clientTop + (parseFloat(cs.paddingTop) || 0) }; }";
 
@@ -39,6 +44,12 @@ pub enum Mode {
     Visible,
     /// The last element is visible and enabled: it can be clicked.
     Ready,
+    /// How many elements the last selector matches, and how many of them are visible.
+    Count,
+    /// Ready; else the first match, kept for `el.click()` (hidden or disabled).
+    Any,
+    /// Every match that is ready (`hidden: false`), or every match, kept for `el.click()`.
+    All { hidden: bool },
 }
 
 impl Mode {
@@ -47,6 +58,10 @@ impl Mode {
             Mode::Present => "present",
             Mode::Visible => "visible",
             Mode::Ready => "ready",
+            Mode::Count => "count",
+            Mode::Any => "any",
+            Mode::All { hidden: false } => "all",
+            Mode::All { hidden: true } => "all-hidden",
         }
     }
 }
@@ -90,6 +105,16 @@ pub enum Located {
     Present,
     Visible,
     Ready(Found),
+    /// Kept for `el.click()` (`Mode::Any`, `Mode::All`): `count` elements, the first labelled.
+    Stored {
+        found: Found,
+        count: u64,
+    },
+    /// `Mode::Count`: the last selector's matches, and how many are visible.
+    Counted {
+        total: u64,
+        visible: u64,
+    },
     /// The page could not be asked (navigating, frame gone, renderer busy).
     Failed(String),
 }
@@ -108,6 +133,8 @@ impl Located {
             Located::Present => "present".into(),
             Located::Visible => "visible".into(),
             Located::Ready(_) => "ready".into(),
+            Located::Stored { count, .. } => format!("{count} kept for el.click()"),
+            Located::Counted { total, visible } => format!("{visible} of {total} visible"),
             Located::Failed(e) => format!("cannot look ({e})"),
         }
     }
@@ -124,6 +151,8 @@ pub enum ClickError {
 /// Our isolated world in each frame of one page, created on first use.
 pub struct Worlds<'p> {
     page: &'p Page,
+    /// The page's clock: waits for a banner to stop moving run on it (real time without one).
+    clock: Option<&'p PageClock>,
     /// The frames known when we started, used when the live frame tree cannot be read.
     known_frames: &'p [FrameInfo],
     pub call_timeout: Duration,
@@ -135,6 +164,7 @@ impl<'p> Worlds<'p> {
     pub fn new(page: &'p Page, known_frames: &'p [FrameInfo], call_timeout: Duration) -> Self {
         Worlds {
             page,
+            clock: None,
             known_frames,
             call_timeout,
             contexts: HashMap::new(),
@@ -144,6 +174,21 @@ impl<'p> Worlds<'p> {
 
     pub fn page(&self) -> &'p Page {
         self.page
+    }
+
+    /// Waits on the page's clock from now on (see `browser::clock`).
+    pub fn with_clock(mut self, clock: &'p PageClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Lets the page live up to `window` of its own time until `cond` holds (real time
+    /// without a clock); true if it held.
+    pub fn wait(&mut self, window: Duration, mut cond: impl FnMut(&mut Self) -> bool) -> bool {
+        match self.clock {
+            Some(clock) => clock.run_ahead(window, || cond(self)),
+            None => poll_until(Instant::now() + window, || cond(self)),
+        }
     }
 
     /// The main frame's id (a page target's main frame has the target's id).
@@ -220,6 +265,7 @@ impl<'p> Worlds<'p> {
                 "contextId": context,
                 "returnByValue": by_value,
                 "userGesture": user_gesture,
+                "awaitPromise": true,
                 "objectGroup": OBJECT_GROUP,
                 "timeout": self.call_timeout.as_millis() as u64,
             }),
@@ -245,6 +291,18 @@ impl<'p> Worlds<'p> {
     /// Runs one dom.js request in `frame` and returns its value.
     pub fn run(&mut self, frame: &str, request: Value) -> Result<Value, String> {
         let expression = format!("({DOM_JS})({request})");
+        self.evaluate(frame, &expression, true)
+            .map(|r| r.get("value").cloned().unwrap_or(Value::Null))
+    }
+
+    /// Runs `script` (a function taking one request, like dom.js and banner.js) in `frame`.
+    pub fn run_script(
+        &mut self,
+        frame: &str,
+        script: &str,
+        request: &Value,
+    ) -> Result<Value, String> {
+        let expression = format!("({script})({request})");
         self.evaluate(frame, &expression, true)
             .map(|r| r.get("value").cloned().unwrap_or(Value::Null))
     }
@@ -437,28 +495,136 @@ fn is_context_gone(e: &CdpError) -> bool {
         if message.contains("Cannot find context") || message.contains("context was destroyed"))
 }
 
-/// Follows each chain from the top frame into shadow roots and frames, one request per frame.
-pub fn resolve(worlds: &mut Worlds, chains: &[&[String]], mode: Mode) -> Vec<Located> {
-    let top = worlds.top().to_string();
-    resolve_in(worlds, &top, chains, mode, 0)
+impl Worlds<'_> {
+    /// `Runtime.callFunctionOn` of dom.js on `request` in `context`: the function's source is
+    /// the same on every call, so each world compiles it once (a look asks hundreds of rules in
+    /// every frame; an expression with the request inside was compiled anew each time).
+    fn dom_call(&self, context: i64, request: &Value) -> Value {
+        json!({
+            "functionDeclaration": DOM_JS,
+            "executionContextId": context,
+            "arguments": [{ "value": request }],
+            "returnByValue": true,
+            "userGesture": false,
+            "objectGroup": OBJECT_GROUP,
+        })
+    }
+
+    /// Runs one dom.js request in `frame` as a function call; a world lost to a navigation is
+    /// recreated once.
+    fn call_dom(&mut self, frame: &str, request: &Value) -> Result<Value, String> {
+        for _ in 0..2 {
+            let ctx = self.context(frame)?;
+            let params = self.dom_call(ctx, request);
+            match self
+                .page
+                .call("Runtime.callFunctionOn", params, self.call_timeout)
+            {
+                Err(e) if is_context_gone(&e) => {
+                    self.contexts.remove(frame);
+                }
+                Err(e) => return Err(e.to_string()),
+                Ok(reply) => return dom_value(&reply),
+            }
+        }
+        Err("the frame's document keeps changing".into())
+    }
 }
 
-fn resolve_in(
+/// The value of a dom.js call, or what it threw.
+fn dom_value(reply: &Value) -> Result<Value, String> {
+    if let Some(ex) = reply.get("exceptionDetails") {
+        let message = ex
+            .pointer("/exception/description")
+            .and_then(Value::as_str)
+            .or_else(|| ex.get("text").and_then(Value::as_str))
+            .unwrap_or("exception");
+        return Err(format!(
+            "script threw: {}",
+            message.lines().next().unwrap_or_default()
+        ));
+    }
+    Ok(reply
+        .pointer("/result/value")
+        .cloned()
+        .unwrap_or(Value::Null))
+}
+
+/// Follows each chain from the top frame into shadow roots and frames, one request per frame.
+// The rules go through `resolve_in`; this top-frame form stays for other callers.
+#[allow(dead_code)]
+pub fn resolve(worlds: &mut Worlds, chains: &[&[String]], mode: Mode) -> Vec<Located> {
+    let top = worlds.top().to_string();
+    let asks: Vec<(&[String], Mode)> = chains.iter().map(|c| (*c, mode)).collect();
+    resolve_in(worlds, &top, &asks, false).located
+}
+
+/// What one look at a document found.
+pub struct Looked {
+    /// Per chain asked, in order.
+    pub located: Vec<Located>,
+    /// The document's `document.cookie`, when asked for; None when it could not be read.
+    pub cookie: Option<String>,
+}
+
+/// Follows each chain, each in its own mode, from `frame`'s document (the root: a frame rule's
+/// frame, or the top) into shadow roots and frames; one request per frame reached. With
+/// `cookie`, also reads the root document's cookies in the same request.
+pub fn resolve_in(
     worlds: &mut Worlds,
     frame: &str,
-    chains: &[&[String]],
-    mode: Mode,
+    asks: &[(&[String], Mode)],
+    cookie: bool,
+) -> Looked {
+    resolve_at(worlds, frame, asks, cookie, 0)
+}
+
+fn resolve_at(
+    worlds: &mut Worlds,
+    frame: &str,
+    asks: &[(&[String], Mode)],
+    cookie: bool,
     depth: usize,
-) -> Vec<Located> {
-    if chains.is_empty() {
-        return Vec::new();
+) -> Looked {
+    if asks.is_empty() && !cookie {
+        return Looked {
+            located: Vec::new(),
+            cookie: None,
+        };
     }
-    let keys: Vec<String> = chains.iter().map(|_| worlds.key()).collect();
-    let request = json!({ "op": "locate", "chains": chains, "keys": keys, "mode": mode.as_str() });
-    let reply = match worlds.run(frame, request) {
-        Ok(v) => v,
-        Err(e) => return vec![Located::Failed(e); chains.len()],
-    };
+    let (keys, request) = locate_request(worlds, asks, cookie);
+    match worlds.call_dom(frame, &request) {
+        Ok(reply) => looked_from(worlds, frame, asks, &keys, &reply, depth),
+        Err(e) => Looked {
+            located: vec![Located::Failed(e); asks.len()],
+            cookie: None,
+        },
+    }
+}
+
+/// The keys and the dom.js `locate` request for `asks`.
+fn locate_request(
+    worlds: &mut Worlds,
+    asks: &[(&[String], Mode)],
+    cookie: bool,
+) -> (Vec<String>, Value) {
+    let keys: Vec<String> = asks.iter().map(|_| worlds.key()).collect();
+    let chains: Vec<&[String]> = asks.iter().map(|(c, _)| *c).collect();
+    let modes: Vec<&str> = asks.iter().map(|(_, m)| m.as_str()).collect();
+    let request =
+        json!({ "op": "locate", "chains": chains, "keys": keys, "modes": modes, "cookie": cookie });
+    (keys, request)
+}
+
+/// What a `locate` reply says, chains that enter a frame followed there.
+fn looked_from(
+    worlds: &mut Worlds,
+    frame: &str,
+    asks: &[(&[String], Mode)],
+    keys: &[String],
+    reply: &Value,
+    depth: usize,
+) -> Looked {
     let url = reply
         .get("url")
         .and_then(Value::as_str)
@@ -469,8 +635,9 @@ fn resolve_in(
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let mut out = Vec::with_capacity(chains.len());
-    for (i, chain) in chains.iter().enumerate() {
+    let top = frame == worlds.top();
+    let mut out = Vec::with_capacity(asks.len());
+    for (i, (chain, mode)) in asks.iter().enumerate() {
         let r = results.get(i).unwrap_or(&Value::Null);
         let at = r.get("at").and_then(Value::as_u64).unwrap_or(0) as usize;
         let selector = || chain.get(at).cloned().unwrap_or_default();
@@ -479,6 +646,14 @@ fn resolve_in(
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string()
+        };
+        let num = |k: &str| r.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let found = || Found {
+            frame_id: frame.to_string(),
+            frame_url: url.clone(),
+            top,
+            key: keys[i].clone(),
+            label: text("label"),
         };
         out.push(
             match r.get("state").and_then(Value::as_str).unwrap_or_default() {
@@ -494,46 +669,162 @@ fn resolve_in(
                 "loading" => Located::Loading,
                 "present" => Located::Present,
                 "visible" => Located::Visible,
-                "ready" => Located::Ready(Found {
-                    frame_id: frame.to_string(),
-                    frame_url: url.clone(),
-                    top: depth == 0,
-                    key: keys[i].clone(),
-                    label: text("label"),
-                }),
+                "ready" => Located::Ready(found()),
+                "stored" => Located::Stored {
+                    found: found(),
+                    count: num("count"),
+                },
+                "counted" => Located::Counted {
+                    total: num("total"),
+                    visible: num("visible"),
+                },
                 "frame" if depth + 1 >= MAX_FRAME_DEPTH => {
                     Located::Failed("frames nested too deep".into())
                 }
                 "frame" => match worlds.child_frame(frame, &keys[i], &text("src")) {
-                    Ok(child) => resolve_in(worlds, &child, &[&chain[at + 1..]], mode, depth + 1)
-                        .pop()
-                        .unwrap_or(Located::Failed("no answer from the frame".into())),
+                    Ok(child) => resolve_at(
+                        worlds,
+                        &child,
+                        &[(&chain[at + 1..], *mode)],
+                        false,
+                        depth + 1,
+                    )
+                    .located
+                    .pop()
+                    .unwrap_or(Located::Failed("no answer from the frame".into())),
                     Err(e) => Located::Failed(e),
                 },
                 other => Located::Failed(format!("unexpected answer `{other}`")),
             },
         );
     }
+    Looked {
+        located: out,
+        cookie: reply
+            .get("cookie")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    }
+}
+
+/// Whether `frame`'s document has a CSS transition or animation running; false when it cannot
+/// be asked.
+pub fn animating(worlds: &mut Worlds, frame: &str) -> bool {
+    worlds
+        .run(frame, json!({ "op": "animating" }))
+        .is_ok_and(|v| v == Value::Bool(true))
+}
+
+/// What to look up in one document (see [`resolve_many`]).
+pub struct Lookup<'a> {
+    pub frame: &'a str,
+    pub asks: Vec<(&'a [String], Mode)>,
+    /// Read the document's cookies too.
+    pub cookie: bool,
+}
+
+/// [`resolve_in`] for several documents at once: their requests are sent together, one round
+/// trip instead of one per document (a detection look asks the top document and every frame
+/// that frame rules run in). A document whose world is gone, or one not answered, is then asked
+/// on its own; chains that enter a frame are followed there as `resolve_in` does.
+pub fn resolve_many(worlds: &mut Worlds, lookups: &[Lookup]) -> Vec<Looked> {
+    if lookups.len() < 2 {
+        return lookups
+            .iter()
+            .map(|l| resolve_in(worlds, l.frame, &l.asks, l.cookie))
+            .collect();
+    }
+    // Each document's world, and its request.
+    let mut prepared = Vec::with_capacity(lookups.len());
+    for l in lookups {
+        let context = worlds.context(l.frame).ok();
+        let (keys, request) = locate_request(worlds, &l.asks, l.cookie);
+        prepared.push((context, keys, request));
+    }
+    let calls: Vec<(&str, Value)> = prepared
+        .iter()
+        .filter_map(|(context, _, request)| {
+            Some((
+                "Runtime.callFunctionOn",
+                worlds.dom_call((*context)?, request),
+            ))
+        })
+        .collect();
+    let page = worlds.page();
+    let mut replies = page
+        .cdp
+        .call_all(Some(&page.session_id), calls, worlds.call_timeout)
+        .into_iter();
+    let mut out = Vec::with_capacity(lookups.len());
+    for (l, (context, keys, _)) in lookups.iter().zip(&prepared) {
+        let reply = context.and_then(|_| replies.next()).and_then(|r| r.ok());
+        let value = reply.and_then(|r| dom_value(&r).ok());
+        out.push(match value {
+            Some(v) => looked_from(worlds, l.frame, &l.asks, keys, &v, 0),
+            // A world lost to a navigation, a frame gone, a script that threw: on its own.
+            None => resolve_in(worlds, l.frame, &l.asks, l.cookie),
+        });
+    }
     out
 }
 
-/// Clicks a located element: a real mouse click at its centre (scrolled into view, at page
-/// coordinates across frames), or `el.click()` in its own frame when the mouse cannot reach it.
+/// `el.click()` on what `resolve` kept ([`Located::Stored`]), in its own frame, as the visitor's
+/// gesture: autoconsent's click, for a match that is hidden or disabled, or for every match.
+/// Returns how many elements were clicked.
+pub fn el_click(worlds: &mut Worlds, found: &Found) -> Result<u64, String> {
+    let context = worlds.context(&found.frame_id)?;
+    match worlds.act_in(context, json!({ "op": "elClick", "key": found.key })) {
+        Ok(v) => Ok(v.as_u64().unwrap_or(0)),
+        // The click replaced the document (it navigated): it arrived.
+        Err(e) if is_context_gone(&e) => Ok(1),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Clicks a located element the way a visitor does, and never anything else: a real mouse click
+/// at its centre (scrolled into view, at page coordinates across frames) once it is still and
+/// on top there; `el.click()` in its own frame when it stays covered or moving, or when the mouse
+/// cannot reach it. Right before the press the point is hit-tested across frames, and while the
+/// click is under way a press that would land elsewhere is stopped before the page sees it.
 /// Returns how it was clicked.
 pub fn click(worlds: &mut Worlds, found: &Found) -> Result<String, ClickError> {
     let context = worlds
         .context(&found.frame_id)
         .map_err(ClickError::Failed)?;
-    let prepared = worlds
-        .run_in(context, json!({ "op": "prepare", "key": found.key }))
-        .map_err(|e| ClickError::Failed(e.to_string()))?;
+    let prepare = json!({ "op": "prepare", "key": found.key });
+    let mut prepared = Value::Null;
+    let mut failed = None;
+    // A banner fading in, a launcher sliding over it: wait (page time) until it is still and on top.
+    worlds.wait(CLICK_SETTLE, |w| match w.run_in(context, prepare.clone()) {
+        Ok(v) => {
+            let busy = v.get("gone").is_none()
+                && !v.is_null()
+                && (v.get("covered").and_then(Value::as_bool) == Some(true)
+                    || v.get("moving").is_some_and(|m| !m.is_null()));
+            prepared = v;
+            !busy
+        }
+        Err(e) => {
+            failed = Some(e);
+            true
+        }
+    });
+    if let Some(e) = failed {
+        return Err(if is_context_gone(&e) {
+            ClickError::Gone
+        } else {
+            ClickError::Failed(e.to_string())
+        });
+    }
     if prepared.get("gone").is_some() || prepared.is_null() {
         return Err(ClickError::Gone);
     }
     let num = |k: &str| prepared.get(k).and_then(Value::as_f64).unwrap_or(0.0);
     let (local_x, local_y) = (num("x"), num("y"));
-    let mouse = if prepared.get("covered").and_then(Value::as_bool) == Some(true) {
-        Err(format!(
+    let not_now = if let Some(m) = prepared.get("moving").and_then(Value::as_str) {
+        Some(format!("{m} after {:.1} s", CLICK_SETTLE.as_secs_f64()))
+    } else if prepared.get("covered").and_then(Value::as_bool) == Some(true) {
+        Some(format!(
             "covered by {}",
             prepared
                 .get("by")
@@ -541,26 +832,49 @@ pub fn click(worlds: &mut Worlds, found: &Found) -> Result<String, ClickError> {
                 .unwrap_or("another element")
         ))
     } else {
-        worlds.frame_offset(&found.frame_id).and_then(|(ox, oy)| {
+        None
+    };
+    let mouse = match not_now {
+        Some(why) => Err(why),
+        None => worlds.frame_offset(&found.frame_id).and_then(|(ox, oy)| {
             let (x, y) = (local_x + ox, local_y + oy);
-            dispatch_click(worlds.page(), x, y, worlds.call_timeout).map(|()| (x, y))
-        })
+            // The last look before the press: what is at that point of the page now.
+            match worlds.lands_on(found, context, x, y) {
+                Ok(true) => {}
+                Ok(false) => return Err(format!("something else is at ({x:.0}, {y:.0}) now")),
+                Err(e) => return Err(format!("the point cannot be hit-tested ({e})")),
+            }
+            worlds.arm(found, context)?;
+            let pressed = dispatch_click(worlds.page(), x, y, worlds.call_timeout);
+            pressed.map(|()| (x, y))
+        }),
     };
     let why_not_mouse = match mouse {
         Ok((x, y)) => {
+            let mut gone = false;
             let arrived = poll_until(Instant::now() + CLICK_ARRIVAL, || {
                 match worlds.run_in(context, json!({ "op": "clicked" })) {
                     Ok(v) => v == Value::Bool(true),
                     // The click replaced the document (it navigated): it arrived.
-                    Err(e) => is_context_gone(&e),
+                    Err(e) => {
+                        gone = is_context_gone(&e);
+                        gone
+                    }
                 }
             });
+            let stray = worlds.disarm(found, context);
             if arrived {
                 return Ok(format!("mouse click at ({x:.0}, {y:.0})"));
             }
-            "the mouse click did not reach it".to_string()
+            match stray {
+                Some(s) => format!("the mouse click did not reach it (stopped: {s})"),
+                None => "the mouse click did not reach it".to_string(),
+            }
         }
-        Err(e) => e,
+        Err(e) => {
+            worlds.disarm(found, context);
+            e
+        }
     };
     match worlds.act_in(context, json!({ "op": "jsClick", "key": found.key })) {
         Ok(Value::Bool(true)) => Ok(format!("el.click(), since {why_not_mouse}")),
@@ -570,11 +884,96 @@ pub fn click(worlds: &mut Worlds, found: &Found) -> Result<String, ClickError> {
     }
 }
 
-/// Hides every match of `chains` in the top frame and its open shadow roots.
-pub fn hide(worlds: &mut Worlds, chains: &[&[String]]) -> Result<u64, String> {
-    let top = worlds.top().to_string();
+impl Worlds<'_> {
+    /// Whether the node at page point (x, y) is the located element or inside it: hit-tested by
+    /// the browser across frames (`DOM.getNodeForLocation`), as the press would be.
+    fn lands_on(&mut self, found: &Found, context: i64, x: f64, y: f64) -> Result<bool, String> {
+        let t = self.call_timeout;
+        let hit = self
+            .page
+            .call(
+                "DOM.getNodeForLocation",
+                json!({ "x": x.round() as i64, "y": y.round() as i64, "ignorePointerEventsNone": true }),
+                t,
+            )
+            .map_err(|e| e.to_string())?;
+        if hit.get("frameId").and_then(Value::as_str) != Some(found.frame_id.as_str()) {
+            return Ok(false);
+        }
+        let node = self
+            .page
+            .call(
+                "DOM.resolveNode",
+                json!({
+                    "backendNodeId": hit.get("backendNodeId"),
+                    "executionContextId": context,
+                    "objectGroup": OBJECT_GROUP,
+                }),
+                t,
+            )
+            .map_err(|e| e.to_string())?;
+        let object_id = node
+            .pointer("/object/objectId")
+            .and_then(Value::as_str)
+            .ok_or("the node at that point has no object")?;
+        let inside = format!(
+            "function () {{ const t = window.__chatcookieConsent && window.__chatcookieConsent.targets.get({}); for (let n = this; n; n = n.parentNode || n.host) if (n === t) return true; return false; }}",
+            serde_json::to_string(&found.key).expect("strings serialize")
+        );
+        let reply = self
+            .page
+            .call(
+                "Runtime.callFunctionOn",
+                json!({ "objectId": object_id, "functionDeclaration": inside, "returnByValue": true }),
+                t,
+            )
+            .map_err(|e| e.to_string())?;
+        Ok(reply.pointer("/result/value") == Some(&Value::Bool(true)))
+    }
+
+    /// Arms the guard against a stray press: in the element's frame, and in the top frame when
+    /// the element is in another one (every press there would be stray).
+    fn arm(&mut self, found: &Found, context: i64) -> Result<(), String> {
+        self.run_in(context, json!({ "op": "arm", "key": found.key }))
+            .map_err(|e| format!("cannot guard the click ({e})"))?;
+        if !found.top {
+            let top = self.top().to_string();
+            self.run(&top, json!({ "op": "arm", "key": null }))
+                .map_err(|e| format!("cannot guard the click in the top frame ({e})"))?;
+        }
+        Ok(())
+    }
+
+    /// Disarms the guards; the presses they stopped, if any.
+    fn disarm(&mut self, found: &Found, context: i64) -> Option<String> {
+        let mut stray: Vec<String> = Vec::new();
+        let mut read = |v: Result<Value, String>| {
+            if let Ok(v) = v {
+                stray.extend(
+                    v.get("stray")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|s| s.as_str().map(str::to_string)),
+                );
+            }
+        };
+        read(
+            self.run_in(context, json!({ "op": "disarm" }))
+                .map_err(|e| e.to_string()),
+        );
+        if !found.top {
+            let top = self.top().to_string();
+            read(self.run(&top, json!({ "op": "disarm" })));
+        }
+        (!stray.is_empty()).then(|| stray.join(", "))
+    }
+}
+
+/// Hides every match of `chains` in `frame`'s document and its open shadow roots.
+pub fn hide_in(worlds: &mut Worlds, frame: &str, chains: &[&[String]]) -> Result<u64, String> {
     worlds
-        .run(&top, json!({ "op": "hide", "chains": chains }))
+        .run(frame, json!({ "op": "hide", "chains": chains }))
         .map(|v| v.as_u64().unwrap_or(0))
 }
 

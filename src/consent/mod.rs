@@ -6,19 +6,98 @@
 
 mod auto;
 mod dom;
-
+mod heuristic;
 mod text;
 
 pub use crate::catalog::cmp::{self as rules, Chain, Cmp, CmpRules, Detect, Record, Step, Targets};
+pub use crate::catalog::words::{BannerWords, Control};
+pub use heuristic::{BannerSeen, Judgement};
 
 use crate::browser::cdp::Page;
 use crate::browser::watch::FrameInfo;
-use serde::Serialize;
+use crate::vocab::StorageKind;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+/// What the consent step came to, in one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsentResult {
+    /// No banner on the page: no consent manager detected and none seen by sight.
+    NoBanner,
+    /// A banner was seen but not answered (`outcome` says why).
+    Unanswered,
+    /// The banner was answered (`done` says whether the answer took).
+    Answered,
+}
+
+/// How the banner was found and answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnswerMethod {
+    /// A consent-manager rule (`catalog/cmps.toml`, imported or user rules).
+    Rule,
+    /// By sight: the banner and its controls recognised by their words (`catalog/banner-words.toml`).
+    Heuristic,
+    /// The user's CSS selector (`--consent-click`, `--reject-click`).
+    Selector,
+    /// The user's script (`--consent-js`, `--reject-js`).
+    Script,
+    /// The user's button text (`--consent-text`).
+    Text,
+}
+
+/// Whether a banner offers the visitor a way to refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Refusal {
+    /// A reject, "only necessary" or "continue without accepting" beside the accept.
+    FirstLayer,
+    /// Only behind its settings.
+    SecondLayer,
+    /// Not on this page: its settings are a link to another page (not followed).
+    OtherPage,
+    /// No way to refuse at all (an "OK"-only notice, accept only).
+    None,
+}
+
+/// A key the answer itself wrote: the banner's own record of the choice.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RecordKey {
+    pub storage: StorageKind,
+    pub name: String,
+}
+
 /// What automatic consent did, for the report: which CMP, which rule, which element, and what was tried.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ConsentRecord {
+    /// `no-banner`, `unanswered` or `answered` (absent in reports of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<ConsentResult>,
+    /// How the banner was found and answered: `rule`, `heuristic`, `selector`, `script`, `text`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<AnswerMethod>,
+    /// The banner as seen by sight (heuristic answers, and the banner around a user's click).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banner: Option<BannerSeen>,
+    /// Look-alikes and candidates that were not answered, and why (a newsletter form, a chat
+    /// invitation, a dialog that does not speak of cookies).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declined: Vec<String>,
+    /// Whether the banner offers a way to refuse, where the scan could tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<Refusal>,
+    /// Every gesture the visitor made on the page before the answer (none of them a click).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gestures_before: Vec<String>,
+    /// Keys first written by the answer itself whose name or value speaks of consent: the
+    /// banner's own record of the choice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub record_keys: Vec<RecordKey>,
+    /// How the answer was checked: the banner gone and staying gone, a reload followed, the
+    /// record read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verified: Vec<String>,
     /// CMP ids detected on the page (possibly several), in rule order.
     pub detected: Vec<String>,
     /// The CMP whose rule answered the banner last (see `done` for whether it took).
@@ -64,11 +143,13 @@ impl ConsentRecord {
             ),
             None => format!("for {:.1} s", self.duration_ms as f64 / 1000.0),
         };
-        if self.detected.is_empty() {
-            return format!(
-                "no consent manager detected ({} known; looked {looked})",
-                rules.cmps().len()
-            );
+        let declined = if self.declined.is_empty() {
+            String::new()
+        } else {
+            format!(" [declined: {}]", self.declined.join("; "))
+        };
+        if self.method == Some(AnswerMethod::Heuristic) || self.detected.is_empty() {
+            return self.summary_by_sight(rules, reject, &looked, &declined);
         }
         let tried = if self.tried.is_empty() {
             String::new()
@@ -108,6 +189,46 @@ impl ConsentRecord {
         }
     }
 
+    /// The summary of an answer by sight, or of a page where nothing was answered.
+    fn summary_by_sight(
+        &self,
+        rules: &CmpRules,
+        reject: bool,
+        looked: &str,
+        declined: &str,
+    ) -> String {
+        let tried = if self.tried.is_empty() {
+            String::new()
+        } else {
+            format!(" [tried: {}]", self.tried.join("; "))
+        };
+        let outcome = self.outcome.as_deref().unwrap_or("unverified");
+        match (self.result, &self.banner) {
+            (Some(ConsentResult::Answered), Some(b)) => {
+                let verb = if reject { "rejected" } else { "accepted" };
+                let clicked = b.clicked.join(", then ");
+                let how = format!(
+                    "by sight (no consent-manager rule matched): the banner {} (a guess, confidence {:.2}: {})",
+                    b.element,
+                    b.confidence,
+                    b.grounds.join(", ")
+                );
+                if self.done {
+                    format!("{verb} {how}; clicked {clicked}; {outcome}{tried}{declined}")
+                } else {
+                    format!("answered {how}; clicked {clicked}; but {outcome}{tried}{declined}")
+                }
+            }
+            (Some(ConsentResult::Unanswered), _) => {
+                format!("a banner was seen but not answered: {outcome}{tried}{declined}")
+            }
+            _ => format!(
+                "no banner: no consent manager detected ({} known) and no cookie banner seen by sight (looked {looked}){tried}{declined}",
+                rules.cmps().len()
+            ),
+        }
+    }
+
     /// True when something was clicked or evaluated (whether or not it took).
     pub fn acted(&self) -> bool {
         self.element.is_some()
@@ -132,6 +253,7 @@ pub fn auto_consent(
     call_timeout: Duration,
     clock: &crate::browser::clock::PageClock,
     gestures: &mut crate::browser::input::Gestures,
+    words: &BannerWords,
 ) -> ConsentRecord {
     auto::auto_consent(
         page,
@@ -142,10 +264,11 @@ pub fn auto_consent(
         call_timeout,
         clock,
         gestures,
+        words,
     )
 }
 
-pub use auto::check_user_answer;
+pub use auto::{UserAnswer, user_answer};
 
 /// Finds a visible button/link/[role=button] by its visible text (case-insensitive, trimmed, exact or contains) in the page, its open shadow roots and all its frames, and clicks it.
 ///
@@ -219,12 +342,42 @@ mod tests {
             duration_ms: 3000,
             ..Default::default()
         };
+        // Nothing detected and nothing seen: said as "no banner", apart from a banner seen.
+        let s = none.summary(&rules, false);
         assert!(
-            none.summary(&rules, false)
-                .starts_with("no consent manager detected"),
-            "{}",
-            none.summary(&rules, false)
+            s.starts_with("no banner: no consent manager detected") && s.contains("by sight"),
+            "{s}"
         );
+        let seen = ConsentRecord {
+            result: Some(ConsentResult::Unanswered),
+            outcome: Some("the banner offers no way to refuse".into()),
+            ..Default::default()
+        };
+        let s = seen.summary(&rules, true);
+        assert!(
+            s.starts_with("a banner was seen but not answered: the banner offers no way"),
+            "{s}"
+        );
+        let by_sight = ConsentRecord {
+            result: Some(ConsentResult::Answered),
+            method: Some(AnswerMethod::Heuristic),
+            banner: Some(BannerSeen {
+                element: "<div#cb> in the top frame".into(),
+                confidence: 0.9,
+                grounds: vec!["speaks of cookies".into()],
+                clicked: vec!["necessary: <button#r> \"nur notwendige\"".into()],
+                ..Default::default()
+            }),
+            outcome: Some("the banner closed".into()),
+            done: true,
+            ..Default::default()
+        };
+        let s = by_sight.summary(&rules, true);
+        assert!(
+            s.starts_with("rejected by sight (no consent-manager rule matched): the banner <div#cb> in the top frame (a guess, confidence 0.90"),
+            "{s}"
+        );
+        assert!(s.contains("clicked necessary: <button#r>"), "{s}");
         let done = ConsentRecord {
             detected: vec!["onetrust".into()],
             cmp: Some("onetrust".into()),

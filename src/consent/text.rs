@@ -46,7 +46,7 @@ pub fn click_selector(
 
 /// What to look for in each frame.
 #[derive(Clone, Copy)]
-enum Query<'a> {
+pub(super) enum Query<'a> {
     Text(&'a str),
     Css(&'a str),
 }
@@ -57,6 +57,28 @@ fn search_and_click(
     deadline: Instant,
     step_timeout: Duration,
 ) -> Result<String, String> {
+    loop {
+        let (found, what) = search(worlds, query, deadline, step_timeout)?;
+        match dom::click(worlds, &found) {
+            Ok(how) => return Ok(describe_click(&what, &found, &how)),
+            // Re-rendered between finding and clicking: search again.
+            Err(ClickError::Gone) if Instant::now() < deadline => {}
+            Err(ClickError::Gone) => return Err(format!("{} left the page", found.label)),
+            Err(ClickError::Failed(e)) => {
+                return Err(format!("clicking {} failed: {e}", found.label));
+            }
+        }
+    }
+}
+
+/// Searches every frame until an element answers `query` (polling until `deadline`): the
+/// element, and how it was matched.
+pub(super) fn search(
+    worlds: &mut Worlds,
+    query: Query,
+    deadline: Instant,
+    step_timeout: Duration,
+) -> Result<(Found, String), String> {
     let quoted = match query {
         Query::Text(want) => format!("\"{want}\""),
         Query::Css(sel) => format!("`{sel}`"),
@@ -114,14 +136,7 @@ fn search_and_click(
                 Query::Text(_) => format!("partial text match for {quoted}"),
                 Query::Css(_) => quoted.clone(),
             };
-            match dom::click(worlds, &found) {
-                Ok(how) => return Ok(describe_click(&what, &found, &how)),
-                // Re-rendered between finding and clicking: search again.
-                Err(ClickError::Gone) => {}
-                Err(ClickError::Failed(e)) => {
-                    return Err(format!("clicking {} failed: {e}", found.label));
-                }
-            }
+            return Ok((found, what));
         }
         let now = Instant::now();
         if now >= deadline {

@@ -54,6 +54,7 @@ pub fn evaluate(facts: &Facts, catalog: &Catalog, policy: Option<&Policy>) -> Ve
     out.extend(rules::samesite_none_insecure::refused(&cx));
     out.extend(rules::vendor_promise::check(&cx));
     out.extend(rules::transfer_before_consent::check(&cx));
+    out.extend(rules::no_refusal::check(&cx));
     out.extend(rules::declared_not_seen::check(&cx));
     if let Some(p) = policy {
         weigh(&mut out, p);
@@ -120,7 +121,7 @@ pub(crate) struct ConsentState {
     pub rejected: bool,
     /// The visitor asked for the chat: the chat_open step ran.
     pub chat_opened: bool,
-    /// Automatic consent looked for a consent manager and found none: the page asks nobody.
+    /// Automatic consent found no consent manager and saw no cookie banner: the page asks nobody.
     pub no_banner: bool,
     pub description: &'static str,
 }
@@ -140,12 +141,17 @@ impl ConsentState {
         });
         let accepted = consent_ran && facts.consent == ConsentAction::Accept;
         let rejected = consent_ran && facts.consent == ConsentAction::Reject;
+        // Nothing detected and nothing seen by sight (reports of older versions: nothing
+        // detected and nothing answered).
         let no_banner = facts
             .steps
             .iter()
             .filter(|s| s.step == Step::Consent)
             .filter_map(|s| s.consent.as_ref())
-            .any(|r| r.detected.is_empty() && !r.done);
+            .any(|r| match r.result {
+                Some(result) => result == crate::consent::ConsentResult::NoBanner,
+                None => r.detected.is_empty() && !r.done,
+            });
         ConsentState {
             accepted,
             rejected,
@@ -240,6 +246,19 @@ impl<'a> Subject<'a> {
 /// The evidence lines of an observation: when it appeared and with which attributes.
 pub(crate) fn evidence_of(o: &Observation) -> Vec<String> {
     let mut ev = vec![format!("first stored at step `{}`", o.first_step)];
+    if let (Some(d), Some(c)) = (o.attribution.decided_by(), &o.catalog) {
+        ev.push(if d.evidence == format!("key {}", o.name) {
+            format!(
+                "attributed to {} by its own distinctive name",
+                c.vendor_name
+            )
+        } else {
+            let when = d
+                .step
+                .map_or_else(String::new, |s| format!(" (first seen at `{s}`)"));
+            format!("attributed to {} by {}{when}", c.vendor_name, d.evidence)
+        });
+    }
     if let Some(c) = &o.cookie {
         let life = c
             .lifetime_seconds

@@ -14,6 +14,7 @@ struct Scan {
     steps: Vec<StepRecord>,
     observations: Vec<Observation>,
     network: crate::network::Network,
+    vendors: Vec<crate::observation::VendorSeen>,
 }
 
 impl Scan {
@@ -24,7 +25,7 @@ impl Scan {
             steps: &self.steps,
             observations: &self.observations,
             attempts: &[],
-            vendors: &[],
+            vendors: &self.vendors,
             network: &self.network,
         }
     }
@@ -50,6 +51,7 @@ fn report(url: &str, action: ConsentAction, observations: Vec<Observation>) -> S
         steps: Step::DEFAULT.into_iter().map(step).collect(),
         observations,
         network: Default::default(),
+        vendors: Vec::new(),
     }
 }
 
@@ -219,6 +221,7 @@ fn chat_key(step: Step) -> Observation {
         captures: Default::default(),
         confidence: crate::catalog::Certainty::Certain,
         evidence: None,
+        decided_by: None,
     };
     o.catalog = Some(crate::observation::CatalogFacts {
         vendor_name: "Web1on1".into(),
@@ -230,6 +233,8 @@ fn chat_key(step: Step) -> Observation {
         storage_differs: false,
         source: "web1on1-cookies".into(),
         database: None,
+        held_in: None,
+        documented_origin: None,
     });
     o
 }
@@ -335,7 +340,7 @@ fn contacted(
         };
         log.start(&i.to_string(), r, 0.0);
     }
-    let (_, net) = crate::network::build(catalog, &log, &[], page, false);
+    let (_, net) = crate::network::build(catalog, &log, &[], page, &Default::default(), false);
     net.hosts.into_iter().next().unwrap()
 }
 
@@ -450,5 +455,214 @@ fn transfer_before_consent_judges_each_vendor_and_host_by_its_steps() {
             .evidence
             .iter()
             .any(|e| e.contains("declared by the policy's [[host]]"))
+    );
+}
+
+/// A localStorage item of `vendor`'s catalog key `key` (as the catalog writes it), stored at
+/// `step` in `origin`, attributed by its own name.
+fn vendor_item(
+    vendor: &str,
+    key: &str,
+    name: &str,
+    origin: &str,
+    step: Step,
+    value: &str,
+) -> Observation {
+    let c = Catalog::embedded().unwrap();
+    let v = c.vendor(vendor).unwrap();
+    let k = v.keys.iter().find(|k| k.name.get_ref() == key).unwrap();
+    let mut o = cookie(name, step, false, None, value);
+    o.storage = StorageKind::LocalStorage;
+    o.cookie = None;
+    o.location = origin.into();
+    o.attribution = Attribution::Known {
+        vendor: vendor.into(),
+        key: key.into(),
+        matched: key.into(),
+        captures: Default::default(),
+        confidence: crate::catalog::Certainty::Certain,
+        evidence: None,
+        decided_by: Some(crate::catalog::Decision {
+            evidence: format!("key {name}"),
+            step: Some(step),
+        }),
+    };
+    o.catalog = Some(crate::observation::CatalogFacts {
+        vendor_name: v.name.clone(),
+        purpose: k.purpose.clone(),
+        category: k.category,
+        category_assessed: k.category_assessed,
+        declared_storage: k.storage,
+        declared_duration: k.duration.clone(),
+        storage_differs: k.storage != StorageKind::LocalStorage,
+        source: k.source.get_ref().clone(),
+        database: None,
+        held_in: None,
+        documented_origin: None,
+    });
+    o
+}
+
+fn seen(id: &str, name: &str, evidence_at: &[(&str, Step)]) -> crate::observation::VendorSeen {
+    crate::observation::VendorSeen {
+        id: id.into(),
+        name: name.into(),
+        evidence: evidence_at.iter().map(|(r, _)| r.to_string()).collect(),
+        evidence_at: evidence_at
+            .iter()
+            .map(|(r, s)| (r.to_string(), *s))
+            .collect(),
+        product_of: None,
+        ids: Default::default(),
+    }
+}
+
+#[test]
+fn a_no_storage_promise_broken_says_when_and_why() {
+    let c = Catalog::embedded().unwrap();
+    // Web1on1's client id stored at `stored`, its global first shown at `shown`, consent accepted:
+    // the vendor-promise finding.
+    let promise = |stored: Step, shown: Step| -> Finding {
+        let item = vendor_item(
+            "web1on1",
+            "{integrationId}.clientId",
+            "abc.clientId",
+            "http://www.boats.example",
+            stored,
+            "x",
+        );
+        let mut scan = report(
+            "http://www.boats.example/",
+            ConsentAction::Accept,
+            vec![item],
+        );
+        scan.vendors = vec![seen("web1on1", "Web1on1", &[("global web1on1", shown)])];
+        let f = evaluate(&scan.facts(), &c, None);
+        let mut promise: Vec<Finding> = f
+            .into_iter()
+            .filter(|f| f.rule == Rule::VendorPromise)
+            .collect();
+        assert_eq!(promise.len(), 1, "{promise:?}");
+        promise.remove(0)
+    };
+    // Released by the consent answer: the widget's own global first showed at consent.
+    let released = promise(Step::Consent, Step::Consent);
+    let why = &released.severity_reason;
+    assert_eq!(released.severity, Severity::High);
+    for part in [
+        "high: the vendor's own unconditional published promise is broken",
+        "as soon as the consent answer loaded the widget (global web1on1 first showed at `consent`)",
+        "accepting cookies is not asking for the chat",
+        "The consent given may cover the storage itself",
+    ] {
+        assert!(why.contains(part), "{part:?} not in {why}");
+    }
+    assert!(
+        released
+            .evidence
+            .iter()
+            .any(|e| e == "attributed to Web1on1 by its own distinctive name"),
+        "{:?}",
+        released.evidence
+    );
+    // On the page from the start and stored at load: before any answer.
+    let why = promise(Step::Load, Step::Load).severity_reason;
+    assert!(
+        why.contains("before the visitor gave any answer or touched the chat"),
+        "{why}"
+    );
+    assert!(!why.contains("consent answer loaded"), "{why}");
+}
+
+#[test]
+fn personal_data_in_messengers_local_storage_breaks_its_promise() {
+    let c = Catalog::embedded().unwrap();
+    let key = "_{deploymentId}:gcmcsessionActive";
+    let name = "_3f9c2a71-5d4e-4b8a-9c1f-6e2d7a8b0c4d:gcmcsessionActive";
+    let value = r#"{"value":{"email":"visitor@example.com"},"ttl":null}"#;
+    let mut scan = report(
+        "http://www.shop.example/",
+        ConsentAction::Accept,
+        vec![vendor_item(
+            "genesys-messenger",
+            key,
+            name,
+            "http://www.shop.example",
+            Step::ChatOpen,
+            value,
+        )],
+    );
+    scan.vendors = vec![seen(
+        "genesys-messenger",
+        "Genesys Cloud Web Messenger",
+        &[("global Genesys", Step::Load)],
+    )];
+    let f = evaluate(&scan.facts(), &c, None);
+    let promise: Vec<&Finding> = f.iter().filter(|f| f.rule == Rule::VendorPromise).collect();
+    assert_eq!(promise.len(), 1, "{f:?}");
+    assert_eq!(promise[0].severity, Severity::High);
+    assert!(
+        promise[0].message.contains("holds a"),
+        "{}",
+        promise[0].message
+    );
+    assert!(
+        promise[0]
+            .severity_reason
+            .contains("personal data in localStorage")
+    );
+    assert!(
+        !serde_json::to_string(&f)
+            .unwrap()
+            .contains("visitor@example.com")
+    );
+}
+
+#[test]
+fn web_storage_held_where_its_vendor_documents_no_placement_is_a_doc_mismatch() {
+    let c = Catalog::embedded().unwrap();
+    let key = "_{deploymentId}:actmu";
+    let name = "_3f9c2a71-5d4e-4b8a-9c1f-6e2d7a8b0c4d:actmu";
+    let held = |held: crate::observation::HeldIn, documented: Option<&str>| {
+        let mut o = vendor_item(
+            "genesys-messenger",
+            key,
+            name,
+            "https://cdn.elsewhere.example",
+            Step::ChatOpen,
+            "x",
+        );
+        let f = o.catalog.as_mut().unwrap();
+        f.held_in = Some(held);
+        f.documented_origin = documented.map(str::to_string);
+        let scan = report("https://www.shop.example/", ConsentAction::Accept, vec![o]);
+        evaluate(&scan.facts(), &c, None)
+            .into_iter()
+            .filter(|f| f.rule == Rule::VendorDocMismatch)
+            .collect::<Vec<_>>()
+    };
+    let other = held(crate::observation::HeldIn::Other, None);
+    assert_eq!(other.len(), 1, "{other:?}");
+    assert_eq!(other[0].severity, Severity::Low);
+    assert!(
+        other[0]
+            .message
+            .contains("neither the page's nor the vendor's"),
+        "{}",
+        other[0].message
+    );
+    assert!(
+        other[0].evidence[0].ends_with(
+            "documents the key's origin: site (until 2025-01-27), vendor (since 2025-01-27)"
+        ),
+        "{:?}",
+        other[0].evidence
+    );
+    assert!(
+        held(
+            crate::observation::HeldIn::Vendor,
+            Some("vendor (since 2025-01-27)")
+        )
+        .is_empty()
     );
 }

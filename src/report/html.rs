@@ -310,17 +310,14 @@ fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             continue;
         }
         let (class, title) = match (group.vendor, group.platform) {
-            (Some(v), _) => {
-                let evidence: Vec<&str> = v.evidence.iter().map(String::as_str).collect();
-                (
-                    "vendor",
-                    format!(
-                        "{} <span class=\"muted\">(chat vendor; {})</span>",
-                        h(&v.name),
-                        h(&evidence.join(", "))
-                    ),
-                )
-            }
+            (Some(v), _) => (
+                "vendor",
+                format!(
+                    "{} <span class=\"muted\">(chat vendor; {})</span>",
+                    h(&v.name),
+                    h(&super::vendor_evidence(v))
+                ),
+            ),
             (None, Some((id, name))) => (
                 "platform",
                 format!(
@@ -344,6 +341,15 @@ fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
                     format!("{} (likely)", a.catalog_key().unwrap_or_default())
                 }
                 _ => a.catalog_key().unwrap_or_default().to_string(),
+            };
+            // What decided a chat vendor's attribution other than the key's own name, and when.
+            let catalog_key = match a.decided_by() {
+                Some(d) if d.evidence != format!("key {}", o.name) => format!(
+                    "{catalog_key}; by {}{}",
+                    d.evidence,
+                    d.step.map_or_else(String::new, |s| format!(" at {s}"))
+                ),
+                _ => catalog_key,
             };
             writeln!(
                 out,

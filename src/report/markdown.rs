@@ -165,13 +165,12 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
     for group in super::key_groups(r) {
         match (group.vendor, group.platform) {
             (Some(v), _) => {
-                let evidence: Vec<&str> = v.evidence.iter().map(String::as_str).collect();
                 writeln!(
                     out,
                     "- **{}** ({}): {}",
                     md(&v.name),
                     md(&v.id),
-                    md(&evidence.join(", "))
+                    md(&super::vendor_evidence(v))
                 )?;
             }
             (None, Some((id, name))) => writeln!(
@@ -199,8 +198,12 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
                     evidence,
                     ..
                 } => format!(
-                    "; likely: {}",
-                    md(evidence.as_deref().unwrap_or("platform evidenced"))
+                    "; likely: {}{}",
+                    md(evidence.as_deref().unwrap_or("platform evidenced")),
+                    o.attribution
+                        .decided_by()
+                        .and_then(|d| d.step)
+                        .map_or_else(String::new, |s| format!(", seen at {s}"))
                 ),
                 _ => String::new(),
             };

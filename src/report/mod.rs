@@ -22,7 +22,7 @@ pub use json::{parse as parse_json, read as read_json};
 pub use jsonl::JsonlRenderer;
 
 use crate::catalog::Catalog;
-use crate::consent::ConsentRecord;
+use crate::consent::{AnswerMethod, ConsentRecord, ConsentResult, Refusal};
 use crate::observation::{self, Attempt, Observation, VendorSeen};
 use crate::scan::{Abort, ConsentChoice, ConsentMethod, ScanOptions, ScanRun, StepRecord};
 use serde::{Deserialize, Serialize};
@@ -112,6 +112,9 @@ pub struct ConsentSetting {
     pub method: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cmp_rules: Option<String>,
+    /// The banner words' version (automatic answers: banners no rule knows are read by them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banner_words: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub click: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,12 +130,16 @@ impl ConsentSetting {
             action: choice.action,
             method: method_name(&choice.method).to_string(),
             cmp_rules: None,
+            banner_words: None,
             click: None,
             js: None,
             text: None,
         };
         match &choice.method {
-            ConsentMethod::Auto(rules) => s.cmp_rules = Some(rules.version().to_string()),
+            ConsentMethod::Auto => {
+                s.cmp_rules = Some(choice.rules.version().to_string());
+                s.banner_words = Some(choice.words.version().to_string());
+            }
             ConsentMethod::Click(sel) => s.click = Some(sel.clone()),
             ConsentMethod::Js(js) => s.js = Some(js.clone()),
             ConsentMethod::Text(text) => s.text = Some(text.clone()),
@@ -144,7 +151,7 @@ impl ConsentSetting {
 /// `auto` (CMP rules), `click` (a selector), `js` (a script) or `text` (a button's text).
 fn method_name(method: &ConsentMethod) -> &'static str {
     match method {
-        ConsentMethod::Auto(_) => "auto",
+        ConsentMethod::Auto => "auto",
         ConsentMethod::Click(_) => "click",
         ConsentMethod::Js(_) => "js",
         ConsentMethod::Text(_) => "text",
@@ -167,6 +174,19 @@ pub struct ConsentSummary {
     pub outcome: Option<String>,
     /// True when the answer took (banner closed or page navigated); false when nothing was answered.
     pub done: bool,
+    /// `no-banner`, `unanswered` or `answered` (absent in reports of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<crate::consent::ConsentResult>,
+    /// How the banner was answered: `rule`, `heuristic` (by sight and words), `selector`,
+    /// `script` or `text`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<crate::consent::AnswerMethod>,
+    /// The banner seen by sight, and how sure the scan is that it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banner: Option<String>,
+    /// Whether the banner offers a way to refuse, where its controls were read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<crate::consent::Refusal>,
 }
 
 impl ConsentSummary {
@@ -180,6 +200,12 @@ impl ConsentSummary {
             element: record.and_then(|r| r.element.clone()),
             outcome: record.and_then(|r| r.outcome.clone()),
             done: record.is_some_and(|r| r.done),
+            result: record.and_then(|r| r.result),
+            answered_by: record.and_then(|r| r.method),
+            banner: record
+                .and_then(|r| r.banner.as_ref())
+                .map(|b| format!("{} (confidence {:.2})", b.element, b.confidence)),
+            refusal: record.and_then(|r| r.refusal),
         }
     }
 }
@@ -272,25 +298,28 @@ impl ScanReport {
         opts: &ScanOptions,
         show_values: bool,
     ) -> ScanReport {
-        let (mut observations, evidence) = observation::build(
+        let observation::Built {
+            mut observations,
+            evidence,
+            evidence_at,
+        } = observation::build(
             catalog,
             &run.snapshots,
-            &run.detected,
+            (&run.detected, &run.detected_at),
             &run.final_url,
             show_values,
         );
         // A consent manager's own record is strictly necessary, never unknown.
-        if let Some(rules) = &opts.consent.verify {
-            let detected: Vec<String> = run
+        {
+            let records: Vec<&crate::consent::ConsentRecord> = run
                 .steps
                 .iter()
                 .filter_map(|s| s.consent.as_ref())
-                .flat_map(|c| c.detected.iter().cloned())
                 .collect();
-            observation::consent_records(&mut observations, rules, &detected);
+            observation::consent_records(&mut observations, &opts.consent.rules, &records);
         }
         let attempts = observation::attempts(catalog, &run.steps, &evidence);
-        let vendors = observation::vendors_seen(catalog, &evidence, &observations);
+        let vendors = observation::vendors_seen(catalog, &evidence, &evidence_at, &observations);
         let unreached = unreached_keys(catalog, &vendors, &opts.steps, &observations);
         let (requests, network) = {
             let frames: Vec<_> = run
@@ -298,7 +327,14 @@ impl ScanReport {
                 .iter()
                 .flat_map(|s| s.frames.iter().cloned())
                 .collect();
-            crate::network::build(catalog, &run.requests, &frames, &run.final_url, show_values)
+            crate::network::build(
+                catalog,
+                &run.requests,
+                &frames,
+                &run.final_url,
+                &evidence,
+                show_values,
+            )
         };
         let snapshot_errors = run
             .snapshots
@@ -360,6 +396,19 @@ impl ScanReport {
             network,
         }
     }
+}
+
+/// How a vendor was evidenced, for reading: each reason, with the step it first showed at when
+/// the scan recorded it (`global web1on1 (at consent)`).
+pub(crate) fn vendor_evidence(v: &VendorSeen) -> String {
+    v.evidence
+        .iter()
+        .map(|r| match v.evidence_at.get(r) {
+            Some(step) => format!("{r} (at {step})"),
+            None => r.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Renders scan reports in one output format.
@@ -637,6 +686,27 @@ pub fn provenance_fields(p: &Provenance) -> Vec<(&'static str, String)> {
         consent.push_str(&format!(" through {cmp}"));
     } else if !c.cmp_detected.is_empty() {
         consent.push_str(&format!("; detected {}", c.cmp_detected.join(", ")));
+    }
+    match (c.result, &c.banner) {
+        (Some(ConsentResult::NoBanner), _) => consent.push_str("; no banner on the page"),
+        (Some(ConsentResult::Unanswered), _) => consent.push_str("; a banner seen, not answered"),
+        _ => {}
+    }
+    if let Some(b) = &c.banner {
+        let how = if c.answered_by == Some(AnswerMethod::Heuristic) {
+            "found by sight"
+        } else {
+            "around the answer"
+        };
+        consent.push_str(&format!("; banner {b}, {how}"));
+    }
+    match c.refusal {
+        Some(Refusal::SecondLayer) => consent.push_str("; refusal only behind its settings"),
+        Some(Refusal::None) => consent.push_str("; no way to refuse"),
+        Some(Refusal::OtherPage) => {
+            consent.push_str("; refusal only through a link to another page")
+        }
+        _ => {}
     }
     if let Some(e) = &c.element {
         consent.push_str(&format!("; element {e}"));

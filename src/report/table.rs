@@ -130,6 +130,13 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
                 format!(" ({})", ids.join("; "))
             }
         )?;
+        if !v.evidence_at.is_empty() {
+            writeln!(
+                out,
+                "    evidenced by {}",
+                terminal_safe(&super::vendor_evidence(v), 400)
+            )?;
+        }
     }
     for s in &r.steps {
         let status = match s.status {

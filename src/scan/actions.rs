@@ -10,7 +10,7 @@ use crate::browser::poll_until;
 const GESTURE_LOOK: Duration = Duration::from_millis(10);
 use crate::browser::watch::{FrameInfo, PageWatch};
 use crate::catalog::{Catalog, Evidence};
-use crate::consent::{CmpRules, ConsentRecord};
+use crate::consent::{BannerWords, CmpRules, ConsentRecord, UserAnswer};
 use crate::vocab::ConsentAction;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -20,16 +20,20 @@ use std::time::{Duration, Instant};
 pub struct ConsentChoice {
     pub action: ConsentAction,
     pub method: ConsentMethod,
-    /// The rules a user's own answer (selector, script, text) is checked against afterwards:
-    /// which CMP's banner closed, what its record says. None: the answer is not checked.
-    pub verify: Option<CmpRules>,
+    /// The consent-manager rules: they answer the banner (`Auto`) and check every answer,
+    /// automatic or the user's (which CMP's banner closed, what its record says).
+    pub rules: CmpRules,
+    /// The words of banners no rule knows: they find and answer those by sight, and check
+    /// the user's answers where no CMP is known.
+    pub words: BannerWords,
 }
 
 /// How the consent step answers the banner.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsentMethod {
-    /// Detect the consent manager and click through its rule (the default).
-    Auto(CmpRules),
+    /// Detect the consent manager and click through its rule, else find the banner by sight
+    /// (the default).
+    Auto,
     /// Click the element this CSS selector finds.
     Click(String),
     /// Evaluate this JavaScript instead of a click.
@@ -48,33 +52,31 @@ impl ConsentChoice {
         text: Option<String>,
         rules: CmpRules,
     ) -> ConsentChoice {
-        let verify = Some(rules.clone());
         let method = match (js, click, text) {
             (Some(js), _, _) => ConsentMethod::Js(js),
             (None, Some(sel), _) => ConsentMethod::Click(sel),
             (None, None, Some(text)) => ConsentMethod::Text(text),
-            (None, None, None) => ConsentMethod::Auto(rules),
+            (None, None, None) => ConsentMethod::Auto,
         };
         ConsentChoice {
             action,
             method,
-            verify,
+            rules,
+            words: BannerWords::embedded().expect("the embedded banner words are valid"),
         }
     }
 }
 
-/// Looks at the page until a catalog vendor shows (global or script), for `window` of the
-/// page's own time on `clock` (see `browser::clock`). While nothing shows, the visitor first
-/// makes its `gestures` one by one in real time (a widget that loads on the first mouse move,
-/// scroll or touch then shows); the second value says which preceded the widget.
-pub fn wait_for_widget(
+/// The catalog vendors the page shows now: their globals, and their script signatures among
+/// the page's script elements and the scripts any frame loaded (cross-origin iframes included,
+/// from the network log). A script of the page's own site counts by its path only: the site's
+/// host name may contain a vendor's name.
+pub fn look_for_vendors(
     page: &Page,
     watch: &PageWatch,
     catalog: &Catalog,
-    (clock, window): (&PageClock, Duration),
     call_timeout: Duration,
-    gestures: &mut Gestures,
-) -> (Evidence, Option<String>) {
+) -> Evidence {
     let globals: Vec<(&str, &str)> = catalog
         .vendors
         .iter()
@@ -100,35 +102,61 @@ pub fn wait_for_widget(
 }})()"#,
         paths = serde_json::to_string(&paths).expect("strings serialize")
     );
-    let look = || {
-        let mut ev = Evidence::default();
-        if let Ok(v) = page.evaluate(&script, call_timeout) {
-            for g in v
-                .get("globals")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let g = g.as_str().unwrap_or_default();
-                for (vendor, _) in globals.iter().filter(|(_, name)| *name == g) {
-                    ev.add(vendor, format!("global {g}"));
-                }
-            }
-            let scripts: Vec<String> = v
-                .get("scripts")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect();
-            ev.merge(catalog.evidence_from_scripts(scripts.iter().map(String::as_str)));
-        }
-        // Scripts loaded by any frame, including cross-origin iframes, from the network log.
-        let urls: Vec<String> = watch.lock().script_urls.iter().cloned().collect();
-        ev.merge(catalog.evidence_from_scripts(urls.iter().map(String::as_str)));
-        catalog.settle(&mut ev);
-        ev
+    let (page_url, loaded) = {
+        let w = watch.lock();
+        let url = w
+            .main_frame
+            .as_ref()
+            .and_then(|id| w.frames.get(id))
+            .map(|f| f.url.clone())
+            .unwrap_or_default();
+        (url, w.script_urls.iter().cloned().collect::<Vec<String>>())
     };
+    let page_site = crate::vocab::host_of(&page_url)
+        .map(|h| crate::vocab::site_of(&h))
+        .unwrap_or_default();
+    let mut ev = Evidence::default();
+    if let Ok(v) = page.evaluate(&script, call_timeout) {
+        for g in v
+            .get("globals")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let g = g.as_str().unwrap_or_default();
+            for (vendor, _) in globals.iter().filter(|(_, name)| *name == g) {
+                ev.add(vendor, format!("global {g}"));
+            }
+        }
+        let scripts: Vec<String> = v
+            .get("scripts")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect();
+        ev.merge(
+            catalog.evidence_from_page_scripts(scripts.iter().map(String::as_str), &page_site),
+        );
+    }
+    ev.merge(catalog.evidence_from_page_scripts(loaded.iter().map(String::as_str), &page_site));
+    catalog.settle(&mut ev);
+    ev
+}
+
+/// Looks at the page until a catalog vendor shows (global or script), for `window` of the
+/// page's own time on `clock` (see `browser::clock`). While nothing shows, the visitor first
+/// makes its `gestures` one by one in real time (a widget that loads on the first mouse move,
+/// scroll or touch then shows); the second value says which preceded the widget.
+pub fn wait_for_widget(
+    page: &Page,
+    watch: &PageWatch,
+    catalog: &Catalog,
+    (clock, window): (&PageClock, Duration),
+    call_timeout: Duration,
+    gestures: &mut Gestures,
+) -> (Evidence, Option<String>) {
+    let look = || look_for_vendors(page, watch, catalog, call_timeout);
     let started = Instant::now();
     let deadline = started + window;
     let mut found = look();
@@ -173,22 +201,21 @@ pub fn consent(
         ConsentAction::Accept => ("accepted", false),
         ConsentAction::Reject => ("rejected", true),
     };
-    let infinitive = if reject { "reject" } else { "accept" };
     let t0 = Instant::now();
-    // A user's own answer: carried out, then checked like an automatic one.
-    let (how, clicked) = match &choice.method {
-        ConsentMethod::Auto(rules) => {
+    let answer = match &choice.method {
+        ConsentMethod::Auto => {
             let record = crate::consent::auto_consent(
                 page,
                 frames,
-                rules,
+                &choice.rules,
                 reject,
                 step_timeout,
                 call_timeout,
                 clock,
                 gestures,
+                &choice.words,
             );
-            let mut detail = record.summary(rules, reject);
+            let mut detail = record.summary(&choice.rules, reject);
             if let Some(g) = &record.gesture {
                 detail.push_str(&format!(" (the banner showed {g})"));
             }
@@ -202,54 +229,29 @@ pub fn consent(
             };
             return (outcome, Some(record));
         }
-        ConsentMethod::Js(js) => (
-            format!("by script `{js}`"),
-            page.act(js, call_timeout)
-                .map(|_| format!("script `{js}` in the top frame"))
-                .map_err(|e| format!("consent script `{js}` failed: {e}")),
-        ),
-        ConsentMethod::Click(sel) => (
-            String::new(),
-            crate::consent::click_selector(page, frames, sel, step_timeout, call_timeout)
-                .map_err(|e| format!("cannot {infinitive} consent: {e}")),
-        ),
-        ConsentMethod::Text(text) => (
-            "by button text".to_string(),
-            crate::consent::click_by_text(page, frames, text, step_timeout, call_timeout)
-                .map_err(|e| format!("cannot {infinitive} consent: {e}")),
-        ),
+        ConsentMethod::Js(js) => UserAnswer::Script(js),
+        ConsentMethod::Click(sel) => UserAnswer::Click(sel),
+        ConsentMethod::Text(text) => UserAnswer::Text(text),
     };
-    let mut record = ConsentRecord {
-        rule: Some(
-            match &choice.method {
-                ConsentMethod::Js(_) => "js",
-                ConsentMethod::Click(_) => "click",
-                _ => "text",
-            }
-            .into(),
-        ),
-        done: clicked.is_ok(),
-        element: clicked.as_ref().ok().cloned(),
-        tried: clicked.as_ref().err().cloned().into_iter().collect(),
-        ..Default::default()
+    // A user's own answer: carried out, then checked like an automatic one.
+    let mut record = crate::consent::user_answer(
+        page,
+        frames,
+        &choice.rules,
+        &choice.words,
+        answer,
+        reject,
+        timeouts,
+        clock,
+        gestures,
+    );
+    let how = match answer {
+        UserAnswer::Script(js) => format!(" by script `{js}`"),
+        UserAnswer::Text(_) => " by button text".to_string(),
+        UserAnswer::Click(_) => String::new(),
     };
-    let outcome = match clicked {
-        Ok(d) => {
-            if let Some(rules) = &choice.verify {
-                crate::consent::check_user_answer(
-                    page,
-                    frames,
-                    rules,
-                    reject,
-                    call_timeout,
-                    &mut record,
-                );
-            }
-            let how = if how.is_empty() {
-                String::new()
-            } else {
-                format!(" {how}")
-            };
+    let outcome = match (&record.element, record.tried.first()) {
+        (Some(d), _) => {
             let checked = record
                 .outcome
                 .as_ref()
@@ -261,7 +263,7 @@ pub fn consent(
                 StepOutcome::Failed(format!("answered{how}: {d}; but {why}"))
             }
         }
-        Err(e) => StepOutcome::Unanswered(e),
+        (None, e) => StepOutcome::Unanswered(e.cloned().unwrap_or_default()),
     };
     record.duration_ms = t0.elapsed().as_millis() as u64;
     (outcome, Some(record))
@@ -278,9 +280,12 @@ pub enum ChatCall {
 
 /// Opens the chat (or sends `message`) of every detected vendor with its own call from the
 /// catalog. `evidence` says how each vendor was seen: one known only from keys already stored,
-/// whose globals are not on the page, cannot be called, and is not waited for.
+/// whose globals are not on the page, cannot be called, and is not waited for. The wait for a
+/// vendor's API runs on the page's `clock`: a loader the consent answer never released is
+/// known missing once the idle page has lived the bound, not after it in real time.
 pub fn call_vendors(
     page: &Page,
+    clock: &PageClock,
     catalog: &Catalog,
     evidence: &Evidence,
     call: ChatCall,
@@ -327,17 +332,22 @@ pub fn call_vendors(
             // Known only from stored keys: its API is there now or not at all.
             let is_ready = if only_keys {
                 check()
-                    || globals_present(page, vendor, call_timeout) && {
-                        poll_until(Instant::now() + bound, check)
-                    }
+                    || globals_present(page, vendor, call_timeout) && clock.run_ahead(bound, check)
             } else {
-                poll_until(Instant::now() + bound, check)
+                clock.run_ahead(bound, check)
             };
             if !is_ready {
                 failed.push(if only_keys {
                     format!("{id}: known only from its stored keys, and its API is not on the page")
                 } else {
-                    format!("{id}: `{ready}` not true within {bound:?}")
+                    format!(
+                        "{id}: `{ready}` not true within {bound:?}{}",
+                        if clock.is_virtual() {
+                            " of the page's own time"
+                        } else {
+                            ""
+                        }
+                    )
                 });
                 continue;
             }

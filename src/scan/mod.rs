@@ -12,7 +12,7 @@ use crate::browser::clock::PageClock;
 use crate::browser::input::Gestures;
 use crate::browser::visitor::{self, Seen, Visitor};
 use crate::browser::watch::{self, BlockedCookie, PageWatch, RequestLog};
-use crate::catalog::{Catalog, Evidence};
+use crate::catalog::{Catalog, Evidence, EvidenceSteps};
 use crate::consent::ConsentRecord;
 use crate::snapshot::{self, Snapshot};
 use anyhow::Context;
@@ -157,6 +157,9 @@ pub struct ScanRun {
     pub snapshots: Vec<Snapshot>,
     /// Vendors detected on the page, with how (globals and scripts).
     pub detected: Evidence,
+    /// The step at which each reason of `detected` (and of every distinctive key) first showed.
+    #[serde(default)]
+    pub detected_at: EvidenceSteps,
     /// What the page saw of its visitor, read back from it after the load.
     pub visitor_seen: Option<Seen>,
     /// Set when the scan could not complete; what was gathered until then is still here.
@@ -202,6 +205,7 @@ impl ScanRun {
                 .collect(),
             snapshots: Vec::new(),
             detected: Evidence::default(),
+            detected_at: EvidenceSteps::default(),
             visitor_seen: None,
             aborted: Some(Abort {
                 step: first,
@@ -306,6 +310,7 @@ fn run_on_page(
         catalog,
         opts,
         detected: Evidence::default(),
+        detected_at: EvidenceSteps::default(),
         stillness: Stillness::new(),
         steps: Vec::new(),
         snapshots: Vec::new(),
@@ -315,6 +320,7 @@ fn run_on_page(
         gestures: Gestures::new(d.touch, d.width, d.height),
         seed_script,
         visitor_seen: None,
+        storage_keys: snapshot::StorageKeys::default(),
         clock: PageClock::real(),
     };
     for step in Step::ALL {
@@ -362,6 +368,7 @@ fn run_on_page(
         steps: scan.steps,
         snapshots: scan.snapshots,
         detected: scan.detected,
+        detected_at: scan.detected_at,
         visitor_seen: scan.visitor_seen,
         aborted: scan.aborted,
         requests,
@@ -376,6 +383,8 @@ struct Scan<'a> {
     catalog: &'a Catalog,
     opts: &'a ScanOptions,
     detected: Evidence,
+    /// When each reason of `detected` first showed.
+    detected_at: EvidenceSteps,
     stillness: Stillness,
     /// When the load step's navigation was answered (the page's age counts from here).
     loaded_at: Option<Instant>,
@@ -391,6 +400,8 @@ struct Scan<'a> {
     visitor_seen: Option<Seen>,
     /// The page's clock, started once it has loaded (real time until then).
     clock: PageClock,
+    /// Each frame's storage partition, asked once (see `snapshot::read_storage`).
+    storage_keys: snapshot::StorageKeys,
 }
 
 impl Scan<'_> {
@@ -462,9 +473,9 @@ impl Scan<'_> {
         acted_at: Option<Instant>,
     ) {
         let t_act = Instant::now();
-        let settled = self
-            .stillness
-            .settle(&self.page, &self.watch, self.opts, acted_at);
+        let settled =
+            self.stillness
+                .settle(&self.page, &self.watch, self.opts, acted_at, &self.clock);
         let settle_ms = t_act.elapsed().as_millis() as u64;
         let (status, detail) = match settled {
             Settled::Quiet => (StepStatus::Done, detail),
@@ -517,6 +528,14 @@ impl Scan<'_> {
         });
     }
 
+    /// Takes in what evidenced vendors at `step`: the vendors detected, and when each reason
+    /// first showed (a platform a vendor built on it is evidenced for is that vendor's).
+    fn evidence(&mut self, step: Step, found: Evidence) {
+        self.detected_at.record(&found, step);
+        self.detected.merge(found);
+        self.catalog.settle(&mut self.detected);
+    }
+
     /// A state in which no further step can work: the page crashed or the browser is gone.
     fn fatal_state(&self) -> Option<String> {
         if let Some(why) = self.page.cdp.close_reason() {
@@ -531,11 +550,6 @@ impl Scan<'_> {
     fn snapshot(&mut self, step: Step) {
         let ct = call_timeout(self.opts);
         let mut errors = Vec::new();
-        // A lost browser is noticed by `fatal_state`; here it only leaves the snapshot empty.
-        let cookies = snapshot::read_cookies(&self.page, ct).unwrap_or_else(|e| {
-            errors.push(format!("cookies: {e}"));
-            Vec::new()
-        });
         let (frames, main_frame, page_url) = {
             let w = self.watch.lock();
             let frames: Vec<_> = w.frames.values().cloned().collect();
@@ -547,19 +561,47 @@ impl Scan<'_> {
                 .unwrap_or_default();
             (frames, w.main_frame.clone(), url)
         };
-        let (storage, mut storage_errors) = if self.page.cdp.is_closed() {
-            (Vec::new(), Vec::new())
+        // Cookies, storage and the vendors' globals and scripts are read at once (a page that
+        // does not answer costs one wait, not three). A lost browser is noticed by
+        // `fatal_state`; here it only leaves the snapshot empty.
+        let (cookies, (storage, mut storage_errors), shown) = if self.page.cdp.is_closed() {
+            (
+                Ok(Vec::new()),
+                (Vec::new(), Vec::new()),
+                Evidence::default(),
+            )
         } else {
-            snapshot::read_storage(&self.page, &frames, main_frame.as_deref(), ct)
+            let (page, watch, catalog) = (&self.page, &self.watch, self.catalog);
+            let keys = &mut self.storage_keys;
+            std::thread::scope(|s| {
+                let look = s.spawn(|| actions::look_for_vendors(page, watch, catalog, ct));
+                let cookies =
+                    s.spawn(|| snapshot::read_cookies(page, ct).map_err(|e| e.to_string()));
+                let read = snapshot::read_storage(page, &frames, main_frame.as_deref(), keys, ct);
+                (
+                    cookies
+                        .join()
+                        .unwrap_or_else(|_| Err("the cookie read panicked".into())),
+                    read,
+                    look.join().unwrap_or_default(),
+                )
+            })
         };
+        let cookies = cookies.unwrap_or_else(|e| {
+            errors.push(format!("cookies: {e}"));
+            Vec::new()
+        });
         errors.append(&mut storage_errors);
-        // Distinctive keys evidence their vendor for the steps that follow (the widget wait, the open call).
+        // Distinctive keys evidence their vendor for the steps that follow (the widget wait, the
+        // open call), and so do the vendors' globals and scripts: a widget a consent answer
+        // released is seen at the step that released it.
         let names = cookies
             .iter()
             .map(|c| c.name.as_str())
             .chain(storage.iter().map(|s| s.name.as_str()));
-        self.detected.merge(self.catalog.evidence_from_names(names));
-        self.catalog.settle(&mut self.detected);
+        let mut found = self.catalog.evidence_from_names(names);
+        found.merge(shown);
+        self.evidence(step, found);
         self.snapshots.push(Snapshot {
             step,
             taken_at: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as f64 / 1e9,
@@ -687,8 +729,7 @@ impl Scan<'_> {
             call_timeout(self.opts),
             &mut self.gestures,
         );
-        self.detected.merge(found.clone());
-        self.catalog.settle(&mut self.detected);
+        self.evidence(Step::Widget, found.clone());
         if let Some(reason) = self.fatal_state() {
             return Err(reason);
         }
@@ -773,14 +814,14 @@ impl Scan<'_> {
                 call_timeout(self.opts),
                 &mut self.gestures,
             );
-            self.detected.merge(found);
-            self.catalog.settle(&mut self.detected);
+            self.evidence(Step::ChatOpen, found);
         }
         if self.detected.0.is_empty() {
             return Ok(StepOutcome::Skipped("no chat widget to open".into()));
         }
         actions::call_vendors(
             &self.page,
+            &self.clock,
             self.catalog,
             &self.detected,
             ChatCall::Open,
@@ -802,6 +843,7 @@ impl Scan<'_> {
         if has_call {
             match actions::call_vendors(
                 &self.page,
+                &self.clock,
                 self.catalog,
                 &self.detected,
                 ChatCall::Message,

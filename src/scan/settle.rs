@@ -1,7 +1,13 @@
 //! Settling without fixed sleeps: poll until cookies, storage and network have been still for the quiet window.
+//!
+//! On the page's fast clock the window is page time: once no request is in flight the page lives
+//! `quiet` of its own time at once (every timer due in it fires, a download holds it back), and
+//! it is still when nothing moved meanwhile. A busy renderer cannot make a page look still: its
+//! clock does not move past work it has not done. On the real clock the window is real time.
 
 use super::ScanOptions;
 use crate::browser::cdp::Page;
+use crate::browser::clock::PageClock;
 use crate::browser::watch::PageWatch;
 use crate::snapshot;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -36,7 +42,8 @@ impl Stillness {
         }
     }
 
-    /// Waits until nothing changed for `opts.quiet`, bounded by `opts.step_timeout`.
+    /// Waits until nothing changed for `opts.quiet` (page time on a virtual `clock`), bounded by
+    /// `opts.step_timeout`.
     ///
     /// `acted_at` is when the step's action happened: stillness before it does not count, since
     /// the action may set off changes. A step without an action (waiting for the widget) passes
@@ -47,57 +54,39 @@ impl Stillness {
         watch: &PageWatch,
         opts: &ScanOptions,
         acted_at: Option<Instant>,
+        clock: &PageClock,
     ) -> Settled {
         let start = Instant::now();
         let deadline = start + opts.step_timeout;
         let call_timeout = opts.step_timeout.min(Duration::from_secs(5));
         loop {
-            // Cookies have no change event; their fingerprint is polled (a browser-side read).
-            match snapshot::read_cookies(page, call_timeout) {
-                Ok(cookies) => {
-                    let mut h = DefaultHasher::new();
-                    for c in &cookies {
-                        (
-                            &c.name,
-                            &c.domain,
-                            &c.path,
-                            &c.value,
-                            c.expires.map(f64::to_bits),
-                        )
-                            .hash(&mut h);
-                    }
-                    let fp = Some(h.finish());
-                    if fp != self.fingerprint {
-                        self.fingerprint = fp;
-                        self.last_cookie_change = Instant::now();
-                    }
-                }
-                Err(e) if e.is_disconnect() => {
-                    return Settled::Timeout(format!("browser gone: {e}"));
-                }
-                Err(_) => {}
+            if let Err(why) = self.read_cookies(page, call_timeout) {
+                return Settled::Timeout(why);
             }
             let now = Instant::now();
-            let (young, last_activity, pending) = {
-                let w = watch.lock();
-                let young = w
-                    .inflight
-                    .values()
-                    .filter(|(t, _)| now.duration_since(*t) < LONG_REQUEST)
-                    .count();
-                let mut last = self
-                    .last_cookie_change
-                    .max(w.last_storage_write)
-                    .max(w.last_network_activity);
-                if let Some(acted) = acted_at {
-                    last = last.max(acted);
-                }
-                (young, last, w.pending_urls())
-            };
+            let (young, last_activity, pending) = self.activity(watch, acted_at, now);
             let still_for = now.saturating_duration_since(last_activity);
-            if young == 0 && still_for >= opts.quiet {
+            if young == 0 && clock.is_virtual() {
+                // The window in page time: a change or a new request during it starts it over.
+                let mut gone = None;
+                let moved = clock.run_ahead(opts.quiet, || {
+                    if let Err(why) = self.read_cookies(page, call_timeout) {
+                        gone = Some(why);
+                        return true;
+                    }
+                    let (young, last, _) = self.activity(watch, acted_at, Instant::now());
+                    young > 0 || last > last_activity
+                });
+                if let Some(why) = gone {
+                    return Settled::Timeout(why);
+                }
+                if !moved {
+                    return Settled::Quiet;
+                }
+            } else if young == 0 && still_for >= opts.quiet {
                 return Settled::Quiet;
             }
+            let now = Instant::now();
             if now >= deadline {
                 let waiting = if pending.is_empty() {
                     String::new()
@@ -106,10 +95,62 @@ impl Stillness {
                 };
                 return Settled::Timeout(format!(
                     "last change {} ms before the bound; {young} recent request(s) in flight{waiting}",
-                    still_for.as_millis()
+                    now.saturating_duration_since(last_activity).as_millis()
                 ));
             }
             std::thread::sleep(POLL.min(deadline.saturating_duration_since(now)));
         }
+    }
+
+    /// Reads the cookie jar's fingerprint (cookies have no change event); notes when it changed.
+    /// Err: the browser is gone.
+    fn read_cookies(&mut self, page: &Page, call_timeout: Duration) -> Result<(), String> {
+        match snapshot::read_cookies(page, call_timeout) {
+            Ok(cookies) => {
+                let mut h = DefaultHasher::new();
+                for c in &cookies {
+                    (
+                        &c.name,
+                        &c.domain,
+                        &c.path,
+                        &c.value,
+                        c.expires.map(f64::to_bits),
+                    )
+                        .hash(&mut h);
+                }
+                let fp = Some(h.finish());
+                if fp != self.fingerprint {
+                    self.fingerprint = fp;
+                    self.last_cookie_change = Instant::now();
+                }
+                Ok(())
+            }
+            Err(e) if e.is_disconnect() => Err(format!("browser gone: {e}")),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Requests in flight that hold settling back, the last moment anything moved, and what is
+    /// still loading.
+    fn activity(
+        &self,
+        watch: &PageWatch,
+        acted_at: Option<Instant>,
+        now: Instant,
+    ) -> (usize, Instant, String) {
+        let w = watch.lock();
+        let young = w
+            .inflight
+            .values()
+            .filter(|(t, _)| now.duration_since(*t) < LONG_REQUEST)
+            .count();
+        let mut last = self
+            .last_cookie_change
+            .max(w.last_storage_write)
+            .max(w.last_network_activity);
+        if let Some(acted) = acted_at {
+            last = last.max(acted);
+        }
+        (young, last, w.pending_urls())
     }
 }

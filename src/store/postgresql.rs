@@ -148,24 +148,32 @@ fn schema() -> String {
     format!("{tables}\nCREATE TABLE {MARKER} (schema_version BIGINT NOT NULL);\n")
 }
 
-/// Creates the tables under an advisory lock, unless another job just did.
+/// Creates the tables under an advisory lock, unless another job just did. The lock is the
+/// session's, taken before the transaction: a transaction that starts after the lock is held
+/// sees the tables another job committed meanwhile (PostgreSQL reads pending catalog changes at
+/// a transaction's start; taken inside it, the lock left a stale "no such table" in this
+/// session's catalog cache, and two shards starting together both tried to create them).
 fn create_schema(client: &mut Client, url: &str) -> anyhow::Result<()> {
-    let mut tx = client.transaction()?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-    if schema_state(&mut tx, url)? == SchemaState::Empty {
-        tx.batch_execute(&schema())?;
-        tx.execute(
-            &format!("INSERT INTO {MARKER} (schema_version) VALUES ($1)"),
-            &[&SCHEMA_VERSION],
-        )?;
-    }
-    tx.commit().map_err(|e| {
-        anyhow::anyhow!(
-            "cannot create the store {}: {}",
-            shown(url),
-            with_causes(&e)
-        )
-    })
+    client.execute("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK])?;
+    let created = (|| -> anyhow::Result<()> {
+        let mut tx = client.transaction()?;
+        if schema_state(&mut tx, url)? == SchemaState::Empty {
+            tx.batch_execute(&schema())?;
+            tx.execute(
+                &format!("INSERT INTO {MARKER} (schema_version) VALUES ($1)"),
+                &[&SCHEMA_VERSION],
+            )?;
+        }
+        tx.commit().map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the store {}: {}",
+                shown(url),
+                with_causes(&e)
+            )
+        })
+    })();
+    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&SCHEMA_LOCK]);
+    created
 }
 
 /// Reads the marker table; refuses a database whose `scans` table is another program's, or a

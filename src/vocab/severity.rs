@@ -45,6 +45,7 @@ pub enum Rule {
     BeforeConsent,
     BeforeChatOpen,
     TransferBeforeConsent,
+    NoRefusal,
     VendorPromise,
     VendorDocMismatch,
     Undeclared,
@@ -58,10 +59,11 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 13] = [
+    pub const ALL: [Rule; 14] = [
         Rule::BeforeConsent,
         Rule::BeforeChatOpen,
         Rule::TransferBeforeConsent,
+        Rule::NoRefusal,
         Rule::VendorPromise,
         Rule::VendorDocMismatch,
         Rule::Undeclared,
@@ -79,6 +81,7 @@ impl Rule {
             Rule::BeforeConsent => "before-consent",
             Rule::BeforeChatOpen => "before-chat-open",
             Rule::TransferBeforeConsent => "transfer-before-consent",
+            Rule::NoRefusal => "no-refusal",
             Rule::VendorPromise => "vendor-promise",
             Rule::VendorDocMismatch => "vendor-doc-mismatch",
             Rule::Undeclared => "undeclared",
@@ -103,6 +106,9 @@ impl Rule {
             }
             Rule::TransferBeforeConsent => {
                 "The page made the browser contact a chat vendor's host (or another third party not strictly necessary) before the visitor consented or opened the chat."
+            }
+            Rule::NoRefusal => {
+                "The cookie banner offers no way to refuse, or only behind its settings while accepting takes one click."
             }
             Rule::VendorPromise => "A chat vendor broke one of its own published promises.",
             Rule::VendorDocMismatch => {

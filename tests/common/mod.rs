@@ -276,17 +276,33 @@ pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_chatcookie"))
 }
 
-/// Runs to completion, failing the test if it takes longer than `limit`.
+/// Runs to completion, failing the test if it takes longer than `limit`. Its output is read
+/// while it runs: a child that writes more than a pipe holds (64 KiB) would otherwise wait for a
+/// reader forever.
 pub fn run_within(mut cmd: Command, limit: Duration) -> Output {
+    use std::io::Read;
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let drain = |mut from: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = from.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
     let deadline = Instant::now() + limit;
     loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
+        if let Some(status) = child.try_wait().unwrap() {
+            return Output {
+                status,
+                stdout: stdout.join().unwrap(),
+                stderr: stderr.join().unwrap(),
+            };
         }
         if Instant::now() > deadline {
             let _ = child.kill();

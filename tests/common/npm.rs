@@ -1,9 +1,11 @@
 //! Real third-party packages from npm for the integration tests, installed at test time.
 //!
-//! A directory under `tests/` (e.g. `tests/npm/`) holds a `package.json`, its `package-lock.json`
-//! and optionally an `.npmrc`; nothing installed from them is committed. [`node_modules`] runs
-//! `npm ci` once per version of those three files into a cache directory keyed by their hash,
-//! `<target>/npm-cache/<name>-<hash>/node_modules` (or under `$CHATCOOKIE_NPM_CACHE`), and later
+//! A directory under `tests/` (e.g. `tests/npm/`), or elsewhere in the repository
+//! (`scripts/autoconsent/`), holds a `package.json`, its `package-lock.json` and optionally an
+//! `.npmrc`; nothing installed from them is committed. [`node_modules`] (for `tests/<name>/`) and
+//! [`node_modules_of`] (any directory) run `npm ci` once per version of those three files into a
+//! cache directory keyed by their hash, `<target>/npm-cache/<name>-<hash>/node_modules` (or under
+//! `$CHATCOOKIE_NPM_CACHE`; `<name>` is the directory's path with `/` as `-` outside `tests/`), and later
 //! calls, reruns and other test binaries find it there. Concurrent callers are safe: threads of
 //! one binary take a mutex, processes an exclusive `flock` on `<name>-<hash>.lock`, and the tree
 //! is built in a temporary directory that is renamed into place only once complete.
@@ -39,10 +41,20 @@ pub fn cache_root() -> PathBuf {
 /// The `node_modules` directory of `tests/<name>/`'s packages, installed with `npm ci` on first
 /// use (per lock file), or a panic saying what is missing.
 pub fn node_modules(name: &str) -> PathBuf {
+    installed(&format!("tests/{name}"), name)
+}
+
+/// The `node_modules` directory of the packages of `dir` (relative to the repository, e.g.
+/// `scripts/autoconsent`), installed with `npm ci` on first use (per lock file).
+pub fn node_modules_of(dir: &str) -> PathBuf {
+    installed(dir, &dir.replace('/', "-"))
+}
+
+fn installed(dir: &str, name: &str) -> PathBuf {
     // One installer per binary at a time; the others then find the tree in place.
     static IN_PROCESS: Mutex<()> = Mutex::new(());
     let _guard = IN_PROCESS.lock().unwrap_or_else(|e| e.into_inner());
-    install(name).unwrap_or_else(|e| panic!("installing the npm packages of tests/{name}/: {e}"))
+    install(dir, name).unwrap_or_else(|e| panic!("installing the npm packages of {dir}/: {e}"))
 }
 
 /// The files that define an installation, and their hash.
@@ -82,10 +94,8 @@ fn project(src: &Path) -> Result<Project, String> {
     Ok(Project { files, hash })
 }
 
-fn install(name: &str) -> Result<PathBuf, String> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join(name);
+fn install(project_dir: &str, name: &str) -> Result<PathBuf, String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(project_dir);
     let project = project(&src)?;
     let root = cache_root();
     std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
@@ -130,7 +140,7 @@ fn install(name: &str) -> Result<PathBuf, String> {
     // Everything package.json asks for must be there (npm ci guarantees it; a broken cache
     // directory should fail here, not as a 404 in a browser).
     let manifest: serde_json::Value = serde_json::from_slice(&project.files[0].1)
-        .map_err(|e| format!("tests/{name}/package.json: {e}"))?;
+        .map_err(|e| format!("{project_dir}/package.json: {e}"))?;
     for dep in manifest["dependencies"]
         .as_object()
         .into_iter()
@@ -144,7 +154,7 @@ fn install(name: &str) -> Result<PathBuf, String> {
     std::fs::write(
         tmp.join(COMPLETE),
         format!(
-            "npm ci of tests/{name}/ in {:.1} s\n",
+            "npm ci of {project_dir}/ in {:.1} s\n",
             started.elapsed().as_secs_f64()
         ),
     )

@@ -32,7 +32,7 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
         ),
         Some(_) if consent.no_banner && before_action && persistent(o) => (
             Severity::High,
-            "high: a persistent key stored before any consent or visitor action, and automatic consent found no consent banner it knows: the visitor cannot refuse it (ePrivacy art. 5(3)); if the page has a banner the CMP rules do not know, answer it with --consent-click or --consent-text",
+            "high: a persistent key stored before any consent or visitor action, and automatic consent found no consent banner (no consent-manager rule matched and none was seen by its words): the visitor cannot refuse it (ePrivacy art. 5(3)); if the page has a banner chatcookie did not see, answer it with --consent-click or --consent-text",
         ),
         Some(_) => (
             Severity::Medium,

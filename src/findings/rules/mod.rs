@@ -5,6 +5,7 @@ pub mod before_consent;
 pub mod declared_not_seen;
 pub mod duration;
 pub mod missing_secure;
+pub mod no_refusal;
 pub mod personal_data;
 pub mod samesite_none_insecure;
 pub mod third_party;

@@ -1,4 +1,4 @@
-//! `vendor-doc-mismatch`: what the browser stored differs from the vendor's own declaration, in storage kind or lifetime; both sides quoted.
+//! `vendor-doc-mismatch`: what the browser stored differs from the vendor's own declaration, in storage kind, lifetime or the origin that holds it; both sides quoted.
 
 use crate::catalog::DeclaredDuration;
 use crate::findings::{Finding, Judging, Subject};
@@ -23,8 +23,23 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
     // what changes the kind of storage, or localStorage kept where a session is declared.
     let lifetime_differs =
         o.cookie.is_none() && observed_persistent && matches!(declared, DeclaredDuration::Session);
+    // Web storage held by another origin than any the vendor documents for the key.
+    let origin_differs = facts
+        .held_in
+        .filter(|_| facts.documented_origin.is_none())
+        .map(|held| {
+            let key = o.attribution.key().unwrap_or(&o.name);
+            let documented: Vec<String> = vendor
+                .keys
+                .iter()
+                .find(|k| k.name.get_ref() == key)
+                .map(|k| k.origin.iter().map(|x| x.describe()).collect())
+                .unwrap_or_default();
+            (held, documented.join(", "))
+        });
     if !storage_differs && !lifetime_differs {
-        return None;
+        let (held, documented) = origin_differs?;
+        return Some(origin_finding(s, vendor, held, &documented));
     }
     let declared_text = match declared {
         DeclaredDuration::Session => "session".to_string(),
@@ -68,8 +83,50 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
                 format!("observed: {observed_text}"),
             ]
             .into_iter()
+            .chain(origin_differs.map(|(held, documented)| {
+                format!(
+                    "also held in {} ({}), where {} documents: {documented}",
+                    held.as_str(),
+                    o.location,
+                    vendor.name
+                )
+            }))
             .chain(s.evidence.iter().cloned())
             .collect(),
         ),
+    )
+}
+
+/// A web-storage key held by another origin than the vendor documents for it.
+fn origin_finding(
+    s: &Subject,
+    vendor: &crate::catalog::Vendor,
+    held: crate::observation::HeldIn,
+    documented: &str,
+) -> Finding {
+    let place = match held {
+        crate::observation::HeldIn::Site => "the page's own origin",
+        crate::observation::HeldIn::Vendor => "a frame of the vendor's own hosts",
+        crate::observation::HeldIn::Other => {
+            "an origin that is neither the page's nor the vendor's"
+        }
+    };
+    s.finding(
+        Rule::VendorDocMismatch,
+        Severity::Low,
+        "low: the vendor's document, not the site, is wrong; the site's own declaration must say what really happens",
+        format!(
+            "{} is held in {place} ({}), where {}'s documents place it in: {documented}",
+            s.who, s.o.location, vendor.name
+        ),
+    )
+    .evidence(
+        [
+            format!("{} documents the key's origin: {documented}", vendor.name),
+            format!("observed: held in {} ({})", held.as_str(), s.o.location),
+        ]
+        .into_iter()
+        .chain(s.evidence.iter().cloned())
+        .collect(),
     )
 }

@@ -2,7 +2,7 @@
 
 use crate::catalog::PromiseRule;
 use crate::findings::{Finding, Judging, KeyRef, evidence_of, personal};
-use crate::observation::Observation;
+use crate::observation::{Observation, VendorSeen};
 use crate::vocab::{Rule, Severity, Step, StorageKind, human_lifetime};
 
 pub fn check(cx: &Judging) -> Vec<Finding> {
@@ -59,6 +59,10 @@ pub fn check(cx: &Judging) -> Vec<Finding> {
                 PromiseRule::NoStorageBefore => {
                     let step = p.step.unwrap_or(Step::Consent);
                     for o in keys.iter().filter(|o| o.first_step < step) {
+                        let because = match &p.condition {
+                            Some(_) => because.clone(),
+                            None => early_because(cx, seen, &vendor.name, step, o),
+                        };
                         broken(
                             o,
                             format!("was stored at `{}`, before `{step}`", o.first_step),
@@ -97,8 +101,62 @@ pub fn check(cx: &Judging) -> Vec<Finding> {
                         }
                     }
                 }
+                PromiseRule::NoPersonalDataInLocalStorage => {
+                    for o in keys
+                        .iter()
+                        .filter(|o| o.storage == StorageKind::LocalStorage)
+                    {
+                        for pd in personal::scan_value(&o.raw_value) {
+                            broken(
+                                o,
+                                format!("holds a {} at {}", pd.kind, pd.location),
+                                Severity::High,
+                                "high: personal data in localStorage, against the vendor's own promise",
+                            );
+                        }
+                    }
+                }
             }
         }
     }
     out
+}
+
+/// Why a key stored before the step an unconditional promise names is a high finding: what the
+/// vendor promises, when the key came, and (where the scan shows it) that the consent answer
+/// loaded the widget, which then stored the key without the visitor touching the chat.
+fn early_because(
+    cx: &Judging,
+    seen: &VendorSeen,
+    vendor: &str,
+    step: Step,
+    o: &Observation,
+) -> String {
+    let first = o.first_step;
+    let mut why = format!(
+        "high: the vendor's own unconditional published promise is broken: {vendor} promises that nothing is stored before `{step}`, yet `{}` was stored at `{first}`",
+        o.name
+    );
+    match seen.first_shown() {
+        Some((reason, at))
+            if first == Step::Consent && at == Step::Consent && cx.consent.accepted =>
+        {
+            why.push_str(&format!(
+                ", as soon as the consent answer loaded the widget ({reason} first showed at `consent`), without the visitor touching the chat: accepting cookies is not asking for the chat"
+            ));
+        }
+        _ if first == Step::Consent && cx.consent.accepted => {
+            why.push_str(", right after the consent answer, without the visitor touching the chat: accepting cookies is not asking for the chat");
+        }
+        _ if first < Step::Consent => {
+            why.push_str(", before the visitor gave any answer or touched the chat");
+        }
+        _ => {}
+    }
+    if first >= Step::Consent && cx.consent.accepted {
+        why.push_str(". The consent given may cover the storage itself; the vendor's promise, and a cookie declaration that relies on it, are still wrong");
+    } else {
+        why.push_str("; a declaration that relies on the promise is wrong");
+    }
+    why
 }
