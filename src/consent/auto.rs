@@ -1,9 +1,9 @@
 //! Automatic consent: detect the page's consent managers, answer the first banner that shows, check that it took.
 
 use super::dom::{self, ClickError, Found, Worlds};
-use super::heuristic::{Look, Sight, Stored, Vocab};
+use super::heuristic::{Look, Sight, Stored, Vocab, refusal_of};
 use super::rules::{Cmp, CmpRules, Condition};
-use super::{AnswerMethod, BannerWords, ConsentRecord, ConsentResult};
+use super::{AnswerMethod, BannerWords, ConsentRecord, ConsentResult, Refusal};
 use crate::browser::cdp::Page;
 use crate::browser::clock::PageClock;
 use crate::browser::input::Gestures;
@@ -259,7 +259,24 @@ impl<'a> AutoRun<'a, '_> {
         let look = match look.best() {
             None => look,
             Some(_) => {
-                settled = self.steady(sight, look.clone());
+                let mut steady = self.steady(sight, look.clone());
+                // "No way to refuse" is a finding: before saying so, give a refusal still being
+                // drawn (a link slotted into a component, a second button fading in) the real
+                // time of a transition, looking after each rendered frame.
+                let refuses = |l: &Look| {
+                    l.best()
+                        .is_some_and(|b| refusal_of(&b.candidate) != Refusal::None)
+                };
+                if !refuses(&steady) {
+                    let until = (Instant::now() + TRANSITION).min(self.deadline);
+                    poll_until(until, || {
+                        sight.render(&mut self.worlds);
+                        // The latest look is the one whose elements are kept for the click.
+                        steady = sight.look(&mut self.worlds);
+                        refuses(&steady)
+                    });
+                }
+                settled = steady;
                 &settled
             }
         };
@@ -477,7 +494,7 @@ impl<'a> AutoRun<'a, '_> {
     }
 
     /// Looks again until the surest banner and its controls stay the same for `STEADY` of the
-    /// page's time (at most four windows).
+    /// page's time and across two rendered frames (at most four rounds).
     fn steady(&mut self, sight: &Sight, mut look: Look) -> Look {
         let clock = self.clock;
         for _ in 0..4 {
@@ -492,7 +509,16 @@ impl<'a> AutoRun<'a, '_> {
             if let Some(n) = next {
                 look = n;
             }
-            if !changed {
+            if changed {
+                continue;
+            }
+            // Page time ran on without frames: a web component that renders on animation
+            // frames may not have drawn its last controls yet (a refusal link slotted in late).
+            sight.render(&mut self.worlds);
+            let now = sight.look(&mut self.worlds);
+            let moved = now.signature() != look.signature();
+            look = now;
+            if !moved {
                 break;
             }
         }
