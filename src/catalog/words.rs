@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use toml::Spanned;
 
 /// The embedded vocabulary, as shown in diagnostics.
@@ -125,6 +125,19 @@ pub struct Language {
 pub struct BannerWords {
     languages: Arc<[Language]>,
     version: String,
+    /// Compiled once, for every clone: the first consent step of a process (or [`Self::prepare`],
+    /// ahead of it) pays for it, later ones and other sites do not.
+    compiled: Arc<OnceLock<Prepared>>,
+}
+
+/// The compiled vocabulary, and its JSON as the page-side search receives it.
+#[derive(Debug)]
+pub struct Prepared {
+    pub compiled: Compiled,
+    /// Its JSON, as a JavaScript string literal.
+    pub json_literal: String,
+    /// Its topic and privacy words, a JSON array: a text that holds none of them is no banner.
+    pub gate: String,
 }
 
 impl fmt::Debug for BannerWords {
@@ -194,6 +207,35 @@ impl BannerWords {
     /// `words.<hash>`, plus `+user.<hash>` with user files.
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// The compiled vocabulary, compiled on first use (waiting for [`Self::prepare`]'s thread if
+    /// it is at it).
+    pub fn prepared(&self) -> &Prepared {
+        self.compiled.get_or_init(|| {
+            let compiled = self.compile();
+            let json = serde_json::to_string(&compiled).expect("the vocabulary serializes");
+            let json_literal = serde_json::to_string(&json).expect("a string serializes");
+            let gate: Vec<&String> = compiled.topic.iter().chain(&compiled.privacy).collect();
+            let gate = serde_json::to_string(&gate).expect("words serialize");
+            Prepared {
+                compiled,
+                json_literal,
+                gate,
+            }
+        })
+    }
+
+    /// Compiles the vocabulary on a thread of its own, off the scan's critical path: the page
+    /// loads meanwhile, and the consent step finds it ready.
+    pub fn prepare(&self) {
+        if self.compiled.get().is_some() {
+            return;
+        }
+        let words = self.clone();
+        std::thread::spawn(move || {
+            words.prepared();
+        });
     }
 
     /// Every phrase normalised the way the page's text is, with its meanings.
@@ -275,6 +317,7 @@ impl BannerWords {
         Ok(BannerWords {
             languages: languages.into(),
             version,
+            compiled: Arc::default(),
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Automatic consent: detect the page's consent managers, answer the first banner that shows, check that it took.
 
 use super::dom::{self, ClickError, Found, Worlds};
-use super::heuristic::{Look, Sight, Stored, Vocab, refusal_of};
+use super::heuristic::{Look, Sight, Stored, refusal_of};
 use super::rules::{Cmp, CmpRules, Condition};
 use super::{AnswerMethod, BannerWords, ConsentRecord, ConsentResult, Refusal};
 use crate::browser::cdp::Page;
@@ -9,6 +9,7 @@ use crate::browser::clock::PageClock;
 use crate::browser::input::Gestures;
 use crate::browser::poll_until;
 use crate::browser::watch::FrameInfo;
+use crate::catalog::words::Prepared;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -62,11 +63,11 @@ pub fn auto_consent(
     words: &BannerWords,
 ) -> ConsentRecord {
     let start = Instant::now();
-    let vocab = Vocab::new(words.compile());
+    let vocab = words.prepared();
     let mut run = AutoRun {
         worlds: Worlds::new(page, frames, call_timeout).with_clock(clock),
         rules,
-        vocab: &vocab,
+        vocab,
         reject,
         step_timeout,
         deadline: start + step_timeout,
@@ -95,7 +96,7 @@ struct AutoRun<'a, 'p> {
     worlds: Worlds<'p>,
     rules: &'a CmpRules,
     /// The words of banners, for the search by sight when no rule matches.
-    vocab: &'a Vocab,
+    vocab: &'a Prepared,
     reject: bool,
     step_timeout: Duration,
     /// Every wait ends here (verifying a click may run a little past it).
@@ -684,11 +685,11 @@ pub fn user_answer(
     gestures: &Gestures,
 ) -> ConsentRecord {
     let start = Instant::now();
-    let vocab = Vocab::new(words.compile());
+    let vocab = words.prepared();
     let mut run = AutoRun {
         worlds: Worlds::new(page, frames, call_timeout).with_clock(clock),
         rules,
-        vocab: &vocab,
+        vocab,
         reject,
         step_timeout: VERIFY_BOUND * 2,
         deadline: start + step_timeout,
@@ -709,7 +710,7 @@ pub fn user_answer(
         .iter()
         .map(|g| g.as_str().to_string())
         .collect();
-    let sight = Sight::new(&mut run.worlds, &vocab);
+    let sight = Sight::new(&mut run.worlds, vocab);
     let detected = run.detect();
     let deadline = start + step_timeout;
     // The banner the answer is given to, as the visitor sees it, and what was stored before.

@@ -34,10 +34,12 @@
       requestAnimationFrame(() => requestAnimationFrame(() => done(true)));
     });
   }
-  // The ops that read words: a user's own answer asks `containerOf` before any `find`.
-  if ((req.op === 'find' || req.op === 'containerOf') && B.id !== req.wordsId) {
-    return { needWords: true };
-  }
+  // The ops that read words: a user's own answer asks `containerOf` before any `find`. A `find`
+  // first gets the gate words alone (see `couldBeBanner`), the whole vocabulary only if needed.
+  const wordless = (req.op === 'find' || req.op === 'containerOf') && B.id !== req.wordsId;
+  if (wordless && req.op === 'containerOf') return { needWords: true };
+  if (req.gate) B.gate = { id: req.wordsId, words: req.gate };
+  if (wordless && (!B.gate || B.gate.id !== req.wordsId)) return { needGate: true };
   const W = B.words;
 
   // As src/catalog/words.rs `normalize`: lowercase, punctuation and symbols turned into spaces,
@@ -442,6 +444,29 @@
       opacity: parseFloat(cs.opacity),
     };
   };
+
+  // Whether anything in this document could be a banner or a look-alike, asked before the
+  // vocabulary is sent: a banner's text speaks of cookies or privacy (a gate word, matched
+  // anywhere, so never missed), and a look-alike is a control in an overlay.
+  const couldBeBanner = () => {
+    // innerText, plus all text of shadow hosts (light and shadow): more than is shown, never less.
+    let raw = (document.body && document.body.innerText) || '';
+    for (const el of all) if (el.shadowRoot) raw += ' ' + el.textContent + ' ' + el.shadowRoot.textContent;
+    if (raw.length > 200000) return true;
+    const text = ' ' + norm(raw) + ' ';
+    if (B.gate.words.some((w) => text.includes(w))) return true;
+    for (const el of all) {
+      if (!el.matches(CONTROL) || !visible(el)) continue;
+      for (let a = parentOf(el); a && a !== document.body && a !== document.documentElement; a = parentOf(a)) {
+        if (fixedLike(a) || dialogLike(a)) return true;
+      }
+    }
+    return false;
+  };
+  if (wordless) {
+    if (couldBeBanner()) return { needWords: true };
+    return { url: location.href, top: window === window.top, banners: [], lookalikes: [] };
+  }
 
   switch (req.op) {
     case 'find': {

@@ -417,15 +417,11 @@ mod tests {
                 ("no frame rule", &top_only),
                 ("all embedded", &all),
             ] {
-                let vocab = crate::consent::heuristic::Vocab::new(
-                    crate::catalog::words::BannerWords::embedded()
-                        .unwrap()
-                        .compile(),
-                );
+                let words = crate::catalog::words::BannerWords::embedded().unwrap();
                 let mut run = AutoRun {
                     worlds: Worlds::new(&page, &[], t),
                     rules,
-                    vocab: &vocab,
+                    vocab: words.prepared(),
                     reject: false,
                     step_timeout: t,
                     deadline: Instant::now() + t,

@@ -302,7 +302,18 @@ impl<'p> Worlds<'p> {
         script: &str,
         request: &Value,
     ) -> Result<Value, String> {
-        let expression = format!("({script})({request})");
+        self.run_script_on(frame, script, &request.to_string())
+    }
+
+    /// [`Self::run_script`] with the request written as JavaScript source: a large part already
+    /// serialized (the vocabulary) is spliced in rather than cloned and serialized again.
+    pub fn run_script_on(
+        &mut self,
+        frame: &str,
+        script: &str,
+        argument: &str,
+    ) -> Result<Value, String> {
+        let expression = format!("({script})({argument})");
         self.evaluate(frame, &expression, true)
             .map(|r| r.get("value").cloned().unwrap_or(Value::Null))
     }

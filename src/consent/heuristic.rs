@@ -8,7 +8,7 @@
 
 use super::dom::{self, ClickError, Found, Worlds};
 use super::{RecordKey, Refusal};
-use crate::catalog::words::{Compiled, Control};
+use crate::catalog::words::{Control, Prepared};
 use crate::vocab::StorageKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -466,28 +466,15 @@ impl Look {
     }
 }
 
-/// The vocabulary as the page-side search receives it, prepared once per scan step.
-pub struct Vocab {
-    pub compiled: Compiled,
-    json: Value,
-}
-
-impl Vocab {
-    pub fn new(compiled: Compiled) -> Vocab {
-        let json = serde_json::to_value(&compiled).expect("the vocabulary serializes");
-        Vocab { compiled, json }
-    }
-}
-
 /// The search by sight over one page's frames.
 pub struct Sight<'v> {
-    vocab: &'v Vocab,
+    vocab: &'v Prepared,
     /// Keys banner.js gives what it keeps start with this (unique in the page's worlds).
     prefix: String,
 }
 
 impl<'v> Sight<'v> {
-    pub fn new(worlds: &mut Worlds, vocab: &'v Vocab) -> Self {
+    pub fn new(worlds: &mut Worlds, vocab: &'v Prepared) -> Self {
         Sight {
             vocab,
             prefix: format!("h{}-", worlds.key()),
@@ -498,12 +485,25 @@ impl<'v> Sight<'v> {
     fn ask(&self, worlds: &mut Worlds, frame: &str, mut request: Value) -> Result<Value, String> {
         request["keyPrefix"] = json!(self.prefix);
         request["wordsId"] = json!(self.vocab.compiled.id);
-        let v = worlds.run_script(frame, BANNER_JS, &request)?;
+        let mut v = worlds.run_script(frame, BANNER_JS, &request)?;
+        if v.get("needGate").is_some() {
+            // The words of cookies and privacy first (a few kB): a frame where nothing could be
+            // a banner never needs the whole vocabulary.
+            let argument = format!(
+                "Object.assign({request}, {{\"gate\": {}}})",
+                self.vocab.gate
+            );
+            v = worlds.run_script_on(frame, BANNER_JS, &argument)?;
+        }
         if v.get("needWords").is_none() {
             return Ok(v);
         }
-        request["words"] = self.vocab.json.clone();
-        worlds.run_script(frame, BANNER_JS, &request)
+        // JSON.parse of a string reads a large object faster than V8 parses it as a literal.
+        let argument = format!(
+            "Object.assign({request}, {{\"words\": JSON.parse({})}})",
+            self.vocab.json_literal
+        );
+        worlds.run_script_on(frame, BANNER_JS, &argument)
     }
 
     /// Lets the top document render two frames (bounded): components that render on animation

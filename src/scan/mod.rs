@@ -229,6 +229,10 @@ pub fn run(
 ) -> anyhow::Result<ScanRun> {
     let started = Instant::now();
     let started_at = now_rfc3339();
+    if opts.steps.contains(&Step::Consent) {
+        // The search by sight's vocabulary compiles while the page loads.
+        opts.consent.words.prepare();
+    }
     let ct = call_timeout(opts);
     let page = session
         .new_page(ct)
