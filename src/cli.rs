@@ -482,8 +482,9 @@ pub struct OutputArgs {
 impl OutputArgs {
     /// Whether scans take step screenshots: as asked, else when a report shows or stores them.
     pub fn screenshots(&self) -> bool {
-        self.screenshots
-            .unwrap_or(self.output_dir.is_some() || self.format.contains(&Format::Html))
+        self.screenshots.unwrap_or(
+            self.output_dir.is_some() || self.format.iter().any(|f| f.shows_screenshots()),
+        )
     }
 }
 

@@ -120,7 +120,7 @@ impl KeyState {
             vendor: o.attribution.vendor().map(str::to_string),
             catalog_key: o.attribution.key().map(str::to_string),
             category: o.catalog.as_ref().map(|f| f.category.as_str().to_string()),
-            party: party_str(o.party).to_string(),
+            party: Party::as_str(o.party).to_string(),
             first_step: o.first_step.as_str().to_string(),
             expiry_class: expiry_class(o).to_string(),
             http_only: c.map(|c| c.http_only),
@@ -292,13 +292,6 @@ pub fn compare(before: &ScanContents, after: &ScanContents, compared: Compared) 
         .map(|(_, f)| f.clone())
         .collect();
     changes
-}
-
-fn party_str(p: Party) -> &'static str {
-    match p {
-        Party::FirstParty => "first-party",
-        Party::ThirdParty => "third-party",
-    }
 }
 
 /// Keys stored in every one of several passes over one site, and those only one pass stored.

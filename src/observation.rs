@@ -51,8 +51,32 @@ pub struct CookieAttributes {
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Change {
     pub step: Step,
-    /// `value`, an attribute name, `removed` or `reappeared`.
-    pub what: Vec<String>,
+    pub what: Vec<Altered>,
+}
+
+impl Change {
+    /// What changed, as words joined by `sep`.
+    pub fn described(&self, sep: &str) -> String {
+        let words: Vec<&str> = self.what.iter().map(|a| a.as_str()).collect();
+        words.join(sep)
+    }
+}
+
+crate::vocab::named! {
+    /// What changed about a key from one step to the next.
+    pub enum Altered: "change", as_str {
+        /// Its value.
+        Value = "value",
+        /// A cookie's expiry (by more than 5 s), or whether it has one.
+        Expires = "expires",
+        HttpOnly = "http_only",
+        Secure = "secure",
+        SameSite = "same_site",
+        /// It was gone at this step.
+        Removed = "removed",
+        /// It was back at this step, after being gone.
+        Reappeared = "reappeared",
+    }
 }
 
 /// What the catalog says of a matched key.
@@ -200,7 +224,7 @@ impl State<'_> {
     }
 
     /// Names of the attributes that differ (value excluded).
-    fn attribute_changes(&self, other: &State<'_>) -> Vec<String> {
+    fn attribute_changes(&self, other: &State<'_>) -> Vec<Altered> {
         let (State::Cookie(a), State::Cookie(b)) = (self, other) else {
             return Vec::new();
         };
@@ -208,16 +232,16 @@ impl State<'_> {
         if a.expires.is_some() != b.expires.is_some()
             || matches!((a.expires, b.expires), (Some(x), Some(y)) if (x - y).abs() > 5.0)
         {
-            out.push("expires".into());
+            out.push(Altered::Expires);
         }
         if a.http_only != b.http_only {
-            out.push("http_only".into());
+            out.push(Altered::HttpOnly);
         }
         if a.secure != b.secure {
-            out.push("secure".into());
+            out.push(Altered::Secure);
         }
         if a.same_site != b.same_site {
-            out.push("same_site".into());
+            out.push(Altered::SameSite);
         }
         out
     }
@@ -389,10 +413,10 @@ fn observe(cx: &Context<'_>, seen: &[Seen<'_>], storage: StorageKind, name: &str
             Some((_, _, now)) => {
                 let mut what = Vec::new();
                 match prev {
-                    None => what.push("reappeared".to_string()),
+                    None => what.push(Altered::Reappeared),
                     Some(p) => {
                         if p.value() != now.value() {
-                            what.push("value".into());
+                            what.push(Altered::Value);
                         }
                         what.extend(p.attribute_changes(now));
                     }
@@ -406,7 +430,7 @@ fn observe(cx: &Context<'_>, seen: &[Seen<'_>], storage: StorageKind, name: &str
             None if prev.is_some() => {
                 changes.push(Change {
                     step: *step,
-                    what: vec!["removed".into()],
+                    what: vec![Altered::Removed],
                 });
                 removed_at = Some(*step);
                 prev = None;

@@ -343,22 +343,10 @@ impl Policy {
         let mut severities = BTreeMap::new();
         for (rule, severity) in &raw.severity {
             let line = text[..rule.span().start].matches('\n').count() + 1;
-            let parsed_rule = rule.get_ref().parse::<Rule>().map_err(|e| {
-                let ids: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
-                at(rule.span(), format!("{e} (rules: {})", ids.join(", ")))
-            });
-            let parsed_severity = Severity::ALL
-                .into_iter()
-                .find(|s| s.as_str() == severity.get_ref())
-                .ok_or_else(|| {
-                    at(
-                        severity.span(),
-                        format!(
-                            "unknown severity `{}` (info, low, medium or high)",
-                            severity.get_ref()
-                        ),
-                    )
-                });
+            let parsed_rule =
+                (rule.get_ref().parse::<Rule>()).map_err(|e| at(rule.span(), e.to_string()));
+            let parsed_severity = (severity.get_ref().parse::<Severity>())
+                .map_err(|e| at(severity.span(), e.to_string()));
             match (parsed_rule, parsed_severity) {
                 (Ok(r), Ok(s)) => {
                     severities.insert(r, SeverityOverride { severity: s, line });

@@ -718,6 +718,29 @@ fn a_listing_piped_into_a_reader_that_stops_ends_quietly() {
     }
 }
 
+/// A report piped into a reader that is already gone (`| head`, `| true`): no error, and the
+/// run's own exit code (here the gate's 1 for the findings `--fail-on high` names) is kept.
+#[test]
+fn a_report_piped_into_a_reader_that_is_gone_keeps_the_runs_exit_code() {
+    let site = root().join("fixtures/sites/web1on1-eager");
+    for (format, gate) in [("table", "never"), ("json", "high"), ("jsonl", "high")] {
+        let mut c = std::process::Command::new("bash");
+        c.arg("-c")
+            .arg(r#""$0" scan "$1" --format "$2" --fail-on "$3" | true; echo "exit ${PIPESTATUS[0]}""#)
+            .arg(env!("CARGO_BIN_EXE_chatcookie"))
+            .arg(&site)
+            .arg(format)
+            .arg(gate);
+        let o = run_within(c, Duration::from_secs(60));
+        let out = String::from_utf8_lossy(&o.stdout);
+        let err = String::from_utf8_lossy(&o.stderr);
+        let want = if gate == "never" { "exit 0" } else { "exit 1" };
+        assert_eq!(out.trim(), want, "{format}: {err}");
+        assert!(!err.contains("error"), "{format}: {err}");
+        assert!(!err.contains("panicked"), "{format}: {err}");
+    }
+}
+
 /// The rule list is kept by hand in `--fail-on`'s help and in docs/rules.md: both must name
 /// every rule the gate knows, and every output format must be in `--format`'s help.
 #[test]

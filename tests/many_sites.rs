@@ -196,10 +196,11 @@ fn one_hostile_site_in_ten_leaves_the_other_nine_complete() {
             .find(|r| url(r).contains(&format!("www.{name}.test")))
             .unwrap_or_else(|| panic!("no report for {name}"))
     };
-    for gone in ["redirect-loop", "no-index"] {
-        assert!(
-            !outcome(gone)["aborted"].is_null(),
-            "{gone} is reported as not complete"
+    for (gone, kind) in [("redirect-loop", "unreachable"), ("no-index", "http-error")] {
+        assert_eq!(
+            outcome(gone)["aborted"]["kind"],
+            kind,
+            "{gone} is reported as not complete, and why"
         );
     }
     // Big pages complete; how much of them a 3 s step holds depends on the machine's load.

@@ -6,7 +6,9 @@ use chatcookie::StorageKind;
 use chatcookie::catalog::{Attribution, Category, DeclaredDuration};
 use chatcookie::consent::ConsentRecord;
 use chatcookie::observation::VendorSeen;
-use chatcookie::observation::{CatalogFacts, CookieAttributes, Observation, ValueEvidence};
+use chatcookie::observation::{
+    Altered, CatalogFacts, CookieAttributes, Observation, ValueEvidence,
+};
 use chatcookie::report::{ConsentSummary, Format, Provenance, ScanReport, ScanSettings};
 use chatcookie::scan::{ConsentChoice, StepRecord, StepStatus};
 use chatcookie::{ConsentAction, Step};
@@ -99,7 +101,7 @@ fn report() -> ScanReport {
     piped.removed_at = Some(Step::ChatOpen);
     piped.changes = vec![chatcookie::observation::Change {
         step: Step::ChatOpen,
-        what: vec!["removed".into()],
+        what: vec![Altered::Removed],
     }];
     ScanReport {
         schema_version: chatcookie::report::SCHEMA_VERSION,

@@ -213,7 +213,11 @@ fn a_redirect_loop_fails_the_scan_clearly() {
     let (o, r, _) = scan("redirect-loop", &[], Duration::from_secs(30));
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("redirects in a loop"), "{}", stderr(&o));
-    assert_eq!(r.unwrap()["aborted"]["step"], "load");
+    let r = r.unwrap();
+    assert_eq!(r["aborted"]["step"], "load");
+    // Callers branch on the kind and the browser's own error, not on the words.
+    assert_eq!(r["aborted"]["kind"], "unreachable");
+    assert_eq!(r["aborted"]["net_error"], "net::ERR_TOO_MANY_REDIRECTS");
 }
 
 #[test]

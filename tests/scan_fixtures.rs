@@ -131,7 +131,7 @@ fn jivochat_loads_after_consent_and_stores_a_json_client_record() {
         store
             .changes
             .iter()
-            .any(|c| c.what.contains(&"value".to_string()))
+            .any(|c| c.what.contains(&chatcookie::observation::Altered::Value))
     );
     let reject = check(
         "jivochat-shop",

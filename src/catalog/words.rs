@@ -167,6 +167,41 @@ pub struct Compiled {
     pub markers: BTreeMap<String, Control>,
 }
 
+impl Compiled {
+    /// The vocabulary as banner.js receives it: each phrase's meanings packed into one string
+    /// (`class:lang,lang;class:lang`), and phrases and markers as JSON objects, which the page's
+    /// `JSON.parse` builds natively; banner.js unpacks a phrase's meanings only when a label holds
+    /// it. Normalised phrases hold none of `;:,`.
+    fn wire(&self) -> serde_json::Value {
+        let phrases: BTreeMap<&str, String> = self
+            .phrases
+            .iter()
+            .map(|(phrase, meanings)| {
+                let packed: Vec<String> = meanings
+                    .iter()
+                    // The serde spelling, as banner.js reports classes back.
+                    .map(|m| format!("{}:{}", m.class, m.languages.join(",")))
+                    .collect();
+                (phrase.as_str(), packed.join(";"))
+            })
+            .collect();
+        let markers: BTreeMap<&str, String> = self
+            .markers
+            .iter()
+            .map(|(word, class)| (word.as_str(), class.to_string()))
+            .collect();
+        serde_json::json!({
+            "id": self.id,
+            "topic": self.topic,
+            "privacy": self.privacy,
+            "not_banner": self.not_banner,
+            "precedence": self.precedence,
+            "phrases": phrases,
+            "markers": markers,
+        })
+    }
+}
+
 /// One meaning of a phrase.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Meaning {
@@ -214,7 +249,7 @@ impl BannerWords {
     pub fn prepared(&self) -> &Prepared {
         self.compiled.get_or_init(|| {
             let compiled = self.compile();
-            let json = serde_json::to_string(&compiled).expect("the vocabulary serializes");
+            let json = serde_json::to_string(&compiled.wire()).expect("the vocabulary serializes");
             let json_literal = serde_json::to_string(&json).expect("a string serializes");
             let gate: Vec<&String> = compiled.topic.iter().chain(&compiled.privacy).collect();
             let gate = serde_json::to_string(&gate).expect("words serialize");
@@ -641,6 +676,51 @@ mod tests {
         assert_eq!(normalize("Reject all, close"), "reject all close");
         assert_eq!(normalize("opt-out"), "opt-out");
         assert_eq!(normalize("✓ OK"), "ok");
+    }
+
+    #[test]
+    fn the_packed_vocabulary_unpacks_to_every_phrase_and_marker() {
+        let words = BannerWords::embedded().unwrap();
+        let compiled = &words.prepared().compiled;
+        let wire = compiled.wire();
+        // As banner.js unpacks it.
+        let phrases: BTreeMap<String, Vec<(String, Vec<String>)>> = wire["phrases"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(phrase, packed)| {
+                let meanings = packed
+                    .as_str()
+                    .unwrap()
+                    .split(';')
+                    .map(|m| {
+                        let (class, langs) = m.split_once(':').unwrap();
+                        (
+                            class.to_string(),
+                            langs.split(',').map(String::from).collect(),
+                        )
+                    })
+                    .collect();
+                (phrase.clone(), meanings)
+            })
+            .collect();
+        let expected: BTreeMap<String, Vec<(String, Vec<String>)>> = compiled
+            .phrases
+            .iter()
+            .map(|(p, ms)| {
+                let ms = ms
+                    .iter()
+                    .map(|m| (m.class.to_string(), m.languages.clone()))
+                    .collect();
+                (p.clone(), ms)
+            })
+            .collect();
+        assert_eq!(phrases, expected);
+        let markers = wire["markers"].as_object().unwrap();
+        assert_eq!(markers.len(), compiled.markers.len());
+        for (word, class) in &compiled.markers {
+            assert_eq!(markers[word.as_str()], class.to_string());
+        }
     }
 
     #[test]

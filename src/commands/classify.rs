@@ -62,17 +62,12 @@ fn classify_input(args: ClassifyArgs) -> anyhow::Result<Exit> {
                 classify::render_table(&result, &mut out)
             };
             match written {
-                Err(e) if is_closed_pipe(&e) => Ok(Exit::Ok),
+                Err(e) if super::reader_gone(&e) => Ok(Exit::Ok),
                 Err(e) => Err(e),
                 Ok(()) => Ok(Exit::Ok),
             }
         }
     }
-}
-
-fn is_closed_pipe(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<std::io::Error>()
-        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// Keeps every classified key for the JSON document or the table.

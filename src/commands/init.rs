@@ -8,7 +8,7 @@ use chatcookie::catalog::Attribution;
 use chatcookie::exit::Exit;
 use chatcookie::report::ScanReport;
 use chatcookie::run::{self, Target};
-use chatcookie::{ConsentAction, Error, Party, StorageKind};
+use chatcookie::{Error, Party, StorageKind};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
@@ -72,15 +72,7 @@ fn policy_text(args: &InitArgs, report: &ScanReport) -> String {
     if let Some(h) = &args.host {
         let _ = writeln!(t, "host = {}", q(h));
     }
-    let _ = writeln!(
-        t,
-        "consent = {}",
-        q(match s.consent {
-            ConsentAction::Accept => "accept",
-            ConsentAction::Reject => "reject",
-            ConsentAction::None => "none",
-        })
-    );
+    let _ = writeln!(t, "consent = {}", q(s.consent.as_str()));
     for (k, v) in [
         ("consent_click", &s.consent_click),
         ("consent_js", &s.consent_js),

@@ -25,8 +25,8 @@ use chatcookie::{Error, FailOn};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-/// Writes a listing to standard output. A reader that stops reading (`| head`) ends it quietly:
-/// what it wanted is written, and a listing has no verdict to lose.
+/// Writes to standard output. A reader that stops reading (`| head`) ends the output quietly:
+/// it has what it wanted, and the run's outcome (a verdict, an exit code) stands.
 pub fn print_listing<E: Into<anyhow::Error>>(
     write: impl FnOnce(&mut dyn Write) -> Result<(), E>,
 ) -> anyhow::Result<()> {
@@ -35,16 +35,21 @@ pub fn print_listing<E: Into<anyhow::Error>>(
         .map_err(Into::into)
         .and_then(|()| Ok(out.flush()?));
     match written {
-        Err(e)
-            if e.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            }) =>
-        {
-            Ok(())
-        }
+        Err(e) if reader_gone(&e) => Ok(()),
         other => other,
     }
+}
+
+/// Whether writing failed because the reader of standard output went away (a closed pipe).
+pub fn reader_gone(e: &anyhow::Error) -> bool {
+    let pipe = Some(std::io::ErrorKind::BrokenPipe);
+    e.chain().any(|c| {
+        // serde_json keeps the io error inside its own, not as its source.
+        c.downcast_ref::<std::io::Error>().map(|io| io.kind()) == pipe
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == pipe
+    })
 }
 
 pub fn load_catalog(files: &[PathBuf]) -> anyhow::Result<Catalog> {
@@ -165,17 +170,12 @@ pub fn finish_written(
                     "cannot write the report to {}: {e}",
                     path.display()
                 ));
-                let mut lock = std::io::stdout().lock();
-                lock.write_all(&buf)?;
-                lock.flush()?;
+                print_listing(|out| out.write_all(&buf))?;
             }
         }
         (None, None, [format], _) => {
-            let stdout = std::io::stdout();
-            let colour = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            let mut lock = stdout.lock();
-            format.renderer(colour).render(reports, &mut lock)?;
-            lock.flush()?;
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            print_listing(|out| format.renderer(colour).render(reports, out))?;
         }
         (None, _, _, _) => {
             return Err(Error::usage("give one --format, or several with --output-dir").into());
@@ -222,13 +222,14 @@ fn write_output_dir(
         files.push((format.file_name().to_string(), buf));
     }
     // Many sites: an index with each site's verdict, linking a report of that site alone.
-    if reports.len() > 1 && formats.contains(&Format::Html) {
+    let paged = formats.iter().copied().find(|f| f.pages_per_site());
+    if let Some(paged) = paged.filter(|_| reports.len() > 1) {
         let mut index = Vec::new();
         render_index(reports, &mut index)?;
         files.push(("index.html".to_string(), index));
         for (i, r) in reports.iter().enumerate() {
             let mut buf = Vec::new();
-            Format::Html
+            paged
                 .renderer(false)
                 .render(std::slice::from_ref(r), &mut buf)?;
             files.push((site_report_name(i), buf));

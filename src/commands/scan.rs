@@ -13,7 +13,7 @@ use chatcookie::exit::Exit;
 use chatcookie::gate::Gate;
 use chatcookie::policy::Policy;
 use chatcookie::report::JsonlRenderer;
-use chatcookie::report::{Format, ScanReport};
+use chatcookie::report::ScanReport;
 use chatcookie::run::{self, Batch, Judge, Target};
 use chatcookie::scan::{ConsentChoice, ScanOptions};
 use chatcookie::{ConsentAction, Error, terminal_safe};
@@ -105,7 +105,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let code = super::history::store_scans(args.store.as_ref(), &reports, code);
     if let Some(text) = comparison {
         // The comparison is for people; machine formats carry each pass in full.
-        if args.output.format == [Format::Table]
+        if matches!(args.output.format[..], [f] if f.for_the_terminal())
             && args.output.output.is_none()
             && args.output.output_dir.is_none()
         {
@@ -199,11 +199,16 @@ struct JsonlStream {
     out: Box<dyn Write>,
     /// Why the --output file could not be used or written (the lines go to stdout then).
     unwritable: Option<String>,
+    /// The lines go to standard output.
+    to_stdout: bool,
+    /// Standard output's reader went away (`| head`): the rest is not written, and that is no
+    /// error of the run.
+    reader_gone: bool,
 }
 
 impl JsonlStream {
     fn open(out: &OutputArgs) -> Option<JsonlStream> {
-        if out.format != [Format::Jsonl] || out.output_dir.is_some() {
+        if !matches!(out.format[..], [f] if f.streams()) || out.output_dir.is_some() {
             return None;
         }
         let stdout = || Box::new(std::io::stdout()) as Box<dyn Write>;
@@ -211,11 +216,15 @@ impl JsonlStream {
             None => JsonlStream {
                 out: stdout(),
                 unwritable: None,
+                to_stdout: true,
+                reader_gone: false,
             },
             Some(path) => match std::fs::File::create(path) {
                 Ok(f) => JsonlStream {
                     out: Box::new(std::io::BufWriter::new(f)),
                     unwritable: None,
+                    to_stdout: false,
+                    reader_gone: false,
                 },
                 Err(e) => JsonlStream {
                     out: stdout(),
@@ -223,28 +232,45 @@ impl JsonlStream {
                         "cannot write the report to {}: {e}",
                         path.display()
                     )),
+                    to_stdout: true,
+                    reader_gone: false,
                 },
             },
         })
     }
 
     fn write(&mut self, report: &ScanReport) {
+        if self.reader_gone {
+            return;
+        }
         let written =
             JsonlRenderer::write_line(report, &mut self.out).and_then(|()| Ok(self.out.flush()?));
         if let Err(e) = written {
+            if self.to_stdout && super::reader_gone(&e) {
+                self.reader_gone = true;
+                return;
+            }
             // A file that fails mid-run: this line and the rest go to stdout, nothing is lost.
             self.unwritable
                 .get_or_insert_with(|| format!("cannot write the report: {e:#}"));
             self.out = Box::new(std::io::stdout());
+            self.to_stdout = true;
             let _ = JsonlRenderer::write_line(report, &mut self.out);
             let _ = self.out.flush();
         }
     }
 
     fn close(mut self) -> Written {
-        if let Err(e) = self.out.flush() {
-            self.unwritable
-                .get_or_insert_with(|| format!("cannot write the report: {e}"));
+        if !self.reader_gone {
+            let flushed = self.out.flush().map_err(anyhow::Error::from);
+            match flushed {
+                Err(e) if self.to_stdout && super::reader_gone(&e) => {}
+                Err(e) => {
+                    self.unwritable
+                        .get_or_insert_with(|| format!("cannot write the report: {e}"));
+                }
+                Ok(()) => {}
+            }
         }
         Written::Streamed {
             unwritable: self.unwritable,
@@ -255,7 +281,7 @@ impl JsonlStream {
 /// What differs between passes: keys present in one and not the other, and the keys every pass
 /// stored (a widget that ignores the visitor's answer shows here).
 fn compare_passes(passes: &[ConsentAction], reports: &[ScanReport]) -> String {
-    let label = |a: &ConsentAction| format!("{a:?}").to_lowercase();
+    let label = |a: &ConsentAction| a.as_str().to_string();
     // The shared comparison decides what is the same key; these are its lines.
     let line = |k: &KeyState| {
         format!(

@@ -10,28 +10,73 @@
 
   if (req.words) {
     const w = req.words;
-    const markers = new Map(Object.entries(w.markers));
+    // As src/catalog/words.rs `Compiled::wire` packs them: objects JSON.parse built, a phrase's
+    // meanings unpacked when a label first holds it.
+    const own = (o, k) => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
+    const meaningsOf = new Map();
+    const phrase = (p) => {
+      let m = meaningsOf.get(p);
+      if (m === undefined) {
+        const packed = own(w.phrases, p);
+        m = packed === undefined ? null : packed.split(';').map((x) => {
+          const [cls, langs] = x.split(':');
+          return { class: cls, languages: langs ? langs.split(',') : [] };
+        });
+        meaningsOf.set(p, m);
+      }
+      return m;
+    };
+    let stems = null;
     // Markers of five letters or more by their first five, for "begins with" lookups.
-    const stems = new Map();
-    for (const m of markers.keys()) {
-      if (Array.from(m).length < 5) continue;
-      const k = Array.from(m).slice(0, 5).join('');
-      if (!stems.has(k)) stems.set(k, []);
-      stems.get(k).push(m);
-    }
+    const stemsOf = (k) => {
+      if (!stems) {
+        stems = new Map();
+        for (const m of Object.keys(w.markers)) {
+          if (Array.from(m).length < 5) continue;
+          const s = Array.from(m).slice(0, 5).join('');
+          if (!stems.has(s)) stems.set(s, []);
+          stems.get(s).push(m);
+        }
+      }
+      return stems.get(k) || [];
+    };
     B.words = {
       topic: w.topic, privacy: w.privacy, notBanner: w.not_banner,
-      phrases: new Map(Object.entries(w.phrases)), precedence: w.precedence,
-      markers, stems, topicSet: new Set(w.topic),
+      phrase, precedence: w.precedence,
+      marker: (k) => own(w.markers, k), stemsOf, topicSet: new Set(w.topic),
+      // The phrases that mean "necessary" in some language.
+      necessary: () => Object.keys(w.phrases).filter((p) => /(^|;)necessary:/.test(w.phrases[p])),
     };
     B.id = w.id;
   }
-  // Two rendered frames (what a component that renders on animation frames needs to show),
-  // or 250 ms, whichever comes first: the page's clock running ahead renders no frames.
+  // Rendered frames since a look began: frames render while the scan works between calls, so
+  // by the time it asks for two (`frames`), they have often been drawn already.
+  const F = S.frameCount || (S.frameCount = { count: 2, running: false, fresh: false, waiters: [] });
+  const countFrames = () => {
+    F.count = 0;
+    F.fresh = true;
+    if (F.running) return;
+    F.running = true;
+    const tick = () => {
+      F.count++;
+      if (F.count < 2) return requestAnimationFrame(tick);
+      F.running = false;
+      for (const done of F.waiters.splice(0)) done(true);
+    };
+    requestAnimationFrame(tick);
+  };
+  // A look begins with a `find` that carries no words yet (those that do are its re-asks).
+  if (req.op === 'find' && !req.gate && !req.words) countFrames();
+  // Two rendered frames since the last look began (what a component that renders on animation
+  // frames needs to show), or 250 ms, whichever comes first: the page's clock running ahead
+  // renders no frames. Two frames counted are used once: asked again, it counts two more.
   if (req.op === 'frames') {
+    if (!F.fresh) countFrames();
+    F.fresh = false;
+    if (F.count >= 2) return true;
     return new Promise((done) => {
       setTimeout(() => done(false), 250);
-      requestAnimationFrame(() => requestAnimationFrame(() => done(true)));
+      F.waiters.push(done);
     });
   }
   // The ops that read words: a user's own answer asks `containerOf` before any `find`. A `find`
@@ -65,7 +110,7 @@
   const classify = (label) => {
     const text = norm(label);
     if (!text || text.length > 120) return null;
-    let meanings = W.phrases.get(text);
+    let meanings = W.phrase(text);
     let phrase = text;
     if (!meanings) {
       const words = text.split(' ');
@@ -75,7 +120,7 @@
       for (let a = 0; a < words.length; a++) {
         for (let b = a + 1; b <= words.length; b++) {
           const gram = words.slice(a, b).join(' ');
-          const m = W.phrases.get(gram);
+          const m = W.phrase(gram);
           if (!m) continue;
           const len = Array.from(gram).length;
           if (weak(m)) {
@@ -101,11 +146,11 @@
     let held = 0;
     let other = false;
     for (const w of words) {
-      let c = W.markers.get(w);
+      let c = W.marker(w);
       if (!c && Array.from(w).length >= 5) {
-        const list = W.stems.get(Array.from(w).slice(0, 5).join('')) || [];
+        const list = W.stemsOf(Array.from(w).slice(0, 5).join(''));
         const m = list.find((m) => w.startsWith(m));
-        if (m) c = W.markers.get(m);
+        if (m) c = W.marker(m);
       }
       if (c) {
         held++;
@@ -136,7 +181,7 @@
       for (let a = 0; a < words.length; a++) {
         for (let b = a + 1; b <= Math.min(words.length, a + 4); b++) {
           const gram = words.slice(a, b).join(' ');
-          const m = (W.phrases.get(gram) || []).find((x) => CONTEXT.includes(x.class));
+          const m = (W.phrase(gram) || []).find((x) => CONTEXT.includes(x.class));
           if (m && (!best || gram.length > best.phrase.length)) best = { class: m.class, phrase: gram, languages: m.languages, guessed: true };
         }
       }
@@ -634,8 +679,7 @@
           const lab = (i.labels && i.labels[0]) || i.closest('label');
           const around = norm((lab ? lab.innerText : '') + ' ' + (i.getAttribute('aria-label') || '') + ' ' +
             (i.closest('li, tr, fieldset, section, div') || i).innerText);
-          const necessary = holds(around, Array.from(W.phrases.entries())
-            .filter(([, ms]) => ms.some((m) => m.class === 'necessary')).map(([p]) => p)).length > 0 ||
+          const necessary = holds(around, W.necessary()).length > 0 ||
             /\b(necessary|essential|required|strictly)\b/.test(around);
           if (necessary && req.want === false) continue;
           // What a visitor clicks: the switch itself, else its label, else what is drawn over it.

@@ -506,9 +506,9 @@ impl<'v> Sight<'v> {
         worlds.run_script_on(frame, BANNER_JS, &argument)
     }
 
-    /// Lets the top document render two frames (bounded): components that render on animation
-    /// frames (a banner's web component hydrating) show only then, and the page's clock
-    /// running ahead renders none.
+    /// Lets the top document render two frames since the last look began (bounded): components
+    /// that render on animation frames (a banner's web component hydrating) show only then, and
+    /// the page's clock running ahead renders none. Frames drawn while the scan worked count.
     pub fn render(&self, worlds: &mut Worlds) {
         let top = worlds.top().to_string();
         let _ = worlds.run_script(&top, BANNER_JS, &json!({ "op": "frames" }));

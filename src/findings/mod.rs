@@ -285,7 +285,7 @@ pub(crate) fn evidence_of(o: &Observation) -> Vec<String> {
         ev.push(format!("origin {}", o.location));
     }
     for c in &o.changes {
-        ev.push(format!("at `{}`: {}", c.step, c.what.join(", ")));
+        ev.push(format!("at `{}`: {}", c.step, c.described(", ")));
     }
     ev.push(format!(
         "value: {} bytes, sha256 {}",

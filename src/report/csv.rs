@@ -2,7 +2,6 @@
 
 use super::escape::csv_cell;
 use super::{Renderer, ScanReport, observed_lifetime, owner_name};
-use crate::vocab::Party;
 use std::io::Write;
 
 pub struct CsvRenderer;
@@ -46,18 +45,14 @@ impl Renderer for CsvRenderer {
                 let changes: Vec<String> = o
                     .changes
                     .iter()
-                    .map(|ch| format!("{}: {}", ch.step, ch.what.join("+")))
+                    .map(|ch| format!("{}: {}", ch.step, ch.described("+")))
                     .collect();
                 let row: [String; 22] = [
                     r.provenance.url.clone(),
                     o.storage.to_string(),
                     o.name.clone(),
                     o.location.clone(),
-                    match o.party {
-                        Party::FirstParty => "first-party",
-                        Party::ThirdParty => "third-party",
-                    }
-                    .into(),
+                    o.party.to_string(),
                     o.first_step.to_string(),
                     o.removed_at.map(|s| s.to_string()).unwrap_or_default(),
                     // The chat vendor, or the Open Cookie Database platform ("(likely)" when generic).

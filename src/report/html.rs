@@ -6,7 +6,7 @@ use super::{
     Renderer, ScanReport, observed_lifetime, owner_name, provenance_fields, status_text,
     value_evidence,
 };
-use crate::observation::Observation;
+use crate::observation::{Altered, Observation};
 use crate::vocab::Step;
 use base64::Engine;
 use std::io::Write;
@@ -138,15 +138,15 @@ fn cells(o: &Observation, steps: &[Step]) -> Vec<(Cell, String)> {
                 return (Cell::New, "new".into());
             }
             match change {
-                Some(c) if c.what.iter().any(|w| w == "removed") => {
+                Some(c) if c.what.contains(&Altered::Removed) => {
                     alive = false;
                     (Cell::Removed, "removed".into())
                 }
-                Some(c) if c.what.iter().any(|w| w == "reappeared") => {
+                Some(c) if c.what.contains(&Altered::Reappeared) => {
                     alive = true;
                     (Cell::New, "reappeared".into())
                 }
-                Some(c) => (Cell::Changed, format!("changed: {}", c.what.join(", "))),
+                Some(c) => (Cell::Changed, format!("changed: {}", c.described(", "))),
                 None if alive => (Cell::Present, "●".into()),
                 None => (Cell::Absent, String::new()),
             }
@@ -211,10 +211,7 @@ fn timeline(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             out,
             "<tr><th class=\"host\"><code>{}</code></th><td>{}</td><td><code>{}</code></td><td>{}</td>",
             h(&host.host),
-            match host.party {
-                crate::vocab::Party::FirstParty => "first-party",
-                crate::vocab::Party::ThirdParty => "third-party",
-            },
+            host.party,
             h(&host.site),
             h(host.vendor.as_deref().unwrap_or(""))
         )?;

@@ -139,7 +139,7 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
                     "\n- Changed: {} ({}): {}",
                     md(&o.name),
                     o.storage,
-                    md(&c.what.join(", "))
+                    md(&c.described(", "))
                 )?;
             }
         }

@@ -463,6 +463,26 @@ impl Format {
         }
     }
 
+    /// Written site by site while a many-site scan runs, not once at the end.
+    pub fn streams(self) -> bool {
+        self == Format::Jsonl
+    }
+
+    /// Shows the steps' screenshots (so taking them is the default when it is asked for).
+    pub fn shows_screenshots(self) -> bool {
+        self == Format::Html
+    }
+
+    /// With several sites in an output directory, also writes an index and one page per site.
+    pub fn pages_per_site(self) -> bool {
+        self == Format::Html
+    }
+
+    /// Text for a person at a terminal: other notes for people may be printed beside it.
+    pub fn for_the_terminal(self) -> bool {
+        self == Format::Table
+    }
+
     /// The file this format is written to in an output directory.
     pub fn file_name(self) -> &'static str {
         match self {
@@ -673,15 +693,7 @@ fn unreached_keys(
 /// The provenance as labelled lines, in reading order: what every document format shows.
 pub fn provenance_fields(p: &Provenance) -> Vec<(&'static str, String)> {
     let c = &p.consent;
-    let mut consent = format!(
-        "{} ({})",
-        match c.action {
-            ConsentAction::Accept => "accept",
-            ConsentAction::Reject => "reject",
-            ConsentAction::None => "none",
-        },
-        c.method
-    );
+    let mut consent = format!("{} ({})", c.action, c.method);
     if let Some(cmp) = &c.cmp_used {
         consent.push_str(&format!(" through {cmp}"));
     } else if !c.cmp_detected.is_empty() {

@@ -175,7 +175,7 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
                             "   changed: {} ({}): {}",
                             terminal_safe(&o.name, 80),
                             o.storage,
-                            c.what.join(", ")
+                            c.described(", ")
                         )
                     )
                 )?;

@@ -148,7 +148,7 @@ fn served_pattern(host: &str) -> String {
 fn hint_unresolved(run: &mut ScanRun, target: &Target, browser: &BrowserOptions) {
     if let (Some(_), Target::Served { host, .. }, Some(abort)) =
         (&browser.connect, target, &mut run.aborted)
-        && abort.reason.contains("ERR_NAME_NOT_RESOLVED")
+        && abort.net_error.as_deref() == Some("net::ERR_NAME_NOT_RESOLVED")
     {
         abort.reason.push_str(&format!(
             " (the farm's browser resolves names itself: start it with \

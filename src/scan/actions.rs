@@ -291,10 +291,12 @@ pub fn call_vendors(
     call: ChatCall,
     message: &str,
     timeouts: (Duration, Duration),
-) -> Result<StepOutcome, String> {
+) -> StepOutcome {
     let (step_timeout, call_timeout) = timeouts;
     let mut done = Vec::new();
     let mut failed = Vec::new();
+    // A call that ran but did not open the chat still acted on the page.
+    let mut ran = false;
     for (id, reasons) in &evidence.0 {
         let vendor = catalog.vendor(id);
         let spec = vendor.and_then(|v| match call {
@@ -354,11 +356,14 @@ pub fn call_vendors(
         }
         match page.act(&script, call_timeout) {
             Ok(_) => match check_opened(page, spec, call, call_timeout) {
-                Some(false) => failed.push(format!(
-                    "{id}: `{}` ran, but the chat did not open (`{}` stayed false)",
-                    spec.script,
-                    spec.opened.as_deref().unwrap_or_default()
-                )),
+                Some(false) => {
+                    ran = true;
+                    failed.push(format!(
+                        "{id}: `{}` ran, but the chat did not open (`{}` stayed false)",
+                        spec.script,
+                        spec.opened.as_deref().unwrap_or_default()
+                    ));
+                }
                 Some(true) => done.push(format!("{id}: `{}`, and the chat opened", spec.script)),
                 None => done.push(format!("{id}: `{}`", spec.script)),
             },
@@ -371,19 +376,17 @@ pub fn call_vendors(
     };
     if done.is_empty() {
         let why = format!("cannot {verb}: {}", failed.join("; "));
-        // A call that ran but did not open the chat still acted on the page.
-        let ran = failed.iter().any(|f| f.contains("the chat did not open"));
-        return Ok(if ran {
+        return if ran {
             StepOutcome::Failed(why)
         } else {
             StepOutcome::Skipped(why)
-        });
+        };
     }
     let mut detail = format!("{past} with {}", done.join(", "));
     if !failed.is_empty() {
         detail.push_str(&format!(" (failed: {})", failed.join("; ")));
     }
-    Ok(StepOutcome::Acted(detail))
+    StepOutcome::Acted(detail)
 }
 
 /// How long an open call may take to show the chat.

@@ -140,7 +140,58 @@ pub struct StepRecord {
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Abort {
     pub step: Step,
+    /// What stopped it, for callers that branch on it (absent in reports from before it was
+    /// recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<AbortKind>,
+    /// The browser's network error when the site could not be reached (`net::ERR_NAME_NOT_RESOLVED`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_error: Option<String>,
+    /// What stopped it, in words.
     pub reason: String,
+}
+
+/// What stopped a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AbortKind {
+    /// No browser to scan with: it could not be started or reached, or the scan could not begin.
+    NotStarted,
+    /// The browser, or the connection to it, went away during the scan.
+    BrowserGone,
+    /// The page's renderer process crashed.
+    PageCrashed,
+    /// The site could not be reached (a network error, or the navigation itself failed).
+    Unreachable,
+    /// The site answered with an HTTP error status: not the page to audit.
+    HttpError,
+}
+
+/// What ends a step and the scan with it.
+#[derive(Debug, Clone)]
+pub struct Fatal {
+    pub kind: AbortKind,
+    pub reason: String,
+    pub net_error: Option<String>,
+}
+
+impl Fatal {
+    fn new(kind: AbortKind, reason: String) -> Fatal {
+        Fatal {
+            kind,
+            reason,
+            net_error: None,
+        }
+    }
+
+    fn abort(self, step: Step) -> Abort {
+        Abort {
+            step,
+            kind: Some(self.kind),
+            net_error: self.net_error,
+            reason: self.reason,
+        }
+    }
 }
 
 /// The raw outcome of a scan: steps and snapshots, before matching.
@@ -207,10 +258,7 @@ impl ScanRun {
             detected: Evidence::default(),
             detected_at: EvidenceSteps::default(),
             visitor_seen: None,
-            aborted: Some(Abort {
-                step: first,
-                reason,
-            }),
+            aborted: Some(Fatal::new(AbortKind::NotStarted, reason).abort(first)),
             requests: RequestLog::default(),
         }
     }
@@ -413,18 +461,10 @@ impl Scan<'_> {
         let t0 = Instant::now();
         // Requests from here on started during this step (until the next one begins).
         self.watch.lock().step = step;
-        if let Some(reason) = self.fatal_state() {
-            self.aborted = Some(Abort {
-                step,
-                reason: reason.clone(),
-            });
-            self.record(
-                step,
-                StepStatus::Skipped,
-                format!("not run: {reason}"),
-                t0,
-                0,
-            );
+        if let Some(fatal) = self.fatal_state() {
+            let detail = format!("not run: {}", fatal.reason);
+            self.aborted = Some(fatal.abort(step));
+            self.record(step, StepStatus::Skipped, detail, t0, 0);
             return;
         }
         let outcome = match step {
@@ -436,11 +476,9 @@ impl Scan<'_> {
         };
         match outcome {
             Err(fatal) => {
-                self.aborted = Some(Abort {
-                    step,
-                    reason: fatal.clone(),
-                });
-                self.record(step, StepStatus::Skipped, fatal, t0, 0);
+                let detail = fatal.reason.clone();
+                self.aborted = Some(fatal.abort(step));
+                self.record(step, StepStatus::Skipped, detail, t0, 0);
                 // Whatever the browser still holds is evidence too.
                 self.snapshot(step);
             }
@@ -493,8 +531,8 @@ impl Scan<'_> {
         };
         self.record(step, status, detail, t0, settle_ms);
         self.snapshot(step);
-        if let Some(reason) = self.fatal_state() {
-            self.aborted = Some(Abort { step, reason });
+        if let Some(fatal) = self.fatal_state() {
+            self.aborted = Some(fatal.abort(step));
         }
     }
 
@@ -541,12 +579,18 @@ impl Scan<'_> {
     }
 
     /// A state in which no further step can work: the page crashed or the browser is gone.
-    fn fatal_state(&self) -> Option<String> {
+    fn fatal_state(&self) -> Option<Fatal> {
         if let Some(why) = self.page.cdp.close_reason() {
-            return Some(format!("the browser went away ({why})"));
+            return Some(Fatal::new(
+                AbortKind::BrowserGone,
+                format!("the browser went away ({why})"),
+            ));
         }
         if self.watch.lock().crashed {
-            return Some("the page crashed (renderer process gone)".into());
+            return Some(Fatal::new(
+                AbortKind::PageCrashed,
+                "the page crashed (renderer process gone)".into(),
+            ));
         }
         None
     }
@@ -628,7 +672,7 @@ impl Scan<'_> {
         if self
             .aborted
             .as_ref()
-            .is_some_and(|a| a.reason.contains("went away"))
+            .is_some_and(|a| a.kind == Some(AbortKind::BrowserGone))
         {
             record.screenshot_error = Some("the browser went away".into());
             return;
@@ -656,7 +700,7 @@ impl Scan<'_> {
     }
 
     /// `load`: navigate and wait for the load event; a failed navigation ends the scan.
-    fn load(&mut self) -> Result<StepOutcome, String> {
+    fn load(&mut self) -> Result<StepOutcome, Fatal> {
         let reply = self
             .page
             .call(
@@ -664,17 +708,22 @@ impl Scan<'_> {
                 json!({ "url": self.opts.url }),
                 self.opts.step_timeout,
             )
-            .map_err(|e| format!("cannot navigate to {}: {e}", self.opts.url))?;
+            .map_err(|e| {
+                Fatal::new(
+                    AbortKind::Unreachable,
+                    format!("cannot navigate to {}: {e}", self.opts.url),
+                )
+            })?;
         if let Some(err) = reply
             .get("errorText")
             .and_then(|v| v.as_str())
             .filter(|s| !s.is_empty())
         {
-            return Err(format!(
-                "cannot load {}: {}",
-                self.opts.url,
-                explain_net_error(err)
-            ));
+            return Err(Fatal {
+                kind: AbortKind::Unreachable,
+                reason: format!("cannot load {}: {}", self.opts.url, explain_net_error(err)),
+                net_error: Some(err.to_string()),
+            });
         }
         self.loaded_at = Some(Instant::now());
         let deadline = Instant::now() + self.opts.step_timeout;
@@ -701,9 +750,12 @@ impl Scan<'_> {
         if let Some(doc) = self.watch.lock().document.clone()
             && doc.status >= 400
         {
-            return Err(format!(
-                "{} answered HTTP {} {}: not the page to audit",
-                doc.url, doc.status, doc.status_text
+            return Err(Fatal::new(
+                AbortKind::HttpError,
+                format!(
+                    "{} answered HTTP {} {}: not the page to audit",
+                    doc.url, doc.status, doc.status_text
+                ),
             ));
         }
         Ok(StepOutcome::Acted(if loaded {
@@ -724,7 +776,7 @@ impl Scan<'_> {
     }
 
     /// `widget`: wait (bounded) until a catalog vendor is detected on the page.
-    fn widget(&mut self) -> Result<StepOutcome, String> {
+    fn widget(&mut self) -> Result<StepOutcome, Fatal> {
         let (found, gesture) = actions::wait_for_widget(
             &self.page,
             &self.watch,
@@ -763,7 +815,7 @@ impl Scan<'_> {
         )))
     }
 
-    fn consent(&mut self) -> Result<StepOutcome, String> {
+    fn consent(&mut self) -> Result<StepOutcome, Fatal> {
         let frames: Vec<watch::FrameInfo> = self.watch.lock().frames.values().cloned().collect();
         let (outcome, record) = actions::consent(
             &self.page,
@@ -777,7 +829,7 @@ impl Scan<'_> {
         Ok(outcome)
     }
 
-    fn chat_open(&mut self) -> Result<StepOutcome, String> {
+    fn chat_open(&mut self) -> Result<StepOutcome, Fatal> {
         let timeouts = (self.opts.step_timeout, call_timeout(self.opts));
         if let Some(sel) = &self.opts.open_click {
             let frames: Vec<watch::FrameInfo> =
@@ -823,7 +875,7 @@ impl Scan<'_> {
         if self.detected.0.is_empty() {
             return Ok(StepOutcome::Skipped("no chat widget to open".into()));
         }
-        actions::call_vendors(
+        Ok(actions::call_vendors(
             &self.page,
             &self.clock,
             self.catalog,
@@ -831,12 +883,12 @@ impl Scan<'_> {
             ChatCall::Open,
             "",
             timeouts,
-        )
+        ))
     }
 
     /// `chat_message`: the visitor sends a first message, through the vendor's own call or by
     /// typing into the chat's message box.
-    fn chat_message(&mut self) -> Result<StepOutcome, String> {
+    fn chat_message(&mut self) -> Result<StepOutcome, Fatal> {
         let timeouts = (self.opts.step_timeout, call_timeout(self.opts));
         let message = self.opts.message.as_deref().unwrap_or(DEFAULT_MESSAGE);
         let has_call = self
@@ -853,7 +905,7 @@ impl Scan<'_> {
                 ChatCall::Message,
                 message,
                 timeouts,
-            )? {
+            ) {
                 StepOutcome::Skipped(why) => why_not = why,
                 acted => return Ok(acted),
             }

@@ -3,6 +3,7 @@
 //! It imports nothing else of the crate, so any stage may use it; re-exported at the crate root.
 
 mod choice;
+mod named;
 mod severity;
 mod step;
 mod storage;
@@ -10,6 +11,8 @@ mod text;
 mod time;
 
 pub use choice::{Clock, ConsentAction, Party, ThirdPartyCookies};
+pub use named::UnknownName;
+pub(crate) use named::named;
 pub use severity::{FailOn, Rule, Severity};
 pub use step::Step;
 pub use storage::StorageKind;
