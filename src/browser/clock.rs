@@ -23,8 +23,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// How often the ticker reads the page's clock and grants what it may live next.
-const TICK: Duration = Duration::from_millis(10);
+/// How often the ticker reads the page's clock and grants what it may live next: a reading of
+/// [`PageClock::page_ms`] is at most this old.
+pub const TICK: Duration = Duration::from_millis(10);
 
 /// How many ticks past the real-time line a grant reaches: a grant every few ticks, not every
 /// one, and a page never more than this ahead of real time outside a window.
@@ -140,6 +141,15 @@ impl PageClock {
     /// How far page time has been run ahead of real time so far (zero on real time).
     pub fn ahead(&self) -> Duration {
         self.shared.lock().ahead
+    }
+
+    /// The page's own time (ms, `performance.now()`) as the ticker last read it, at most a
+    /// [`TICK`] old; `None` on real time. It stands still while the renderer is busy.
+    pub fn page_ms(&self) -> Option<f64> {
+        if !self.is_virtual() {
+            return None;
+        }
+        self.shared.lock().page_ms
     }
 
     /// How long the page has lived by its own clock since it was navigated.

@@ -7,7 +7,7 @@
 
 use super::ScanOptions;
 use crate::browser::cdp::Page;
-use crate::browser::clock::PageClock;
+use crate::browser::clock::{PageClock, TICK};
 use crate::browser::watch::PageWatch;
 use crate::snapshot;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -32,6 +32,10 @@ pub enum Settled {
 pub struct Stillness {
     fingerprint: Option<u64>,
     last_cookie_change: Instant,
+    /// The last change a settle saw, and the page's time (ms) when it first saw it: a step
+    /// without an action finds a page still at once when nothing changed since and the page has
+    /// lived the quiet window by its own clock.
+    noticed: Option<(Instant, f64)>,
 }
 
 impl Stillness {
@@ -39,6 +43,7 @@ impl Stillness {
         Stillness {
             fingerprint: None,
             last_cookie_change: Instant::now(),
+            noticed: None,
         }
     }
 
@@ -64,7 +69,23 @@ impl Stillness {
                 return Settled::Timeout(why);
             }
             let now = Instant::now();
-            let (young, last_activity, pending) = self.activity(watch, acted_at, now);
+            let (young, last_change, pending) = self.activity(watch, None, now);
+            if let Some(page_ms) = clock.page_ms() {
+                match self.noticed {
+                    // Both readings may be a tick old: the window must hold with a tick to spare.
+                    Some((seen, at))
+                        if seen == last_change
+                            && young == 0
+                            && acted_at.is_none()
+                            && page_ms - at >= (opts.quiet + TICK).as_secs_f64() * 1000.0 =>
+                    {
+                        return Settled::Quiet;
+                    }
+                    Some((seen, _)) if seen == last_change => {}
+                    _ => self.noticed = Some((last_change, page_ms)),
+                }
+            }
+            let last_activity = acted_at.map_or(last_change, |a| last_change.max(a));
             let still_for = now.saturating_duration_since(last_activity);
             if young == 0 && clock.is_virtual() {
                 // The window in page time: a change or a new request during it starts it over.
