@@ -71,6 +71,26 @@ fn every_format_is_written_to_the_output_dir_and_the_html_renders() {
     assert_eq!(String::from_utf8(again).unwrap(), written);
     assert_eq!(report["provenance"]["consent"]["action"], "accept");
     assert_eq!(report["provenance"]["options"]["screenshots"], true);
+    // The demo gates nothing, but its findings include high ones: the HTML headline says the
+    // worst severity and is not green.
+    let worst = ["high", "medium", "low", "info"]
+        .into_iter()
+        .find(|s| {
+            report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["severity"] == *s)
+        })
+        .unwrap();
+    assert_eq!(worst, "high", "{}", report["findings"]);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("<p class=\"verdict warn\">Nothing fails this run (fail on: never):")
+            && html.contains("; worst: high</p>"),
+        "{}",
+        &html[..html.len().min(3000)]
+    );
 
     let declaration = std::fs::read_to_string(out.join("declaration.md")).unwrap();
     // The catalog's pattern, not this site's integration id.

@@ -1,7 +1,7 @@
 //! The HTML report: one self-contained file (inline CSS, screenshots as data URLs, no scripts): the verdict first, then a keys × steps timeline, then the details.
 
 use super::escape::html as h;
-use super::summary::Summary;
+use super::summary::{Summary, Tone};
 use super::{
     Renderer, ScanReport, observed_lifetime, owner_name, provenance_fields, status_text,
     value_evidence,
@@ -27,6 +27,7 @@ img.screenshot{max-width:100%;border:1px solid #ccc}
 details.shot summary{list-style:none;cursor:zoom-in}details.shot img{max-width:18rem}
 details.shot[open] img{max-width:100%}details.shot[open] summary{cursor:zoom-out}
 .verdict{font-size:1.15rem;font-weight:bold;padding:.5rem}.verdict.pass{background:#d8f5d0}
+.verdict.warn{background:#fbe7b5}
 ";
 
 impl Renderer for HtmlRenderer {
@@ -76,7 +77,11 @@ fn summary(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(
         out,
         "<section id=\"summary\">\n<p class=\"verdict {}\">{}</p>\n<table class=\"summary\">",
-        if s.alarming { "abort" } else { "pass" },
+        match s.tone() {
+            Tone::Alarm => "abort",
+            Tone::Warn => "warn",
+            Tone::Pass => "pass",
+        },
         h(&s.verdict)
     )?;
     writeln!(out, "<tr><th>Findings</th><td>{}</td></tr>", h(&s.counts()))?;

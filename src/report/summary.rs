@@ -13,6 +13,9 @@ pub struct Summary {
     pub verdict: String,
     /// Whether the verdict is bad news (a failing gate or an incomplete scan).
     pub alarming: bool,
+    /// The most severe finding's severity, gated or not: a run the gate lets pass can still hold
+    /// a high finding, and the headline says so.
+    pub worst_severity: Option<Severity>,
     /// Findings per severity, the most severe first; severities with none are left out.
     pub by_severity: Vec<(Severity, usize)>,
     /// The chat vendors found, each with the ids their keys carry (`propertyId 5f3…`).
@@ -26,6 +29,16 @@ pub struct Summary {
     pub before_consent: Vec<String>,
 }
 
+/// How a headline is shown: its colour, in the formats that have colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// A failing gate or an incomplete scan.
+    Alarm,
+    /// Nothing fails the gate, but a finding is medium or high.
+    Warn,
+    Pass,
+}
+
 impl Summary {
     pub fn of(r: &ScanReport) -> Summary {
         let gating = r.findings.iter().filter(|f| f.gating).count();
@@ -34,6 +47,12 @@ impl Summary {
             format!("; {forgiven} known to the baseline")
         } else {
             String::new()
+        };
+        let worst_severity = r.findings.iter().map(|f| f.severity).max();
+        // What the gate let pass still has its worst severity said in the headline.
+        let worst_said = match worst_severity {
+            Some(s) => format!("; worst: {s}"),
+            None => String::new(),
         };
         let (verdict, alarming) = match (&r.aborted, &r.provenance.fail_on) {
             (Some(a), _) => (
@@ -52,7 +71,7 @@ impl Summary {
             ),
             (None, Some(gate)) if gate == "never" => (
                 format!(
-                    "Nothing fails this run (fail on: never): {} finding(s){forgiven}",
+                    "Nothing fails this run (fail on: never): {} finding(s){forgiven}{worst_said}",
                     r.findings.len()
                 ),
                 false,
@@ -63,12 +82,15 @@ impl Summary {
             ),
             (None, Some(gate)) => (
                 format!(
-                    "Passes the gate ({gate}): {} finding(s), none failing it{forgiven}",
+                    "Passes the gate ({gate}): {} finding(s), none failing it{forgiven}{worst_said}",
                     r.findings.len()
                 ),
                 false,
             ),
-            (None, None) => (format!("Not gated: {} finding(s)", r.findings.len()), false),
+            (None, None) => (
+                format!("Not gated: {} finding(s){worst_said}", r.findings.len()),
+                false,
+            ),
         };
         let by_severity = Severity::ALL
             .iter()
@@ -118,10 +140,22 @@ impl Summary {
             before_consent,
             verdict,
             alarming,
+            worst_severity,
             by_severity,
             vendors,
             worst,
             more: r.findings.len().saturating_sub(WORST),
+        }
+    }
+
+    /// How the headline is shown.
+    pub fn tone(&self) -> Tone {
+        if self.alarming {
+            Tone::Alarm
+        } else if self.worst_severity >= Some(Severity::Medium) {
+            Tone::Warn
+        } else {
+            Tone::Pass
         }
     }
 
@@ -175,8 +209,20 @@ mod tests {
         assert!(!s.alarming);
         assert_eq!(
             s.verdict,
-            "Passes the gate (severity ≥ high): 2 finding(s), none failing it; 1 known to the baseline"
+            "Passes the gate (severity ≥ high): 2 finding(s), none failing it; 1 known to the baseline; worst: high"
         );
+        // Let pass, a high finding is still no green headline.
+        assert_eq!(s.tone(), Tone::Warn);
+        r.provenance.fail_on = Some("never".into());
+        let s = Summary::of(&r);
+        assert_eq!(
+            s.verdict,
+            "Nothing fails this run (fail on: never): 2 finding(s); 1 known to the baseline; worst: high"
+        );
+        assert_eq!(s.tone(), Tone::Warn);
+        r.findings.truncate(1);
+        r.findings[0].severity = Severity::Low;
+        assert_eq!(Summary::of(&r).tone(), Tone::Pass);
         r.snapshot_errors = vec!["load: frame gone".into()];
         assert!(Summary::of(&r).verdict.starts_with("Incomplete"));
     }
