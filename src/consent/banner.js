@@ -27,6 +27,7 @@
       return m;
     };
     let stems = null;
+    let necessary = null;
     // Markers of five letters or more by their first five, for "begins with" lookups.
     const stemsOf = (k) => {
       if (!stems) {
@@ -44,8 +45,9 @@
       topic: w.topic, privacy: w.privacy, notBanner: w.not_banner,
       phrase, precedence: w.precedence,
       marker: (k) => own(w.markers, k), stemsOf, topicSet: new Set(w.topic),
-      // The phrases that mean "necessary" in some language.
-      necessary: () => Object.keys(w.phrases).filter((p) => /(^|;)necessary:/.test(w.phrases[p])),
+      // The phrases that mean "necessary" in some language (listed once, on first use).
+      necessary: () => necessary ||
+        (necessary = Object.keys(w.phrases).filter((p) => /(^|;)necessary:/.test(w.phrases[p]))),
     };
     B.id = w.id;
   }
