@@ -74,14 +74,14 @@ pub fn run(args: CatalogArgs) -> anyhow::Result<Exit> {
                 "vendors": listed,
             });
             let json = serde_json::to_string_pretty(&doc)?;
-            super::print_listing(|out| writeln!(out, "{json}"))?;
+            super::print_stdout(|out| writeln!(out, "{json}"))?;
         }
         ListFormat::Table => {
             let with_products: Vec<_> = vendors
                 .iter()
                 .flat_map(|v| std::iter::once(*v).chain(catalog.products_of(&v.id)))
                 .collect();
-            super::print_listing(|out| {
+            super::print_stdout(|out| {
                 chatcookie::catalog::render_table(&catalog, &with_products, out)?;
                 writeln!(
                     out,
@@ -124,10 +124,10 @@ fn platforms(catalog: &Catalog, wanted: &str, format: ListFormat) -> anyhow::Res
                 "platforms": found,
             });
             let json = serde_json::to_string_pretty(&doc)?;
-            super::print_listing(|out| writeln!(out, "{json}"))?;
+            super::print_stdout(|out| writeln!(out, "{json}"))?;
         }
         ListFormat::Table => {
-            super::print_listing(|out| chatcookie::catalog::render_platforms(catalog, &found, out))?
+            super::print_stdout(|out| chatcookie::catalog::render_platforms(catalog, &found, out))?
         }
     }
     Ok(Exit::Ok)

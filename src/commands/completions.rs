@@ -7,7 +7,6 @@ use crate::cli::{Cli, CompletionsArgs, ManpagesArgs};
 use anyhow::Context;
 use chatcookie::exit::Exit;
 use clap::CommandFactory;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The name the scripts complete and the man pages are titled with.
@@ -20,11 +19,8 @@ pub fn run(args: CompletionsArgs) -> anyhow::Result<Exit> {
     // stops early (`| head`) is no error of ours.
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, BIN, &mut script);
-    let mut out = std::io::stdout().lock();
-    match out.write_all(&script).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(Exit::Ok),
-    }
+    super::print_stdout(|out| out.write_all(&script))?;
+    Ok(Exit::Ok)
 }
 
 /// The command line as completion scripts offer it: without the hidden subcommands (clap_complete

@@ -16,7 +16,7 @@ use std::time::Duration;
 pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
     let all = demo::sites();
     if args.list {
-        super::print_listing(|out| {
+        super::print_stdout(|out| {
             all.iter()
                 .try_for_each(|s| writeln!(out, "{:<16} {}", s.name, s.description))
         })?;

@@ -24,7 +24,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<Exit> {
         ListFormat::Json => Some(serde_json::to_string_pretty(&d)?),
         ListFormat::Table => None,
     };
-    super::print_listing(|out| {
+    super::print_stdout(|out| {
         if let Some(json) = &json {
             return writeln!(out, "{json}");
         }

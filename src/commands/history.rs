@@ -17,7 +17,7 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<Exit> {
         ListFormat::Json => format!("{}\n", serde_json::to_string_pretty(&history)?),
         ListFormat::Table => render_table(&history, &args),
     };
-    super::print_listing(|out| out.write_all(text.as_bytes()))?;
+    super::print_stdout(|out| out.write_all(text.as_bytes()))?;
     Ok(Exit::Ok)
 }
 

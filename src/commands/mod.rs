@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 /// Writes to standard output. A reader that stops reading (`| head`) ends the output quietly:
 /// it has what it wanted, and the run's outcome (a verdict, an exit code) stands.
-pub fn print_listing<E: Into<anyhow::Error>>(
+pub fn print_stdout<E: Into<anyhow::Error>>(
     write: impl FnOnce(&mut dyn Write) -> Result<(), E>,
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
@@ -170,12 +170,12 @@ pub fn finish_written(
                     "cannot write the report to {}: {e}",
                     path.display()
                 ));
-                print_listing(|out| out.write_all(&buf))?;
+                print_stdout(|out| out.write_all(&buf))?;
             }
         }
         (None, None, [format], _) => {
             let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            print_listing(|out| format.renderer(colour).render(reports, out))?;
+            print_stdout(|out| format.renderer(colour).render(reports, out))?;
         }
         (None, _, _, _) => {
             return Err(Error::usage("give one --format, or several with --output-dir").into());
