@@ -91,8 +91,8 @@ pub struct ManpagesArgs {
 #[derive(Debug, Args)]
 pub struct GateArgs {
     /// What fails the run (exit code 1), comma-separated: rule ids (before-consent,
-    /// before-chat-open, transfer-before-consent, no-refusal, vendor-promise,
-    /// vendor-doc-mismatch, undeclared, declared-not-seen, unknown, duration, personal-data,
+    /// before-chat-open, transfer-before-consent, no-refusal, kept-after-withdrawal,
+    /// no-withdrawal, vendor-promise, vendor-doc-mismatch, undeclared, declared-not-seen, unknown, duration, personal-data,
     /// third-party, samesite-none-insecure, missing-secure) and/or a severity
     /// (info, low, medium, high: that severity and above); `never` fails on nothing.
     /// Default for `scan`: never; for `check`: the policy's [gate] fail_on, else `high`.
@@ -188,6 +188,18 @@ pub struct HistoryArgs {
     /// e.g. 2026-11-01T09:00:00+01:00). The first scan shown is still compared with the one before.
     #[arg(long, value_name = "DATE", value_parser = parse_since)]
     pub since: Option<String>,
+}
+
+fn parse_pages(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("at least 1: the start page counts".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a number of pages")),
+    }
+}
+
+fn parse_page(s: &str) -> Result<String, String> {
+    chatcookie::scan::pages::check_asked(s).map(|()| s.to_string())
 }
 
 fn parse_since(s: &str) -> Result<String, String> {
@@ -319,8 +331,16 @@ pub struct StepArgs {
     pub open_click: Option<String>,
 
     /// Steps to run, comma-separated; they always run in their natural order: load, widget,
-    /// consent, chat_open, and chat_message (sends a first message: off by default, see
-    /// --message).
+    /// consent, chat_open, chat_message (sends a first message: off by default, see --message),
+    /// revisit and withdraw. With --pages, load and widget run on every page, consent on the
+    /// first page where a banner shows (then carried), chat_open on the first page where a
+    /// widget is found after it. `revisit` (off by default): after the last page, the start page
+    /// in a new tab of the same profile, as a visitor coming back later the same day; it only
+    /// observes, and says which keys persisted, changed, went or came, and whether the banner
+    /// showed again. `withdraw` (off by default; needs consent and --consent accept): on the
+    /// start page, consent is withdrawn the way the consent manager offers it (its own way back
+    /// into its settings, then its refusal; its documented call where the page shows no control;
+    /// see --withdraw-click), and what is still stored after it is judged.
     #[arg(
         long,
         value_delimiter = ',',
@@ -355,6 +375,26 @@ pub struct StepArgs {
     /// for a page that measures time against the network (the page can notice its clock jump).
     #[arg(long, value_enum, value_name = "CLOCK", default_value = "fast")]
     pub clock: Clock,
+
+    /// Visit at most N pages of the start page's site (same registrable domain; for an IP
+    /// address the same host), the start page included, in one tab as a visitor clicking
+    /// through: breadth first, each page's links in document order, the sitemap's pages
+    /// (robots.txt's, else /sitemap.xml) right after the start page's links. Never followed:
+    /// other sites, mailto:/tel:/javascript:, links to the same page, download links, answers
+    /// that are no HTML page, log-out links (by their path or words). The report lists the pages
+    /// visited and those left out, with why.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_pages)]
+    pub pages: usize,
+
+    /// A page of the same site to visit right after the start page, on top of --pages: a path
+    /// (/contact) or an address; repeatable.
+    #[arg(long = "page", value_name = "PATH_OR_URL", value_parser = parse_page)]
+    pub page: Vec<String>,
+
+    /// Withdraw consent (the `withdraw` step) by clicking this element, then refusing in the
+    /// settings it opens, instead of the consent manager's own way back.
+    #[arg(long, value_name = "SELECTOR")]
+    pub withdraw_click: Option<String>,
 
     /// The first message the `chat_message` step sends (`--steps ...,chat_message`). That step
     /// is off by default: on a live site the message reaches the site's real support staff.

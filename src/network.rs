@@ -19,6 +19,9 @@ pub const MAX_URL_CHARS: usize = 2_000;
 pub struct Request {
     /// The step during which it started.
     pub step: Step,
+    /// The journey's page it started on (see `StepRecord::page`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub page: String,
     /// Its URL, query and fragment values redacted unless values are shown.
     pub url: String,
     pub host: String,
@@ -91,6 +94,9 @@ pub const REDACTED: &str = "[redacted]";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepContacts {
     pub step: Step,
+    /// The journey's page (see `StepRecord::page`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub page: String,
     /// How many requests started at this step (all of them, listed or not).
     pub count: u64,
     /// The first few (up to three), as evidence.
@@ -110,6 +116,9 @@ pub struct HostContact {
     pub matched_by: Option<String>,
     /// The first step at which it was contacted.
     pub first_step: Step,
+    /// The page of `first_step` (see `StepRecord::page`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub first_page: String,
     pub steps: Vec<StepContacts>,
 }
 
@@ -135,12 +144,13 @@ fn is_zero(n: &u64) -> bool {
 }
 
 impl Network {
-    /// The hosts first contacted at `step`, as `host (vendor)`, `host (third party)` or `host`,
-    /// for the readable formats' "hosts contacted per step".
-    pub fn first_contacted_at(&self, step: Step) -> Vec<String> {
+    /// The hosts first contacted at `step` of `page` (any page when empty), as `host (vendor)`,
+    /// `host (third party)` or `host`, for the readable formats' "hosts contacted per step".
+    pub fn first_contacted_at(&self, step: Step, page: &str) -> Vec<String> {
         self.hosts
             .iter()
             .filter(|h| h.first_step == step && !h.host.is_empty())
+            .filter(|h| page.is_empty() || h.first_page.is_empty() || h.first_page == page)
             .map(|h| match (&h.vendor, h.party) {
                 (Some(v), _) => format!("{} ({v})", h.host),
                 (None, Party::ThirdParty) => format!("{} (third party)", h.host),
@@ -180,6 +190,7 @@ pub fn build(
     for t in &log.hosts {
         let contacts = StepContacts {
             step: t.step,
+            page: t.page.clone(),
             count: t.count,
             // A listed sample is complete (status, timings); one past the cap is as it started.
             samples: t
@@ -220,14 +231,29 @@ pub fn build(
                     vendor,
                     matched_by,
                     first_step: t.step,
+                    first_page: t.page.clone(),
                     steps: vec![contacts],
                 });
             }
         }
     }
+    // In the order of the journey: its pages as first contacted, each page's steps in order.
+    let page_order: Vec<&str> = {
+        let mut seen: Vec<&str> = Vec::new();
+        for t in &log.hosts {
+            if !seen.contains(&t.page.as_str()) {
+                seen.push(&t.page);
+            }
+        }
+        seen
+    };
+    let at = |page: &str| page_order.iter().position(|p| *p == page);
     for h in &mut hosts {
-        h.steps.sort_by_key(|s| s.step);
-        h.first_step = h.steps.first().map_or(h.first_step, |s| s.step);
+        h.steps.sort_by_key(|s| (at(&s.page), s.step));
+        if let Some(first) = h.steps.first() {
+            h.first_step = first.step;
+            h.first_page = first.page.clone();
+        }
     }
     let network = Network {
         total: log.total,
@@ -286,6 +312,7 @@ impl Matching<'_> {
         });
         Request {
             step: r.step,
+            page: r.page.clone(),
             url: redact_url(&r.url, self.show_values),
             party: self.party(&host),
             vendor: self.vendor(&r.url).0,
@@ -445,6 +472,7 @@ mod tests {
     fn raw(step: Step, url: &str) -> RawRequest {
         RawRequest {
             step,
+            page: String::new(),
             url: url.into(),
             method: "GET".into(),
             resource_type: "Script".into(),
@@ -559,7 +587,7 @@ mod tests {
         assert_eq!(h.matched_by.as_deref(), Some("host embed.tawk.to (script)"));
         // A sample is the listed request, completed.
         assert_eq!(h.steps[0].samples[0].status, Some(200));
-        let load = net.first_contacted_at(Step::Load);
+        let load = net.first_contacted_at(Step::Load, "");
         assert!(
             load.contains(&"embed.tawk.to (tawkto)".to_string()),
             "{load:?}"
@@ -570,7 +598,7 @@ mod tests {
         );
         assert!(load.contains(&"www.shop.test".to_string()), "{load:?}");
         assert_eq!(
-            net.first_contacted_at(Step::Consent),
+            net.first_contacted_at(Step::Consent, ""),
             ["code.jivosite.com (jivochat)"]
         );
     }

@@ -51,6 +51,9 @@ pub struct CookieAttributes {
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Change {
     pub step: Step,
+    /// The journey's page of that step (see `StepRecord::page`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub page: String,
     pub what: Vec<Altered>,
 }
 
@@ -181,8 +184,18 @@ pub struct Observation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frame_url: Option<String>,
     pub first_step: Step,
+    /// The journey's page where it was first seen (see `StepRecord::page`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub first_page: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub removed_at: Option<Step>,
+    /// The page of `removed_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_page: Option<String>,
+    /// Storage only: the last snapshot could not read its partition (no frame of its origin was
+    /// on that page): not seen removed, only not seen.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub out_of_sight: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -268,7 +281,7 @@ pub fn build(
     let page_site = host_of(page_url).map(|h| site_of(&h)).unwrap_or_default();
     let mut order: Vec<KeyId> = Vec::new();
     let mut timeline: BTreeMap<KeyId, Vec<Seen<'_>>> = BTreeMap::new();
-    for snap in snapshots {
+    for (n, snap) in snapshots.iter().enumerate() {
         for c in &snap.cookies {
             let id = (
                 StorageKind::Cookie,
@@ -284,7 +297,7 @@ pub fn build(
                 &mut order,
                 &mut timeline,
                 id,
-                (snap.step, snap.taken_at, State::Cookie(c)),
+                (n, snap.taken_at, State::Cookie(c)),
             );
         }
         for s in &snap.storage {
@@ -293,7 +306,7 @@ pub fn build(
                 &mut order,
                 &mut timeline,
                 id,
-                (snap.step, snap.taken_at, State::Item(s)),
+                (n, snap.taken_at, State::Item(s)),
             );
         }
     }
@@ -302,7 +315,7 @@ pub fn build(
     // A distinctive key evidences its vendor from the step it first showed at.
     for id in &order {
         let names = catalog.evidence_from_names([id.1.as_str()]);
-        evidence_at.record(&names, timeline[id][0].0);
+        evidence_at.record(&names, snapshots[timeline[id][0].0].step);
         evidence.merge(names);
     }
     // A vendor's own generic keys beside its platform's: its footprint, from the first step at
@@ -310,7 +323,7 @@ pub fn build(
     for step in Step::ALL {
         let names = order
             .iter()
-            .filter(|id| timeline[*id][0].0 <= step)
+            .filter(|id| snapshots[timeline[*id][0].0].step <= step)
             .map(|id| id.1.as_str());
         let mut upto = Evidence::default();
         for (vendor, reasons) in &evidence.0 {
@@ -347,19 +360,18 @@ pub fn build(
             .chain(s.frames.iter().map(|f| f.url.as_str()))
     }));
     let platforms = catalog.platform_evidence(order.iter().map(|(_, n, _)| n.as_str()), hosts);
-    let steps: Vec<Step> = snapshots.iter().map(|s| s.step).collect();
     let cx = Context {
         catalog,
         evidence: &judging,
         evidence_at: &evidence_at,
         platforms: &platforms,
         page_site: &page_site,
-        steps: &steps,
+        snapshots,
         show_values,
     };
     let observations = order
         .iter()
-        .map(|id| observe(&cx, &timeline[id], id.0, &id.1))
+        .map(|id| observe(&cx, &timeline[id], id))
         .collect();
     Built {
         observations,
@@ -376,15 +388,15 @@ struct Context<'a> {
     evidence_at: &'a EvidenceSteps,
     platforms: &'a Evidence,
     page_site: &'a str,
-    steps: &'a [Step],
+    snapshots: &'a [Snapshot],
     show_values: bool,
 }
 
 /// Identity of a key: storage kind, name and where it lives.
 type KeyId = (StorageKind, String, String);
 
-/// A key as seen in one snapshot: the step, the snapshot's time, its state.
-type Seen<'a> = (Step, f64, State<'a>);
+/// A key as seen in one snapshot: the snapshot's index, its time, the key's state.
+type Seen<'a> = (usize, f64, State<'a>);
 
 fn push<'a>(
     order: &mut Vec<KeyId>,
@@ -399,17 +411,39 @@ fn push<'a>(
     entry.push(seen);
 }
 
-fn observe(cx: &Context<'_>, seen: &[Seen<'_>], storage: StorageKind, name: &str) -> Observation {
-    let (catalog, page_site, steps, show_values) =
-        (cx.catalog, cx.page_site, cx.steps, cx.show_values);
-    let (first_step, _, first) = &seen[0];
+fn observe(cx: &Context<'_>, seen: &[Seen<'_>], id: &KeyId) -> Observation {
+    let (storage, name) = (id.0, id.1.as_str());
+    let (catalog, page_site, snapshots, show_values) =
+        (cx.catalog, cx.page_site, cx.snapshots, cx.show_values);
+    let (first_at, _, first) = &seen[0];
+    let first_step = snapshots[*first_at].step;
     let (_, last_taken, last) = seen.last().expect("an observation is seen at least once");
-    // Walk the snapshots in order, noting changes, removals and reappearances.
+    // Walk the snapshots in order, noting changes, removals and reappearances. A storage item
+    // whose partition a snapshot did not read (its frame not on that page) was out of sight
+    // there, not gone.
     let mut changes = Vec::new();
     let mut prev: Option<&State<'_>> = Some(first);
-    let mut removed_at = None;
-    for step in steps.iter().skip_while(|s| *s != first_step).skip(1) {
-        match seen.iter().find(|(s, _, _)| s == step) {
+    let mut removed = None;
+    for (n, snap) in snapshots.iter().enumerate().skip(first_at + 1) {
+        if storage != StorageKind::Cookie && !snap.saw_partition(&id.2) {
+            continue;
+        }
+        let page = snap.page.clone();
+        // The return visit is a new tab: the closed tab's sessionStorage is gone, so what shows
+        // there was written anew.
+        if snap.step == Step::Revisit && storage == StorageKind::SessionStorage {
+            prev = None;
+            if removed.is_none() && !seen.iter().any(|(at, _, _)| *at == n) {
+                changes.push(Change {
+                    step: snap.step,
+                    page: page.clone(),
+                    what: vec![Altered::Removed],
+                });
+                removed = Some((snap.step, page));
+                continue;
+            }
+        }
+        match seen.iter().find(|(at, _, _)| *at == n) {
             Some((_, _, now)) => {
                 let mut what = Vec::new();
                 match prev {
@@ -422,17 +456,22 @@ fn observe(cx: &Context<'_>, seen: &[Seen<'_>], storage: StorageKind, name: &str
                     }
                 }
                 if !what.is_empty() {
-                    changes.push(Change { step: *step, what });
+                    changes.push(Change {
+                        step: snap.step,
+                        page,
+                        what,
+                    });
                 }
-                removed_at = None;
+                removed = None;
                 prev = Some(now);
             }
             None if prev.is_some() => {
                 changes.push(Change {
-                    step: *step,
+                    step: snap.step,
+                    page: page.clone(),
                     what: vec![Altered::Removed],
                 });
-                removed_at = Some(*step);
+                removed = Some((snap.step, page));
                 prev = None;
             }
             None => {}
@@ -446,7 +485,7 @@ fn observe(cx: &Context<'_>, seen: &[Seen<'_>], storage: StorageKind, name: &str
     let mut attribution = judged.attribution;
     if let (Attribution::Known { decided_by, .. }, Some(m)) = (&mut attribution, &judged.vendor_key)
     {
-        *decided_by = decision(cx, m, name, *first_step);
+        *decided_by = decision(cx, m, name, first_step);
     }
     let raw_value = last.value().to_string();
     let json_fields = json_object_keys(&raw_value);
@@ -499,8 +538,12 @@ fn observe(cx: &Context<'_>, seen: &[Seen<'_>], storage: StorageKind, name: &str
         party,
         storage_key,
         frame_url,
-        first_step: *first_step,
-        removed_at,
+        first_step,
+        first_page: snapshots[*first_at].page.clone(),
+        removed_at: removed.as_ref().map(|(step, _)| *step),
+        removed_page: removed.map(|(_, page)| page).filter(|p| !p.is_empty()),
+        out_of_sight: storage != StorageKind::Cookie
+            && snapshots.last().is_some_and(|s| !s.saw_partition(&id.2)),
         changes,
         cookie,
         value: ValueEvidence::of(&raw_value, show_values),

@@ -63,6 +63,13 @@ pub struct ScanSection {
     /// Steps to run (default: load, widget, consent, chat_open); `chat_message` sends `message`.
     pub steps: Option<Vec<Step>>,
     pub message: Option<String>,
+    /// At most this many pages of the site (see `--pages`).
+    pub pages: Option<Spanned<usize>>,
+    /// Pages visited right after the start page (see `--page`).
+    #[serde(default)]
+    pub page: Vec<Spanned<String>>,
+    /// See `--withdraw-click`.
+    pub withdraw_click: Option<String>,
 }
 
 impl ScanSection {
@@ -291,6 +298,17 @@ impl Policy {
                     errors.push(at(h.span(), e));
                 }
             }
+            if let Some(p) = sc.pages.as_ref().filter(|p| *p.get_ref() == 0) {
+                errors.push(at(
+                    p.span(),
+                    "`pages` must be at least 1 (the start page)".into(),
+                ));
+            }
+            for p in &sc.page {
+                if let Err(e) = crate::scan::pages::check_asked(p.get_ref()) {
+                    errors.push(at(p.span(), e));
+                }
+            }
         }
         if let Some(f) = &raw.gate.fail_on
             && let Err(e) = crate::vocab::FailOn::parse(&f.get_ref().join(","))
@@ -482,7 +500,15 @@ impl Policy {
                 .visitor(|p| self.resolve(p))
                 .map_err(|e| Error::usage(format!("{file}: [scan]: {e}")))?,
             message: s.message.clone(),
+            pages: s.pages.as_ref().map_or(1, |p| *p.get_ref()),
+            asked_pages: s.page.iter().map(|p| p.get_ref().clone()).collect(),
+            withdraw_click: s.withdraw_click.clone(),
             ..ScanOptions::default()
+        })
+        .and_then(|o: ScanOptions| {
+            o.check()
+                .map(|()| o)
+                .map_err(|e| Error::usage(format!("{file}: [scan]: {e}")))
         })
     }
 

@@ -47,6 +47,9 @@ pub struct StorageRecord {
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Snapshot {
     pub step: Step,
+    /// The journey's page it was taken on (see `StepRecord::page`).
+    #[serde(default)]
+    pub page: String,
     /// When it was taken, as Unix seconds (cookie lifetimes are measured from here).
     pub taken_at: f64,
     pub page_url: String,
@@ -55,6 +58,18 @@ pub struct Snapshot {
     pub frames: Vec<FrameInfo>,
     /// Parts that could not be read (a hung renderer, a frame gone mid-read).
     pub errors: Vec<String>,
+    /// The storage partitions read (storage keys): web storage of any other partition was out
+    /// of sight, not gone (a journey's page without the frame that uses it). Empty in
+    /// snapshots of older versions: every partition counts as read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<String>,
+}
+
+impl Snapshot {
+    /// Whether the web storage of `storage_key` was read in this snapshot.
+    pub fn saw_partition(&self, storage_key: &str) -> bool {
+        self.partitions.is_empty() || self.partitions.iter().any(|k| k == storage_key)
+    }
 }
 
 /// How many CDP calls a snapshot keeps in flight at once.
@@ -125,6 +140,13 @@ fn cookie_from_json(c: &Value) -> CookieRecord {
 #[derive(Debug, Default)]
 pub struct StorageKeys(BTreeMap<(String, String, String), String>);
 
+/// What a storage read found: the items, what could not be read, and the partitions read.
+pub struct StorageRead {
+    pub records: Vec<StorageRecord>,
+    pub errors: Vec<String>,
+    pub partitions: Vec<String>,
+}
+
 /// Reads localStorage and sessionStorage of every frame, one read per storage partition.
 pub fn read_storage(
     page: &Page,
@@ -132,7 +154,7 @@ pub fn read_storage(
     main_frame: Option<&str>,
     known: &mut StorageKeys,
     timeout: Duration,
-) -> (Vec<StorageRecord>, Vec<String>) {
+) -> StorageRead {
     let mut errors = Vec::new();
     let top_origin = frames
         .iter()
@@ -208,9 +230,11 @@ pub fn read_storage(
         page.call("DOMStorage.getDOMStorageItems", params, timeout)
     });
     let mut records = Vec::new();
+    let mut read = BTreeMap::new();
     for ((key, frame, kind), result) in jobs.iter().zip(results) {
         match result {
             Ok(v) => {
+                *read.entry((*key).clone()).or_insert(0) += 1;
                 for item in v
                     .get("entries")
                     .and_then(Value::as_array)
@@ -238,7 +262,16 @@ pub fn read_storage(
             Err(e) => errors.push(format!("{kind} of {}: {e}", frame.origin)),
         }
     }
-    (records, errors)
+    StorageRead {
+        records,
+        errors,
+        // Both kinds read: a partition half read is not known to be complete.
+        partitions: read
+            .into_iter()
+            .filter(|(_, n)| *n == 2)
+            .map(|(k, _)| k)
+            .collect(),
+    }
 }
 
 /// Runs `f` over `items` with a bounded number of calls in flight, keeping order.

@@ -16,7 +16,25 @@ use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 
 /// Version of the store's schema, kept in `PRAGMA user_version`; bumped on any change to it.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// What brings a store of an older schema up to date: from each version, the SQL (both
+/// databases read it) that makes the next. Schema 2: the journey's pages.
+const UPGRADES: &[(i64, &str)] = &[(
+    1,
+    "ALTER TABLE observations ADD COLUMN first_page TEXT;
+     ALTER TABLE findings ADD COLUMN page TEXT;",
+)];
+
+/// The SQL that brings a store of schema `from` to this one.
+fn upgrade_from(from: i64) -> String {
+    UPGRADES
+        .iter()
+        .filter(|(v, _)| *v >= from)
+        .map(|(_, sql)| *sql)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 /// `PRAGMA application_id` of a chatcookie store ("ccks"): tells it from other SQLite files.
 pub const APPLICATION_ID: i64 = 0x6363_6b73;
@@ -69,6 +87,7 @@ CREATE TABLE observations (
     catalog_key TEXT,
     category TEXT,
     first_step TEXT NOT NULL,
+    first_page TEXT,
     removed_at TEXT,
     expiry_class TEXT NOT NULL,
     lifetime_seconds INTEGER,
@@ -93,6 +112,7 @@ CREATE TABLE findings (
     name TEXT,
     location TEXT,
     step TEXT,
+    page TEXT,
     message TEXT NOT NULL,
     evidence_json TEXT NOT NULL,
     policy_line INTEGER,
@@ -110,6 +130,8 @@ enum SchemaState {
     Empty,
     /// A chatcookie store of this schema version.
     Current,
+    /// A chatcookie store of an older schema version: readable, upgraded before it is written.
+    Older(i64),
 }
 
 /// A store the user named that cannot serve: not SQLite, another program's, too new, a database
@@ -280,9 +302,9 @@ impl Store {
                             location, storage_key, frame_url, party, vendor, catalog_key,
                             category, first_step, removed_at, expiry_class, lifetime_seconds,
                             http_only, secure, same_site, partition_key, value_length,
-                            value_sha256, attributes_json)
+                            value_sha256, attributes_json, first_page)
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                            $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+                            $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
                         &cells![
                             scan_id,
                             position as i64,
@@ -307,6 +329,7 @@ impl Store {
                             o.value.length as i64,
                             &o.value.sha256,
                             attributes.to_string(),
+                            (!o.first_page.is_empty()).then_some(o.first_page.as_str()),
                         ],
                     )?;
                 }
@@ -314,8 +337,9 @@ impl Store {
                     tx.execute(
                         "INSERT INTO findings (scan_id, position, rule, severity, fingerprint,
                             storage, name, location, step, message, evidence_json, policy_line,
-                            gating, in_baseline)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                            gating, in_baseline, page)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                            $15)",
                         &cells![
                             scan_id,
                             position as i64,
@@ -331,6 +355,7 @@ impl Store {
                             f.policy_line.map(|l| l as i64),
                             f.gating,
                             f.in_baseline,
+                            f.page.as_deref(),
                         ],
                     )?;
                 }

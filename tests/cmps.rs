@@ -207,11 +207,8 @@ impl Bench {
             quiet: Duration::from_millis(100),
             widget_timeout: Duration::from_secs(1),
             steps: vec![Step::Load, Step::Consent],
-            progress: false,
-            screenshots: false,
-            visitor: Default::default(),
             clock,
-            message: None,
+            ..ScanOptions::default()
         };
         let t0 = Instant::now();
         let run = scan::run(&self.session, &self.catalog, &opts).unwrap();

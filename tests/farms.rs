@@ -118,7 +118,7 @@ impl Farm {
                 // What the README asks of a farm's browser, so its results equal a local scan's.
                 "--disable-site-isolation-trials",
                 "--disable-features=IsolateOrigins,site-per-process",
-                "--host-resolver-rules=MAP *.test 127.0.0.1, MAP apps.mypurecloud.de 127.0.0.1",
+                "--host-resolver-rules=MAP *.test 127.0.0.1, MAP apps.mypurecloud.de 127.0.0.1, MAP *.tawk.to 127.0.0.1",
             ])
             .arg(format!("--remote-debugging-port={port}"))
             .arg(format!("--user-data-dir={}", profile.path().display()))
@@ -1376,4 +1376,72 @@ fn selenium_grid_from_npm_scans_as_a_local_browser_does_and_leaves_nothing_behin
         "after the Grid was killed"
     );
     eprintln!("grid: {:.1} s in all", started.elapsed().as_secs_f64());
+}
+
+/// A journey on a farm's browser: the same pages in the same order and the same keys at the same
+/// pages and steps as on a local one, and no tab left behind (the return visit's tab included).
+#[test]
+fn a_journey_over_a_farm_is_the_local_journey_and_leaves_no_tab() {
+    let Some(name) = loopback_name() else { return };
+    let mut farm = Farm::start();
+    let site = root().join("fixtures/sites/journey-shop");
+    let args = [
+        "--pages",
+        "20",
+        "--steps",
+        "load,widget,consent,chat_open,revisit",
+        "--format",
+        "json",
+    ];
+    let mut local = bin();
+    local.arg("scan").arg(&site).args(args);
+    let local = run_within(local, Duration::from_secs(120));
+    assert_eq!(code(&local), 0, "{}", text(&local));
+    let before = farm.pages();
+    let endpoint = format!("http://{name}:{}", farm.port);
+    let mut remote = bin();
+    remote
+        .arg("scan")
+        .arg(&site)
+        .args(args)
+        .args(["--connect", &endpoint]);
+    let remote = run_within(remote, Duration::from_secs(120));
+    assert_eq!(code(&remote), 0, "{endpoint}: {}", text(&remote));
+    farm.assert_no_page_left(&before);
+    // Pages by their path: each run serves the site on a port of its own.
+    let path =
+        |u: &str| url::Url::parse(u).map_or_else(|_| u.to_string(), |u| u.path().to_string());
+    let journey = |o: &Output| -> (Vec<String>, BTreeSet<String>) {
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let pages = r["pages"]["visited"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| path(p["url"].as_str().unwrap()))
+            .collect();
+        let keys = r["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                format!(
+                    "{} {} {} {}",
+                    path(o["first_page"].as_str().unwrap_or_default()),
+                    o["first_step"],
+                    o["storage"],
+                    o["name"]
+                )
+            })
+            .collect();
+        (pages, keys)
+    };
+    let (local, remote) = (journey(&local), journey(&remote));
+    assert_eq!(local.0.len(), 7, "{local:?}");
+    assert!(
+        local
+            .1
+            .iter()
+            .any(|k| k.contains("/contact/") && k.contains("twk_uuid"))
+    );
+    assert_eq!(local, remote, "a farm's journey differs from a local one");
 }

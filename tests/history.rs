@@ -104,7 +104,10 @@ fn two_scans_of_one_site_show_what_changed() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["store_schema_version"], 1);
+    assert_eq!(
+        json["store_schema_version"],
+        chatcookie::store::SCHEMA_VERSION
+    );
     assert_eq!(json["site"], "http://www.shop.test");
     let scans = json["scans"].as_array().unwrap();
     assert_eq!(scans.len(), 2);

@@ -52,6 +52,32 @@ struct Expected {
     /// The chat keys after accept, with the step each first shows at.
     chat: Vec<Key>,
     record: Record,
+    /// What withdrawing consent leaves (fixtures with a way back, `withdraw-*`).
+    #[serde(default)]
+    withdraw: Option<Withdrawal>,
+}
+
+/// What the `withdraw` step does on a fixture, after accept and chat_open.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Withdrawal {
+    /// `control`: the CMP's visitor-facing way back; `api`: its documented call.
+    via: String,
+    /// Whether the CMP reloads the page after the withdrawal.
+    reloads: bool,
+    /// The chat keys the CMP itself deletes.
+    #[serde(default)]
+    deleted_by_cmp: Vec<Named>,
+    /// The chat keys still stored after the withdrawal.
+    #[serde(default)]
+    kept: Vec<Named>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(deny_unknown_fields)]
+struct Named {
+    storage: String,
+    name: String,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -200,12 +226,22 @@ fn scan_all(
     answer: &str,
     jobs: usize,
 ) -> (BTreeMap<String, Value>, String, Duration) {
+    scan_all_steps(sites, answer, jobs, "load,consent,chat_open")
+}
+
+/// [`scan_all`] with other steps.
+fn scan_all_steps(
+    sites: &[PathBuf],
+    answer: &str,
+    jobs: usize,
+    steps: &str,
+) -> (BTreeMap<String, Value>, String, Duration) {
     let t0 = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_chatcookie"))
         .arg("scan")
         .args(sites)
         .args(["--consent", answer])
-        .args(["--steps", "load,consent,chat_open"])
+        .args(["--steps", steps])
         // After reject there is no widget: do not wait the default 3 s for one to open.
         .args(["--widget-timeout", "1s"])
         .args(["--format", "jsonl", "--show-values"])
@@ -1198,4 +1234,441 @@ fn second_held_out_real_banners_are_answered_too() {
              (\"as far as the words of its controls show\"); refusing opens them and finds none",
         )],
     );
+}
+
+/// Copies of each fixture withdrawn in one run: the same keys kept every time.
+const WITHDRAW_REPEATS: usize = 2;
+
+/// Consent given through a real consent manager, then withdrawn the way it offers visitors (its
+/// floating button, the footer link its documentation tells sites to add): the withdraw step
+/// reopens the settings and refuses, the CMP's record then says `reject`, the keys the CMP
+/// deletes are gone, and every chat key left is a `kept-after-withdrawal` finding unless the
+/// catalog rates it strictly necessary; where the page cleans up after the CMP's change
+/// callback, there are none.
+#[test]
+fn consent_withdrawn_through_real_consent_managers_leaves_what_the_widget_keeps() {
+    let _turn = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let node_modules = npm::node_modules("npm");
+    let fixtures: Vec<Fixture> = fixtures()
+        .into_iter()
+        .filter(|f| f.exp.withdraw.is_some())
+        .collect();
+    let cmps: BTreeSet<&str> = fixtures.iter().map(|f| f.exp.cmp.as_str()).collect();
+    for cmp in [
+        "cookieconsent-v3",
+        "klaro",
+        "osano-cookieconsent",
+        "tarteaucitron",
+    ] {
+        assert!(
+            cmps.contains(cmp),
+            "no withdraw fixture for {cmp}: {cmps:?}"
+        );
+    }
+    assert!(
+        fixtures
+            .iter()
+            .any(|f| f.exp.withdraw.as_ref().is_some_and(|w| w.kept.is_empty())),
+        "no fixture whose page cleans up"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let copies: Vec<(usize, usize)> = (1..=WITHDRAW_REPEATS)
+        .flat_map(|copy| (0..fixtures.len()).map(move |i| (i, copy)))
+        .collect();
+    let sites: Vec<PathBuf> = copies
+        .iter()
+        .map(|&(i, copy)| assemble(&fixtures[i], &node_modules, dir.path(), copy))
+        .collect();
+    let (mut reports, status, _) =
+        scan_all_steps(&sites, "accept", 2, "load,consent,chat_open,withdraw");
+    let mut wrong = Vec::new();
+    for &(i, copy) in &copies {
+        let fx = &fixtures[i];
+        let name = copy_name(&fx.name, copy);
+        let w = fx.exp.withdraw.as_ref().unwrap();
+        let mut report = reports.remove(&name);
+        if browser_trouble(report.as_ref()).is_some() {
+            // A starved machine says nothing about the rules: once more, alone.
+            let (mut again, _, _) = scan_all_steps(
+                std::slice::from_ref(&sites[copies.iter().position(|c| *c == (i, copy)).unwrap()]),
+                "accept",
+                1,
+                "load,consent,chat_open,withdraw",
+            );
+            report = again.remove(&name);
+        }
+        let Some(r) = report else {
+            wrong.push(format!("{name}: no report ({status})"));
+            continue;
+        };
+        let step = r["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == "withdraw")
+            .cloned()
+            .unwrap_or_default();
+        let detail = step["detail"].as_str().unwrap_or_default();
+        if step["status"] != "done" {
+            wrong.push(format!("{name}: withdraw {}: {detail}", step["status"]));
+            continue;
+        }
+        let record = &step["consent"];
+        if record["recorded"] != "reject" {
+            wrong.push(format!(
+                "{name}: the CMP recorded {} after withdrawal: {detail}",
+                record["recorded"]
+            ));
+        }
+        let how = record["reopened"].as_str().unwrap_or_default();
+        let via_call = how.contains("documented call");
+        if (w.via == "api") != via_call {
+            wrong.push(format!("{name}: reopened by {how}, expected via {}", w.via));
+        }
+        let chat: BTreeSet<Named> = fx
+            .exp
+            .chat
+            .iter()
+            .map(|k| Named {
+                storage: k.storage.clone(),
+                name: k.name.clone(),
+            })
+            .collect();
+        let observed = r["observations"].as_array().unwrap();
+        let find = |k: &Named| {
+            observed
+                .iter()
+                .find(|o| o["name"] == k.name.as_str() && o["storage"] == k.storage.as_str())
+        };
+        // Still stored: seen after the withdrawal, not removed since.
+        let kept: BTreeSet<Named> = chat
+            .iter()
+            .filter(|k| find(k).is_some_and(|o| o["removed_at"].is_null()))
+            .cloned()
+            .collect();
+        let want: BTreeSet<Named> = w.kept.iter().cloned().collect();
+        if kept != want {
+            wrong.push(format!("{name}: kept {kept:?}, expected {want:?}"));
+        }
+        for k in &w.deleted_by_cmp {
+            if find(k).is_none_or(|o| o["removed_at"] != "withdraw") {
+                wrong.push(format!("{name}: {} not deleted at the withdrawal", k.name));
+            }
+        }
+        // Judged: every kept key the catalog does not rate strictly necessary, and no other.
+        let judged: BTreeSet<String> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "kept-after-withdrawal")
+            .map(|f| f["key"]["name"].as_str().unwrap().to_string())
+            .collect();
+        let due: BTreeSet<String> = want
+            .iter()
+            .filter(|k| find(k).is_some_and(|o| o["catalog"]["category"] != "strictly-necessary"))
+            .map(|k| k.name.clone())
+            .collect();
+        if judged != due {
+            wrong.push(format!(
+                "{name}: kept-after-withdrawal on {judged:?}, expected {due:?}"
+            ));
+        }
+        let reloaded = r["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|q| q["step"] == "withdraw" && q["resource_type"] == "Document")
+            .count()
+            > 0;
+        if reloaded != w.reloads {
+            wrong.push(format!(
+                "{name}: reloaded {reloaded}, expected {}",
+                w.reloads
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A multi-page site of `fixtures/npm-journeys/` (its expected.toml, read as far as checked).
+#[derive(Debug, Deserialize)]
+struct ShopExpected {
+    cmp: String,
+    packages: Vec<String>,
+    journey: Vec<ShopJourney>,
+    revisit: ShopRevisit,
+    withdraw: ShopWithdraw,
+}
+
+#[derive(Debug, Deserialize)]
+struct ShopJourney {
+    args: Vec<String>,
+    order: Vec<String>,
+    consent_page: String,
+    chat_open_page: String,
+    #[serde(default)]
+    skipped: Vec<ShopSkipped>,
+    accept: Vec<ShopKey>,
+    #[serde(default)]
+    reject: Vec<ShopKey>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ShopSkipped {
+    page: String,
+    href: String,
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ShopKey {
+    page: String,
+    step: String,
+    storage: String,
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ShopRevisit {
+    args: Vec<String>,
+    keys: Vec<ShopAfter>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ShopAfter {
+    storage: String,
+    name: String,
+    after: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ShopWithdraw {
+    deleted_by_cmp: Vec<Named>,
+    kept: Vec<Named>,
+}
+
+/// A page's path, as expected.toml names pages.
+fn page_path(url: &str) -> String {
+    url::Url::parse(url).map_or_else(|_| url.to_string(), |u| u.path().to_string())
+}
+
+/// One scan of an assembled site with `args`; a browser that could not serve it in time
+/// (a starved machine) is given one more try.
+fn scan_with(site: &Path, args: &[String]) -> Value {
+    let run = || -> Result<Value, String> {
+        let out = Command::new(env!("CARGO_BIN_EXE_chatcookie"))
+            .arg("scan")
+            .arg(site)
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .expect("run chatcookie");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let report: Option<Value> = serde_json::from_slice(&out.stdout).ok();
+        if let Some(why) = browser_trouble(report.as_ref()) {
+            return Err(format!("{why}; {stderr}"));
+        }
+        report.ok_or_else(|| format!("no report: {stderr}"))
+    };
+    run().unwrap_or_else(|why| {
+        eprintln!("{args:?} rescanned: {why}");
+        run().unwrap_or_else(|why| panic!("{args:?}, rescanned: {why}"))
+    })
+}
+
+/// Real consent managers on every page of a site whose chat is on an inner page only: the
+/// journey answers the banner once on the start page, carries the answer, finds the chat on
+/// /contact/ and dates its keys there, the same pages in the same order every time, nothing
+/// off-site, no log-out, no download visited; the return visit sees no banner; consent
+/// withdrawn on the start page through the CMP's footer link leaves what the widget keeps.
+#[test]
+fn a_journey_over_sites_with_real_consent_managers_finds_the_inner_pages_chat() {
+    let _turn = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let node_modules = npm::node_modules("npm");
+    let dir = root().join("fixtures/npm-journeys");
+    let mut shops: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("expected.toml").exists())
+        .collect();
+    shops.sort();
+    assert!(shops.len() >= 2, "{shops:?}");
+    let sites = tempfile::tempdir().unwrap();
+    let mut wrong = Vec::new();
+    for shop in &shops {
+        let name = shop.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(shop.join("expected.toml")).unwrap();
+        let exp: ShopExpected =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{name}/expected.toml: {e}"));
+        let site = assemble_site(
+            shop,
+            &name,
+            &exp.packages,
+            None,
+            &node_modules,
+            sites.path(),
+        );
+        let j = &exp.journey[0];
+        let keys = |r: &Value| -> BTreeSet<(String, String, String, String)> {
+            r["observations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| {
+                    (
+                        page_path(o["first_page"].as_str().unwrap_or_default()),
+                        o["first_step"].as_str().unwrap().to_string(),
+                        o["storage"].as_str().unwrap().to_string(),
+                        o["name"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        };
+        let want = |list: &[ShopKey]| -> BTreeSet<(String, String, String, String)> {
+            list.iter()
+                .map(|k| {
+                    (
+                        k.page.clone(),
+                        k.step.clone(),
+                        k.storage.clone(),
+                        k.name.clone(),
+                    )
+                })
+                .collect()
+        };
+        let step_page = |r: &Value, step: &str| -> Option<String> {
+            r["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["step"] == step && s["status"] != "skipped")
+                .map(|s| page_path(s["page"].as_str().unwrap()))
+        };
+        for (answer, expected) in [
+            ("accept", &j.accept),
+            ("accept", &j.accept),
+            ("reject", &j.reject),
+        ] {
+            let mut args = j.args.clone();
+            args.extend(["--consent".into(), answer.into()]);
+            let r = scan_with(&site, &args);
+            let order: Vec<String> = r["pages"]["visited"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| page_path(p["url"].as_str().unwrap()))
+                .collect();
+            if order != j.order {
+                wrong.push(format!(
+                    "{name} {answer}: pages {order:?}, expected {:?}",
+                    j.order
+                ));
+            }
+            if keys(&r) != want(expected) {
+                wrong.push(format!(
+                    "{name} {answer}: keys {:?}, expected {:?}",
+                    keys(&r),
+                    want(expected)
+                ));
+            }
+            if step_page(&r, "consent").as_deref() != Some(j.consent_page.as_str()) {
+                wrong.push(format!(
+                    "{name} {answer}: consent on {:?}",
+                    step_page(&r, "consent")
+                ));
+            }
+            let opened = step_page(&r, "chat_open");
+            let want_open = (answer == "accept").then(|| j.chat_open_page.clone());
+            if opened != want_open {
+                wrong.push(format!("{name} {answer}: chat opened on {opened:?}"));
+            }
+            let skipped = r["pages"]["skipped"].as_array().unwrap();
+            for s in &j.skipped {
+                let hit = skipped.iter().any(|k| {
+                    let url = k["url"].as_str().unwrap_or_default();
+                    page_path(k["found"].as_str().unwrap_or_default()) == s.page
+                        && k["why"] == s.reason.as_str()
+                        && (url == s.href || url.ends_with(&s.href))
+                });
+                if !hit {
+                    wrong.push(format!("{name} {answer}: not left out as expected: {s:?}"));
+                }
+            }
+        }
+        // The return visit, then the withdrawal, after the whole journey.
+        let r = scan_with(&site, &exp.revisit.args);
+        let step = |s: &str| {
+            r["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["step"] == s)
+                .cloned()
+                .unwrap_or_default()
+        };
+        if !step("revisit")["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no banner showed")
+        {
+            wrong.push(format!("{name}: revisit {}", step("revisit")));
+        }
+        let find = |storage: &str, key: &str| {
+            r["observations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|o| o["name"] == key && o["storage"] == storage)
+                .cloned()
+        };
+        for k in &exp.revisit.keys {
+            let Some(o) = find(&k.storage, &k.name) else {
+                wrong.push(format!("{name}: {} not observed", k.name));
+                continue;
+            };
+            let at: Vec<&str> = o["changes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| c["step"] == "revisit")
+                .flat_map(|c| c["what"].as_array().unwrap().iter())
+                .filter_map(|w| w.as_str())
+                .collect();
+            let after = if o["removed_at"] == "revisit" {
+                "gone"
+            } else if at.contains(&"reappeared") {
+                "rewritten"
+            } else if at.contains(&"value") {
+                "changed"
+            } else {
+                "unchanged"
+            };
+            if after != k.after {
+                wrong.push(format!(
+                    "{name}: {} {after} at revisit, expected {}",
+                    k.name, k.after
+                ));
+            }
+        }
+        let w = step("withdraw");
+        if w["status"] != "done" || w["consent"]["recorded"] != "reject" {
+            wrong.push(format!("{name}: withdraw {w}"));
+        }
+        for k in &exp.withdraw.deleted_by_cmp {
+            if find(&k.storage, &k.name).is_none_or(|o| o["removed_at"] != "withdraw") {
+                wrong.push(format!("{name}: {} not deleted at the withdrawal", k.name));
+            }
+        }
+        for k in &exp.withdraw.kept {
+            if find(&k.storage, &k.name).is_none_or(|o| !o["removed_at"].is_null()) {
+                wrong.push(format!("{name}: {} not kept after the withdrawal", k.name));
+            }
+        }
+        assert_eq!(
+            exp.cmp,
+            w["consent"]["cmp"].as_str().unwrap_or_default(),
+            "{name}"
+        );
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -442,11 +442,8 @@ fn scan_smooch(steps: &[Step]) -> Scanned {
         quiet: Duration::from_millis(400),
         widget_timeout: Duration::from_secs(5),
         steps: steps.to_vec(),
-        progress: false,
-        screenshots: false,
-        visitor: Default::default(),
-        clock: Default::default(),
         message: Some(MESSAGE.to_string()),
+        ..ScanOptions::default()
     };
     let catalog = Catalog::embedded().unwrap();
     let session = BrowserSession::start(&BrowserOptions {

@@ -27,6 +27,9 @@ fn cookie(name: &str, step: Step, lifetime: Option<i64>) -> Observation {
         frame_url: None,
         first_step: step,
         removed_at: None,
+        first_page: String::new(),
+        removed_page: None,
+        out_of_sight: false,
         changes: Vec::new(),
         cookie: Some(CookieAttributes {
             domain: ".shop.test".into(),
@@ -84,6 +87,7 @@ fn report() -> ScanReport {
     );
     let step = |step: Step, detail: &str| StepRecord {
         step,
+        page: "http://www.shop.test/home".into(),
         status: StepStatus::Done,
         detail: detail.into(),
         duration_ms: 100,
@@ -101,6 +105,7 @@ fn report() -> ScanReport {
     piped.removed_at = Some(Step::ChatOpen);
     piped.changes = vec![chatcookie::observation::Change {
         step: Step::ChatOpen,
+        page: String::new(),
         what: vec![Altered::Removed],
     }];
     ScanReport {
@@ -128,6 +133,9 @@ fn report() -> ScanReport {
                 screenshots: true,
                 clock: chatcookie::vocab::Clock::Fast,
                 message: None,
+                pages: 1,
+                page: Vec::new(),
+                withdraw_click: None,
             },
             consent: ConsentSummary::of(
                 &choice,
@@ -171,6 +179,7 @@ fn report() -> ScanReport {
         findings: Vec::new(),
         requests: Vec::new(),
         network: network(),
+        pages: Default::default(),
     }
 }
 
@@ -184,8 +193,10 @@ fn network() -> chatcookie::network::Network {
         vendor: vendor.map(str::to_string),
         matched_by: None,
         first_step: step,
+        first_page: String::new(),
         steps: vec![StepContacts {
             step,
+            page: String::new(),
             count: 1,
             samples: Vec::new(),
         }],

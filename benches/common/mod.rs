@@ -29,6 +29,11 @@ pub fn release_exe() -> PathBuf {
 /// Wall time of `chromium --headless --dump-dom` on the served site: the browser's own work
 /// (start, load, quit), with the site's host names resolved to loopback.
 pub fn dump_dom_seconds(chrome: &Path, server: &SiteServer) -> f64 {
+    dump_dom_page_seconds(chrome, server, "/")
+}
+
+/// [`dump_dom_seconds`] of the page at `path` of the served site.
+pub fn dump_dom_page_seconds(chrome: &Path, server: &SiteServer, path: &str) -> f64 {
     let rules: Vec<String> = server
         .hosts
         .iter()
@@ -48,7 +53,7 @@ pub fn dump_dom_seconds(chrome: &Path, server: &SiteServer) -> f64 {
             &format!("--host-resolver-rules={}", rules.join(", ")),
             &format!("--user-data-dir={}", profile.path().display()),
             "--dump-dom",
-            &server.url(),
+            &format!("{}{}", server.url().trim_end_matches('/'), path),
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -66,8 +66,10 @@ pub struct PageClock {
     ticker: Option<JoinHandle<()>>,
     /// How long one CDP call may take.
     call_timeout: Duration,
-    /// When the clock started (the page's age counts from here).
+    /// When the page was navigated (its age counts from here).
     since: Instant,
+    /// How far page time had run ahead when it was navigated.
+    ahead_at_since: Duration,
 }
 
 impl PageClock {
@@ -90,6 +92,7 @@ impl PageClock {
             ticker: None,
             call_timeout: Duration::from_secs(5),
             since: Instant::now(),
+            ahead_at_since: Duration::ZERO,
         }
     }
 
@@ -130,6 +133,7 @@ impl PageClock {
             ticker: Some(ticker),
             call_timeout,
             since,
+            ahead_at_since: Duration::ZERO,
         }
     }
 
@@ -154,7 +158,14 @@ impl PageClock {
 
     /// How long the page has lived by its own clock since it was navigated.
     pub fn page_age(&self) -> Duration {
-        self.since.elapsed() + self.ahead()
+        (self.since.elapsed() + self.ahead()).saturating_sub(self.ahead_at_since)
+    }
+
+    /// The tab went on to another page at `at`: the clock keeps running (the ticker follows the
+    /// new document's time), and the page's age counts from then.
+    pub fn navigated(&mut self, at: Instant) {
+        self.since = at;
+        self.ahead_at_since = self.ahead();
     }
 
     /// Lets the page live through `window` of its own time, or until `cond` holds, whichever
@@ -245,9 +256,16 @@ fn pace(page: &Page, shared: &Shared, call_timeout: Duration) {
             let _ = shared.wake.wait_timeout(st, TICK);
             continue;
         };
+        let now = Instant::now();
+        if st.page_ms.is_some_and(|before| p + tick_ms < before) {
+            // A new document (the tab went on to another page): its clock starts near zero, and
+            // real time runs on from its own reading, not from the old document's line.
+            st.line_ms = Some(p);
+            st.line_at = now;
+            st.granted = None;
+        }
         let moved = st.page_ms.is_none_or(|before| p > before);
         st.page_ms = Some(p);
-        let now = Instant::now();
         let mut line = st.line_ms.unwrap_or(p) + (now - st.line_at).as_secs_f64() * 1000.0;
         if p > line + (LEAD + 0.5) * tick_ms {
             // The page lived ahead, further than a real-time grant reaches (a window, a grant

@@ -3,6 +3,7 @@
 pub mod cdp;
 pub mod clock;
 pub mod endpoint;
+pub mod fetch;
 pub mod input;
 mod poll;
 pub mod stream;
@@ -410,6 +411,17 @@ impl BrowserSession {
             } else {
                 None
             };
+        self.open_tab(context_id, timeout)
+    }
+
+    /// Opens a new tab beside `page`, in its browser context (its cookies and storage): a
+    /// visitor coming back to the site.
+    pub fn new_tab(&self, page: &Page, timeout: Duration) -> Result<Page, CdpError> {
+        self.open_tab(page.context_id.clone(), timeout)
+    }
+
+    /// A blank tab in `context_id` (the profile's own context if none), attached.
+    fn open_tab(&self, context_id: Option<String>, timeout: Duration) -> Result<Page, CdpError> {
         let mut params = json!({ "url": "about:blank" });
         if let Some(ctx) = &context_id {
             params["browserContextId"] = ctx.as_str().into();
@@ -436,6 +448,17 @@ impl BrowserSession {
             target_id,
             context_id,
         })
+    }
+
+    /// Closes a tab, leaving its browser context (and the tabs beside it) as they are.
+    pub fn close_tab(&self, page: &Page) {
+        self.cdp.forget(&page.session_id);
+        let _ = self.cdp.call_raw(
+            None,
+            "Target.closeTarget",
+            json!({ "targetId": page.target_id }),
+            Duration::from_secs(2),
+        );
     }
 
     /// Closes a page (and its browser context, if we made one).

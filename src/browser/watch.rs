@@ -60,6 +60,9 @@ pub struct DocumentResponse {
     pub url: String,
     pub status: i64,
     pub status_text: String,
+    /// The answer's MIME type (`text/html`; a journey leaves other answers out).
+    #[serde(default)]
+    pub mime_type: String,
 }
 
 /// How many requests a scan keeps in full; those beyond are counted (per host and step) and
@@ -75,6 +78,9 @@ pub const SAMPLES_PER_HOST: usize = 3;
 pub struct RawRequest {
     /// The step during which it started.
     pub step: Step,
+    /// The journey's page it started on (see `StepRecord::page`).
+    #[serde(default)]
+    pub page: String,
     pub url: String,
     pub method: String,
     /// Chromium's resource type: Document, Script, XHR, Fetch, WebSocket, Ping, Image, …
@@ -193,6 +199,9 @@ fn apply_response(e: &mut RawRequest, r: &Value) {
 pub struct HostTally {
     pub host: String,
     pub step: Step,
+    /// The journey's page (see `StepRecord::page`).
+    #[serde(default)]
+    pub page: String,
     pub count: u64,
     /// The first few, as they started (status and timings unknown yet).
     pub samples: Vec<RawRequest>,
@@ -216,7 +225,7 @@ pub struct RequestLog {
     #[serde(skip)]
     open: HashMap<String, (usize, f64)>,
     #[serde(skip)]
-    tally_index: HashMap<(String, Step), usize>,
+    tally_index: HashMap<(String, String, Step), usize>,
 }
 
 /// A request as a host's sample: without its headers (kept once, in the listed entry).
@@ -233,7 +242,7 @@ impl RequestLog {
     pub fn start(&mut self, id: &str, r: RawRequest, timestamp: f64) {
         self.total += 1;
         let host = crate::vocab::host_of(&r.url).unwrap_or_default();
-        let key = (host, r.step);
+        let key = (host, r.page.clone(), r.step);
         let listed = (self.entries.len() < MAX_REQUEST_ENTRIES).then_some(self.entries.len());
         match self.tally_index.get(&key) {
             Some(&i) => {
@@ -248,7 +257,8 @@ impl RequestLog {
                 self.tally_index.insert(key.clone(), self.hosts.len());
                 self.hosts.push(HostTally {
                     host: key.0,
-                    step: key.1,
+                    page: key.1,
+                    step: key.2,
                     count: 1,
                     samples: vec![sample(&r)],
                     listed: vec![listed],
@@ -262,6 +272,32 @@ impl RequestLog {
             self.entries.push(r);
         } else {
             self.dropped += 1;
+        }
+    }
+
+    /// Requests recorded as on page `from` are on page `to` (a navigation that was redirected).
+    pub fn rename_page(&mut self, from: &str, to: &str) {
+        if from == to {
+            return;
+        }
+        for e in self.entries.iter_mut().filter(|e| e.page == from) {
+            e.page = to.to_string();
+        }
+        let mut renamed = false;
+        for t in self.hosts.iter_mut().filter(|t| t.page == from) {
+            t.page = to.to_string();
+            for s in &mut t.samples {
+                s.page = to.to_string();
+            }
+            renamed = true;
+        }
+        if renamed {
+            self.tally_index = self
+                .hosts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| ((t.host.clone(), t.page.clone(), t.step), i))
+                .collect();
         }
     }
 
@@ -310,6 +346,8 @@ pub struct WatchState {
     pub crashed: bool,
     /// The step in progress, set by the scan: requests are recorded with it.
     pub step: Step,
+    /// The journey's page in progress, set by the scan: requests are recorded with it.
+    pub page: String,
     /// Every request the page made (documents, scripts, XHR/fetch, WebSockets, beacons, …).
     pub requests: RequestLog,
 }
@@ -350,6 +388,7 @@ impl PageWatch {
             dialogs: Vec::new(),
             crashed: false,
             step: Step::Load,
+            page: String::new(),
             requests: RequestLog::default(),
         })));
         let events = page.cdp.events(&page.session_id);
@@ -552,6 +591,7 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
                 id,
                 RawRequest {
                     step,
+                    page: s.page.clone(),
                     url: url.to_string(),
                     method: p
                         .pointer("/request/method")
@@ -612,6 +652,7 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
                 str_at(p, "requestId"),
                 RawRequest {
                     step,
+                    page: s.page.clone(),
                     url: str_at(p, "url").to_string(),
                     method: "GET".into(),
                     resource_type: "WebSocket".into(),
@@ -674,6 +715,7 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
                     url: str_at(r, "url").to_string(),
                     status: r.get("status").and_then(Value::as_f64).unwrap_or(0.0) as i64,
                     status_text: str_at(r, "statusText").to_string(),
+                    mime_type: str_at(r, "mimeType").to_string(),
                 });
             }
         }
@@ -754,6 +796,8 @@ fn on_event(s: &mut WatchState, method: &str, p: &Value) {
             if parent.is_none() {
                 s.main_frame = Some(id.clone());
                 s.load_fired = false;
+                // A new document: the scripts that show a vendor are its own from here on.
+                s.script_urls.clear();
             }
             s.frames.insert(
                 id.clone(),

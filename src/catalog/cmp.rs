@@ -293,6 +293,8 @@ pub struct Cmp {
     pub reject_check: Option<Condition>,
     /// The CMP's own record of the visitor's choice: its keys, and how to read the choice.
     pub record: Option<Record>,
+    /// How a visitor gets back into its settings to withdraw consent.
+    pub withdraw: Option<Withdraw>,
     /// Where the rule runs.
     pub run: RunContext,
     /// Where the rule comes from, when imported (`autoconsent 16.23.0 rules/autoconsent/x.json`).
@@ -313,6 +315,25 @@ pub struct Record {
     /// `"accept"` (everything), `"reject"` (only what is strictly necessary), `"partial"`, or
     /// null while nothing is recorded.
     pub choice: Option<String>,
+}
+
+/// How a visitor withdraws consent given through a CMP (`[cmp.withdraw]`): its way back into
+/// the settings, then the refusal in them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Withdraw {
+    /// Steps that reopen the settings the way a visitor does: a floating button, a footer link
+    /// (the step language of `accept` and `reject`).
+    #[serde(default)]
+    pub open: Vec<Step>,
+    /// Steps that refuse in the reopened settings (unticking and saving, "reject all"); without
+    /// them the rule's `reject` steps answer the settings as they answer the banner.
+    #[serde(default)]
+    pub steps: Vec<Step>,
+    /// The CMP's documented call that withdraws consent, for a site that shows the visitor no
+    /// control to reopen the settings; it must leave the refusal recorded.
+    #[serde(default)]
+    pub api: Option<String>,
 }
 
 impl Cmp {
@@ -526,6 +547,8 @@ struct RawCmp {
     reject_check: Option<Spanned<Condition>>,
     #[serde(default)]
     record: Option<Record>,
+    #[serde(default)]
+    withdraw: Option<Spanned<Withdraw>>,
 }
 
 /// Parses and validates one rules file: each CMP with its `replace` flag and the span of its id.
@@ -617,6 +640,15 @@ fn parse_file(file: &str, text: &str) -> Result<Vec<Parsed>, Diagnostics> {
                 }
             }
         }
+        if let Some(w) = &c.withdraw
+            && w.get_ref().open.is_empty()
+            && w.get_ref().api.is_none()
+        {
+            errors.push(at(
+                w.span(),
+                "`withdraw` needs `open` steps (the visitor's way back) or an `api` call".into(),
+            ));
+        }
         for (name, seq) in [("accept", &c.accept), ("reject", &c.reject)] {
             if !seq.get_ref().iter().any(Step::acts) {
                 errors.push(at(
@@ -657,6 +689,7 @@ fn parse_file(file: &str, text: &str) -> Result<Vec<Parsed>, Diagnostics> {
                 accept_check: c.accept_check.map(Spanned::into_inner),
                 reject_check: c.reject_check.map(Spanned::into_inner),
                 record: c.record,
+                withdraw: c.withdraw.map(Spanned::into_inner),
                 run: RunContext {
                     main,
                     frame: c.frame,

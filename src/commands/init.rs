@@ -80,10 +80,30 @@ fn policy_text(args: &InitArgs, report: &ScanReport) -> String {
         ("reject_js", &s.reject_js),
         ("consent_text", &s.consent_text),
         ("open_click", &s.open_click),
+        ("withdraw_click", &s.withdraw_click),
     ] {
         if let Some(v) = v {
             let _ = writeln!(t, "{k} = {}", q(v));
         }
+    }
+    // The journey, when the scan went beyond the start page: `check` then covers every page.
+    if s.pages > 1 {
+        let _ = writeln!(t, "pages = {}", s.pages);
+    }
+    let list = |items: Vec<String>| items.join(", ");
+    if !s.page.is_empty() {
+        let _ = writeln!(
+            t,
+            "page = [{}]",
+            list(s.page.iter().map(|p| q(p)).collect())
+        );
+    }
+    if s.steps != chatcookie::Step::DEFAULT {
+        let _ = writeln!(
+            t,
+            "steps = [{}]",
+            list(s.steps.iter().map(|st| q(st.as_str())).collect())
+        );
     }
     t.push_str("\n[gate]\n# Rule ids and/or a severity; see `chatcookie check --help`.\nfail_on = [\"undeclared\", \"high\"]\n");
     let mut seen = BTreeSet::new();
@@ -139,7 +159,10 @@ fn policy_text(args: &InitArgs, report: &ScanReport) -> String {
         if let Some(v) = vendor {
             let _ = writeln!(t, "vendor = {}", q(&v));
         }
-        let _ = writeln!(t, "earliest_step = {}", q(o.first_step.as_str()));
+        // Where the key stands against consent and the chat (on a journey, a later page's load
+        // after consent stands at consent): what `check` compares.
+        let earliest = chatcookie::scan::phase(&report.steps, &o.first_page, o.first_step);
+        let _ = writeln!(t, "earliest_step = {}", q(earliest.as_str()));
         if o.storage == StorageKind::Cookie
             && let Some(c) = &o.cookie
         {

@@ -36,7 +36,7 @@ fn options_for(s: &StepArgs, action: ConsentAction) -> anyhow::Result<ScanOption
     if !s.banner_words.is_empty() {
         consent.words = BannerWords::with_user_files(&s.banner_words)?;
     }
-    Ok(ScanOptions {
+    let opts = ScanOptions {
         url: String::new(),
         consent,
         open_click: s.open_click.clone(),
@@ -49,7 +49,12 @@ fn options_for(s: &StepArgs, action: ConsentAction) -> anyhow::Result<ScanOption
         screenshots: false,
         visitor: s.visitor.visitor(),
         message: s.message.clone(),
-    })
+        pages: s.pages,
+        asked_pages: s.page.clone(),
+        withdraw_click: s.withdraw_click.clone(),
+    };
+    opts.check().map_err(Error::usage)?;
+    Ok(opts)
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {

@@ -19,6 +19,10 @@ use std::time::{Duration, Instant};
 mod steps;
 #[path = "conditions.rs"]
 mod conditions;
+#[path = "withdraw.rs"]
+mod withdraw;
+
+pub use withdraw::{banner_showing, withdraw};
 
 /// How long a page without any known CMP is watched for a late one before giving up.
 const DETECT_GRACE: Duration = Duration::from_secs(3);

@@ -124,6 +124,10 @@ pub struct ConsentRecord {
     /// How old the page was by its own clock when the automatic answer stopped looking.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_age_ms: Option<u64>,
+    /// At the `withdraw` step: how the settings were reopened (the CMP's control, its
+    /// documented call, `--withdraw-click`, a link by its words) before the refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reopened: Option<String>,
 }
 
 impl ConsentRecord {
@@ -268,7 +272,7 @@ pub fn auto_consent(
     )
 }
 
-pub use auto::{UserAnswer, user_answer};
+pub use auto::{UserAnswer, banner_showing, user_answer, withdraw};
 
 /// Finds a visible button/link/[role=button] by its visible text (case-insensitive, trimmed, exact or contains) in the page, its open shadow roots and all its frames, and clicks it.
 ///

@@ -32,6 +32,18 @@ impl AutoRun<'_, '_> {
         Ok(acted)
     }
 
+    /// Runs `steps` (named `what` in messages) in the top document; the last step that acted.
+    pub(super) fn run_sequence(&mut self, steps: &[Step], what: &str) -> Result<Acted, String> {
+        let root = self.worlds.top().to_string();
+        let mut acted = None;
+        for (i, step) in steps.iter().enumerate() {
+            let n = i + 1;
+            let label = format!("{what} step {n} ({})", step.kind());
+            self.run_step(step, n, &label, &root, &mut acted)?;
+        }
+        acted.ok_or_else(|| format!("{what}: no step found anything to click"))
+    }
+
     /// The document `cmp`'s steps run in: the top one, or for a frame rule the first frame it
     /// runs in whose banner shows (else whose CMP is detected).
     fn rule_root(&mut self, cmp: &Cmp) -> Result<String, String> {

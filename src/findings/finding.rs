@@ -34,6 +34,9 @@ pub struct Finding {
     pub key: Option<KeyRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step: Option<Step>,
+    /// The journey's page of `step` (see `StepRecord::page`); not part of the fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
     /// Facts backing the finding: when, with which attributes, which promise or declaration.
     pub evidence: Vec<String>,
     /// The policy line a declaration-related finding points at.
@@ -66,12 +69,19 @@ impl Finding {
             message,
             key: None,
             step: None,
+            page: None,
             evidence: Vec::new(),
             policy_line: None,
             fingerprint: rule.id().to_string(),
             gating: false,
             in_baseline: false,
         }
+    }
+
+    /// The page it concerns (empty: none).
+    pub fn page(mut self, page: &str) -> Finding {
+        self.page = (!page.is_empty()).then(|| page.to_string());
+        self
     }
 
     pub fn key(mut self, key: KeyRef) -> Finding {

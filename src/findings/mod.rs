@@ -50,11 +50,13 @@ pub fn evaluate(facts: &Facts, catalog: &Catalog, policy: Option<&Policy>) -> Ve
         out.extend(rules::samesite_none_insecure::check(&cx, &s));
         out.extend(rules::missing_secure::check(&cx, &s));
         out.extend(rules::vendor_doc_mismatch::check(&cx, &s));
+        out.extend(rules::kept_after_withdrawal::check(&cx, &s));
     }
     out.extend(rules::samesite_none_insecure::refused(&cx));
     out.extend(rules::vendor_promise::check(&cx));
     out.extend(rules::transfer_before_consent::check(&cx));
     out.extend(rules::no_refusal::check(&cx));
+    out.extend(rules::no_withdrawal::check(&cx));
     out.extend(rules::declared_not_seen::check(&cx));
     if let Some(p) = policy {
         weigh(&mut out, p);
@@ -101,6 +103,25 @@ pub(crate) struct Judging<'a> {
 }
 
 impl<'a> Judging<'a> {
+    /// See [`crate::scan::phase`].
+    pub fn phase(&self, page: &str, step: Step) -> Step {
+        crate::scan::phase(self.facts.steps, page, step)
+    }
+
+    /// A moment as messages say it: "`load`", or on a journey of several pages "`load` of PAGE".
+    pub fn when(&self, page: &str, step: Step) -> String {
+        let journey = self
+            .facts
+            .steps
+            .iter()
+            .any(|s| !s.page.is_empty() && s.page != self.facts.steps[0].page);
+        if journey && !page.is_empty() {
+            format!("`{step}` of {page}")
+        } else {
+            format!("`{step}`")
+        }
+    }
+
     fn new(facts: &'a Facts<'a>, catalog: &'a Catalog, policy: Option<&'a Policy>) -> Self {
         Judging {
             facts,
@@ -143,12 +164,15 @@ impl ConsentState {
         let rejected = consent_ran && facts.consent == ConsentAction::Reject;
         // Nothing detected and nothing seen by sight (reports of older versions: nothing
         // detected and nothing answered).
-        let no_banner = facts
+        // On a journey the banner may show on a later page only: none seen on any.
+        let mut records = facts
             .steps
             .iter()
             .filter(|s| s.step == Step::Consent)
             .filter_map(|s| s.consent.as_ref())
-            .any(|r| match r.result {
+            .peekable();
+        let no_banner = records.peek().is_some()
+            && records.all(|r| match r.result {
                 Some(result) => result == crate::consent::ConsentResult::NoBanner,
                 None => r.detected.is_empty() && !r.done,
             });
@@ -181,6 +205,10 @@ pub(crate) struct Subject<'a> {
     pub evidence: Vec<String>,
     /// The registrable domain it belongs to (part of its findings' fingerprints).
     pub site: String,
+    /// Where its first appearance stands against the visitor's choices (see [`crate::scan::phase`]).
+    pub phase: Step,
+    /// When it was first stored, as messages say it: "`load`", or on a journey "`load` of PAGE".
+    pub when: String,
 }
 
 impl<'a> Subject<'a> {
@@ -224,6 +252,8 @@ impl<'a> Subject<'a> {
             who,
             evidence,
             site,
+            phase: cx.phase(&o.first_page, o.first_step),
+            when: cx.when(&o.first_page, o.first_step),
         }
     }
 
@@ -238,6 +268,7 @@ impl<'a> Subject<'a> {
         Finding::new(rule, severity, because, message)
             .key(KeyRef::of(self.o))
             .step(self.o.first_step)
+            .page(&self.o.first_page)
             .evidence(self.evidence.clone())
             .identity(&[self.o.storage.as_str(), &self.o.name, &self.site])
     }

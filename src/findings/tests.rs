@@ -34,6 +34,7 @@ impl Scan {
 fn report(url: &str, action: ConsentAction, observations: Vec<Observation>) -> Scan {
     let step = |s: Step| StepRecord {
         step: s,
+        page: String::new(),
         status: StepStatus::Done,
         detail: String::new(),
         duration_ms: 0,
@@ -71,6 +72,9 @@ fn cookie(
         frame_url: None,
         first_step: step,
         removed_at: None,
+        first_page: String::new(),
+        removed_page: None,
+        out_of_sight: false,
         changes: Vec::new(),
         cookie: Some(CookieAttributes {
             domain: "www.shop.example".into(),
@@ -319,6 +323,7 @@ fn contacted(
     for (i, s) in steps.iter().enumerate() {
         let r = RawRequest {
             step: *s,
+            page: String::new(),
             url: url.into(),
             method: "GET".into(),
             resource_type: "Script".into(),

@@ -6,13 +6,14 @@ use std::io::Write;
 
 pub struct CsvRenderer;
 
-const HEADER: [&str; 22] = [
+const HEADER: [&str; 23] = [
     "url",
     "storage",
     "name",
     "location",
     "party",
     "first_step",
+    "first_page",
     "removed_at",
     "vendor",
     "catalog_key",
@@ -47,13 +48,14 @@ impl Renderer for CsvRenderer {
                     .iter()
                     .map(|ch| format!("{}: {}", ch.step, ch.described("+")))
                     .collect();
-                let row: [String; 22] = [
+                let row: [String; 23] = [
                     r.provenance.url.clone(),
                     o.storage.to_string(),
                     o.name.clone(),
                     o.location.clone(),
                     o.party.to_string(),
                     o.first_step.to_string(),
+                    o.first_page.clone(),
                     o.removed_at.map(|s| s.to_string()).unwrap_or_default(),
                     // The chat vendor, or the Open Cookie Database platform ("(likely)" when generic).
                     owner_name(r, o).unwrap_or_default(),

@@ -48,7 +48,7 @@ pub fn har(reports: &[ScanReport]) -> Value {
                 "comment": s.detail,
                 // The keys first stored at this step, names only: script-set cookies and web
                 // storage travel in no request, and `classify` reads them back from here.
-                "_storage": r.observations.iter().filter(|o| o.first_step == s.step).map(|o| json!({
+                "_storage": r.first_seen_at(s).map(|o| json!({
                     "name": o.name,
                     "storage": o.storage.as_str(),
                     "domain": o.cookie.as_ref().map_or_else(

@@ -58,6 +58,14 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         h(&r.provenance.url)
     )?;
     summary(r, out)?;
+    let journey = r.journey_lines();
+    if !journey.is_empty() {
+        writeln!(out, "<h2>Pages</h2>\n<ul class=\"pages\">")?;
+        for line in &journey {
+            writeln!(out, "<li>{}</li>", h(line))?;
+        }
+        writeln!(out, "</ul>")?;
+    }
     timeline(r, out)?;
     writeln!(out, "<h2>Provenance</h2>\n<table class=\"provenance\">")?;
     for (label, value) in provenance_fields(&r.provenance) {
@@ -132,13 +140,18 @@ enum Cell {
 }
 
 /// The key's state at each of the steps, in order: first appearance, changes, removal, reappearance.
-fn cells(o: &Observation, steps: &[Step]) -> Vec<(Cell, String)> {
+fn cells(o: &Observation, steps: &[(&str, Step)]) -> Vec<(Cell, String)> {
     let mut alive = false;
+    // On one page every moment is its step; on a journey a step and its page.
+    let same_page = |a: &str, b: &str| a.is_empty() || b.is_empty() || a == b;
     steps
         .iter()
-        .map(|&step| {
-            let change = o.changes.iter().find(|c| c.step == step);
-            if step == o.first_step {
+        .map(|&(page, step)| {
+            let change = o
+                .changes
+                .iter()
+                .find(|c| c.step == step && same_page(&c.page, page));
+            if step == o.first_step && same_page(&o.first_page, page) {
                 alive = true;
                 return (Cell::New, "new".into());
             }
@@ -160,7 +173,8 @@ fn cells(o: &Observation, steps: &[Step]) -> Vec<(Cell, String)> {
 }
 
 fn timeline(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
-    let steps: Vec<Step> = r.steps.iter().map(|s| s.step).collect();
+    let moments: Vec<(&str, Step)> = r.steps.iter().map(|s| (s.page.as_str(), s.step)).collect();
+    let labels: Vec<String> = r.steps.iter().map(|s| r.step_label(s)).collect();
     writeln!(
         out,
         "<h2>Timeline: which key appeared, and which host was contacted, at which step</h2>"
@@ -169,8 +183,8 @@ fn timeline(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         out,
         "<table id=\"timeline\">\n<thead><tr><th>Key</th><th>Storage</th><th>Location</th><th>Vendor</th>"
     )?;
-    for s in &steps {
-        writeln!(out, "<th data-step=\"{s}\">{s}</th>")?;
+    for ((_, s), label) in moments.iter().zip(&labels) {
+        writeln!(out, "<th data-step=\"{s}\">{}</th>", h(label))?;
     }
     writeln!(out, "</tr></thead>\n<tbody>")?;
     for o in &r.observations {
@@ -182,7 +196,7 @@ fn timeline(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             h(&o.location),
             h(&owner_name(r, o).unwrap_or_else(|| "unknown".into()))
         )?;
-        for (step, (cell, text)) in steps.iter().zip(cells(o, &steps)) {
+        for ((_, step), (cell, text)) in moments.iter().zip(cells(o, &moments)) {
             let class = match cell {
                 Cell::Absent => "absent",
                 Cell::New => "new",
@@ -207,8 +221,8 @@ fn timeline(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         out,
         "<table id=\"timeline-hosts\">\n<thead><tr><th>Host</th><th>Party</th><th>Site</th><th>Vendor</th>"
     )?;
-    for s in &steps {
-        writeln!(out, "<th data-step=\"{s}\">{s}</th>")?;
+    for ((_, s), label) in moments.iter().zip(&labels) {
+        writeln!(out, "<th data-step=\"{s}\">{}</th>", h(label))?;
     }
     writeln!(out, "</tr></thead>\n<tbody>")?;
     for host in &r.network.hosts {
@@ -220,12 +234,17 @@ fn timeline(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             h(&host.site),
             h(host.vendor.as_deref().unwrap_or(""))
         )?;
-        for step in &steps {
-            match host.steps.iter().find(|c| c.step == *step) {
+        let same_page = |a: &str, b: &str| a.is_empty() || b.is_empty() || a == b;
+        for (page, step) in &moments {
+            match host
+                .steps
+                .iter()
+                .find(|c| c.step == *step && same_page(&c.page, page))
+            {
                 Some(c) => write!(
                     out,
                     "<td class=\"{}\" data-step=\"{step}\">{} request{}</td>",
-                    if *step == host.first_step {
+                    if *step == host.first_step && same_page(&host.first_page, page) {
                         "contacted"
                     } else {
                         "present"
@@ -248,9 +267,14 @@ fn steps(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(
             out,
             "<section class=\"step\" id=\"step-{}\">\n<h3>{}. {} <span class=\"muted\">{} · {} ms</span></h3>\n<p>{}</p>",
-            s.step,
+            // Unique on a journey, where a step recurs on every page.
+            if r.is_journey() {
+                format!("{}-{}", s.step, i + 1)
+            } else {
+                s.step.to_string()
+            },
             i + 1,
-            s.step,
+            h(&r.step_label(s)),
             status_text(s.status),
             s.duration_ms,
             h(&s.detail)
@@ -274,7 +298,7 @@ fn steps(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
                 h(&b.reasons.join(", "))
             )?;
         }
-        let hosts = r.network.first_contacted_at(s.step);
+        let hosts = r.first_contacted_at(s);
         if !hosts.is_empty() {
             writeln!(
                 out,

@@ -66,6 +66,11 @@ fn suite(r: &ScanReport) -> (String, usize, usize, usize) {
                 || f.message.clone(),
                 |k| format!("{} {}", k.storage, k.name),
             );
+            // On a journey the page tells equal keys of two pages apart.
+            let name = match (&f.page, r.is_journey()) {
+                (Some(page), true) => format!("{name} ({})", super::page_path(page)),
+                _ => name,
+            };
             let _ = writeln!(
                 cases,
                 "    <testcase classname=\"chatcookie.{}\" name=\"{}\" time=\"0\">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",

@@ -59,6 +59,13 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             writeln!(out, "\nand {} more (see Findings).", summary.more)?;
         }
     }
+    let journey = r.journey_lines();
+    if !journey.is_empty() {
+        writeln!(out, "\n## Pages\n")?;
+        for line in &journey {
+            writeln!(out, "- {}", md(line))?;
+        }
+    }
     writeln!(out, "\n## Step timeline\n")?;
     writeln!(
         out,
@@ -66,17 +73,13 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
     )?;
     writeln!(out, "|---|---|---|---|---|---|---|")?;
     for (i, s) in r.steps.iter().enumerate() {
-        let new = r
-            .observations
-            .iter()
-            .filter(|o| o.first_step == s.step)
-            .count();
-        let hosts = r.network.first_contacted_at(s.step);
+        let new = r.first_seen_at(s).count();
+        let hosts = r.first_contacted_at(s);
         writeln!(
             out,
             "| {} | {} | {} | {} ms | {new} | {} | {} |",
             i + 1,
-            md(s.step.as_str()),
+            md(&r.step_label(s)),
             status_text(s.status),
             s.duration_ms,
             if hosts.is_empty() {
@@ -93,17 +96,13 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(out, "| {label} | {} |", md(&value))?;
     }
     for (i, s) in r.steps.iter().enumerate() {
-        writeln!(out, "\n## {}. {}\n", i + 1, md(s.step.as_str()))?;
+        writeln!(out, "\n## {}. {}\n", i + 1, md(&r.step_label(s)))?;
         if let Some(name) = &s.screenshot {
             writeln!(out, "![screenshot after {}]({})\n", s.step, md(name))?;
         } else if let Some(e) = &s.screenshot_error {
             writeln!(out, "Screenshot: {}\n", md(e))?;
         }
-        let new: Vec<_> = r
-            .observations
-            .iter()
-            .filter(|o| o.first_step == s.step)
-            .collect();
+        let new: Vec<_> = r.first_seen_at(s).collect();
         if new.is_empty() {
             writeln!(out, "No new keys.")?;
         } else {
@@ -132,18 +131,16 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
                 )?;
             }
         }
-        for o in &r.observations {
-            for c in o.changes.iter().filter(|c| c.step == s.step) {
-                writeln!(
-                    out,
-                    "\n- Changed: {} ({}): {}",
-                    md(&o.name),
-                    o.storage,
-                    md(&c.described(", "))
-                )?;
-            }
+        for (o, c) in r.changes_at(s) {
+            writeln!(
+                out,
+                "\n- Changed: {} ({}): {}",
+                md(&o.name),
+                o.storage,
+                md(&c.described(", "))
+            )?;
         }
-        let hosts = r.network.first_contacted_at(s.step);
+        let hosts = r.first_contacted_at(s);
         if !hosts.is_empty() {
             writeln!(out, "\n- Hosts first contacted: {}", md(&hosts.join(", ")))?;
         }

@@ -98,6 +98,19 @@ pub struct ScanSettings {
     /// The message the `chat_message` step sent, when that step ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// At most this many pages (`--pages`; 1 in reports of older versions).
+    #[serde(default = "one_page")]
+    pub pages: usize,
+    /// The pages asked for by name (`--page`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub page: Vec<String>,
+    /// `--withdraw-click`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdraw_click: Option<String>,
+}
+
+fn one_page() -> usize {
+    1
 }
 
 fn real_clock() -> Clock {
@@ -231,6 +244,9 @@ pub struct ScanReport {
     /// How many requests there were, how many are not listed, and every host contacted.
     #[serde(default)]
     pub network: crate::network::Network,
+    /// The pages visited, in order, and the links and pages left out, with why.
+    #[serde(default)]
+    pub pages: crate::scan::pages::Journey,
 }
 
 /// What a report records of how it was judged, gated and is to be written, beyond the scan.
@@ -275,6 +291,99 @@ impl ScanReport {
             }
         }
         report
+    }
+
+    /// More than one page was visited.
+    pub fn is_journey(&self) -> bool {
+        self.pages.visited.len() > 1
+    }
+
+    /// The keys first seen at step record `s` (on its page).
+    pub fn first_seen_at<'a>(&'a self, s: &'a StepRecord) -> impl Iterator<Item = &'a Observation> {
+        self.observations.iter().filter(move |o| {
+            o.first_step == s.step
+                && (o.first_page == s.page || o.first_page.is_empty() || s.page.is_empty())
+        })
+    }
+
+    /// The keys that changed at step record `s` (on its page), with the change.
+    pub fn changes_at<'a>(
+        &'a self,
+        s: &'a StepRecord,
+    ) -> impl Iterator<Item = (&'a Observation, &'a crate::observation::Change)> {
+        self.observations.iter().flat_map(move |o| {
+            o.changes
+                .iter()
+                .filter(move |c| {
+                    c.step == s.step && (c.page == s.page || c.page.is_empty() || s.page.is_empty())
+                })
+                .map(move |c| (o, c))
+        })
+    }
+
+    /// The journey in sentences, for the readable formats: the pages visited in order, those
+    /// left out and why, and how many the limit left unvisited; none for a one-page scan.
+    pub fn journey_lines(&self) -> Vec<String> {
+        if !self.is_journey() {
+            return Vec::new();
+        }
+        let visited: Vec<String> = self
+            .pages
+            .visited
+            .iter()
+            .map(|p| match &p.requested {
+                Some(r) => format!("{} (via {})", page_path(&p.url), page_path(r)),
+                None => page_path(&p.url),
+            })
+            .collect();
+        let mut lines = vec![format!(
+            "Pages visited ({}), in order: {}",
+            visited.len(),
+            visited.join(", ")
+        )];
+        if !self.pages.skipped.is_empty() {
+            let left: Vec<String> = self
+                .pages
+                .skipped
+                .iter()
+                .map(|s| {
+                    let detail = if s.detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", s.detail)
+                    };
+                    format!("{} ({}{detail})", s.url, s.why)
+                })
+                .collect();
+            lines.push(format!("Left out: {}", left.join(", ")));
+        }
+        if self.pages.beyond_limit > 0 {
+            lines.push(format!(
+                "Found but not visited ({} reached): {} page{}",
+                "--pages",
+                self.pages.beyond_limit,
+                if self.pages.beyond_limit == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ));
+        }
+        lines
+    }
+
+    /// The hosts first contacted at step record `s` (on its page), for reading.
+    pub fn first_contacted_at(&self, s: &StepRecord) -> Vec<String> {
+        self.network.first_contacted_at(s.step, &s.page)
+    }
+
+    /// A step as readers name it: `load`, or on a journey `load (/contact/)`.
+    pub fn step_label(&self, s: &StepRecord) -> String {
+        if self.is_journey() && !s.page.is_empty() {
+            format!("{} ({})", s.step, page_path(&s.page))
+        } else {
+            s.step.to_string()
+        }
     }
 
     /// The facts the findings judge.
@@ -370,15 +479,24 @@ impl ScanReport {
                             .clone()
                             .unwrap_or_else(|| crate::scan::DEFAULT_MESSAGE.into())
                     }),
+                    pages: opts.pages,
+                    page: opts.asked_pages.clone(),
+                    withdraw_click: opts.withdraw_click.clone(),
                 },
                 visitor: VisitorSummary {
                     asked: opts.visitor.clone(),
                     seen: run.visitor_seen.clone(),
                 },
                 unreached,
+                // The consent step that answered, on whichever page (a journey may look for the
+                // banner on several).
                 consent: ConsentSummary::of(
                     &opts.consent,
-                    run.steps.iter().find_map(|s| s.consent.as_ref()),
+                    run.steps
+                        .iter()
+                        .filter(|s| s.step == Step::Consent)
+                        .filter_map(|s| s.consent.as_ref())
+                        .next_back(),
                 ),
                 policy: None,
                 fail_on: None,
@@ -394,7 +512,20 @@ impl ScanReport {
             findings: Vec::new(),
             requests,
             network,
+            pages: run.pages,
         }
+    }
+}
+
+/// A page's address as a reader scans a list of them: the path (and query), without the origin
+/// every page of the journey shares.
+pub fn page_path(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        },
+        Err(_) => url.to_string(),
     }
 }
 

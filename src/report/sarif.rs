@@ -57,9 +57,10 @@ fn run(r: &ScanReport) -> Value {
                     "artifactLocation": { "uri": file },
                     "region": { "startLine": 1 },
                 }}),
-                (None, _) => {
-                    json!({ "physicalLocation": { "artifactLocation": { "uri": p.final_url } } })
-                }
+                // The page it concerns (a journey's), else the page scanned.
+                (None, _) => json!({ "physicalLocation": { "artifactLocation": {
+                    "uri": f.page.as_deref().unwrap_or(&p.final_url)
+                } } }),
             };
             let mut props = json!({
                 "severity": f.severity,
@@ -69,6 +70,9 @@ fn run(r: &ScanReport) -> Value {
             });
             if let Some(step) = f.step {
                 props["step"] = json!(step);
+            }
+            if let Some(page) = &f.page {
+                props["page"] = json!(page);
             }
             if let Some(k) = &f.key {
                 props["key"] = json!(k);

@@ -130,7 +130,10 @@ impl Summary {
             .network
             .hosts
             .iter()
-            .filter(|h| h.party == Party::ThirdParty && h.first_step < Step::Consent)
+            .filter(|h| {
+                h.party == Party::ThirdParty
+                    && crate::scan::phase(&r.steps, &h.first_page, h.first_step) < Step::Consent
+            })
             .map(|h| match &h.vendor {
                 Some(v) => format!("{} ({v}) at {}", h.host, h.first_step),
                 None => format!("{} at {}", h.host, h.first_step),

@@ -138,6 +138,9 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
             )?;
         }
     }
+    for line in r.journey_lines() {
+        writeln!(out, "{}", terminal_safe(&line, 2000))?;
+    }
     for s in &r.steps {
         let status = match s.status {
             StepStatus::Done => "done",
@@ -149,39 +152,32 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
         writeln!(
             out,
             "{} · {} ms · {}",
-            Ansi::Bold.paint(colour, &format!("── {} · {status}", s.step)),
+            Ansi::Bold.paint(colour, &format!("── {} · {status}", r.step_label(s))),
             s.duration_ms,
             Ansi::Dim.paint(colour, &terminal_safe(&s.detail, 300))
         )?;
-        let rows: Vec<Row> = r
-            .observations
-            .iter()
-            .filter(|o| o.first_step == s.step)
-            .map(row)
-            .collect();
+        let rows: Vec<Row> = r.first_seen_at(s).map(row).collect();
         if !rows.is_empty() {
             writeln!(out, "{}", Table::new(rows).with(Style::sharp()))?;
         } else if s.status != StepStatus::Skipped {
             writeln!(out, "   (no new keys)")?;
         }
-        for o in &r.observations {
-            for c in o.changes.iter().filter(|c| c.step == s.step) {
-                writeln!(
-                    out,
-                    "{}",
-                    Ansi::Dim.paint(
-                        colour,
-                        &format!(
-                            "   changed: {} ({}): {}",
-                            terminal_safe(&o.name, 80),
-                            o.storage,
-                            c.described(", ")
-                        )
+        for (o, c) in r.changes_at(s) {
+            writeln!(
+                out,
+                "{}",
+                Ansi::Dim.paint(
+                    colour,
+                    &format!(
+                        "   changed: {} ({}): {}",
+                        terminal_safe(&o.name, 80),
+                        o.storage,
+                        c.described(", ")
                     )
-                )?;
-            }
+                )
+            )?;
         }
-        let hosts = r.network.first_contacted_at(s.step);
+        let hosts = r.first_contacted_at(s);
         if !hosts.is_empty() {
             writeln!(
                 out,

@@ -1,7 +1,12 @@
 //! The scan: drive one page through its steps, settle after each, and snapshot what was stored.
 
 mod actions;
+mod journey;
+pub mod pages;
+mod revisit;
 mod settle;
+mod sitemap;
+mod withdraw;
 
 use crate::vocab::{Clock, Step, ThirdPartyCookies, now_rfc3339};
 pub use actions::{ChatCall, ConsentChoice, ConsentMethod};
@@ -46,6 +51,15 @@ pub struct ScanOptions {
     pub visitor: Visitor,
     /// The first message the `chat_message` step sends (None: the default text).
     pub message: Option<String>,
+    /// `--pages`: at most this many pages of the site, the start page included (links and
+    /// sitemap, breadth first); 1 scans the start page alone.
+    pub pages: usize,
+    /// `--page`: pages of the same site visited right after the start page, on top of `pages`
+    /// (paths, resolved against the start page, or addresses).
+    pub asked_pages: Vec<String>,
+    /// `--withdraw-click`: withdraw consent by clicking this element (then answering the
+    /// settings it opens with a refusal) instead of the consent manager's own way back.
+    pub withdraw_click: Option<String>,
 }
 
 /// The defaults of a scan, shared by every entry point (the CLI's flags, a policy's `[scan]`,
@@ -86,13 +100,71 @@ impl Default for ScanOptions {
             screenshots: false,
             visitor: Visitor::default(),
             message: None,
+            pages: 1,
+            asked_pages: Vec::new(),
+            withdraw_click: None,
         }
     }
+}
+
+impl ScanOptions {
+    /// More than the start page is visited.
+    pub fn journey(&self) -> bool {
+        self.pages > 1 || !self.asked_pages.is_empty()
+    }
+
+    /// Whether the options make one scan: a withdrawal needs a consent given first.
+    pub fn check(&self) -> Result<(), InvalidOptions> {
+        if self.steps.contains(&Step::Withdraw)
+            && (!self.steps.contains(&Step::Consent)
+                || self.consent.action != crate::vocab::ConsentAction::Accept)
+        {
+            return Err(InvalidOptions::WithdrawWithoutConsent);
+        }
+        if self.pages == 0 {
+            return Err(InvalidOptions::NoPages);
+        }
+        for p in &self.asked_pages {
+            pages::check_asked(p).map_err(InvalidOptions::Page)?;
+        }
+        Ok(())
+    }
+}
+
+/// Options that make no scan.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidOptions {
+    #[error(
+        "the `withdraw` step needs consent given first: add `consent` to the steps and answer with `--consent accept`"
+    )]
+    WithdrawWithoutConsent,
+    #[error("`pages` must be at least 1 (the start page)")]
+    NoPages,
+    #[error("{0}")]
+    Page(String),
 }
 
 /// What the `chat_message` step sends unless `--message` says otherwise: staff who read it on
 /// a live site know what it is.
 pub const DEFAULT_MESSAGE: &str = "Test message from a cookie audit (chatcookie): please ignore.";
+
+/// Where a moment of the journey (`step` on `page`) stands against the visitor's choices: the
+/// latest of its own step and every consent, chat or withdrawal step that took effect before it.
+/// On one page that is the step itself; on a journey, a key first stored at a later page's load,
+/// after consent was given on an earlier page, stands at `consent`.
+pub fn phase(steps: &[StepRecord], page: &str, step: Step) -> Step {
+    let Some(at) = steps
+        .iter()
+        .position(|r| r.step == step && (r.page == page || page.is_empty()))
+    else {
+        return step;
+    };
+    steps[..at]
+        .iter()
+        .filter(|r| r.status != StepStatus::Skipped && r.step > Step::Widget)
+        .map(|r| r.step)
+        .fold(step, Step::max)
+}
 
 /// How a step ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -113,6 +185,10 @@ pub enum StepStatus {
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct StepRecord {
     pub step: Step,
+    /// The page it ran on (its `pages.visited` address; the start page for `revisit` and
+    /// `withdraw`).
+    #[serde(default)]
+    pub page: String,
     pub status: StepStatus,
     /// What was done (or why nothing was).
     pub detail: String,
@@ -217,6 +293,9 @@ pub struct ScanRun {
     pub aborted: Option<Abort>,
     /// Every request the page made, with the step during which it started.
     pub requests: RequestLog,
+    /// The pages visited, in order, and those left out.
+    #[serde(default)]
+    pub pages: pages::Journey,
 }
 
 impl ScanRun {
@@ -242,6 +321,7 @@ impl ScanRun {
                 .iter()
                 .map(|&step| StepRecord {
                     step,
+                    page: opts.url.clone(),
                     status: StepStatus::Skipped,
                     detail: format!("not run: {reason}"),
                     duration_ms: 0,
@@ -260,6 +340,7 @@ impl ScanRun {
             visitor_seen: None,
             aborted: Some(Fatal::new(AbortKind::NotStarted, reason).abort(first)),
             requests: RequestLog::default(),
+            pages: pages::Journey::default(),
         }
     }
 }
@@ -302,6 +383,82 @@ fn run_on_page(
     started: Instant,
     started_at: String,
 ) -> anyhow::Result<ScanRun> {
+    let (watch, seed_script) = prepare_tab(session, opts, page, true)?;
+    let d = &opts.visitor.device;
+    let mut scan = Scan {
+        session,
+        page: page.clone(),
+        watch,
+        catalog,
+        opts,
+        detected: Evidence::default(),
+        detected_at: EvidenceSteps::default(),
+        on_page: Evidence::default(),
+        stillness: Stillness::new(),
+        steps: Vec::new(),
+        snapshots: Vec::new(),
+        aborted: None,
+        consent_record: None,
+        loaded_at: None,
+        gestures: Gestures::new(d.touch, d.width, d.height),
+        seed_script,
+        visitor_seen: None,
+        storage_keys: snapshot::StorageKeys::default(),
+        clock: PageClock::real(),
+        page_url: opts.url.clone(),
+        journey: pages::Journey::default(),
+        start_status: None,
+    };
+    scan.journey();
+    // A journey's address is its start page's; one page's, where the page ended up (a consent
+    // click may navigate).
+    let (final_url, http_status) = match scan.journey.visited.first() {
+        Some(start) if opts.journey() => (start.url.clone(), scan.start_status),
+        _ => {
+            let w = scan.watch.lock();
+            let url = w
+                .main_frame
+                .as_ref()
+                .and_then(|id| w.frames.get(id))
+                .map(|f| f.url.clone())
+                .unwrap_or_else(|| opts.url.clone());
+            (url, w.document.as_ref().map(|d| d.status))
+        }
+    };
+    let requests = std::mem::take(&mut scan.watch.lock().requests);
+    // A tab opened for the return visit is the one to close now.
+    if scan.page.target_id != page.target_id && (session.connected || session.shared) {
+        session.close_tab(&scan.page);
+    }
+    let run = ScanRun {
+        url: opts.url.clone(),
+        final_url,
+        http_status,
+        browser_version: session.version.clone(),
+        third_party_cookies: session.third_party_cookies,
+        started_at,
+        duration_ms: started.elapsed().as_millis() as u64,
+        steps: scan.steps,
+        snapshots: scan.snapshots,
+        detected: scan.detected,
+        detected_at: scan.detected_at,
+        visitor_seen: scan.visitor_seen,
+        aborted: scan.aborted,
+        requests,
+        pages: scan.journey,
+    };
+    Ok(run)
+}
+
+/// Sets a tab up for the scan: events on, the refused-cookie hook, the visitor (and, with
+/// `seed`, its starting state), and its workers held until watched. Returns the tab's watch and
+/// the seeding script's id (removed once the first page has loaded).
+fn prepare_tab(
+    session: &BrowserSession,
+    opts: &ScanOptions,
+    page: &Page,
+    seed: bool,
+) -> anyhow::Result<(PageWatch, Option<String>)> {
     let ct = call_timeout(opts);
     let watch = PageWatch::attach(page, ct);
     // Events on, then the refused-cookie hook: sent together, answered in order.
@@ -324,12 +481,18 @@ fn run_on_page(
         json!({ "source": visitor::NOT_AUTOMATED }),
     ));
     calls.extend(opts.visitor.calls(&session.version));
-    for (method, params) in opts.visitor.browser_calls(page.context_id.as_deref()) {
-        page.cdp
-            .call_raw(None, &method, params, ct)
-            .with_context(|| format!("cannot prepare the visitor ({method})"))?;
+    if seed {
+        for (method, params) in opts.visitor.browser_calls(page.context_id.as_deref()) {
+            page.cdp
+                .call_raw(None, &method, params, ct)
+                .with_context(|| format!("cannot prepare the visitor ({method})"))?;
+        }
     }
-    let seed = opts.visitor.seed_script();
+    let seed = if seed {
+        opts.visitor.seed_script()
+    } else {
+        None
+    };
     if let Some(seed) = &seed {
         calls.push((
             "Page.addScriptToEvaluateOnNewDocument".into(),
@@ -355,81 +518,12 @@ fn run_on_page(
                 .map(str::to_string);
         }
     }
-    let d = &opts.visitor.device;
-    let mut scan = Scan {
-        page: page.clone(),
-        watch,
-        catalog,
-        opts,
-        detected: Evidence::default(),
-        detected_at: EvidenceSteps::default(),
-        stillness: Stillness::new(),
-        steps: Vec::new(),
-        snapshots: Vec::new(),
-        aborted: None,
-        consent_record: None,
-        loaded_at: None,
-        gestures: Gestures::new(d.touch, d.width, d.height),
-        seed_script,
-        visitor_seen: None,
-        storage_keys: snapshot::StorageKeys::default(),
-        clock: PageClock::real(),
-    };
-    for step in Step::ALL {
-        if !opts.steps.contains(&step) {
-            continue;
-        }
-        if let Some(a) = &scan.aborted {
-            let reason = format!("not run: the scan stopped at {} ({})", a.step, a.reason);
-            scan.record(step, StepStatus::Skipped, reason, Instant::now(), 0);
-            continue;
-        }
-        scan.run_step(step);
-        if opts.progress {
-            // After the step's snapshot: what the line reports is already gathered.
-            let rec = scan.steps.last().expect("a step was recorded");
-            let keys = scan
-                .snapshots
-                .last()
-                .map_or(0, |s| s.cookies.len() + s.storage.len());
-            eprintln!(
-                "chatcookie: step {step} {:?} after {} ms ({keys} keys at the last snapshot)",
-                rec.status, rec.duration_ms
-            );
-        }
-    }
-    let (final_url, http_status) = {
-        let w = scan.watch.lock();
-        let url = w
-            .main_frame
-            .as_ref()
-            .and_then(|id| w.frames.get(id))
-            .map(|f| f.url.clone())
-            .unwrap_or_else(|| opts.url.clone());
-        (url, w.document.as_ref().map(|d| d.status))
-    };
-    let requests = std::mem::take(&mut scan.watch.lock().requests);
-    let run = ScanRun {
-        url: opts.url.clone(),
-        final_url,
-        http_status,
-        browser_version: session.version.clone(),
-        third_party_cookies: session.third_party_cookies,
-        started_at,
-        duration_ms: started.elapsed().as_millis() as u64,
-        steps: scan.steps,
-        snapshots: scan.snapshots,
-        detected: scan.detected,
-        detected_at: scan.detected_at,
-        visitor_seen: scan.visitor_seen,
-        aborted: scan.aborted,
-        requests,
-    };
-    Ok(run)
+    Ok((watch, seed_script))
 }
 
 /// The scan in progress.
 struct Scan<'a> {
+    session: &'a BrowserSession,
     page: Page,
     watch: PageWatch,
     catalog: &'a Catalog,
@@ -454,6 +548,14 @@ struct Scan<'a> {
     clock: PageClock,
     /// Each frame's storage partition, asked once (see `snapshot::read_storage`).
     storage_keys: snapshot::StorageKeys,
+    /// What showed of the vendors on the current page itself (scripts and globals, not keys).
+    on_page: Evidence,
+    /// The journey's page the scan is on (its address after redirects).
+    page_url: String,
+    /// The pages visited and left out.
+    journey: pages::Journey,
+    /// The start page's HTTP status.
+    start_status: Option<i64>,
 }
 
 impl Scan<'_> {
@@ -468,12 +570,20 @@ impl Scan<'_> {
             return;
         }
         let outcome = match step {
-            Step::Load => self.load(),
+            Step::Load => self.load(&self.opts.url.clone()),
             Step::Widget => self.widget(),
             Step::Consent => self.consent(),
             Step::ChatOpen => self.chat_open(),
             Step::ChatMessage => self.chat_message(),
+            Step::Revisit => self.revisit(),
+            Step::Withdraw => self.withdraw(),
         };
+        self.conclude(step, outcome, t0);
+    }
+
+    /// Records what a step's action came to: settles and snapshots unless it was skipped; a
+    /// fatal outcome ends the scan (what the browser still holds is snapshotted).
+    fn conclude(&mut self, step: Step, outcome: Result<StepOutcome, Fatal>, t0: Instant) {
         match outcome {
             Err(fatal) => {
                 let detail = fatal.reason.clone();
@@ -553,13 +663,14 @@ impl Scan<'_> {
         };
         self.steps.push(StepRecord {
             step,
+            page: self.page_url.clone(),
             status,
             detail,
             duration_ms: t0.elapsed().as_millis() as u64,
             settle_ms,
             blocked_cookies,
             dialogs,
-            consent: if step == Step::Consent {
+            consent: if matches!(step, Step::Consent | Step::Withdraw) {
                 self.consent_record.take()
             } else {
                 None
@@ -612,10 +723,14 @@ impl Scan<'_> {
         // Cookies, storage and the vendors' globals and scripts are read at once (a page that
         // does not answer costs one wait, not three). A lost browser is noticed by
         // `fatal_state`; here it only leaves the snapshot empty.
-        let (cookies, (storage, mut storage_errors), shown) = if self.page.cdp.is_closed() {
+        let (cookies, read, shown) = if self.page.cdp.is_closed() {
             (
                 Ok(Vec::new()),
-                (Vec::new(), Vec::new()),
+                snapshot::StorageRead {
+                    records: Vec::new(),
+                    errors: Vec::new(),
+                    partitions: Vec::new(),
+                },
                 Evidence::default(),
             )
         } else {
@@ -635,11 +750,17 @@ impl Scan<'_> {
                 )
             })
         };
+        let snapshot::StorageRead {
+            records: storage,
+            errors: mut storage_errors,
+            partitions,
+        } = read;
         let cookies = cookies.unwrap_or_else(|e| {
             errors.push(format!("cookies: {e}"));
             Vec::new()
         });
         errors.append(&mut storage_errors);
+        self.on_page.merge(shown.clone());
         // Distinctive keys evidence their vendor for the steps that follow (the widget wait, the
         // open call), and so do the vendors' globals and scripts: a widget a consent answer
         // released is seen at the step that released it.
@@ -652,12 +773,23 @@ impl Scan<'_> {
         self.evidence(step, found);
         self.snapshots.push(Snapshot {
             step,
+            page: self.page_url.clone(),
             taken_at: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as f64 / 1e9,
             page_url,
             cookies,
             storage,
             frames,
             errors,
+            // Only another page or tab can lose sight of a partition; one page's snapshots say
+            // nothing more than before.
+            partitions: if self.opts.journey()
+                || self.opts.steps.contains(&Step::Revisit)
+                || self.opts.steps.contains(&Step::Withdraw)
+            {
+                partitions
+            } else {
+                Vec::new()
+            },
         });
         if self.opts.screenshots {
             self.screenshot(step);
@@ -699,19 +831,34 @@ impl Scan<'_> {
         }
     }
 
-    /// `load`: navigate and wait for the load event; a failed navigation ends the scan.
-    fn load(&mut self) -> Result<StepOutcome, Fatal> {
+    /// `load`: navigate to `url` and wait for the load event; a failed navigation ends the scan
+    /// (on the start page; a later page of a journey is left out instead, by the caller). A page
+    /// after the first is reached as a visitor following a link: with the last page as referrer.
+    fn load(&mut self, url: &str) -> Result<StepOutcome, Fatal> {
+        let mut params = json!({ "url": url });
+        let later = self.loaded_at.is_some();
+        if later {
+            params["referrer"] = self.page_url.clone().into();
+            params["transitionType"] = "link".into();
+        }
+        {
+            // The load event and the answer awaited are the new document's.
+            let mut w = self.watch.lock();
+            w.load_fired = false;
+            w.document = None;
+        }
+        self.on_page = Evidence::default();
+        if later {
+            let d = &self.opts.visitor.device;
+            self.gestures = Gestures::new(d.touch, d.width, d.height);
+        }
         let reply = self
             .page
-            .call(
-                "Page.navigate",
-                json!({ "url": self.opts.url }),
-                self.opts.step_timeout,
-            )
+            .call("Page.navigate", params, self.opts.step_timeout)
             .map_err(|e| {
                 Fatal::new(
                     AbortKind::Unreachable,
-                    format!("cannot navigate to {}: {e}", self.opts.url),
+                    format!("cannot navigate to {url}: {e}"),
                 )
             })?;
         if let Some(err) = reply
@@ -721,23 +868,24 @@ impl Scan<'_> {
         {
             return Err(Fatal {
                 kind: AbortKind::Unreachable,
-                reason: format!("cannot load {}: {}", self.opts.url, explain_net_error(err)),
+                reason: format!("cannot load {url}: {}", explain_net_error(err)),
                 net_error: Some(err.to_string()),
             });
         }
-        self.loaded_at = Some(Instant::now());
+        let navigated = Instant::now();
+        self.loaded_at = Some(navigated);
         let deadline = Instant::now() + self.opts.step_timeout;
         let loaded = crate::browser::poll_until(deadline, || {
             self.watch.lock().load_fired || self.watch.lock().crashed
         });
         let ct = call_timeout(self.opts);
-        // Loading is real time (what a visitor waits); the waits after it may run ahead.
-        self.clock = PageClock::start(
-            self.opts.clock,
-            &self.page,
-            ct,
-            self.loaded_at.unwrap_or_else(Instant::now),
-        );
+        if later && self.clock.is_virtual() {
+            // The clock keeps running through the navigation; the new page's age starts now.
+            self.clock.navigated(navigated);
+        } else {
+            // Loading is real time (what a visitor waits); the waits after it may run ahead.
+            self.clock = PageClock::start(self.opts.clock, &self.page, ct, navigated);
+        }
         // The starting state seeds the first page only: a key the site deletes stays deleted.
         if let Some(id) = self.seed_script.take() {
             let _ = self.page.call(
@@ -746,7 +894,10 @@ impl Scan<'_> {
                 ct,
             );
         }
-        self.visitor_seen = Seen::read(&self.page, ct).ok();
+        if self.visitor_seen.is_none() {
+            self.visitor_seen = Seen::read(&self.page, ct).ok();
+        }
+        self.page_url = self.current_url().unwrap_or_else(|| url.to_string());
         if let Some(doc) = self.watch.lock().document.clone()
             && doc.status >= 400
         {
@@ -759,12 +910,11 @@ impl Scan<'_> {
             ));
         }
         Ok(StepOutcome::Acted(if loaded {
-            format!("navigated to {}", self.opts.url)
+            format!("navigated to {url}")
         } else {
             let pending = self.watch.lock().pending_urls();
             format!(
-                "navigated to {}; the load event did not fire within {:?} (waiting for: {})",
-                self.opts.url,
+                "navigated to {url}; the load event did not fire within {:?} (waiting for: {})",
                 self.opts.step_timeout,
                 if pending.is_empty() {
                     "nothing the network shows"
@@ -773,6 +923,16 @@ impl Scan<'_> {
                 }
             )
         }))
+    }
+
+    /// The main frame's address now.
+    fn current_url(&self) -> Option<String> {
+        let w = self.watch.lock();
+        w.main_frame
+            .as_ref()
+            .and_then(|id| w.frames.get(id))
+            .map(|f| f.url.clone())
+            .filter(|u| !u.is_empty())
     }
 
     /// `widget`: wait (bounded) until a catalog vendor is detected on the page.
@@ -785,18 +945,26 @@ impl Scan<'_> {
             call_timeout(self.opts),
             &mut self.gestures,
         );
+        self.on_page.merge(found.clone());
         self.evidence(Step::Widget, found.clone());
         if let Some(reason) = self.fatal_state() {
             return Err(reason);
         }
-        if found.0.is_empty() && !self.detected.0.is_empty() {
+        // On a journey the question is this page's widget: keys stored on an earlier page are
+        // in the jar everywhere.
+        let known = if self.opts.journey() {
+            &self.on_page
+        } else {
+            &self.detected
+        };
+        if found.0.is_empty() && !known.0.is_empty() {
             // Evidenced by keys already stored, though no script or global showed.
             return Ok(StepOutcome::Observed(format!(
                 "detected by stored keys: {}",
                 self.detected.vendors().collect::<Vec<_>>().join(", ")
             )));
         }
-        if self.detected.0.is_empty() {
+        if known.0.is_empty() {
             let moved = self.gestures.describe();
             return Ok(StepOutcome::Skipped(format!(
                 "no chat widget found within {:.1} s of the page's own time{}",
@@ -856,12 +1024,19 @@ impl Scan<'_> {
         }
         // A widget the site loads only after consent shows up now; if the widget step already
         // waited and nothing was answered since, waiting again would only cost time.
-        let waited = self.steps.iter().any(|s| s.step == Step::Widget);
+        // On a journey: this page's widget step and answer.
+        let here = |s: &&StepRecord| s.page == self.page_url;
+        let waited = self
+            .steps
+            .iter()
+            .filter(here)
+            .any(|s| s.step == Step::Widget);
         let answered = self
             .steps
             .iter()
+            .filter(here)
             .any(|s| s.step == Step::Consent && s.status != StepStatus::Skipped);
-        if self.detected.0.is_empty() && (!waited || answered) {
+        if self.widget_known().0.is_empty() && (!waited || answered) {
             let (found, _) = actions::wait_for_widget(
                 &self.page,
                 &self.watch,
@@ -870,9 +1045,10 @@ impl Scan<'_> {
                 call_timeout(self.opts),
                 &mut self.gestures,
             );
+            self.on_page.merge(found.clone());
             self.evidence(Step::ChatOpen, found);
         }
-        if self.detected.0.is_empty() {
+        if self.widget_known().0.is_empty() {
             return Ok(StepOutcome::Skipped("no chat widget to open".into()));
         }
         Ok(actions::call_vendors(
@@ -884,6 +1060,16 @@ impl Scan<'_> {
             "",
             timeouts,
         ))
+    }
+
+    /// The vendors known to be there to act on: on a journey those shown on this page, else
+    /// every vendor evidenced (a widget known by its keys alone included).
+    fn widget_known(&self) -> &Evidence {
+        if self.opts.journey() {
+            &self.on_page
+        } else {
+            &self.detected
+        }
     }
 
     /// `chat_message`: the visitor sends a first message, through the vendor's own call or by

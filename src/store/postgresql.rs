@@ -1,6 +1,6 @@
 //! The PostgreSQL store: the same tables in a database that a fleet of sharded jobs writes into.
 
-use super::{SCHEMA, SCHEMA_VERSION, SchemaState, StoreError};
+use super::{SCHEMA, SCHEMA_VERSION, SchemaState, StoreError, upgrade_from};
 use postgres::config::SslMode;
 use postgres::{Client, Config, GenericClient, NoTls};
 use std::time::Duration;
@@ -90,6 +90,8 @@ pub fn open(url: &str, create: bool) -> anyhow::Result<Client> {
     let mut client = connect(url)?;
     match schema_state(&mut client, url)? {
         SchemaState::Current => Ok(client),
+        // An older store is read as it is; it is upgraded only to be written.
+        SchemaState::Older(_) if !create => Ok(client),
         SchemaState::Empty if !create => Err(StoreError(format!(
             "the database {} holds no chatcookie store (`chatcookie scan URL --store {}` creates \
              one)",
@@ -97,7 +99,7 @@ pub fn open(url: &str, create: bool) -> anyhow::Result<Client> {
             shown(url)
         ))
         .into()),
-        SchemaState::Empty => {
+        SchemaState::Empty | SchemaState::Older(_) => {
             create_schema(&mut client, url)?;
             Ok(client)
         }
@@ -157,8 +159,13 @@ fn create_schema(client: &mut Client, url: &str) -> anyhow::Result<()> {
     client.execute("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK])?;
     let created = (|| -> anyhow::Result<()> {
         let mut tx = client.transaction()?;
-        if schema_state(&mut tx, url)? == SchemaState::Empty {
-            tx.batch_execute(&schema())?;
+        let state = schema_state(&mut tx, url)?;
+        match state {
+            SchemaState::Empty => tx.batch_execute(&schema())?,
+            SchemaState::Older(v) => tx.batch_execute(&upgrade_from(v))?,
+            SchemaState::Current => {}
+        }
+        if state != SchemaState::Current {
             tx.execute(
                 &format!("INSERT INTO {MARKER} (schema_version) VALUES ($1)"),
                 &[&SCHEMA_VERSION],
@@ -212,6 +219,7 @@ fn schema_state(client: &mut impl GenericClient, url: &str) -> Result<SchemaStat
         .get(0);
     match version {
         Some(SCHEMA_VERSION) => Ok(SchemaState::Current),
+        Some(v) if (1..SCHEMA_VERSION).contains(&v) => Ok(SchemaState::Older(v)),
         Some(v) if v > SCHEMA_VERSION => Err(StoreError(format!(
             "{} was written by a newer chatcookie (store schema {v}; this one knows schema \
              {SCHEMA_VERSION}): upgrade chatcookie to use it",

@@ -1,6 +1,6 @@
 //! The SQLite store: a file, created with the schema on first use, shared by jobs on one machine.
 
-use super::{APPLICATION_ID, SCHEMA, SCHEMA_VERSION, SchemaState, StoreError};
+use super::{APPLICATION_ID, SCHEMA, SCHEMA_VERSION, SchemaState, StoreError, upgrade_from};
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::Path;
@@ -57,8 +57,11 @@ pub fn check_usable(path: &Path) -> Result<(), StoreError> {
 fn prepare(conn: &mut Connection, path: &Path, create: bool) -> anyhow::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", true)?;
-    if schema_state(conn, path)? == SchemaState::Current {
-        return Ok(());
+    match schema_state(conn, path)? {
+        SchemaState::Current => return Ok(()),
+        // An older store is read as it is; it is upgraded only to be written.
+        SchemaState::Older(_) if !create => return Ok(()),
+        _ => {}
     }
     if !create {
         return Err(StoreError(format!(
@@ -88,10 +91,17 @@ fn create_schema(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
     // WAL lets `history` read while a scan writes; the mode is kept in the file.
     conn.pragma_update_and_check(None, "journal_mode", "wal", |_| Ok(()))?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if schema_state(&tx, path)? == SchemaState::Empty {
-        tx.execute_batch(SCHEMA)?;
-        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    match schema_state(&tx, path)? {
+        SchemaState::Empty => {
+            tx.execute_batch(SCHEMA)?;
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        }
+        SchemaState::Older(v) => {
+            tx.execute_batch(&upgrade_from(v))?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        }
+        SchemaState::Current => {}
     }
     tx.commit()?;
     Ok(())
@@ -142,6 +152,7 @@ fn schema_state(conn: &Connection, path: &Path) -> Result<SchemaState, StoreErro
     }
     match version {
         SCHEMA_VERSION => Ok(SchemaState::Current),
+        v if (1..SCHEMA_VERSION).contains(&v) => Ok(SchemaState::Older(v)),
         v if v > SCHEMA_VERSION => Err(StoreError(format!(
             "{} was written by a newer chatcookie (store schema {v}; this one knows schema \
              {SCHEMA_VERSION}): upgrade chatcookie to use it",

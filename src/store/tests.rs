@@ -155,6 +155,9 @@ fn report(url: &str, started_at: &str, observations: Vec<Observation>) -> ScanRe
                 screenshots: false,
                 clock: crate::vocab::Clock::Fast,
                 message: None,
+                pages: 1,
+                page: Vec::new(),
+                withdraw_click: None,
             },
             consent: ConsentSummary::of(&consent, None),
             policy: None,
@@ -176,6 +179,7 @@ fn report(url: &str, started_at: &str, observations: Vec<Observation>) -> ScanRe
         findings: Vec::new(),
         requests: Vec::new(),
         network: Default::default(),
+        pages: Default::default(),
     }
 }
 
@@ -189,6 +193,9 @@ fn cookie(name: &str, step: Step, lifetime: Option<i64>, value: &str) -> Observa
         frame_url: None,
         first_step: step,
         removed_at: None,
+        first_page: String::new(),
+        removed_page: None,
+        out_of_sight: false,
         changes: Vec::new(),
         cookie: Some(CookieAttributes {
             domain: "www.shop.test".into(),
@@ -220,6 +227,9 @@ fn storage_item(name: &str, origin: &str) -> Observation {
         frame_url: Some(format!("{origin}/")),
         first_step: Step::Load,
         removed_at: None,
+        first_page: String::new(),
+        removed_page: None,
+        out_of_sight: false,
         changes: Vec::new(),
         cookie: None,
         value: ValueEvidence::of("secret-token-value", true),
@@ -263,6 +273,7 @@ fn recorded_scans_come_back_as_history_without_values() {
             location: "www.shop.test/".into(),
         }),
         step: Some(Step::Load),
+        page: None,
         evidence: vec!["first stored at step `load`".into()],
         policy_line: None,
         fingerprint: "before-consent|cookie|_ga|shop.test".into(),
@@ -385,4 +396,60 @@ fn a_postgres_url_is_a_database_and_its_password_is_never_shown() {
         .0;
     assert!(err.contains("is not a PostgreSQL URL"), "{err}");
     assert!(!err.contains(":pw@"), "{err}");
+}
+
+#[test]
+fn a_store_of_the_first_schema_is_read_as_it_is_and_upgraded_to_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    let mut store = Store::open(&path).unwrap();
+    store
+        .record(&report(
+            "http://www.shop.test:40001/",
+            "2026-10-01T10:00:00Z",
+            vec![cookie("site_lang", Step::Load, None, "x")],
+        ))
+        .unwrap();
+    drop(store);
+    // Schema 1: the same tables without the journey's page columns.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE observations DROP COLUMN first_page;
+         ALTER TABLE findings DROP COLUMN page;
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(conn);
+    assert!(Store::check_usable(&path).is_ok());
+    let mut old = Store::open_existing(&path).unwrap();
+    assert_eq!(old.history("www.shop.test", 10).unwrap().scans.len(), 1);
+    drop(old);
+    let mut store = Store::open(&path).unwrap();
+    let mut journey = report(
+        "http://www.shop.test:40002/",
+        "2026-10-02T10:00:00Z",
+        vec![cookie("site_lang", Step::Load, None, "x")],
+    );
+    journey.observations[0].first_page = "http://www.shop.test:40002/contact/".into();
+    store.record(&journey).unwrap();
+    drop(store);
+    let conn = Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let pages: Vec<Option<String>> = conn
+        .prepare("SELECT first_page FROM observations ORDER BY scan_id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        pages,
+        [
+            None,
+            Some("http://www.shop.test:40002/contact/".to_string())
+        ]
+    );
 }

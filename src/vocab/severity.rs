@@ -20,6 +20,8 @@ named! {
         BeforeChatOpen = "before-chat-open",
         TransferBeforeConsent = "transfer-before-consent",
         NoRefusal = "no-refusal",
+        KeptAfterWithdrawal = "kept-after-withdrawal",
+        NoWithdrawal = "no-withdrawal",
         VendorPromise = "vendor-promise",
         VendorDocMismatch = "vendor-doc-mismatch",
         Undeclared = "undeclared",
@@ -49,6 +51,12 @@ impl Rule {
             }
             Rule::NoRefusal => {
                 "The cookie banner offers no way to refuse, or only behind its settings while accepting takes one click."
+            }
+            Rule::KeptAfterWithdrawal => {
+                "A chat vendor's or an analytics platform's key, not strictly necessary, was still stored after consent was withdrawn, or written anew after it."
+            }
+            Rule::NoWithdrawal => {
+                "Consent could not be withdrawn: no way back into the consent settings was found, or the refusal there did not take."
             }
             Rule::VendorPromise => "A chat vendor broke one of its own published promises.",
             Rule::VendorDocMismatch => {

@@ -17,11 +17,27 @@ pub enum Step {
     ChatOpen,
     /// A first message sent in the chat (off by default: on a live site it reaches real staff).
     ChatMessage,
+    /// The visitor comes back later: the start page in a new tab of the same profile (off by
+    /// default). It only observes.
+    Revisit,
+    /// The visitor withdraws consent through the consent manager's own way back (off by default).
+    Withdraw,
 }
 
 impl Step {
     /// Every step, in the order a visitor lives them.
-    pub const ALL: [Step; 5] = [
+    pub const ALL: [Step; 7] = [
+        Step::Load,
+        Step::Widget,
+        Step::Consent,
+        Step::ChatOpen,
+        Step::ChatMessage,
+        Step::Revisit,
+        Step::Withdraw,
+    ];
+
+    /// The steps each page of a journey goes through (consent and the chat's once per journey).
+    pub const ON_EACH_PAGE: [Step; 5] = [
         Step::Load,
         Step::Widget,
         Step::Consent,
@@ -39,6 +55,8 @@ impl Step {
             Step::Consent => "consent",
             Step::ChatOpen => "chat_open",
             Step::ChatMessage => "chat_message",
+            Step::Revisit => "revisit",
+            Step::Withdraw => "withdraw",
         }
     }
 }
@@ -57,7 +75,8 @@ impl std::str::FromStr for Step {
             .find(|st| st.as_str() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown step `{s}` (expected load, widget, consent, chat_open or chat_message)"
+                    "unknown step `{s}` (expected {})",
+                    Step::ALL.map(Step::as_str).join(", ")
                 )
             })
     }

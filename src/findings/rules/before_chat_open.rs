@@ -6,7 +6,7 @@ use crate::vocab::{Rule, Severity, Step};
 
 pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
     let o = s.o;
-    if o.attribution.vendor().is_none() || o.catalog.is_none() || o.first_step >= Step::ChatOpen {
+    if o.attribution.vendor().is_none() || o.catalog.is_none() || s.phase >= Step::ChatOpen {
         return None;
     }
     let scope = o
@@ -14,7 +14,7 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
         .key()
         .and_then(|k| cx.catalog.lookup(k).or_else(|| cx.catalog.lookup(&o.name)))
         .map(|m| m.key.scope);
-    let covered = cx.consent.accepted && o.first_step >= Step::Consent;
+    let covered = cx.consent.accepted && s.phase >= Step::Consent;
     if scope == Some(Scope::VendorWebsite) || covered {
         return None;
     }
@@ -28,8 +28,8 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
         Severity::Medium,
         "medium: a chat key is necessary only once the visitor asks for the chat (DSK OH Telemedien); before that it needs consent",
         format!(
-            "{} was stored at `{}`, {opened}: it needs consent until the visitor asks for the chat",
-            s.who, o.first_step
+            "{} was stored at {}, {opened}: it needs consent until the visitor asks for the chat",
+            s.who, s.when
         ),
     ))
 }

@@ -11,20 +11,20 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
         return None;
     }
     let consent = &cx.consent;
-    if consent.accepted && o.first_step >= Step::Consent {
+    if consent.accepted && s.phase >= Step::Consent {
         return None;
     }
     let tracking = matches!(s.category, Some(Category::Analytics | Category::Marketing));
     // Storage the chat needs, first written when the visitor asked for the chat, serves a
     // service the visitor explicitly requested: no consent needed (ePrivacy art. 5(3)).
     if consent.chat_opened
-        && o.first_step >= Step::ChatOpen
+        && s.phase >= Step::ChatOpen
         && o.attribution.vendor().is_some()
         && !tracking
     {
         return None;
     }
-    let before_action = o.first_step < Step::ChatOpen;
+    let before_action = s.phase < Step::ChatOpen;
     let (severity, because) = match s.category {
         Some(Category::Analytics | Category::Marketing) => (
             Severity::High,
@@ -43,15 +43,12 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
             "low: no catalog knows this key, so whether it is necessary is not known; for review",
         ),
     };
-    let when = if consent.rejected && o.first_step >= Step::Consent {
-        format!(
-            "was stored at `{}` although consent was rejected",
-            o.first_step
-        )
+    let when = if consent.rejected && s.phase >= Step::Consent {
+        format!("was stored at {} although consent was rejected", s.when)
     } else {
         format!(
-            "was stored at `{}`, before consent ({})",
-            o.first_step, consent.description
+            "was stored at {}, before consent ({})",
+            s.when, consent.description
         )
     };
     let cat = s

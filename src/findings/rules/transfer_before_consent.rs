@@ -21,7 +21,8 @@ struct Uncovered<'a> {
 
 pub fn check(cx: &Judging) -> Vec<Finding> {
     let consent = &cx.consent;
-    let covered = |step: Step| {
+    let covered = |s: &StepContacts| {
+        let step = cx.phase(&s.page, s.step);
         (consent.accepted && step >= Step::Consent)
             // The visitor's own request for the chat: what it fetches serves what they asked for.
             || (consent.chat_opened && step >= Step::ChatOpen)
@@ -32,7 +33,7 @@ pub fn check(cx: &Judging) -> Vec<Finding> {
         if h.party != Party::ThirdParty {
             continue;
         }
-        let steps: Vec<&StepContacts> = h.steps.iter().filter(|s| !covered(s.step)).collect();
+        let steps: Vec<&StepContacts> = h.steps.iter().filter(|s| !covered(s)).collect();
         if steps.is_empty() {
             continue;
         }
@@ -94,11 +95,12 @@ fn finding(
     identity: String,
 ) -> Finding {
     let consent = &cx.consent;
-    let first = hosts
+    let earliest = hosts
         .iter()
-        .flat_map(|u| u.steps.iter().map(|s| s.step))
-        .min()
-        .unwrap_or(Step::Load);
+        .flat_map(|u| u.steps.iter())
+        .min_by_key(|s| cx.phase(&s.page, s.step));
+    let first = earliest.map_or(Step::Load, |s| cx.phase(&s.page, s.step));
+    let from = earliest.map_or_else(|| "`load`".into(), |s| cx.when(&s.page, s.step));
     let requests: u64 = hosts
         .iter()
         .flat_map(|u| u.steps.iter().map(|s| s.count))
@@ -119,7 +121,7 @@ fn finding(
         many => format!("hosts {} were", many.join(", ")),
     };
     let message = format!(
-        "{whose} {hosts_text} contacted from `{first}`, {when} {asked}: {requests} request{}",
+        "{whose} {hosts_text} contacted from {from}, {when} {asked}: {requests} request{}",
         if requests == 1 { "" } else { "s" },
     );
     let mut evidence = Vec::new();

@@ -5,27 +5,26 @@ use crate::vocab::{Rule, Severity};
 
 pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
     let p = cx.policy?;
-    let o = s.o;
     match s.declaration {
         None => Some(s.finding(
             Rule::Undeclared,
             Severity::High,
             "high: the site's own policy does not declare it, so its cookie declaration is incomplete",
             format!(
-                "{}, first stored at `{}`, is not declared in {}",
+                "{}, first stored at {}, is not declared in {}",
                 s.who,
-                o.first_step,
+                s.when,
                 p.path.display()
             ),
         )),
-        Some((_, d)) if o.first_step < d.earliest_step => Some(
+        Some((_, d)) if s.phase < d.earliest_step => Some(
             s.finding(
                 Rule::Undeclared,
                 Severity::High,
                 "high: stored earlier than the site's own policy declares it",
                 format!(
-                    "{} is declared from `{}` on, but was stored at `{}`",
-                    s.who, d.earliest_step, o.first_step
+                    "{} is declared from `{}` on, but was stored at {}",
+                    s.who, d.earliest_step, s.when
                 ),
             )
             .policy_line(Some(d.line)),

@@ -47,6 +47,7 @@ pub fn check(cx: &Judging) -> Vec<Finding> {
                     )
                     .key(KeyRef::of(o))
                     .step(o.first_step)
+                    .page(&o.first_page)
                     .evidence(
                         std::iter::once(quote.clone())
                             .chain(evidence_of(o))
@@ -58,14 +59,20 @@ pub fn check(cx: &Judging) -> Vec<Finding> {
             match p.rule {
                 PromiseRule::NoStorageBefore => {
                     let step = p.step.unwrap_or(Step::Consent);
-                    for o in keys.iter().filter(|o| o.first_step < step) {
+                    for o in keys
+                        .iter()
+                        .filter(|o| cx.phase(&o.first_page, o.first_step) < step)
+                    {
                         let because = match &p.condition {
                             Some(_) => because.clone(),
                             None => early_because(cx, seen, &vendor.name, step, o),
                         };
                         broken(
                             o,
-                            format!("was stored at `{}`, before `{step}`", o.first_step),
+                            format!(
+                                "was stored at {}, before `{step}`",
+                                cx.when(&o.first_page, o.first_step)
+                            ),
                             severity,
                             &because,
                         );
