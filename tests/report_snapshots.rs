@@ -95,6 +95,7 @@ fn report() -> ScanReport {
         blocked_cookies: Vec::new(),
         dialogs: Vec::new(),
         consent: None,
+        banner_again: None,
         screenshot: Some(format!("step-x-{step}.png")),
         screenshot_error: None,
         screenshot_png: None,

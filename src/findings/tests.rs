@@ -42,6 +42,7 @@ fn report(url: &str, action: ConsentAction, observations: Vec<Observation>) -> S
         blocked_cookies: Vec::new(),
         dialogs: Vec::new(),
         consent: None,
+        banner_again: None,
         screenshot: None,
         screenshot_error: None,
         screenshot_png: None,
@@ -670,4 +671,116 @@ fn web_storage_held_where_its_vendor_documents_no_placement_is_a_doc_mismatch() 
         )
         .is_empty()
     );
+}
+
+/// A journey's steps: `(page, step)` in order, each done.
+fn journey_steps(moments: &[(&str, Step)]) -> Vec<StepRecord> {
+    let done = report("http://x.test/", ConsentAction::Accept, Vec::new()).steps[0].clone();
+    moments
+        .iter()
+        .map(|&(page, step)| StepRecord {
+            page: page.into(),
+            step,
+            ..done.clone()
+        })
+        .collect()
+}
+
+#[test]
+fn a_key_a_later_page_stores_after_consent_on_an_earlier_one_stands_after_consent() {
+    let (home, contact) = (
+        "http://www.shop.example/",
+        "http://www.shop.example/contact/",
+    );
+    let steps = journey_steps(&[
+        (home, Step::Load),
+        (home, Step::Widget),
+        (home, Step::Consent),
+        (contact, Step::Load),
+        (contact, Step::Widget),
+        (contact, Step::ChatOpen),
+    ]);
+    assert_eq!(crate::scan::phase(&steps, home, Step::Load), Step::Load);
+    assert_eq!(
+        crate::scan::phase(&steps, contact, Step::Load),
+        Step::Consent
+    );
+    assert_eq!(
+        crate::scan::phase(&steps, contact, Step::ChatOpen),
+        Step::ChatOpen
+    );
+    let c = Catalog::embedded().unwrap();
+    let mut key = cookie("_ga", Step::Load, false, None, "GA1.1.1");
+    key.first_page = contact.into();
+    let judged = |action: ConsentAction| {
+        let mut scan = report(home, action, vec![key.clone()]);
+        scan.steps = steps.clone();
+        evaluate(&scan.facts(), &c, None)
+    };
+    // Accepted on the home page: the contact page's analytics cookie came after consent.
+    assert!(!rules(&judged(ConsentAction::Accept)).contains(&Rule::BeforeConsent));
+    // Rejected there: it was stored although consent was rejected, and the message names the page.
+    let rejected = judged(ConsentAction::Reject);
+    let f = rejected
+        .iter()
+        .find(|f| f.rule == Rule::BeforeConsent)
+        .expect("before-consent after a reject");
+    assert!(
+        f.message.contains("rejected") && f.message.contains("/contact/"),
+        "{}",
+        f.message
+    );
+    assert_eq!(f.page.as_deref(), Some(contact));
+}
+
+#[test]
+fn keys_left_after_withdrawal_are_judged_by_what_they_are_and_when_they_came() {
+    let c = Catalog::embedded().unwrap();
+    let url = "http://www.shop.example/";
+    let mut steps = report(url, ConsentAction::Accept, Vec::new()).steps;
+    steps.extend(journey_steps(&[("", Step::Withdraw)]));
+    let judged = |o: Observation| {
+        let mut scan = report(url, ConsentAction::Accept, vec![o]);
+        scan.steps = steps.clone();
+        evaluate(&scan.facts(), &c, None)
+    };
+    let kept = |f: &[Finding]| {
+        f.iter()
+            .find(|f| f.rule == Rule::KeptAfterWithdrawal)
+            .map(|f| f.severity)
+    };
+    // Stored at consent and still there: medium; written anew after it: high.
+    assert_eq!(
+        kept(&judged(chat_key(Step::Consent))),
+        Some(Severity::Medium)
+    );
+    assert_eq!(
+        kept(&judged(chat_key(Step::Withdraw))),
+        Some(Severity::High)
+    );
+    // First stored when the visitor asked for the chat: low, for review.
+    assert_eq!(kept(&judged(chat_key(Step::ChatOpen))), Some(Severity::Low));
+    // Deleted by the withdrawal, or strictly necessary, or nobody's: nothing.
+    let mut deleted = chat_key(Step::Consent);
+    deleted.removed_at = Some(Step::Withdraw);
+    assert_eq!(kept(&judged(deleted)), None);
+    let mut necessary = chat_key(Step::Consent);
+    necessary.catalog.as_mut().unwrap().category = Category::StrictlyNecessary;
+    assert_eq!(kept(&judged(necessary)), None);
+    assert_eq!(
+        kept(&judged(cookie("pref", Step::Consent, false, None, "1"))),
+        None
+    );
+    // A withdrawal that did not take judges no key: it is a no-withdrawal finding instead.
+    let mut failed = steps.clone();
+    failed.last_mut().unwrap().status = StepStatus::Failed;
+    failed.last_mut().unwrap().consent = Some(crate::consent::ConsentRecord {
+        reopened: Some("the footer link".into()),
+        ..Default::default()
+    });
+    let mut scan = report(url, ConsentAction::Accept, vec![chat_key(Step::Consent)]);
+    scan.steps = failed;
+    let f = evaluate(&scan.facts(), &c, None);
+    assert_eq!(kept(&f), None);
+    assert!(rules(&f).contains(&Rule::NoWithdrawal));
 }

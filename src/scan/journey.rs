@@ -95,21 +95,8 @@ impl Scan<'_> {
             if step == Step::ChatMessage && !self.chat_opened_here() {
                 continue;
             }
-            let t0 = Instant::now();
-            self.watch.lock().step = step;
-            if let Some(fatal) = self.fatal_state() {
-                let detail = format!("not run: {}", fatal.reason);
-                self.aborted = Some(fatal.abort(step));
-                self.record(step, StepStatus::Skipped, detail, t0, 0);
+            let Some((outcome, t0)) = self.act(step) else {
                 continue;
-            }
-            let outcome = match step {
-                Step::Load => self.load(&self.opts.url.clone()),
-                Step::Widget => self.widget(),
-                Step::Consent => self.consent(),
-                Step::ChatOpen => self.chat_open(),
-                Step::ChatMessage => self.chat_message(),
-                Step::Revisit | Step::Withdraw => continue,
             };
             // A later page with no banner is not where consent is asked: nothing to record.
             let no_banner = self

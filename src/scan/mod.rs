@@ -202,6 +202,10 @@ pub struct StepRecord {
     /// The consent step's automatic or by-text answer: which CMP, rule and element, what was tried.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent: Option<ConsentRecord>,
+    /// At the return visit (`revisit`): the banner that showed again, by its consent manager's
+    /// name or "seen by its words" (the choice was not kept); absent when none did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banner_again: Option<String>,
     /// The screenshot's file name when written to an output directory, else null.
     pub screenshot: Option<String>,
     /// Why the screenshot asked for could not be taken.
@@ -329,6 +333,7 @@ impl ScanRun {
                     blocked_cookies: Vec::new(),
                     dialogs: Vec::new(),
                     consent: None,
+                    banner_again: None,
                     screenshot: None,
                     screenshot_error: None,
                     screenshot_png: None,
@@ -399,6 +404,7 @@ fn run_on_page(
         snapshots: Vec::new(),
         aborted: None,
         consent_record: None,
+        banner_again: None,
         loaded_at: None,
         gestures: Gestures::new(d.touch, d.width, d.height),
         seed_script,
@@ -539,6 +545,8 @@ struct Scan<'a> {
     aborted: Option<Abort>,
     /// The consent step's record, until the step is recorded.
     consent_record: Option<ConsentRecord>,
+    /// The banner the return visit saw, until the step is recorded.
+    banner_again: Option<String>,
     /// The visitor's gestures made so far on this page.
     gestures: Gestures,
     /// The storage-state seeding script, removed once the first page has loaded.
@@ -560,6 +568,14 @@ struct Scan<'a> {
 
 impl Scan<'_> {
     fn run_step(&mut self, step: Step) {
+        if let Some((outcome, t0)) = self.act(step) {
+            self.conclude(step, outcome, t0);
+        }
+    }
+
+    /// Carries out `step`'s action: what it came to, and when it began. A page or browser
+    /// already lost records the step as not run (and ends the scan): `None`.
+    fn act(&mut self, step: Step) -> Option<(Result<StepOutcome, Fatal>, Instant)> {
         let t0 = Instant::now();
         // Requests from here on started during this step (until the next one begins).
         self.watch.lock().step = step;
@@ -567,7 +583,7 @@ impl Scan<'_> {
             let detail = format!("not run: {}", fatal.reason);
             self.aborted = Some(fatal.abort(step));
             self.record(step, StepStatus::Skipped, detail, t0, 0);
-            return;
+            return None;
         }
         let outcome = match step {
             Step::Load => self.load(&self.opts.url.clone()),
@@ -578,7 +594,7 @@ impl Scan<'_> {
             Step::Revisit => self.revisit(),
             Step::Withdraw => self.withdraw(),
         };
-        self.conclude(step, outcome, t0);
+        Some((outcome, t0))
     }
 
     /// Records what a step's action came to: settles and snapshots unless it was skipped; a
@@ -672,6 +688,11 @@ impl Scan<'_> {
             dialogs,
             consent: if matches!(step, Step::Consent | Step::Withdraw) {
                 self.consent_record.take()
+            } else {
+                None
+            },
+            banner_again: if step == Step::Revisit {
+                self.banner_again.take()
             } else {
                 None
             },

@@ -58,12 +58,13 @@ impl Scan<'_> {
             ct,
             (&self.clock, self.opts.widget_timeout),
         );
-        let banner = match banner {
+        let said = match &banner {
             Some(b) => format!("the banner showed again ({b}): the choice was not kept"),
             None => "no banner showed".into(),
         };
+        self.banner_again = banner;
         Ok(StepOutcome::Observed(format!(
-            "came back in a new tab of the same profile ({loaded}); {banner}"
+            "came back in a new tab of the same profile ({loaded}); {said}"
         )))
     }
 }
