@@ -930,12 +930,18 @@ impl Scan<'_> {
                 ),
             ));
         }
+        // A redirect is said, so the detail names the page the step ran on.
+        let led = if self.page_url != url && later {
+            format!(", which led to {}", self.page_url)
+        } else {
+            String::new()
+        };
         Ok(StepOutcome::Acted(if loaded {
-            format!("navigated to {url}")
+            format!("navigated to {url}{led}")
         } else {
             let pending = self.watch.lock().pending_urls();
             format!(
-                "navigated to {url}; the load event did not fire within {:?} (waiting for: {})",
+                "navigated to {url}{led}; the load event did not fire within {:?} (waiting for: {})",
                 self.opts.step_timeout,
                 if pending.is_empty() {
                     "nothing the network shows"
