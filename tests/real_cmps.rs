@@ -1355,22 +1355,31 @@ fn consent_withdrawn_through_real_consent_managers_leaves_what_the_widget_keeps(
                 wrong.push(format!("{name}: {} not deleted at the withdrawal", k.name));
             }
         }
-        // Judged: every kept key the catalog does not rate strictly necessary, and no other.
-        let judged: BTreeSet<String> = r["findings"]
+        // Judged: every kept chat key and no other; info where the catalog rates it strictly
+        // necessary (it needed no consent), else at least low.
+        let judged: BTreeSet<(String, bool)> = r["findings"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|f| f["rule"] == "kept-after-withdrawal")
-            .map(|f| f["key"]["name"].as_str().unwrap().to_string())
+            .map(|f| {
+                (
+                    f["key"]["name"].as_str().unwrap().to_string(),
+                    f["severity"] == "info",
+                )
+            })
             .collect();
-        let due: BTreeSet<String> = want
+        let due: BTreeSet<(String, bool)> = want
             .iter()
-            .filter(|k| find(k).is_some_and(|o| o["catalog"]["category"] != "strictly-necessary"))
-            .map(|k| k.name.clone())
+            .map(|k| {
+                let necessary =
+                    find(k).is_some_and(|o| o["catalog"]["category"] == "strictly-necessary");
+                (k.name.clone(), necessary)
+            })
             .collect();
         if judged != due {
             wrong.push(format!(
-                "{name}: kept-after-withdrawal on {judged:?}, expected {due:?}"
+                "{name}: kept-after-withdrawal on {judged:?} (name, info), expected {due:?}"
             ));
         }
         let reloaded = r["requests"]

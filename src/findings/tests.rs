@@ -760,13 +760,14 @@ fn keys_left_after_withdrawal_are_judged_by_what_they_are_and_when_they_came() {
     );
     // First stored when the visitor asked for the chat: low, for review.
     assert_eq!(kept(&judged(chat_key(Step::ChatOpen))), Some(Severity::Low));
-    // Deleted by the withdrawal, or strictly necessary, or nobody's: nothing.
+    // Strictly necessary: listed, info.
+    let mut necessary = chat_key(Step::Consent);
+    necessary.catalog.as_mut().unwrap().category = Category::StrictlyNecessary;
+    assert_eq!(kept(&judged(necessary)), Some(Severity::Info));
+    // Deleted by the withdrawal, or nobody's: nothing.
     let mut deleted = chat_key(Step::Consent);
     deleted.removed_at = Some(Step::Withdraw);
     assert_eq!(kept(&judged(deleted)), None);
-    let mut necessary = chat_key(Step::Consent);
-    necessary.catalog.as_mut().unwrap().category = Category::StrictlyNecessary;
-    assert_eq!(kept(&judged(necessary)), None);
     assert_eq!(
         kept(&judged(cookie("pref", Step::Consent, false, None, "1"))),
         None

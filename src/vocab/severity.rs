@@ -53,7 +53,7 @@ impl Rule {
                 "The cookie banner offers no way to refuse, or only behind its settings while accepting takes one click."
             }
             Rule::KeptAfterWithdrawal => {
-                "A chat vendor's or an analytics platform's key, not strictly necessary, was still stored after consent was withdrawn, or written anew after it."
+                "A chat vendor's or an analytics platform's key was still stored after consent was withdrawn, or written anew after it (info when strictly necessary)."
             }
             Rule::NoWithdrawal => {
                 "Consent could not be withdrawn: no way back into the consent settings was found, or the refusal there did not take."

@@ -1,4 +1,4 @@
-//! `kept-after-withdrawal`: a chat vendor's or an analytics platform's key, not strictly necessary, still stored after consent was withdrawn, or written anew after it.
+//! `kept-after-withdrawal`: a chat vendor's or an analytics platform's key still stored after consent was withdrawn, or written anew after it (info where it is strictly necessary).
 //!
 //! Withdrawing consent must be as easy as giving it and stops what consent allowed (GDPR art.
 //! 7(3)); storing or reading on the visitor's device needs consent unless strictly necessary
@@ -18,9 +18,10 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
         r.step == Step::Withdraw && matches!(r.status, StepStatus::Done | StepStatus::TimedOut)
     })?;
     let o = s.o;
-    if s.category == Some(Category::StrictlyNecessary) || o.removed_at.is_some() {
+    if o.removed_at.is_some() {
         return None;
     }
+    let necessary = s.category == Some(Category::StrictlyNecessary);
     let tracking = matches!(s.category, Some(Category::Analytics | Category::Marketing));
     if o.attribution.vendor().is_none() && !tracking {
         return None;
@@ -31,7 +32,13 @@ pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
         .iter()
         .any(|c| c.step == Step::Withdraw && !c.what.contains(&Altered::Removed));
     let asked_for_chat = s.phase >= Step::ChatOpen && s.phase < Step::Withdraw;
-    let (severity, because) = if anew || rewritten {
+    let (severity, because) = if necessary {
+        // Listed so that what the withdrawal left is complete; no consent was needed for it.
+        (
+            Severity::Info,
+            "info: rated strictly necessary, so it needs no consent and withdrawing consent does not oblige deleting it (ePrivacy art. 5(3) exemption); listed so that what the withdrawal left is complete",
+        )
+    } else if anew || rewritten {
         (
             Severity::High,
             "high: written after consent was withdrawn: the widget goes on storing on the visitor's device without consent (GDPR art. 7(3), ePrivacy art. 5(3))",
