@@ -27,7 +27,6 @@ impl Scan<'_> {
             requested: (self.page_url != self.opts.url).then(|| self.opts.url.clone()),
             found: "start".into(),
         };
-        self.start_status = self.watch.lock().document.as_ref().map(|d| d.status);
         if self.opts.journey() && self.aborted.is_none() && loaded {
             let (asked, other) =
                 super::pages::resolve_asked(&self.page_url, &self.opts.asked_pages);

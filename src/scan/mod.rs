@@ -919,6 +919,10 @@ impl Scan<'_> {
             self.visitor_seen = Seen::read(&self.page, ct).ok();
         }
         self.page_url = self.current_url().unwrap_or_else(|| url.to_string());
+        if self.start_status.is_none() {
+            // The start page's answer, before any consent click or later page replaces it.
+            self.start_status = self.watch.lock().document.as_ref().map(|d| d.status);
+        }
         if let Some(doc) = self.watch.lock().document.clone()
             && doc.status >= 400
         {
