@@ -51,7 +51,7 @@ pub(super) enum Query<'a> {
     Css(&'a str),
 }
 
-fn search_and_click(
+pub(super) fn search_and_click(
     worlds: &mut Worlds,
     query: Query,
     deadline: Instant,

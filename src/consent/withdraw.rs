@@ -1,5 +1,6 @@
 //! Withdrawing consent as a visitor does (the way back into the settings, then a refusal), and whether a banner shows without answering it.
 
+use super::super::text::{Query, search_and_click};
 use super::{AutoRun, Sight};
 use crate::browser::cdp::Page;
 use crate::browser::clock::PageClock;
@@ -181,13 +182,12 @@ impl<'a, 'p> AutoRun<'a, 'p> {
     ) -> Result<Reopened<'c>, Vec<String>> {
         let mut tried = Vec::new();
         if let Some(sel) = click {
-            let frames = self.worlds.frames();
-            return super::super::text::click_selector(
-                self.worlds.page(),
-                &frames,
-                sel,
-                self.step_timeout / 4,
-                self.worlds.call_timeout,
+            let window = self.step_timeout / 4;
+            return search_and_click(
+                &mut self.worlds,
+                Query::Css(sel),
+                Instant::now() + window,
+                window,
             )
             .map(|d| Reopened::Settings(format!("--withdraw-click: {d}")))
             .map_err(|e| vec![format!("--withdraw-click `{sel}`: {e}")]);
@@ -227,16 +227,12 @@ impl<'a, 'p> AutoRun<'a, 'p> {
             )),
             None => {}
         }
-        let frames = self.worlds.frames();
         for text in WAY_BACK {
-            // One look per phrase: the link is on the page or it is not.
-            if let Ok(d) = super::super::text::click_by_text(
-                self.worlds.page(),
-                &frames,
-                text,
-                Duration::ZERO,
-                self.worlds.call_timeout,
-            ) {
+            // One look per phrase, in the worlds already set up: the link is there or it is not.
+            let now = Instant::now();
+            if let Ok(d) =
+                search_and_click(&mut self.worlds, Query::Text(text), now, Duration::ZERO)
+            {
                 return Ok(Reopened::Settings(format!("a link by its words: {d}")));
             }
         }
