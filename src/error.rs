@@ -1,21 +1,32 @@
 //! The library's error: what went wrong, and which documented exit code that means.
 //!
-//! Every error a caller may branch on has a [`ErrorKind`]; the binary's exit code is
-//! [`ErrorKind::exit`] of it. Input errors (2) are what the user gave: a flag, a URL, a file that
-//! is missing, unreadable or malformed. Everything else that stops a scan is a scan failure (3).
+//! Every error says its [`ErrorKind`] where it is made: the layer that meets the failure knows
+//! whether it was the user's input, the browser, the site, the history store, the reports being
+//! written, or a bug. The binary's exit code is [`ErrorKind::exit`] of it: input errors are 2,
+//! everything else that stops a run is 3.
 
 use crate::diagnostic::Diagnostics;
 use crate::exit::Exit;
 use std::fmt;
 use std::path::Path;
 
-/// What kind of failure an [`Error`] is.
+/// What went wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// A mistake in what the user gave (exit code 2).
+    /// A mistake in what the user gave: a flag, a URL, a file that is missing, unreadable or
+    /// malformed (exit code 2). The message names the flag or file.
     Input,
-    /// The scan could not complete: no browser, a browser crash, an unreachable site (exit code 3).
-    Scan,
+    /// The browser: none found, it would not start or connect, it crashed or stopped answering
+    /// (exit code 3).
+    Browser,
+    /// The site: unreachable, an HTTP error, a page that crashed (exit code 3).
+    Site,
+    /// The scan history: its database cannot be opened, read or written (exit code 3).
+    Store,
+    /// The reports: a file or directory that cannot be written (exit code 3).
+    Output,
+    /// A fault in chatcookie itself, such as embedded data that does not parse (exit code 3).
+    Internal,
 }
 
 impl ErrorKind {
@@ -23,7 +34,11 @@ impl ErrorKind {
     pub fn exit(self) -> Exit {
         match self {
             ErrorKind::Input => Exit::Usage,
-            ErrorKind::Scan => Exit::ScanFailed,
+            ErrorKind::Browser
+            | ErrorKind::Site
+            | ErrorKind::Store
+            | ErrorKind::Output
+            | ErrorKind::Internal => Exit::ScanFailed,
         }
     }
 }
@@ -39,12 +54,17 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// An input error: a mistake in what the user gave.
-    pub fn input(e: impl Into<anyhow::Error>) -> Error {
+    /// An error of `kind`, caused by `e`.
+    pub fn new(kind: ErrorKind, e: impl Into<anyhow::Error>) -> Error {
         Error {
-            kind: ErrorKind::Input,
+            kind,
             inner: e.into(),
         }
+    }
+
+    /// An input error: a mistake in what the user gave.
+    pub fn input(e: impl Into<anyhow::Error>) -> Error {
+        Error::new(ErrorKind::Input, e)
     }
 
     /// An input error with this message.
@@ -52,12 +72,29 @@ impl Error {
         Error::input(anyhow::anyhow!("{message}"))
     }
 
-    /// A scan failure.
-    pub fn scan(e: impl Into<anyhow::Error>) -> Error {
-        Error {
-            kind: ErrorKind::Scan,
-            inner: e.into(),
-        }
+    /// The browser failed: none found, not started, crashed or not answering.
+    pub fn browser(e: impl Into<anyhow::Error>) -> Error {
+        Error::new(ErrorKind::Browser, e)
+    }
+
+    /// The site failed: unreachable, an HTTP error, a crashed page.
+    pub fn site(e: impl Into<anyhow::Error>) -> Error {
+        Error::new(ErrorKind::Site, e)
+    }
+
+    /// The scan history failed.
+    pub fn store(e: impl Into<anyhow::Error>) -> Error {
+        Error::new(ErrorKind::Store, e)
+    }
+
+    /// A report could not be written.
+    pub fn output(e: impl Into<anyhow::Error>) -> Error {
+        Error::new(ErrorKind::Output, e)
+    }
+
+    /// A fault in chatcookie itself.
+    pub fn internal(e: impl Into<anyhow::Error>) -> Error {
+        Error::new(ErrorKind::Internal, e)
     }
 
     pub fn kind(&self) -> ErrorKind {
@@ -114,7 +151,7 @@ impl From<anyhow::Error> for Error {
                     .map(Error::kind)
                     .or_else(|| c.downcast_ref::<Diagnostics>().map(|_| ErrorKind::Input))
             })
-            .unwrap_or(ErrorKind::Scan);
+            .unwrap_or(ErrorKind::Internal);
         Error { kind, inner: e }
     }
 }
@@ -148,6 +185,6 @@ mod tests {
         let wrapped: Error = anyhow::Error::new(e).context("loading the policy").into();
         assert_eq!(wrapped.kind(), ErrorKind::Input);
         let other: Error = anyhow::anyhow!("the browser crashed").into();
-        assert_eq!(other.kind(), ErrorKind::Scan);
+        assert_eq!(other.kind(), ErrorKind::Internal);
     }
 }
