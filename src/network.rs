@@ -7,6 +7,7 @@
 
 use crate::browser::watch::{FrameInfo, RawRequest, RequestLog, Timings};
 use crate::catalog::Catalog;
+use crate::observation::same_page;
 use crate::vocab::{Party, Step, host_of, site_of};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -150,7 +151,7 @@ impl Network {
         self.hosts
             .iter()
             .filter(|h| h.first_step == step && !h.host.is_empty())
-            .filter(|h| page.is_empty() || h.first_page.is_empty() || h.first_page == page)
+            .filter(|h| same_page(&h.first_page, page))
             .map(|h| match (&h.vendor, h.party) {
                 (Some(v), _) => format!("{} ({v})", h.host),
                 (None, Party::ThirdParty) => format!("{} (third party)", h.host),
