@@ -210,8 +210,8 @@ fn parse_since(s: &str) -> Result<String, String> {
 
 /// A `--store` value: a PostgreSQL URL or a file path. What is wrong with it is said when the
 /// command checks it (`scan` before the first page, `history` when it opens it).
-fn parse_store_location(s: &str) -> Result<StoreLocation, String> {
-    StoreLocation::parse(s).map_err(|e| e.0)
+fn parse_store_location(s: &str) -> chatcookie::Result<StoreLocation> {
+    StoreLocation::parse(s)
 }
 
 fn parse_fail_on(s: &str) -> Result<FailOn, String> {

@@ -23,7 +23,7 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<Exit> {
 
 fn load(args: &HistoryArgs) -> anyhow::Result<History> {
     let mut store = Store::open_existing(&args.store)?;
-    store.history_since(&args.site, args.limit as usize, args.since.as_deref())
+    Ok(store.history_since(&args.site, args.limit as usize, args.since.as_deref())?)
 }
 
 /// Records judged and gated reports in the store (created if missing); returns their ids.

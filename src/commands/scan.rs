@@ -61,7 +61,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     check_output(&args.output)?;
     // A store that could not be written is refused before the scan, not after it.
     if let Some(store) = &args.store {
-        chatcookie::store::Store::check_usable(store).map_err(|e| Error::usage(e.0))?;
+        chatcookie::store::Store::check_usable(store).map_err(Error::usage)?;
     }
     // A baseline that cannot be read is found before any browser starts.
     let gate = Gate::new(

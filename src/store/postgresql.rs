@@ -1,6 +1,7 @@
 //! The PostgreSQL store: the same tables in a database that a fleet of sharded jobs writes into.
 
-use super::{SCHEMA, SCHEMA_VERSION, SchemaState, StoreError, upgrade_from};
+use super::schema::{SCHEMA, SCHEMA_VERSION, SchemaState, upgrade_from};
+use crate::error::{Error, Result};
 use postgres::config::SslMode;
 use postgres::{Client, Config, GenericClient, NoTls};
 use std::time::Duration;
@@ -17,15 +18,15 @@ const MARKER: &str = "chatcookie_store";
 
 /// The connection settings of `url`: `PGPASSWORD` and `PGUSER` (then the login name) fill what the
 /// URL leaves out, as for psql; a missing host is localhost.
-pub fn config(url: &str) -> Result<Config, StoreError> {
+pub fn config(url: &str) -> Result<Config> {
     let mut config: Config = url.parse().map_err(|e| {
-        StoreError(format!(
+        Error::usage(format!(
             "`{}` is not a PostgreSQL URL: {e} (the form is postgres://USER@HOST:PORT/DATABASE)",
             shown(url)
         ))
     })?;
     if config.get_ssl_mode() == SslMode::Require {
-        return Err(StoreError(format!(
+        return Err(Error::usage(format!(
             "{}: chatcookie talks to PostgreSQL without TLS, so sslmode=require cannot be met; \
              reach the server over a private network or a TLS tunnel and drop sslmode=require",
             shown(url)
@@ -38,7 +39,7 @@ pub fn config(url: &str) -> Result<Config, StoreError> {
         let user = std::env::var("PGUSER")
             .or_else(|_| std::env::var("USER"))
             .map_err(|_| {
-                StoreError(format!(
+                Error::usage(format!(
                     "{} names no user (postgres://USER@HOST/DATABASE, or set PGUSER)",
                     shown(url)
                 ))
@@ -86,21 +87,20 @@ pub fn shown(url: &str) -> String {
 }
 
 /// Connects; with `create`, a database without the store's tables gets them.
-pub fn open(url: &str, create: bool) -> anyhow::Result<Client> {
+pub fn open(url: &str, create: bool) -> Result<Client> {
     let mut client = connect(url)?;
     match schema_state(&mut client, url)? {
         SchemaState::Current => Ok(client),
         // An older store is read as it is; it is upgraded only to be written.
         SchemaState::Older(_) if !create => Ok(client),
-        SchemaState::Empty if !create => Err(StoreError(format!(
+        SchemaState::Empty if !create => Err(Error::usage(format!(
             "the database {} holds no chatcookie store (`chatcookie scan URL --store {}` creates \
              one)",
             shown(url),
             shown(url)
-        ))
-        .into()),
+        ))),
         SchemaState::Empty | SchemaState::Older(_) => {
-            create_schema(&mut client, url)?;
+            create_schema(&mut client, url).map_err(Error::store)?;
             Ok(client)
         }
     }
@@ -108,14 +108,14 @@ pub fn open(url: &str, create: bool) -> anyhow::Result<Client> {
 
 /// Checks, without changing anything, that the database is reachable and holds a store of this
 /// schema or none yet.
-pub fn check_usable(url: &str) -> Result<(), StoreError> {
+pub fn check_usable(url: &str) -> Result<()> {
     let mut client = connect(url)?;
     schema_state(&mut client, url).map(|_| ())
 }
 
-fn connect(url: &str) -> Result<Client, StoreError> {
+fn connect(url: &str) -> Result<Client> {
     config(url)?.connect(NoTls).map_err(|e| {
-        StoreError(format!(
+        store_failed(format!(
             "cannot connect to the store {}: {}",
             shown(url),
             with_causes(&e)
@@ -185,9 +185,9 @@ fn create_schema(client: &mut Client, url: &str) -> anyhow::Result<()> {
 
 /// Reads the marker table; refuses a database whose `scans` table is another program's, or a
 /// store of a newer schema.
-fn schema_state(client: &mut impl GenericClient, url: &str) -> Result<SchemaState, StoreError> {
+fn schema_state(client: &mut impl GenericClient, url: &str) -> Result<SchemaState> {
     let failed = |e: postgres::Error| {
-        StoreError(format!(
+        store_failed(format!(
             "cannot read the store {}: {}",
             shown(url),
             with_causes(&e)
@@ -204,7 +204,7 @@ fn schema_state(client: &mut impl GenericClient, url: &str) -> Result<SchemaStat
     let (marked, scans): (bool, bool) = (row.get(0), row.get(1));
     if !marked {
         return if scans {
-            Err(StoreError(format!(
+            Err(Error::usage(format!(
                 "the database {} has a `scans` table of another program, not a chatcookie store; \
                  give another database (or a schema, with ?options=-csearch_path%3DNAME)",
                 shown(url)
@@ -220,15 +220,20 @@ fn schema_state(client: &mut impl GenericClient, url: &str) -> Result<SchemaStat
     match version {
         Some(SCHEMA_VERSION) => Ok(SchemaState::Current),
         Some(v) if (1..SCHEMA_VERSION).contains(&v) => Ok(SchemaState::Older(v)),
-        Some(v) if v > SCHEMA_VERSION => Err(StoreError(format!(
+        Some(v) if v > SCHEMA_VERSION => Err(Error::usage(format!(
             "{} was written by a newer chatcookie (store schema {v}; this one knows schema \
              {SCHEMA_VERSION}): upgrade chatcookie to use it",
             shown(url)
         ))),
-        v => Err(StoreError(format!(
+        v => Err(Error::usage(format!(
             "{} has an unknown store schema version {}",
             shown(url),
             v.map_or("(none)".to_string(), |v| v.to_string())
         ))),
     }
+}
+
+/// The database failed (unreachable, or it could not be read): a store error with this message.
+fn store_failed(message: String) -> Error {
+    Error::store(anyhow::anyhow!(message))
 }

@@ -1,6 +1,7 @@
 //! The SQLite store: a file, created with the schema on first use, shared by jobs on one machine.
 
-use super::{APPLICATION_ID, SCHEMA, SCHEMA_VERSION, SchemaState, StoreError, upgrade_from};
+use super::schema::{APPLICATION_ID, SCHEMA, SCHEMA_VERSION, SchemaState, upgrade_from};
+use crate::error::{Error, Result};
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::Path;
@@ -10,36 +11,37 @@ use std::time::Duration;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Opens the store file; with `create`, a missing file is created and a new one gets the schema.
-pub fn open(path: &Path, create: bool) -> anyhow::Result<Connection> {
+pub fn open(path: &Path, create: bool) -> Result<Connection> {
     if !create && !path.is_file() {
-        return Err(StoreError(format!(
+        return Err(Error::usage(format!(
             "no store at {} (`chatcookie scan URL --store {}` creates one)",
             path.display(),
             path.display()
-        ))
-        .into());
+        )));
     }
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let mut conn = Connection::open_with_flags(path, flags).with_context(|| {
-        if create {
-            format!("cannot open or create the store {}", path.display())
-        } else {
-            format!("cannot open the store {}", path.display())
-        }
-    })?;
+    let mut conn = Connection::open_with_flags(path, flags)
+        .with_context(|| {
+            if create {
+                format!("cannot open or create the store {}", path.display())
+            } else {
+                format!("cannot open the store {}", path.display())
+            }
+        })
+        .map_err(Error::store)?;
     prepare(&mut conn, path, create)?;
     Ok(conn)
 }
 
 /// Checks, without changing anything, that `path` can become or already is a store.
-pub fn check_usable(path: &Path) -> Result<(), StoreError> {
+pub fn check_usable(path: &Path) -> Result<()> {
     if !path.exists() {
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
         return match parent {
-            Some(dir) if !dir.is_dir() => Err(StoreError(format!(
+            Some(dir) if !dir.is_dir() => Err(Error::usage(format!(
                 "cannot create the store {}: the directory {} does not exist",
                 path.display(),
                 dir.display()
@@ -49,14 +51,15 @@ pub fn check_usable(path: &Path) -> Result<(), StoreError> {
     }
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)
-        .map_err(|e| StoreError(format!("cannot open the store {}: {e}", path.display())))?;
+        .map_err(|e| store_failed(format!("cannot open the store {}: {e}", path.display())))?;
     schema_state(&conn, path).map(|_| ())
 }
 
 /// Validates the file and, when it is new and `create` is set, writes the schema.
-fn prepare(conn: &mut Connection, path: &Path, create: bool) -> anyhow::Result<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    conn.pragma_update(None, "foreign_keys", true)?;
+fn prepare(conn: &mut Connection, path: &Path, create: bool) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(Error::store)?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(Error::store)?;
     match schema_state(conn, path)? {
         SchemaState::Current => return Ok(()),
         // An older store is read as it is; it is upgraded only to be written.
@@ -64,11 +67,10 @@ fn prepare(conn: &mut Connection, path: &Path, create: bool) -> anyhow::Result<(
         _ => {}
     }
     if !create {
-        return Err(StoreError(format!(
+        return Err(Error::usage(format!(
             "{} is an empty SQLite file, not a chatcookie store",
             path.display()
-        ))
-        .into());
+        )));
     }
     // Converting a new file to WAL can meet another process doing the same, and SQLite then
     // answers "busy" at once instead of waiting: retry as long as a writer would wait.
@@ -80,7 +82,8 @@ fn prepare(conn: &mut Connection, path: &Path, create: bool) -> anyhow::Result<(
             }
             result => {
                 return result
-                    .with_context(|| format!("cannot create the store {}", path.display()));
+                    .with_context(|| format!("cannot create the store {}", path.display()))
+                    .map_err(Error::store);
             }
         }
     }
@@ -118,16 +121,16 @@ fn is_busy(e: &anyhow::Error) -> bool {
 }
 
 /// Reads the file's application id and schema version; refuses what is not a usable store.
-fn schema_state(conn: &Connection, path: &Path) -> Result<SchemaState, StoreError> {
+fn schema_state(conn: &Connection, path: &Path) -> Result<SchemaState> {
     let not_sqlite = |e: rusqlite::Error| {
         if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
-            StoreError(format!(
+            Error::usage(format!(
                 "{} is not an SQLite file, so not a chatcookie store; give a new file name \
                  (it is created) or a store written by `scan --store`",
                 path.display()
             ))
         } else {
-            StoreError(format!("cannot read the store {}: {e}", path.display()))
+            store_failed(format!("cannot read the store {}: {e}", path.display()))
         }
     };
     // One statement, so one read snapshot: another process may be creating the schema right now.
@@ -144,7 +147,7 @@ fn schema_state(conn: &Connection, path: &Path) -> Result<SchemaState, StoreErro
         return Ok(SchemaState::Empty);
     }
     if app_id != APPLICATION_ID {
-        return Err(StoreError(format!(
+        return Err(Error::usage(format!(
             "{} is an SQLite database of another program, not a chatcookie store; give a new \
              file name (it is created) or a store written by `scan --store`",
             path.display()
@@ -153,14 +156,19 @@ fn schema_state(conn: &Connection, path: &Path) -> Result<SchemaState, StoreErro
     match version {
         SCHEMA_VERSION => Ok(SchemaState::Current),
         v if (1..SCHEMA_VERSION).contains(&v) => Ok(SchemaState::Older(v)),
-        v if v > SCHEMA_VERSION => Err(StoreError(format!(
+        v if v > SCHEMA_VERSION => Err(Error::usage(format!(
             "{} was written by a newer chatcookie (store schema {v}; this one knows schema \
              {SCHEMA_VERSION}): upgrade chatcookie to use it",
             path.display()
         ))),
-        v => Err(StoreError(format!(
+        v => Err(Error::usage(format!(
             "{} has an unknown store schema version {v}",
             path.display()
         ))),
     }
+}
+
+/// The database failed (it could not be opened or read): a store error with this message.
+fn store_failed(message: String) -> Error {
+    Error::store(anyhow::anyhow!(message))
 }

@@ -1,10 +1,12 @@
 //! The store on synthetic reports: schema creation and refusal, the site rule, and the scan-to-scan comparison.
 
+use super::read::bare_host;
 use super::*;
 use crate::catalog::Attribution;
 use crate::findings::{Finding, KeyRef};
 use crate::observation::Observation;
 use crate::observation::{CookieAttributes, ValueEvidence};
+use crate::report::ScanReport;
 use crate::report::{ConsentSummary, Provenance, ScanSettings};
 use crate::scan::ConsentChoice;
 use crate::vocab::{ConsentAction, Party, Rule, Severity, Step, StorageKind};
@@ -85,7 +87,7 @@ fn a_file_that_is_not_sqlite_is_refused_and_left_alone() {
         format!("{err:#}").contains("is not an SQLite file"),
         "{err:#}"
     );
-    assert!(err.downcast_ref::<StoreError>().is_some());
+    assert_eq!(err.kind(), crate::error::ErrorKind::Input);
     assert!(Store::check_usable(&path).is_err());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
@@ -115,7 +117,8 @@ fn another_programs_database_and_a_newer_schema_are_refused() {
 #[test]
 fn a_missing_directory_is_refused_before_the_scan() {
     let err = Store::check_usable(Path::new("/nonexistent-dir/history.sqlite")).unwrap_err();
-    assert!(err.0.contains("does not exist"), "{}", err.0);
+    let err = err.to_string();
+    assert!(err.contains("does not exist"), "{err}");
 }
 
 fn names(keys: &[KeyState]) -> Vec<&str> {
@@ -393,7 +396,7 @@ fn a_postgres_url_is_a_database_and_its_password_is_never_shown() {
     // What is wrong with a URL is said without it.
     let err = Store::check_usable(StoreLocation::parse("postgres://u:pw@h:notaport/d").unwrap())
         .unwrap_err()
-        .0;
+        .to_string();
     assert!(err.contains("is not a PostgreSQL URL"), "{err}");
     assert!(!err.contains(":pw@"), "{err}");
 }
