@@ -2,6 +2,7 @@
 
 pub mod cdp;
 pub mod clock;
+pub mod dom;
 pub mod endpoint;
 pub mod fetch;
 pub mod input;

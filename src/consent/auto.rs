@@ -1,15 +1,17 @@
 //! Automatic consent: detect the page's consent managers, answer the first banner that shows, check that it took.
 
-use super::dom::{self, ClickError, Found, Worlds};
 use super::heuristic::{Look, Sight, Stored, refusal_of};
 use super::rules::{Cmp, CmpRules, Condition};
 use super::{AnswerMethod, BannerWords, ConsentRecord, ConsentResult, Refusal};
 use crate::browser::cdp::Page;
 use crate::browser::clock::PageClock;
+use crate::browser::dom::{self, ClickError, Found, Worlds};
 use crate::browser::input::Gestures;
 use crate::browser::poll_until;
 use crate::browser::watch::FrameInfo;
 use crate::catalog::words::Prepared;
+use crate::error::Error;
+use anyhow::anyhow;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -720,7 +722,7 @@ pub fn user_answer(
     // The banner the answer is given to, as the visitor sees it, and what was stored before.
     let mut banner: Option<super::heuristic::Sighted> = None;
     let mut before = super::heuristic::Stored::default();
-    let acted: Result<String, String> = match answer {
+    let acted: crate::error::Result<String> = match answer {
         UserAnswer::Click(sel) | UserAnswer::Text(sel) => {
             let query = match answer {
                 UserAnswer::Click(_) => super::text::Query::Css(sel),
@@ -729,7 +731,7 @@ pub fn user_answer(
             let verb = if reject { "reject" } else { "accept" };
             loop {
                 match super::text::search(&mut run.worlds, query, deadline, step_timeout) {
-                    Err(e) => break Err(format!("cannot {verb} consent: {e}")),
+                    Err(e) => break Err(e.context(format!("cannot {verb} consent"))),
                     Ok((found, what)) => {
                         banner = sight.around(&mut run.worlds, &found);
                         before = sight.stored(&mut run.worlds, &found.frame_id);
@@ -737,15 +739,18 @@ pub fn user_answer(
                             Ok(how) => break Ok(describe_click(&what, &found, &how)),
                             Err(ClickError::Gone) if Instant::now() < deadline => {}
                             Err(ClickError::Gone) => {
-                                break Err(format!(
+                                break Err(Error::site(anyhow!(
                                     "cannot {verb} consent: {} left the page",
                                     found.label
-                                ));
+                                )));
                             }
                             Err(ClickError::Failed(e)) => {
-                                break Err(format!(
-                                    "cannot {verb} consent: clicking {} failed: {e}",
-                                    found.label
+                                break Err(Error::new(
+                                    e.kind(),
+                                    anyhow!(
+                                        "cannot {verb} consent: clicking {} failed: {e}",
+                                        found.label
+                                    ),
                                 ));
                             }
                         }
@@ -760,7 +765,7 @@ pub fn user_answer(
             }
             page.act(js, call_timeout)
                 .map(|_| format!("script `{js}` in the top frame"))
-                .map_err(|e| format!("consent script `{js}` failed: {e}"))
+                .map_err(|e| Error::browser(anyhow!("consent script `{js}` failed: {e}")))
         }
     };
     run.record.detected = detected
@@ -769,7 +774,7 @@ pub fn user_answer(
         .collect();
     match acted {
         Err(e) => {
-            run.record.tried.push(e);
+            run.record.tried.push(e.to_string());
             run.record.result = Some(if detected.is_empty() && banner.is_none() {
                 ConsentResult::NoBanner
             } else {

@@ -2,7 +2,7 @@
 //! per document (plus one for the page's globals), then judged here.
 
 use crate::browser::cdp::Page;
-use crate::consent::dom::{self, Located, Lookup, Mode, Worlds};
+use crate::browser::dom::{self, Located, Lookup, Mode, Worlds};
 use crate::consent::rules::{Check, Cmp, Condition};
 use std::time::Duration;
 
@@ -310,9 +310,8 @@ mod tests {
     use super::super::AutoRun;
     use super::{collect, read_globals};
     use crate::browser::clock::PageClock;
+    use crate::browser::dom::{DOM_JS, Lookup, Worlds};
     use crate::browser::{BrowserOptions, BrowserSession, poll_until};
-    use crate::consent::dom::Lookup;
-    use crate::consent::dom::Worlds;
     use crate::consent::{CmpRules, ConsentRecord};
     use base64::Engine as _;
     use serde_json::json;
@@ -468,7 +467,7 @@ mod tests {
                     json!({ "op": "locate", "chains": chains, "keys": modes, "modes": modes });
                 // Looks after a mutation (the page changed), and looks at a page that did not;
                 // each a task of its own, as the engine's are (the mutations are seen between).
-                page.evaluate(&format!("window.__locate = {};", include_str!("dom.js")), t)
+                page.evaluate(&format!("window.__locate = {};", DOM_JS), t)
                     .unwrap();
                 let mut ms = [0.0f64; 2];
                 for (i, touch) in [true, false].into_iter().enumerate() {

@@ -6,9 +6,10 @@
 //! that the unit tests exercise, whether a candidate is a cookie banner and how sure that is;
 //! [`Sight`] then answers it the way a visitor would and verifies the answer.
 
-use super::dom::{self, ClickError, Found, Worlds};
 use super::{RecordKey, Refusal};
+use crate::browser::dom::{self, Found, Worlds};
 use crate::catalog::words::{Control, Prepared};
+use crate::error::Result;
 use crate::vocab::StorageKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -482,7 +483,7 @@ impl<'v> Sight<'v> {
     }
 
     /// One request to banner.js in `frame`, handing it the vocabulary the first time.
-    fn ask(&self, worlds: &mut Worlds, frame: &str, mut request: Value) -> Result<Value, String> {
+    fn ask(&self, worlds: &mut Worlds, frame: &str, mut request: Value) -> Result<Value> {
         request["keyPrefix"] = json!(self.prefix);
         request["wordsId"] = json!(self.vocab.compiled.id);
         let mut v = worlds.run_script(frame, BANNER_JS, &request)?;
@@ -958,9 +959,7 @@ impl Sight<'_> {
                             .push(format!("{verb} {} ({how})", found.label));
                     }
                 }
-                Err(e) => out
-                    .tried
-                    .push(format!("{}: {}", found.label, click_error(&e))),
+                Err(e) => out.tried.push(format!("{}: {e}", found.label)),
             }
         }
     }
@@ -992,11 +991,7 @@ impl Sight<'_> {
                 true
             }
             Err(e) => {
-                out.unanswered = Some(format!(
-                    "clicking {} failed: {}",
-                    found.label,
-                    click_error(&e)
-                ));
+                out.unanswered = Some(format!("clicking {} failed: {e}", found.label));
                 false
             }
         }
@@ -1091,13 +1086,6 @@ impl Sight<'_> {
             out.outcome = "the page reloaded without the banner".into();
             out.done = true;
         }
-    }
-}
-
-fn click_error(e: &ClickError) -> String {
-    match e {
-        ClickError::Gone => "it left the page before the click".into(),
-        ClickError::Failed(e) => e.clone(),
     }
 }
 

@@ -5,7 +5,6 @@
 //! answers a banner no rule covers by its button's text.
 
 mod auto;
-mod dom;
 mod heuristic;
 mod text;
 
@@ -284,7 +283,7 @@ pub fn click_by_text(
     text: &str,
     step_timeout: Duration,
     call_timeout: Duration,
-) -> Result<String, String> {
+) -> crate::error::Result<String> {
     text::click_by_text(page, frames, text, step_timeout, call_timeout)
 }
 
@@ -297,7 +296,7 @@ pub fn click_selector(
     selector: &str,
     step_timeout: Duration,
     call_timeout: Duration,
-) -> Result<String, String> {
+) -> crate::error::Result<String> {
     text::click_selector(page, frames, selector, step_timeout, call_timeout)
 }
 
@@ -310,7 +309,7 @@ pub fn focus_message_box(
     any: bool,
     call_timeout: Duration,
 ) -> Option<String> {
-    let mut worlds = dom::Worlds::new(page, frames, call_timeout);
+    let mut worlds = crate::browser::dom::Worlds::new(page, frames, call_timeout);
     let mut out = None;
     // Frames last in tree order first: a chat's own frame is added after the page's.
     let mut all = worlds.frames();

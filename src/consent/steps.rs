@@ -3,9 +3,11 @@
 
 use super::conditions;
 use super::{Acted, AutoRun, POLL, describe_click};
+use crate::browser::dom::{self, ClickError, Located, Mode};
 use crate::browser::poll_until;
-use crate::consent::dom::{self, ClickError, Located, Mode};
 use crate::consent::rules::{Action, Click, Cmp, Condition, Step, Targets};
+use crate::error::{Error, Result};
+use anyhow::anyhow;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -13,10 +15,20 @@ use std::time::{Duration, Instant};
 /// may take to hold, on the page's clock.
 const CHECK_BOUND: Duration = Duration::from_secs(2);
 
+/// A step the page did not go along with: an element missing, a check that did not hold.
+fn not_done(message: impl std::fmt::Display) -> Error {
+    Error::site(anyhow!("{message}"))
+}
+
+/// `e` in other words (a step's label around it), its kind kept.
+fn reworded(e: &Error, message: impl std::fmt::Display) -> Error {
+    Error::new(e.kind(), anyhow!("{message}"))
+}
+
 impl AutoRun<'_, '_> {
     /// Runs `cmp`'s accept or reject steps in the rule's document (the top one, or the frame
     /// whose banner shows), then its check; the last step that answered, or why none could.
-    pub(super) fn run_steps(&mut self, cmp: &Cmp) -> Result<Acted, String> {
+    pub(super) fn run_steps(&mut self, cmp: &Cmp) -> Result<Acted> {
         let root = self.rule_root(cmp)?;
         let mut acted = None;
         for (i, step) in cmp.steps(self.reject).iter().enumerate() {
@@ -24,8 +36,12 @@ impl AutoRun<'_, '_> {
             let label = format!("{} step {n} ({})", self.action(), step.kind());
             self.run_step(step, n, &label, &root, &mut acted)?;
         }
-        let mut acted =
-            acted.ok_or_else(|| format!("{}: no step found anything to click", self.action()))?;
+        let mut acted = acted.ok_or_else(|| {
+            not_done(format!(
+                "{}: no step found anything to click",
+                self.action()
+            ))
+        })?;
         if let Some(check) = cmp.check(self.reject) {
             self.check_answer(check, &root, &mut acted)?;
         }
@@ -33,7 +49,7 @@ impl AutoRun<'_, '_> {
     }
 
     /// Runs `steps` (named `what` in messages) in the top document; the last step that acted.
-    pub(super) fn run_sequence(&mut self, steps: &[Step], what: &str) -> Result<Acted, String> {
+    pub(super) fn run_sequence(&mut self, steps: &[Step], what: &str) -> Result<Acted> {
         let root = self.worlds.top().to_string();
         let mut acted = None;
         for (i, step) in steps.iter().enumerate() {
@@ -41,12 +57,12 @@ impl AutoRun<'_, '_> {
             let label = format!("{what} step {n} ({})", step.kind());
             self.run_step(step, n, &label, &root, &mut acted)?;
         }
-        acted.ok_or_else(|| format!("{what}: no step found anything to click"))
+        acted.ok_or_else(|| not_done(format!("{what}: no step found anything to click")))
     }
 
     /// The document `cmp`'s steps run in: the top one, or for a frame rule the first frame it
     /// runs in whose banner shows (else whose CMP is detected).
-    fn rule_root(&mut self, cmp: &Cmp) -> Result<String, String> {
+    fn rule_root(&mut self, cmp: &Cmp) -> Result<String> {
         if !cmp.run.frame {
             return Ok(self.worlds.top().to_string());
         }
@@ -59,10 +75,10 @@ impl AutoRun<'_, '_> {
                 return Ok(docs[i].id.clone());
             }
         }
-        Err(format!(
+        Err(not_done(format!(
             "no document the rule runs in shows its banner ({} looked at)",
             docs.len()
-        ))
+        )))
     }
 
     /// Runs one step (and the steps nested in it); a failure of an optional step is ignored.
@@ -73,7 +89,7 @@ impl AutoRun<'_, '_> {
         label: &str,
         root: &str,
         acted: &mut Option<Acted>,
-    ) -> Result<(), String> {
+    ) -> Result<()> {
         match self.run_action(step, n, label, root, acted) {
             Err(_) if step.optional => Ok(()),
             other => other,
@@ -88,7 +104,7 @@ impl AutoRun<'_, '_> {
         label: &str,
         root: &str,
         acted: &mut Option<Acted>,
-    ) -> Result<(), String> {
+    ) -> Result<()> {
         let t0 = Instant::now();
         let after = |t0: Instant| format!("after {:.1} s", t0.elapsed().as_secs_f64());
         match &step.action {
@@ -99,7 +115,7 @@ impl AutoRun<'_, '_> {
                     *acted = Some(Acted { step: n, element });
                     Ok(())
                 }
-                Err(why) => Err(format!("{label}: {why} {}", after(t0))),
+                Err(why) => Err(reworded(&why, format!("{label}: {why} {}", after(t0)))),
             },
             Action::Wait(targets, timeout) => {
                 let asks: Vec<(&[String], Mode)> = targets
@@ -115,11 +131,11 @@ impl AutoRun<'_, '_> {
                 if present {
                     Ok(())
                 } else {
-                    Err(format!(
+                    Err(not_done(format!(
                         "{label}: {} {}",
                         why_none(targets, &last),
                         after(t0)
-                    ))
+                    )))
                 }
             }
             Action::WaitFor(condition, timeout) => {
@@ -127,12 +143,15 @@ impl AutoRun<'_, '_> {
                 if self.await_condition(condition, root, until) == Some(true) {
                     Ok(())
                 } else {
-                    Err(format!("{label}: {condition} did not hold {}", after(t0)))
+                    Err(not_done(format!(
+                        "{label}: {condition} did not hold {}",
+                        after(t0)
+                    )))
                 }
             }
             Action::Eval(js) => match self.worlds.page().act(js, self.worlds.call_timeout) {
-                Err(e) => Err(format!("{label} `{js}`: {e}")),
-                Ok(Value::Bool(false)) => Err(format!("{label} `{js}` returned false")),
+                Err(e) => Err(Error::browser(anyhow!("{label} `{js}`: {e}"))),
+                Ok(Value::Bool(false)) => Err(not_done(format!("{label} `{js}` returned false"))),
                 Ok(_) => {
                     *acted = Some(Acted {
                         step: n,
@@ -177,10 +196,13 @@ impl AutoRun<'_, '_> {
                     // A branch that fails is the next one's turn, optional or not.
                     match self.run_action(s, n, &sub, root, acted) {
                         Ok(()) => return Ok(()),
-                        Err(e) => why.push(e),
+                        Err(e) => why.push(e.to_string()),
                     }
                 }
-                Err(format!("{label}: no branch succeeded: {}", why.join("; ")))
+                Err(not_done(format!(
+                    "{label}: no branch succeeded: {}",
+                    why.join("; ")
+                )))
             }
         }
     }
@@ -225,12 +247,7 @@ impl AutoRun<'_, '_> {
     /// After the answering steps: `check` must come to hold (on the page's clock, bounded), or
     /// the answer did not take. A check whose frame went away with the banner cannot be made:
     /// the answer stands, and says so.
-    fn check_answer(
-        &mut self,
-        check: &Condition,
-        root: &str,
-        acted: &mut Acted,
-    ) -> Result<(), String> {
+    fn check_answer(&mut self, check: &Condition, root: &str, acted: &mut Acted) -> Result<()> {
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         let bound = CHECK_BOUND.min(remaining.max(Duration::from_millis(500)));
         let t0 = Instant::now();
@@ -243,13 +260,13 @@ impl AutoRun<'_, '_> {
                 );
                 Ok(())
             }
-            Some(false) => Err(format!(
+            Some(false) => Err(not_done(format!(
                 "{} step {} clicked {}, but its check `{check}` did not hold within {:.1} s",
                 self.action(),
                 acted.step,
                 acted.element,
                 t0.elapsed().as_secs_f64()
-            )),
+            ))),
         }
     }
 
@@ -266,7 +283,7 @@ impl AutoRun<'_, '_> {
 
     /// Clicks as `click` says: the first ready alternative with the mouse; with `hidden`, a
     /// present one with `el.click()` when none is ready; with `all`, every match.
-    fn click(&mut self, click: &Click, root: &str) -> Result<String, String> {
+    fn click(&mut self, click: &Click, root: &str) -> Result<String> {
         let mode = match (click.all, click.hidden) {
             (true, hidden) => Mode::All { hidden },
             (false, true) => Mode::Any,
@@ -285,7 +302,7 @@ impl AutoRun<'_, '_> {
         mode: Mode,
         root: &str,
         until: Instant,
-    ) -> Result<String, String> {
+    ) -> Result<String> {
         let asks: Vec<(&[String], Mode)> =
             targets.chains().map(|c| (c.0.as_slice(), mode)).collect();
         loop {
@@ -301,9 +318,9 @@ impl AutoRun<'_, '_> {
                     // Re-rendered between looking and clicking: look again.
                     Err(ClickError::Gone) => {}
                     Err(ClickError::Failed(e)) => {
-                        return Err(format!(
-                            "clicking {} {} failed: {e}",
-                            targets.0[i], found.label
+                        return Err(reworded(
+                            &e,
+                            format!("clicking {} {} failed: {e}", targets.0[i], found.label),
                         ));
                     }
                 },
@@ -319,9 +336,9 @@ impl AutoRun<'_, '_> {
                         return Ok(describe_click(&targets.0[i].to_string(), &found, &how));
                     }
                     Err(e) => {
-                        return Err(format!(
-                            "clicking {} {} failed: {e}",
-                            targets.0[i], found.label
+                        return Err(reworded(
+                            &e,
+                            format!("clicking {} {} failed: {e}", targets.0[i], found.label),
                         ));
                     }
                 },
@@ -329,7 +346,7 @@ impl AutoRun<'_, '_> {
             }
             let now = Instant::now();
             if !wait || now >= until {
-                return Err(why_none(targets, &located));
+                return Err(not_done(why_none(targets, &located)));
             }
             std::thread::sleep(POLL.min(until - now));
         }

@@ -1,9 +1,11 @@
 //! Clicking an element found by its visible text (`--consent-text`) or by a user's CSS selector (`--consent-click`, `--open-click`), in every frame and open shadow root.
 
 use super::auto::describe_click;
-use super::dom::{self, ClickError, Found, Worlds};
 use crate::browser::cdp::Page;
+use crate::browser::dom::{self, ClickError, Found, Worlds};
 use crate::browser::watch::FrameInfo;
+use crate::error::{Error, Result};
+use anyhow::anyhow;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -17,10 +19,10 @@ pub fn click_by_text(
     text: &str,
     step_timeout: Duration,
     call_timeout: Duration,
-) -> Result<String, String> {
+) -> Result<String> {
     let want = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if want.is_empty() {
-        return Err("the button text to click is empty".into());
+        return Err(Error::usage("the button text to click is empty"));
     }
     let deadline = Instant::now() + step_timeout;
     let mut worlds = Worlds::new(page, frames, call_timeout);
@@ -36,7 +38,7 @@ pub fn click_selector(
     selector: &str,
     step_timeout: Duration,
     call_timeout: Duration,
-) -> Result<String, String> {
+) -> Result<String> {
     let deadline = Instant::now() + step_timeout;
     let mut worlds = Worlds::new(page, frames, call_timeout);
     let outcome = search_and_click(&mut worlds, Query::Css(selector), deadline, step_timeout);
@@ -56,16 +58,21 @@ pub(super) fn search_and_click(
     query: Query,
     deadline: Instant,
     step_timeout: Duration,
-) -> Result<String, String> {
+) -> Result<String> {
     loop {
         let (found, what) = search(worlds, query, deadline, step_timeout)?;
         match dom::click(worlds, &found) {
             Ok(how) => return Ok(describe_click(&what, &found, &how)),
             // Re-rendered between finding and clicking: search again.
             Err(ClickError::Gone) if Instant::now() < deadline => {}
-            Err(ClickError::Gone) => return Err(format!("{} left the page", found.label)),
+            Err(ClickError::Gone) => {
+                return Err(Error::site(anyhow!("{} left the page", found.label)));
+            }
             Err(ClickError::Failed(e)) => {
-                return Err(format!("clicking {} failed: {e}", found.label));
+                return Err(Error::new(
+                    e.kind(),
+                    anyhow!("clicking {} failed: {e}", found.label),
+                ));
             }
         }
     }
@@ -78,7 +85,7 @@ pub(super) fn search(
     query: Query,
     deadline: Instant,
     step_timeout: Duration,
-) -> Result<(Found, String), String> {
+) -> Result<(Found, String)> {
     let quoted = match query {
         Query::Text(want) => format!("\"{want}\""),
         Query::Css(sel) => format!("`{sel}`"),
@@ -99,7 +106,9 @@ pub(super) fn search(
             };
             if v.get("state").and_then(Value::as_str) == Some("invalid") {
                 let error = v.get("error").and_then(Value::as_str).unwrap_or_default();
-                return Err(format!("{quoted} is not a valid CSS selector: {error}"));
+                return Err(Error::usage(format!(
+                    "{quoted} is not a valid CSS selector: {error}"
+                )));
             }
             let state = v.get("state").and_then(Value::as_str).unwrap_or_default();
             let url = v.get("url").and_then(Value::as_str).unwrap_or_default();
@@ -140,14 +149,14 @@ pub(super) fn search(
         }
         let now = Instant::now();
         if now >= deadline {
-            return Err(match query {
-                Query::Text(_) => format!(
+            return Err(Error::site(match query {
+                Query::Text(_) => anyhow!(
                     "no visible, enabled button, link or [role=button] with the text {quoted} within {step_timeout:?} (last seen: {last_seen})"
                 ),
-                Query::Css(_) => format!(
+                Query::Css(_) => anyhow!(
                     "{quoted} matched no visible, enabled element in the page, its shadow roots or its frames within {step_timeout:?} (last seen: {last_seen})"
                 ),
-            });
+            }));
         }
         std::thread::sleep(POLL.min(deadline - now));
     }
