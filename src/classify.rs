@@ -156,7 +156,8 @@ impl<'c> Classifier<'c> {
 
     /// Platforms whose keys the Open Cookie Database places on `host` (a URL, origin or domain).
     fn host(&mut self, host: &str) {
-        let host = crate::catalog::ocd::host_part(host).trim_start_matches('.');
+        let host = crate::catalog::ocd::host_part(host);
+        let host = host.trim_start_matches('.');
         if host.is_empty() || self.seen_hosts.contains(host) {
             return;
         }

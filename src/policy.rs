@@ -272,7 +272,7 @@ impl Policy {
         .flatten()
         {
             if let Err(e) = crate::vocab::parse_duration(d.get_ref()) {
-                errors.push(at(d.span(), e));
+                errors.push(at(d.span(), e.to_string()));
             }
         }
         {
@@ -334,7 +334,7 @@ impl Policy {
                     Ok(DeclaredDuration::Unspecified) => None,
                     Ok(x) => Some(x),
                     Err(e) => {
-                        errors.push(at(m.span(), e));
+                        errors.push(at(m.span(), e.to_string()));
                         None
                     }
                 },

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::json::{CookieHeaders, Text};
 use super::{
-    CapturedKey, Emitter, Sink, normalize_domain, push_cookie_pairs, push_set_cookie, url_host,
+    CapturedKey, Emitter, Sink, domain_of_url, normalize_domain, push_cookie_pairs, push_set_cookie,
 };
 use crate::vocab::StorageKind;
 
@@ -127,7 +127,7 @@ pub fn emit<S: Sink + ?Sized>(log: Log, out: &mut Emitter<'_, S>) {
             Some(r) => (r.url.0, r.cookies.unwrap_or_default(), r.headers),
             None => (None, Vec::new(), CookieHeaders::default()),
         };
-        let host = url.as_deref().and_then(url_host);
+        let host = url.as_deref().and_then(domain_of_url);
         if let Some(url) = &url {
             out.url(url);
         }

@@ -368,17 +368,12 @@ pub fn normalize_domain(domain: &str) -> Option<String> {
     (!domain.is_empty()).then(|| domain.to_ascii_lowercase())
 }
 
-/// The host of an absolute URL, without userinfo or port; a small parser is enough for HAR URLs.
-pub fn url_host(url: &str) -> Option<String> {
-    let rest = &url[url.find("://")? + 3..];
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_port = authority.rsplit('@').next().unwrap_or_default();
-    let host = if host_port.starts_with('[') {
-        &host_port[..=host_port.find(']')?]
-    } else {
-        host_port.split(':').next().unwrap_or_default()
-    };
-    normalize_domain(host)
+/// The domain of an absolute URL's host, as a cookie of that URL holds it: the host
+/// ([`crate::vocab::url_host`], an IPv6 address in brackets) normalized as a cookie domain.
+pub fn domain_of_url(url: &str) -> Option<String> {
+    crate::vocab::url_host(url)
+        .as_deref()
+        .and_then(normalize_domain)
 }
 
 /// Strips `prefix` from the start of `line`, ignoring ASCII case.

@@ -11,7 +11,7 @@
 use std::io::BufRead;
 
 use super::lines::{Kept, Lines};
-use super::{CaptureError, Emitter, Sink, push_cookie_pairs, push_set_cookie, url_host};
+use super::{CaptureError, Emitter, Sink, domain_of_url, push_cookie_pairs, push_set_cookie};
 
 const PSEUDO_HEADERS: [&str; 5] = [":authority:", ":method:", ":path:", ":scheme:", ":status:"];
 
@@ -89,7 +89,7 @@ struct Request {
 
 impl Request {
     fn set_host(&mut self, host: &str) {
-        self.domain = url_host(&format!("https://{host}/"));
+        self.domain = domain_of_url(&format!("https://{host}/"));
         self.host = Some(host.to_owned());
     }
 
@@ -145,7 +145,7 @@ pub fn read<R: BufRead, S: Sink + ?Sized>(
             request = Request::default();
             if target.contains("://") {
                 out.url(target);
-                request.domain = url_host(target);
+                request.domain = domain_of_url(target);
             } else {
                 request.path = Some(target.to_owned());
             }

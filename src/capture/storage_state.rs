@@ -9,7 +9,7 @@
 use serde::Deserialize;
 
 use super::json::{NameValue, Text};
-use super::{CapturedKey, Emitter, Sink, normalize_domain, url_host};
+use super::{CapturedKey, Emitter, Sink, domain_of_url, normalize_domain};
 use crate::vocab::StorageKind;
 
 #[derive(Default)]
@@ -49,7 +49,7 @@ pub fn emit<S: Sink + ?Sized>(state: State, out: &mut Emitter<'_, S>) {
         }
     }
     for (index, origin) in state.origins.into_iter().enumerate() {
-        let domain = origin.origin.0.as_deref().and_then(url_host);
+        let domain = origin.origin.0.as_deref().and_then(domain_of_url);
         let lists = [
             (
                 "localStorage",

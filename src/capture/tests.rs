@@ -363,7 +363,7 @@ fn har_evidence_urls_are_deduplicated() {
 }
 
 #[test]
-fn url_hosts() {
+fn url_domains() {
     for (url, host) in [
         ("https://Example.COM/a", Some("example.com")),
         (
@@ -378,7 +378,7 @@ fn url_hosts() {
         ("no scheme", None),
         ("", None),
     ] {
-        assert_eq!(url_host(url).as_deref(), host, "{url}");
+        assert_eq!(domain_of_url(url).as_deref(), host, "{url}");
     }
 }
 

@@ -261,14 +261,19 @@ pub struct UrlPattern {
     regex: regex::Regex,
 }
 
+/// A `url_pattern` that is no regular expression `regex` accepts.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("`url_pattern` is not a valid regular expression: {0}")]
+pub struct InvalidUrlPattern(regex::Error);
+
 impl UrlPattern {
-    pub fn new(text: &str) -> Result<UrlPattern, String> {
+    pub fn new(text: &str) -> Result<UrlPattern, InvalidUrlPattern> {
         regex::Regex::new(text)
             .map(|regex| UrlPattern {
                 text: text.to_string(),
                 regex,
             })
-            .map_err(|e| format!("`url_pattern` is not a valid regular expression: {e}"))
+            .map_err(InvalidUrlPattern)
     }
 
     /// Unanchored, like JavaScript's `String.prototype.match`.
@@ -590,7 +595,7 @@ fn parse_file(file: &str, text: &str) -> Result<Vec<Parsed>, Diagnostics> {
             Some(p) => match UrlPattern::new(p.get_ref()) {
                 Ok(u) => Some(u),
                 Err(e) => {
-                    errors.push(at(p.span(), e));
+                    errors.push(at(p.span(), e.to_string()));
                     None
                 }
             },

@@ -11,8 +11,8 @@ pub mod words;
 use crate::vocab::StorageKind;
 pub use matcher::{Attribution, Certainty, Decision, Evidence, EvidenceSteps, KeyMatch};
 pub use model::{
-    Category, DeclaredDuration, Detect, Holder, HostEntry, HostRole, JsonField, KeyEntry,
-    KeyOrigin, OpenCall, Promise, PromiseRule, Scope, Source, Strength, Vendor,
+    Category, DeclaredDuration, Detect, Holder, HostEntry, HostRole, InvalidDuration, JsonField,
+    KeyEntry, KeyOrigin, OpenCall, Promise, PromiseRule, Scope, Source, Strength, Vendor,
 };
 pub use ocd::{DatabaseRef, Ocd, Platform, PlatformKey, PlatformMatch};
 pub use ocd_report::{render_ocd_report, render_platforms};
@@ -335,10 +335,7 @@ impl Catalog {
         evidenced: &Evidence,
     ) -> Option<(&Vendor, String)> {
         let parsed = url::Url::parse(url).ok()?;
-        let host = parsed
-            .host_str()?
-            .trim_matches(['[', ']'])
-            .to_ascii_lowercase();
+        let host = crate::vocab::host_of(url)?.to_ascii_lowercase();
         for v in &self.vendors {
             if let Some(h) = v.hosts.iter().find(|h| h.matches(&host)) {
                 let how = format!("host {} ({})", h.name.get_ref(), h.role.as_str());
@@ -384,10 +381,8 @@ impl Catalog {
             let Ok(parsed) = url::Url::parse(url) else {
                 continue;
             };
-            let host = parsed
-                .host_str()
+            let host = crate::vocab::host_of(url)
                 .unwrap_or_default()
-                .trim_matches(['[', ']'])
                 .to_ascii_lowercase();
             let first_party = !page_site.is_empty() && crate::vocab::site_of(&host) == page_site;
             let where_ = signature_place(&parsed, &host, first_party);

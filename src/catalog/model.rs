@@ -21,9 +21,16 @@ pub enum DeclaredDuration {
     },
 }
 
+/// A declared duration that is none of those [`DeclaredDuration::parse`] takes (the text as given).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid duration `{0}`: expected session, persistent, unspecified, or a period such as \"30 days\", \"6 months\", \"1 year\""
+)]
+pub struct InvalidDuration(pub String);
+
 impl DeclaredDuration {
     /// Parses `session`, `persistent`, `unspecified` or `<n> <unit>` (minutes to years).
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, InvalidDuration> {
         let t = s.trim();
         match t.to_ascii_lowercase().as_str() {
             "session" => return Ok(Self::Session),
@@ -31,11 +38,7 @@ impl DeclaredDuration {
             "unspecified" => return Ok(Self::Unspecified),
             _ => {}
         }
-        let err = || {
-            format!(
-                "invalid duration `{s}`: expected session, persistent, unspecified, or a period such as \"30 days\", \"6 months\", \"1 year\""
-            )
-        };
+        let err = || InvalidDuration(s.to_string());
         let (n, unit) = t.split_once(char::is_whitespace).ok_or_else(err)?;
         let n: u64 = n.parse().map_err(|_| err())?;
         let unit_secs: u64 = match unit.trim().trim_end_matches('s') {

@@ -9,6 +9,7 @@ use super::matcher::{Attribution, Certainty, Evidence};
 use super::model::{Category, DeclaredDuration, Strength};
 use crate::vocab::StorageKind;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -246,7 +247,8 @@ impl Ocd {
                         category: category(cat)
                             .ok_or_else(|| err(format!("unknown category `{cat}`")))?,
                         ocd_category: opt(ocd_category),
-                        duration: DeclaredDuration::parse(duration).map_err(err)?,
+                        duration: DeclaredDuration::parse(duration)
+                            .map_err(|e| err(e.to_string()))?,
                         retention: opt(retention),
                         hosts: hosts
                             .split(' ')
@@ -490,17 +492,20 @@ impl Ocd {
     }
 }
 
-/// The host of a URL or an origin (`https://ads.example:8443/x` → `ads.example`), or the text
-/// itself when it is a bare host or cookie domain.
-pub fn host_part(s: &str) -> &str {
-    let rest = s.split_once("://").map_or(s, |(_, r)| r);
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..end];
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    match authority.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => authority,
+/// The host of a URL or an origin (`https://ads.example:8443/x` → `ads.example`, by
+/// [`crate::vocab::url_host`]), or the text itself without a port when it is a bare host or
+/// cookie domain.
+pub fn host_part(s: &str) -> Cow<'_, str> {
+    if s.contains("://") {
+        return Cow::Owned(crate::vocab::url_host(s).unwrap_or_default());
     }
+    let end = s.find(['/', '?', '#']).unwrap_or(s.len());
+    let host = &s[..end];
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    Cow::Borrowed(match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    })
 }
 
 #[cfg(test)]

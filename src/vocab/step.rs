@@ -67,17 +67,17 @@ impl fmt::Display for Step {
     }
 }
 
+/// A step name that is none of [`Step::ALL`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown step `{0}` (expected {names})", names = Step::ALL.map(Step::as_str).join(", "))]
+pub struct UnknownStep(pub String);
+
 impl std::str::FromStr for Step {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownStep;
+    fn from_str(s: &str) -> Result<Self, UnknownStep> {
         Step::ALL
             .into_iter()
             .find(|st| st.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown step `{s}` (expected {})",
-                    Step::ALL.map(Step::as_str).join(", ")
-                )
-            })
+            .ok_or_else(|| UnknownStep(s.to_string()))
     }
 }

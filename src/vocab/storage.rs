@@ -29,16 +29,19 @@ impl fmt::Display for StorageKind {
     }
 }
 
+/// A storage name that is none of cookie, localStorage and sessionStorage.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown storage `{0}` (expected cookie, localStorage or sessionStorage)")]
+pub struct UnknownStorage(pub String);
+
 impl FromStr for StorageKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownStorage;
+    fn from_str(s: &str) -> Result<Self, UnknownStorage> {
         match s.trim().to_ascii_lowercase().as_str() {
             "cookie" | "cookies" => Ok(StorageKind::Cookie),
             "localstorage" | "local" => Ok(StorageKind::LocalStorage),
             "sessionstorage" | "session" => Ok(StorageKind::SessionStorage),
-            _ => Err(format!(
-                "unknown storage `{s}` (expected cookie, localStorage or sessionStorage)"
-            )),
+            _ => Err(UnknownStorage(s.to_string())),
         }
     }
 }

@@ -9,12 +9,16 @@ pub fn site_of(host: &str) -> String {
     psl::domain_str(&host).unwrap_or(&host).to_string()
 }
 
-/// The host of a URL or origin, if any.
+/// The host of a URL or origin as the URL writes it, if any: no userinfo or port, lowercase
+/// for the web's schemes (http, https, ws, wss), an IPv6 address in its brackets (`[::1]`, as a
+/// cookie's domain holds it).
+pub fn url_host(url: &str) -> Option<String> {
+    url::Url::parse(url).ok()?.host_str().map(str::to_string)
+}
+
+/// The host of a URL or origin, if any; an IPv6 address without its brackets (`::1`).
 pub fn host_of(url: &str) -> Option<String> {
-    url::Url::parse(url)
-        .ok()?
-        .host_str()
-        .map(|h| h.trim_matches(['[', ']']).to_string())
+    url_host(url).map(|h| h.trim_matches(['[', ']']).to_string())
 }
 
 /// Makes any text safe for a terminal: control characters escaped, long text shortened.
@@ -48,5 +52,16 @@ mod tests {
         assert_eq!(site_of("foo.github.io"), "foo.github.io");
         assert_eq!(site_of("127.0.0.1"), "127.0.0.1");
         assert_eq!(site_of("localhost"), "localhost");
+    }
+
+    #[test]
+    fn a_url_host_keeps_an_ipv6_address_in_brackets_and_host_of_drops_them() {
+        assert_eq!(url_host("https://[::1]:8443/").as_deref(), Some("[::1]"));
+        assert_eq!(host_of("https://[::1]:8443/").as_deref(), Some("::1"));
+        assert_eq!(
+            url_host("http://u:p@Shop.EXAMPLE:8080/a?b").as_deref(),
+            Some("shop.example")
+        );
+        assert_eq!(url_host("no scheme"), None);
     }
 }

@@ -2,8 +2,19 @@
 
 use std::time::Duration;
 
+/// Why a text is no duration [`parse_duration`] takes; each names the text as given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("`{0}` is not a duration (e.g. 500ms, 2s, 1m)")]
+    NotANumber(String),
+    #[error("`{0}`: unknown unit (use ms, s or m)")]
+    UnknownUnit(String),
+    #[error("`{0}`: must be above zero and at most a day")]
+    OutOfRange(String),
+}
+
 /// Parses `500ms`, `2s`, `1.5s`, `1m`, or a bare number of seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, DurationError> {
     let s = s.trim();
     let (num, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
         Some(i) => s.split_at(i),
@@ -11,15 +22,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     };
     let n: f64 = num
         .parse()
-        .map_err(|_| format!("`{s}` is not a duration (e.g. 500ms, 2s, 1m)"))?;
+        .map_err(|_| DurationError::NotANumber(s.to_string()))?;
     let secs = match unit.trim() {
         "ms" => n / 1000.0,
         "s" | "" => n,
         "m" | "min" => n * 60.0,
-        _ => return Err(format!("`{s}`: unknown unit (use ms, s or m)")),
+        _ => return Err(DurationError::UnknownUnit(s.to_string())),
     };
     if !secs.is_finite() || secs <= 0.0 || secs > 24.0 * 3600.0 {
-        return Err(format!("`{s}`: must be above zero and at most a day"));
+        return Err(DurationError::OutOfRange(s.to_string()));
     }
     Ok(Duration::from_secs_f64(secs))
 }
