@@ -3,8 +3,8 @@
 use super::escape::html as h;
 use super::summary::{Summary, Tone};
 use super::{
-    Renderer, ScanReport, observed_lifetime, owner_name, provenance_fields, status_text,
-    value_evidence,
+    Renderer, ScanReport, headline, observed_lifetime, owner_name, provenance_fields, same_page,
+    status_text, summary_rows, value_evidence,
 };
 use crate::observation::{Altered, Observation};
 use crate::vocab::Step;
@@ -52,11 +52,7 @@ impl Renderer for HtmlRenderer {
 
 fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(out, "<article>")?;
-    writeln!(
-        out,
-        "<h1>Cookie and storage report: {}</h1>",
-        h(&r.provenance.url)
-    )?;
+    writeln!(out, "<h1>{}</h1>", h(&headline(r)))?;
     summary(r, out)?;
     let journey = r.journey_lines();
     if !journey.is_empty() {
@@ -92,25 +88,10 @@ fn summary(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
         },
         h(&s.verdict)
     )?;
-    writeln!(out, "<tr><th>Findings</th><td>{}</td></tr>", h(&s.counts()))?;
-    writeln!(
-        out,
-        "<tr><th>Chat vendors</th><td>{}</td></tr>",
-        if s.vendors.is_empty() {
-            "none detected".to_string()
-        } else {
-            h(&s.vendors.join("; "))
-        }
-    )?;
-    writeln!(
-        out,
-        "<tr><th>Third parties contacted before the consent step</th><td>{}</td></tr>\n</table>",
-        if s.before_consent.is_empty() {
-            "none".to_string()
-        } else {
-            h(&s.before_consent.join("; "))
-        }
-    )?;
+    for (label, value) in summary_rows(&s) {
+        writeln!(out, "<tr><th>{label}</th><td>{}</td></tr>", h(&value))?;
+    }
+    writeln!(out, "</table>")?;
     if !s.worst.is_empty() {
         writeln!(out, "<ol class=\"worst\">")?;
         for w in &s.worst {
@@ -142,8 +123,6 @@ enum Cell {
 /// The key's state at each of the steps, in order: first appearance, changes, removal, reappearance.
 fn cells(o: &Observation, steps: &[(&str, Step)]) -> Vec<(Cell, String)> {
     let mut alive = false;
-    // On one page every moment is its step; on a journey a step and its page.
-    let same_page = |a: &str, b: &str| a.is_empty() || b.is_empty() || a == b;
     steps
         .iter()
         .map(|&(page, step)| {
@@ -234,7 +213,6 @@ fn timeline(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
             h(&host.site),
             h(host.vendor.as_deref().unwrap_or(""))
         )?;
-        let same_page = |a: &str, b: &str| a.is_empty() || b.is_empty() || a == b;
         for (page, step) in &moments {
             match host
                 .steps

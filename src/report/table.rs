@@ -1,9 +1,11 @@
 //! The terminal report: provenance, then one table per step of the keys that first appeared there.
 
-use super::{Renderer, ScanReport};
+use super::{
+    Renderer, ScanReport, consent_line, key_counts, third_party_cookies_text, visitor_line,
+};
 use crate::catalog::Attribution;
 use crate::observation::Observation;
-use crate::scan::StepStatus;
+use crate::scan::{StepRecord, StepStatus};
 use crate::vocab::{Party, StorageKind, human_lifetime, terminal_safe};
 use std::io::Write;
 use tabled::settings::Style;
@@ -61,6 +63,40 @@ impl Renderer for TableRenderer {
 }
 
 fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Result<()> {
+    provenance(r, out)?;
+    vendors(r, out)?;
+    for line in r.journey_lines() {
+        writeln!(out, "{}", terminal_safe(&line, 2000))?;
+    }
+    for s in &r.steps {
+        step(r, s, out, colour)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", key_counts(r))?;
+    findings(r, out, colour)?;
+    for e in &r.snapshot_errors {
+        writeln!(
+            out,
+            "{} not read: {}",
+            Ansi::Yellow.paint(colour, "warning:"),
+            terminal_safe(e, 300)
+        )?;
+    }
+    if let Some(a) = &r.aborted {
+        writeln!(
+            out,
+            "{} the scan stopped at step {}: {}",
+            Ansi::Red.paint(colour, "error:"),
+            a.step,
+            terminal_safe(&a.reason, 300)
+        )?;
+    }
+    Ok(())
+}
+
+/// The scan's header: what was scanned, with which browser and catalog, how consent was
+/// answered and who the visitor was.
+fn provenance(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
     let p = &r.provenance;
     writeln!(
         out,
@@ -76,24 +112,21 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
     if let Some(db) = &p.cookie_database {
         writeln!(out, "  cookie data    {}", db.describe())?;
     }
-    let policy = match p.third_party_cookies {
-        Some(crate::vocab::ThirdPartyCookies::Allow) => "allowed",
-        Some(crate::vocab::ThirdPartyCookies::Block) => "blocked",
-        None => "the connected browser's own setting",
-    };
-    writeln!(out, "  3rd-party ck.  {policy}")?;
-    if let Some((_, consent)) = super::provenance_fields(p)
-        .into_iter()
-        .find(|(label, _)| *label == "Consent")
-    {
-        writeln!(out, "  consent        {}", terminal_safe(&consent, 200))?;
-    }
-    if let Some((_, visitor)) = super::provenance_fields(p)
-        .into_iter()
-        .find(|(label, _)| *label == "Visitor")
-    {
-        writeln!(out, "  visitor        {}", terminal_safe(&visitor, 400))?;
-    }
+    writeln!(
+        out,
+        "  3rd-party ck.  {}",
+        third_party_cookies_text(p.third_party_cookies)
+    )?;
+    writeln!(
+        out,
+        "  consent        {}",
+        terminal_safe(&consent_line(&p.consent), 200)
+    )?;
+    writeln!(
+        out,
+        "  visitor        {}",
+        terminal_safe(&visitor_line(&p.visitor), 400)
+    )?;
     if !p.unreached.is_empty() {
         writeln!(
             out,
@@ -106,6 +139,11 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
         "  started        {} ({} ms)",
         p.started_at, p.duration_ms
     )?;
+    Ok(())
+}
+
+/// The chat vendors found, with the ids their keys carry and what evidenced them.
+fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
     for v in &r.vendors {
         let ids: Vec<String> = v
             .ids
@@ -138,169 +176,96 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
             )?;
         }
     }
-    for line in r.journey_lines() {
-        writeln!(out, "{}", terminal_safe(&line, 2000))?;
-    }
-    for s in &r.steps {
-        let status = match s.status {
-            StepStatus::Done => "done",
-            StepStatus::TimedOut => "TIMED OUT",
-            StepStatus::Skipped => "skipped",
-            StepStatus::Failed => "FAILED",
-        };
-        writeln!(out)?;
-        writeln!(
-            out,
-            "{} · {} ms · {}",
-            Ansi::Bold.paint(colour, &format!("── {} · {status}", r.step_label(s))),
-            s.duration_ms,
-            Ansi::Dim.paint(colour, &terminal_safe(&s.detail, 300))
-        )?;
-        let rows: Vec<Row> = r.first_seen_at(s).map(row).collect();
-        if !rows.is_empty() {
-            writeln!(out, "{}", Table::new(rows).with(Style::sharp()))?;
-        } else if s.status != StepStatus::Skipped {
-            writeln!(out, "   (no new keys)")?;
-        }
-        for (o, c) in r.changes_at(s) {
-            writeln!(
-                out,
-                "{}",
-                Ansi::Dim.paint(
-                    colour,
-                    &format!(
-                        "   changed: {} ({}): {}",
-                        terminal_safe(&o.name, 80),
-                        o.storage,
-                        c.described(", ")
-                    )
-                )
-            )?;
-        }
-        let hosts = r.first_contacted_at(s);
-        if !hosts.is_empty() {
-            writeln!(
-                out,
-                "{}",
-                Ansi::Dim.paint(
-                    colour,
-                    &format!(
-                        "   hosts first contacted: {}",
-                        terminal_safe(&hosts.join(", "), 600)
-                    )
-                )
-            )?;
-        }
-        for b in &s.blocked_cookies {
-            writeln!(
-                out,
-                "{}",
-                Ansi::Dim.paint(
-                    colour,
-                    &format!(
-                        "   refused by the browser: {} ({}): {}",
-                        terminal_safe(&b.name, 80),
-                        terminal_safe(b.domain.as_deref().unwrap_or("?"), 80),
-                        b.reasons.join(", ")
-                    )
-                )
-            )?;
-        }
-        for d in &s.dialogs {
-            writeln!(
-                out,
-                "{}",
-                Ansi::Dim.paint(
-                    colour,
-                    &format!("   dialog dismissed: {}", terminal_safe(d, 120))
-                )
-            )?;
-        }
-    }
-    let unknown = r
-        .observations
-        .iter()
-        .filter(|o| !o.attribution.is_known())
-        .count();
-    let platform = r
-        .observations
-        .iter()
-        .filter(|o| o.attribution.platform().is_some())
-        .count();
-    let records = r
-        .observations
-        .iter()
-        .filter(|o| {
-            matches!(
-                o.attribution,
-                crate::catalog::Attribution::ConsentManager { .. }
-            )
-        })
-        .count();
+    Ok(())
+}
+
+/// One step: its header, a table of the keys new there, then what changed, was first
+/// contacted, refused by the browser or dismissed.
+fn step(r: &ScanReport, s: &StepRecord, out: &mut dyn Write, colour: bool) -> anyhow::Result<()> {
+    let status = match s.status {
+        StepStatus::Done => "done",
+        StepStatus::TimedOut => "TIMED OUT",
+        StepStatus::Skipped => "skipped",
+        StepStatus::Failed => "FAILED",
+    };
     writeln!(out)?;
     writeln!(
         out,
-        "{} observed: {} attributed to a chat vendor, {}{}{unknown} unknown.",
-        match r.observations.len() {
-            1 => "1 key".to_string(),
-            n => format!("{n} keys"),
-        },
-        r.observations.len() - unknown - platform - records,
-        if platform > 0 {
-            format!("{platform} to a platform (Open Cookie Database), ")
-        } else {
-            String::new()
-        },
-        if records > 0 {
-            format!("{records} a consent manager's own record, ")
-        } else {
-            String::new()
-        }
+        "{} · {} ms · {}",
+        Ansi::Bold.paint(colour, &format!("── {} · {status}", r.step_label(s))),
+        s.duration_ms,
+        Ansi::Dim.paint(colour, &terminal_safe(&s.detail, 300))
     )?;
-    if !r.findings.is_empty() {
-        let failing = r.findings.iter().filter(|f| f.gating).count();
-        writeln!(out)?;
-        let gate = p.fail_on.as_deref().unwrap_or("never");
-        writeln!(
-            out,
-            "Findings: {} ({failing} fail the gate: {gate})",
-            r.findings.len()
-        )?;
-        for f in &r.findings {
-            let mark = if f.gating {
-                Ansi::Red.paint(colour, "FAIL")
-            } else if f.in_baseline {
-                "base".to_string()
-            } else {
-                "    ".to_string()
-            };
-            writeln!(
-                out,
-                "  {mark} {:<6} {:<23} {}",
-                f.severity.as_str(),
-                f.rule.id(),
-                terminal_safe(&f.message, 400)
-            )?;
-            // Why it has its severity, under the message.
-            writeln!(out, "{:37}{}", "", terminal_safe(&f.severity_reason, 300))?;
-        }
+    let rows: Vec<Row> = r.first_seen_at(s).map(row).collect();
+    if !rows.is_empty() {
+        writeln!(out, "{}", Table::new(rows).with(Style::sharp()))?;
+    } else if s.status != StepStatus::Skipped {
+        writeln!(out, "   (no new keys)")?;
     }
-    for e in &r.snapshot_errors {
-        writeln!(
-            out,
-            "{} not read: {}",
-            Ansi::Yellow.paint(colour, "warning:"),
-            terminal_safe(e, 300)
-        )?;
+    // The notes under the table, dimmed.
+    let mut notes = Vec::new();
+    for (o, c) in r.changes_at(s) {
+        notes.push(format!(
+            "   changed: {} ({}): {}",
+            terminal_safe(&o.name, 80),
+            o.storage,
+            c.described(", ")
+        ));
     }
-    if let Some(a) = &r.aborted {
+    let hosts = r.first_contacted_at(s);
+    if !hosts.is_empty() {
+        notes.push(format!(
+            "   hosts first contacted: {}",
+            terminal_safe(&hosts.join(", "), 600)
+        ));
+    }
+    for b in &s.blocked_cookies {
+        notes.push(format!(
+            "   refused by the browser: {} ({}): {}",
+            terminal_safe(&b.name, 80),
+            terminal_safe(b.domain.as_deref().unwrap_or("?"), 80),
+            b.reasons.join(", ")
+        ));
+    }
+    for d in &s.dialogs {
+        notes.push(format!("   dialog dismissed: {}", terminal_safe(d, 120)));
+    }
+    for note in notes {
+        writeln!(out, "{}", Ansi::Dim.paint(colour, &note))?;
+    }
+    Ok(())
+}
+
+/// The findings, each with its gate mark, severity, rule and message, and why its severity.
+fn findings(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Result<()> {
+    if r.findings.is_empty() {
+        return Ok(());
+    }
+    let failing = r.findings.iter().filter(|f| f.gating).count();
+    writeln!(out)?;
+    let gate = r.provenance.fail_on.as_deref().unwrap_or("never");
+    writeln!(
+        out,
+        "Findings: {} ({failing} fail the gate: {gate})",
+        r.findings.len()
+    )?;
+    for f in &r.findings {
+        let mark = if f.gating {
+            Ansi::Red.paint(colour, "FAIL")
+        } else if f.in_baseline {
+            "base".to_string()
+        } else {
+            "    ".to_string()
+        };
         writeln!(
             out,
-            "{} the scan stopped at step {}: {}",
-            Ansi::Red.paint(colour, "error:"),
-            a.step,
-            terminal_safe(&a.reason, 300)
+            "  {mark} {:<6} {:<23} {}",
+            f.severity.as_str(),
+            f.rule.id(),
+            terminal_safe(&f.message, 400)
         )?;
+        // Why it has its severity, under the message.
+        writeln!(out, "{:37}{}", "", terminal_safe(&f.severity_reason, 300))?;
     }
     Ok(())
 }
