@@ -190,21 +190,28 @@ pub struct HistoryArgs {
     pub since: Option<String>,
 }
 
-fn parse_pages(s: &str) -> Result<usize, String> {
+/// A flag's value that does not parse: clap shows this text after the flag's name.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(String);
+
+fn parse_pages(s: &str) -> Result<usize, InvalidValue> {
     match s.parse::<usize>() {
-        Ok(0) => Err("at least 1: the start page counts".into()),
+        Ok(0) => Err(InvalidValue("at least 1: the start page counts".into())),
         Ok(n) => Ok(n),
-        Err(_) => Err(format!("`{s}` is not a number of pages")),
+        Err(_) => Err(InvalidValue(format!("`{s}` is not a number of pages"))),
     }
 }
 
-fn parse_page(s: &str) -> Result<String, String> {
+fn parse_page(s: &str) -> Result<String, chatcookie::scan::pages::InvalidPage> {
     chatcookie::scan::pages::check_asked(s).map(|()| s.to_string())
 }
 
-fn parse_since(s: &str) -> Result<String, String> {
+fn parse_since(s: &str) -> Result<String, InvalidValue> {
     chatcookie::store::timestamp_key(s).ok_or_else(|| {
-        format!("`{s}` is not a date (YYYY-MM-DD) or an RFC 3339 time (2026-11-01T09:00:00Z)")
+        InvalidValue(format!(
+            "`{s}` is not a date (YYYY-MM-DD) or an RFC 3339 time (2026-11-01T09:00:00Z)"
+        ))
     })
 }
 
@@ -214,8 +221,8 @@ fn parse_store_location(s: &str) -> chatcookie::Result<StoreLocation> {
     StoreLocation::parse(s)
 }
 
-fn parse_fail_on(s: &str) -> Result<FailOn, String> {
-    FailOn::parse(s)
+fn parse_fail_on(s: &str) -> Result<FailOn, InvalidValue> {
+    FailOn::parse(s).map_err(InvalidValue)
 }
 
 /// Flags shared by every command that matches keys.
@@ -457,9 +464,9 @@ pub struct StorageStateFile {
     pub state: chatcookie::browser::visitor::StorageState,
 }
 
-fn parse_storage_state(s: &str) -> Result<StorageStateFile, String> {
+fn parse_storage_state(s: &str) -> Result<StorageStateFile, InvalidValue> {
     let path = PathBuf::from(s);
-    let state = chatcookie::browser::visitor::load_storage_state(&path)?;
+    let state = chatcookie::browser::visitor::load_storage_state(&path).map_err(InvalidValue)?;
     Ok(StorageStateFile { path, state })
 }
 

@@ -306,7 +306,7 @@ impl Policy {
             }
             for p in &sc.page {
                 if let Err(e) = crate::scan::pages::check_asked(p.get_ref()) {
-                    errors.push(at(p.span(), e));
+                    errors.push(at(p.span(), e.to_string()));
                 }
             }
         }

@@ -23,7 +23,7 @@ mod batch;
 mod target;
 
 pub use batch::Batch;
-pub use target::{Shard, Target, distinct_share};
+pub use target::{InvalidShard, Shard, Target, distinct_share};
 
 use crate::browser::{BrowserOptions, BrowserSession};
 use crate::catalog::Catalog;

@@ -46,6 +46,11 @@ impl Target {
     }
 }
 
+/// A `--shard` value that is not `K/N` with 1 <= K <= N.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidShard(String);
+
 /// Share K of N of a target list (`--shard K/N`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
@@ -55,20 +60,20 @@ pub struct Shard {
 
 impl Shard {
     /// Parses `K/N` with 1 <= K <= N.
-    pub fn parse(s: &str) -> std::result::Result<Shard, String> {
+    pub fn parse(s: &str) -> std::result::Result<Shard, InvalidShard> {
         let (k, n) = s
             .split_once('/')
-            .ok_or_else(|| format!("`{s}`: expected K/N, e.g. 2/4"))?;
+            .ok_or_else(|| InvalidShard(format!("`{s}`: expected K/N, e.g. 2/4")))?;
         let k: usize = k
             .trim()
             .parse()
-            .map_err(|_| format!("`{s}`: K is not a number"))?;
+            .map_err(|_| InvalidShard(format!("`{s}`: K is not a number")))?;
         let n: usize = n
             .trim()
             .parse()
-            .map_err(|_| format!("`{s}`: N is not a number"))?;
+            .map_err(|_| InvalidShard(format!("`{s}`: N is not a number")))?;
         if n == 0 || k == 0 || k > n {
-            return Err(format!("`{s}`: need 1 <= K <= N"));
+            return Err(InvalidShard(format!("`{s}`: need 1 <= K <= N")));
         }
         Ok(Shard { index: k, count: n })
     }

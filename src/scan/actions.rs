@@ -459,7 +459,7 @@ pub fn type_message(
     frames: &[FrameInfo],
     message: &str,
     timeouts: (Duration, Duration),
-) -> Result<String, String> {
+) -> anyhow::Result<String> {
     let (step_timeout, call_timeout) = timeouts;
     let mut focused = None;
     poll_until(
@@ -470,9 +470,11 @@ pub fn type_message(
         },
     );
     let Some(place) = focused else {
-        return Err("no message box (textarea, text input or contenteditable naming a message or chat) in the page or its frames".into());
+        anyhow::bail!(
+            "no message box (textarea, text input or contenteditable naming a message or chat) in the page or its frames"
+        );
     };
     input::type_and_enter(page, message, call_timeout)
-        .map_err(|e| format!("typing into {place} failed: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("typing into {place} failed: {e}"))?;
     Ok(format!("typed the message into {place} and pressed Enter"))
 }

@@ -302,23 +302,28 @@ impl PageQueue {
     }
 }
 
+/// A page asked for by name (`--page`) that is neither a path nor an http(s) address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidPage(String);
+
 /// Checks a page asked for by name (`--page`): a path (`/contact`) or an http(s) address.
-pub fn check_asked(page: &str) -> Result<(), String> {
+pub fn check_asked(page: &str) -> Result<(), InvalidPage> {
     if page.starts_with('/') && !page.starts_with("//") {
         return url::Url::parse("http://x.invalid/")
             .and_then(|b| b.join(page))
             .map(|_| ())
-            .map_err(|e| format!("`--page {page}`: not a path ({e})"));
+            .map_err(|e| InvalidPage(format!("`--page {page}`: not a path ({e})")));
     }
     match url::Url::parse(page) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(()),
-        Ok(u) => Err(format!(
+        Ok(u) => Err(InvalidPage(format!(
             "`--page {page}`: a page is a path such as /contact or an http(s) address, not a {}: address",
             u.scheme()
-        )),
-        Err(e) => Err(format!(
+        ))),
+        Err(e) => Err(InvalidPage(format!(
             "`--page {page}`: a page is a path such as /contact or an http(s) address ({e})"
-        )),
+        ))),
     }
 }
 

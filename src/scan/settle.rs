@@ -19,6 +19,11 @@ const POLL: Duration = Duration::from_millis(10);
 /// A request open longer than this is a long poll or a stream: it does not hold settling back.
 const LONG_REQUEST: Duration = Duration::from_secs(2);
 
+/// The browser went away while the settle loop read the cookie jar.
+#[derive(Debug, thiserror::Error)]
+#[error("browser gone: {0}")]
+struct BrowserGone(String);
+
 /// How a settle wait ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settled {
@@ -66,7 +71,7 @@ impl Stillness {
         let call_timeout = opts.step_timeout.min(Duration::from_secs(5));
         loop {
             if let Err(why) = self.read_cookies(page, call_timeout) {
-                return Settled::Timeout(why);
+                return Settled::Timeout(why.to_string());
             }
             let now = Instant::now();
             let (young, last_change, pending) = self.activity(watch, None, now);
@@ -92,7 +97,7 @@ impl Stillness {
                 let mut gone = None;
                 let moved = clock.run_ahead(opts.quiet, || {
                     if let Err(why) = self.read_cookies(page, call_timeout) {
-                        gone = Some(why);
+                        gone = Some(why.to_string());
                         return true;
                     }
                     let (young, last, _) = self.activity(watch, acted_at, Instant::now());
@@ -125,7 +130,7 @@ impl Stillness {
 
     /// Reads the cookie jar's fingerprint (cookies have no change event); notes when it changed.
     /// Err: the browser is gone.
-    fn read_cookies(&mut self, page: &Page, call_timeout: Duration) -> Result<(), String> {
+    fn read_cookies(&mut self, page: &Page, call_timeout: Duration) -> Result<(), BrowserGone> {
         match snapshot::read_cookies(page, call_timeout) {
             Ok(cookies) => {
                 let mut h = DefaultHasher::new();
@@ -146,7 +151,7 @@ impl Stillness {
                 }
                 Ok(())
             }
-            Err(e) if e.is_disconnect() => Err(format!("browser gone: {e}")),
+            Err(e) if e.is_disconnect() => Err(BrowserGone(e.to_string())),
             Err(_) => Ok(()),
         }
     }
