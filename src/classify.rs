@@ -358,18 +358,7 @@ pub fn classify(catalog: &Catalog, capture: Capture, show_values: bool) -> Class
 
 /// Renders a classification as a terminal table.
 pub fn render_table(c: &Classification, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
-    use crate::vocab::terminal_safe;
-    use tabled::{Table, Tabled, settings::Style};
-    #[derive(Tabled)]
-    struct Row {
-        name: String,
-        storage: String,
-        #[tabled(rename = "vendor / platform")]
-        vendor: String,
-        key: String,
-        ids: String,
-        category: String,
-    }
+    use tabled::{Table, settings::Style};
     writeln!(
         out,
         "input: {}; catalog {}; {}",
@@ -380,10 +369,30 @@ pub fn render_table(c: &Classification, out: &mut dyn std::io::Write) -> anyhow:
     if c.keys.is_empty() {
         return render_no_keys(c, out);
     }
+    render_evidence(c, out)?;
+    let rows = c.keys.iter().map(|k| KeyRow::of(c, k));
+    writeln!(out, "{}", Table::new(rows).with(Style::sharp()))?;
+    let unknown = c.keys.iter().filter(|k| !k.attribution.is_known()).count();
+    let platform = c
+        .keys
+        .iter()
+        .filter(|k| k.attribution.platform().is_some())
+        .count();
+    writeln!(
+        out,
+        "{} keys: {} attributed to a chat vendor, {platform} to a platform (Open Cookie Database), {unknown} unknown",
+        c.keys.len(),
+        c.keys.len() - unknown - platform
+    )?;
+    Ok(())
+}
+
+/// The evidence lines above the table: every vendor's, and a platform's only where a generic
+/// name rests on it.
+fn render_evidence(c: &Classification, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     for (v, reasons) in &c.evidence.0 {
         writeln!(out, "evidence for {v}: {}", summarise(reasons))?;
     }
-    // Platform evidence only where a generic name rests on it.
     let likely: std::collections::BTreeSet<&str> = c
         .keys
         .iter()
@@ -404,52 +413,25 @@ pub fn render_table(c: &Classification, out: &mut dyn std::io::Write) -> anyhow:
     {
         writeln!(out, "evidence for platform {p}: {}", summarise(reasons))?;
     }
-    let rows = c.keys.iter().map(|k| {
-        let (vendor, key, ids) = match &k.attribution {
-            Attribution::Known {
-                vendor,
-                key,
-                captures,
-                ..
-            } => (
-                match c.runs_on.get(vendor) {
-                    Some(platform) => format!("{vendor} (on {platform})"),
-                    None => vendor.clone(),
-                },
-                terminal_safe(key, 50),
-                captures
-                    .iter()
-                    .map(|(n, v)| format!("{n}={}", terminal_safe(v, 30)))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-            Attribution::Platform {
-                platform_name,
-                key,
-                confidence,
-                ..
-            } => (
-                match confidence {
-                    crate::catalog::Certainty::Certain => platform_name.clone(),
-                    crate::catalog::Certainty::Likely => format!("{platform_name} (likely)"),
-                },
-                terminal_safe(key, 50),
-                String::new(),
-            ),
-            Attribution::ConsentManager { cmp_name, key, .. } => (
-                format!("{cmp_name} (consent manager)"),
-                terminal_safe(key, 50),
-                String::new(),
-            ),
-            Attribution::Unknown { candidate } => (
-                "unknown".to_string(),
-                candidate
-                    .as_ref()
-                    .map(|c| format!("(generic; would be {})", terminal_safe(c, 40)))
-                    .unwrap_or_default(),
-                String::new(),
-            ),
-        };
+    Ok(())
+}
+
+/// One key's row of the terminal table.
+#[derive(tabled::Tabled)]
+struct KeyRow {
+    name: String,
+    storage: String,
+    #[tabled(rename = "vendor / platform")]
+    vendor: String,
+    key: String,
+    ids: String,
+    category: String,
+}
+
+impl KeyRow {
+    fn of(c: &Classification, k: &Classified) -> KeyRow {
+        use crate::vocab::terminal_safe;
+        let (vendor, key, ids) = attribution_columns(c, &k.attribution);
         let mut storage = k
             .storage
             .map(|s| s.to_string())
@@ -457,7 +439,7 @@ pub fn render_table(c: &Classification, out: &mut dyn std::io::Write) -> anyhow:
         if let Some(d) = k.declared_storage {
             storage.push_str(&format!(" (declared {d})"));
         }
-        Row {
+        KeyRow {
             name: terminal_safe(&k.name, 60),
             storage,
             vendor,
@@ -465,21 +447,58 @@ pub fn render_table(c: &Classification, out: &mut dyn std::io::Write) -> anyhow:
             ids,
             category: k.category.map(|c| c.to_string()).unwrap_or_default(),
         }
-    });
-    writeln!(out, "{}", Table::new(rows).with(Style::sharp()))?;
-    let unknown = c.keys.iter().filter(|k| !k.attribution.is_known()).count();
-    let platform = c
-        .keys
-        .iter()
-        .filter(|k| k.attribution.platform().is_some())
-        .count();
-    writeln!(
-        out,
-        "{} keys: {} attributed to a chat vendor, {platform} to a platform (Open Cookie Database), {unknown} unknown",
-        c.keys.len(),
-        c.keys.len() - unknown - platform
-    )?;
-    Ok(())
+    }
+}
+
+/// The vendor (or platform, or consent manager), catalog key and captured ids columns of an
+/// attribution.
+fn attribution_columns(c: &Classification, attribution: &Attribution) -> (String, String, String) {
+    use crate::vocab::terminal_safe;
+    match attribution {
+        Attribution::Known {
+            vendor,
+            key,
+            captures,
+            ..
+        } => (
+            match c.runs_on.get(vendor) {
+                Some(platform) => format!("{vendor} (on {platform})"),
+                None => vendor.clone(),
+            },
+            terminal_safe(key, 50),
+            captures
+                .iter()
+                .map(|(n, v)| format!("{n}={}", terminal_safe(v, 30)))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        Attribution::Platform {
+            platform_name,
+            key,
+            confidence,
+            ..
+        } => (
+            match confidence {
+                crate::catalog::Certainty::Certain => platform_name.clone(),
+                crate::catalog::Certainty::Likely => format!("{platform_name} (likely)"),
+            },
+            terminal_safe(key, 50),
+            String::new(),
+        ),
+        Attribution::ConsentManager { cmp_name, key, .. } => (
+            format!("{cmp_name} (consent manager)"),
+            terminal_safe(key, 50),
+            String::new(),
+        ),
+        Attribution::Unknown { candidate } => (
+            "unknown".to_string(),
+            candidate
+                .as_ref()
+                .map(|c| format!("(generic; would be {})", terminal_safe(c, 40)))
+                .unwrap_or_default(),
+            String::new(),
+        ),
+    }
 }
 
 /// The first three reasons, made safe for a terminal, and how many more there are.
