@@ -7,9 +7,8 @@
 //! (3.x ships CommonJS only) into `smooch-bundle-<hash>.js` beside it. The site is
 //! `fixtures/npm/smooch-web1on1/`; its README says what the mock answers and why.
 
-mod common;
-#[path = "common/npm.rs"]
-mod npm;
+use crate::common;
+use crate::common::npm;
 
 use chatcookie::ThirdPartyCookies;
 use chatcookie::browser::{BrowserOptions, BrowserSession};

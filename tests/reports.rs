@@ -1,9 +1,7 @@
 //! The report formats end to end: one demo scan written to an output directory in every format,
 //! the JSON validated against docs/report.schema.json, the HTML opened in the real Chromium.
 
-mod common;
-
-use common::{chatcookie, root, text};
+use crate::common::{chatcookie, root, text};
 
 use chatcookie::ThirdPartyCookies;
 use chatcookie::browser::{BrowserOptions, BrowserSession};
