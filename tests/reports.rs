@@ -3,7 +3,6 @@
 
 use crate::common::{chatcookie, root, text};
 
-use chatcookie::ThirdPartyCookies;
 use chatcookie::browser::{BrowserOptions, BrowserSession};
 use serde_json::Value;
 use std::path::Path;
@@ -125,13 +124,8 @@ type Rendered = (Vec<(String, Vec<String>)>, Vec<(String, u64)>);
 
 fn open_in_chromium(file: &Path) -> Rendered {
     let session = BrowserSession::start(&BrowserOptions {
-        chrome: None,
-        connect: None,
-        third_party_cookies: ThirdPartyCookies::Block,
-        map_to_loopback: Vec::new(),
         launch_timeout: Duration::from_secs(30),
-        no_sandbox: false,
-        proxy: None,
+        ..BrowserOptions::default()
     })
     .expect("Chromium must be installed for the integration tests (see README)");
     let timeout = Duration::from_secs(10);
