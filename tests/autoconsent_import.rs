@@ -5,17 +5,12 @@
 //! The package is pinned in `scripts/autoconsent/` and installed at test time with `npm ci` into a
 //! cache directory keyed by the lock file (`tests/common/npm.rs`); the script runs with `node`.
 
-#[path = "common/npm.rs"]
-mod npm;
+use crate::common::{npm, root};
 
 use chatcookie::consent::CmpRules;
 use chatcookie::consent::rules::{Action, Check, Condition};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The installed package directory.
 fn package() -> PathBuf {

@@ -1,37 +1,26 @@
 //! `chatcookie classify` on the captures people hold (fixtures/captures/), its errors, and `--format jsonl`.
 
+use crate::common::{LIMIT, bin, finish_within, root, run_with_input, run_within, stderr};
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/captures")
-        .join(name)
+    root().join("fixtures/captures").join(name)
 }
 
 fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chatcookie"))
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(bytes) = stdin {
-        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let mut cmd = bin();
+    cmd.args(args);
+    match stdin {
+        Some(bytes) => run_with_input(cmd, bytes, LIMIT),
+        None => {
+            cmd.stdin(Stdio::null());
+            run_within(cmd, LIMIT)
+        }
     }
-    child.wait_with_output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// `classify FILE --format json`, which must succeed.
@@ -485,7 +474,7 @@ fn jsonl_lines_are_the_json_keys() {
 #[test]
 fn jsonl_survives_a_closed_pipe() {
     let input = mixed_names().repeat(20);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chatcookie"))
+    let mut child = bin()
         .args(["classify", "--format", "jsonl"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -501,7 +490,7 @@ fn jsonl_survives_a_closed_pipe() {
     let mut first = [0u8; 64];
     std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
     drop(stdout);
-    let o = child.wait_with_output().unwrap();
+    let o = finish_within(child, LIMIT);
     writer.join().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }

@@ -1,8 +1,10 @@
 //! End-to-end tests through the binary: exit codes, bad input, hangs, interrupts, remote browsers.
 
-mod common;
+use crate::common;
 
-use common::{bin, code, root, run_within, text};
+use crate::common::{
+    LIMIT, bin, bin_path, code, finish_within, root, run_with_input, run_within, text,
+};
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -370,20 +372,9 @@ fn classify_reads_every_input_format() {
         ),
     ];
     for (input, format) in cases {
-        let mut child = bin()
-            .args(["classify", "--format", "json"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let o = child.wait_with_output().unwrap();
+        let mut cmd = bin();
+        cmd.args(["classify", "--format", "json"]);
+        let o = run_with_input(cmd, input.as_bytes(), LIMIT);
         assert_eq!(code(&o), 0, "{format}: {}", text(&o));
         let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(r["format"], format);
@@ -424,15 +415,9 @@ fn classify_rejects_bad_input_clearly() {
         (&b"\x00\x01\x02garbage\xff"[..], "not text"),
         (&b"[{\"name\": 1,"[..], "line 1"),
     ] {
-        let mut child = bin()
-            .arg("classify")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(input).unwrap();
-        let o = child.wait_with_output().unwrap();
+        let mut cmd = bin();
+        cmd.arg("classify");
+        let o = run_with_input(cmd, input, LIMIT);
         assert_eq!(code(&o), 2, "{}", text(&o));
         assert!(text(&o).contains(message), "{}", text(&o));
     }
@@ -440,19 +425,13 @@ fn classify_rejects_bad_input_clearly() {
 
 #[test]
 fn classify_escapes_hostile_names() {
-    let mut child = bin()
-        .arg("classify")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"evil\x1b[31mred\n<img src=x onerror=alert(1)>\n")
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let mut cmd = bin();
+    cmd.arg("classify");
+    let o = run_with_input(
+        cmd,
+        b"evil\x1b[31mred\n<img src=x onerror=alert(1)>\n",
+        LIMIT,
+    );
     assert_eq!(code(&o), 0);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -703,15 +682,15 @@ fn a_listing_piped_into_a_reader_that_stops_ends_quietly() {
         vec!["catalog"],
         vec!["demo", "--list"],
     ] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chatcookie"))
+        let mut child = bin()
             .args(&args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         // The reader goes away before (or while) the listing is written.
         drop(child.stdout.take());
-        let o = child.wait_with_output().unwrap();
+        let o = finish_within(child, LIMIT);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
@@ -727,7 +706,7 @@ fn a_report_piped_into_a_reader_that_is_gone_keeps_the_runs_exit_code() {
         let mut c = std::process::Command::new("bash");
         c.arg("-c")
             .arg(r#""$0" scan "$1" --format "$2" --fail-on "$3" | true; echo "exit ${PIPESTATUS[0]}""#)
-            .arg(env!("CARGO_BIN_EXE_chatcookie"))
+            .arg(bin_path())
             .arg(&site)
             .arg(format)
             .arg(gate);

@@ -5,9 +5,8 @@
 //! a test certificate (tests/common/tls.rs) stands before the loopback server, and the browser is
 //! one started here with `--ignore-certificate-errors`, those hosts mapped to the front.
 
-mod common;
-#[path = "common/tls.rs"]
-mod tls;
+use crate::common;
+use crate::common::{chatcookie, tls};
 
 use chatcookie::ThirdPartyCookies;
 use chatcookie::browser::endpoint::Endpoint;
@@ -21,14 +20,11 @@ use serde::Deserialize;
 use serde_json::json;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 fn fixture_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/cmps")
-        .join(name)
+    common::root().join("fixtures/cmps").join(name)
 }
 
 /// A fixture's expected.toml.
@@ -102,13 +98,10 @@ impl Bench {
             .collect();
         if sites.iter().all(|s| s.front.is_none()) {
             let session = BrowserSession::start(&BrowserOptions {
-                chrome: None,
-                connect: None,
                 third_party_cookies: ThirdPartyCookies::Block,
                 map_to_loopback: loopback,
                 launch_timeout: Duration::from_secs(30),
-                no_sandbox: false,
-                proxy: None,
+                ..BrowserOptions::default()
             })
             .expect("Chromium must be installed for the integration tests (see README)");
             return Bench {
@@ -202,7 +195,6 @@ impl Bench {
         let opts = ScanOptions {
             url: site.url(path),
             consent,
-            open_click: None,
             step_timeout,
             quiet: Duration::from_millis(100),
             widget_timeout: Duration::from_secs(1),
@@ -658,24 +650,19 @@ reject = [{ eval = "Didomi.setUserDisagreeToAll()" }]
     assert_eq!(s.cookie("cmp_choice").as_deref(), Some("accepted"), "{d}");
 }
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_chatcookie"))
-}
-
 #[test]
 fn the_cli_answers_by_default_and_reports_the_record() {
-    let out = bin()
-        .args(["scan", fixture_dir("onetrust").to_str().unwrap()])
-        .args([
-            "--steps",
-            "load,consent",
-            "--consent",
-            "reject",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let site = fixture_dir("onetrust");
+    let out = chatcookie(&[
+        "scan",
+        site.to_str().unwrap(),
+        "--steps",
+        "load,consent",
+        "--consent",
+        "reject",
+        "--format",
+        "json",
+    ]);
     let text = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{text}");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -708,17 +695,19 @@ fn a_malformed_rules_file_is_a_usage_error_with_its_position() {
         "[[cmp]]\nid = \"mine\"\nname = \"Mine\"\ndetect = { present = \"#m\" }\nshown = \"#m\"\naccept = [{ wait_clik = \"#a\" }]\nreject = [{ click = \"#b\" }]\n",
     )
     .unwrap();
-    let out = bin()
-        .args(["scan", fixture_dir("onetrust").to_str().unwrap()])
-        .args(["--cmp-rules", path.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let site = fixture_dir("onetrust");
+    let out = chatcookie(&[
+        "scan",
+        site.to_str().unwrap(),
+        "--cmp-rules",
+        path.to_str().unwrap(),
+    ]);
     let text = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("mine.toml:6:"), "{text}");
     assert!(text.contains("wait_clik"), "{text}");
 
-    let help = bin().args(["scan", "--help"]).output().unwrap();
+    let help = chatcookie(&["scan", "--help"]);
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("--consent-text <TEXT>"), "{help}");
     assert!(help.contains("--cmp-rules <FILE>"), "{help}");

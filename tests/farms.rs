@@ -7,11 +7,10 @@
 //! `tests/npm/`), run with node and pointed at the system Chromium; Selenium Grid 4 standalone
 //! (its jar from npm, `tests/npm-grid/`), run with the system's java, chromedriver and Chromium.
 
-mod common;
-#[path = "common/npm.rs"]
-mod npm;
+use crate::common;
+use crate::common::npm;
 
-use common::{bin, code, root, run_within, text};
+use crate::common::{bin, code, root, run_within, text};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
@@ -21,7 +20,7 @@ use std::time::{Duration, Instant};
 
 /// A host name that resolves to loopback only and is not `localhost` (Chromium accepts
 /// `localhost` as a Host header, but no other name): the machine's own name, else a name from
-/// /etc/hosts. None, with the reason printed, when there is none.
+/// /etc/hosts. None, with the reason printed, when there is none (a failure under CI).
 fn loopback_name() -> Option<String> {
     let mut candidates = Vec::new();
     if let Ok(o) = Command::new("hostname").output() {
@@ -43,11 +42,10 @@ fn loopback_name() -> Option<String> {
                 !a.is_empty() && a.iter().all(|a| a.ip().is_loopback())
             })
     });
-    if found.is_none() {
-        eprintln!(
-            "SKIPPED: no host name here resolves to loopback other than localhost (tried `hostname` and /etc/hosts)"
-        );
-    }
+    common::require(
+        "no host name here resolves to loopback other than localhost (tried `hostname` and /etc/hosts)",
+        found.is_some(),
+    );
     found
 }
 
@@ -563,7 +561,7 @@ fn a_session_the_farm_cuts_is_named_with_the_setting_to_raise() {
 }
 
 /// A self-signed certificate for `name` and 127.0.0.1, made with the openssl tool; None, with the
-/// reason printed, when the tool is missing.
+/// reason printed, when the tool is missing (a failure under CI).
 fn certificate(
     dir: &std::path::Path,
     name: &str,
@@ -594,7 +592,10 @@ fn certificate(
         Ok(o) if o.status.success() => Some((cert, key)),
         Ok(o) => panic!("openssl failed: {}", String::from_utf8_lossy(&o.stderr)),
         Err(e) => {
-            eprintln!("SKIPPED: no openssl tool to make a test certificate ({e})");
+            common::require(
+                &format!("no openssl tool to make a test certificate ({e})"),
+                false,
+            );
             None
         }
     }
@@ -945,17 +946,6 @@ fn a_farm_on_this_machine_that_cannot_resolve_a_served_site_says_which_flag_it_n
     );
 }
 
-/// Under CI (`CI=true`) a missing prerequisite fails the test; elsewhere the test is skipped,
-/// with the reason printed.
-fn prerequisite_missing(what: &str) {
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    assert!(
-        !ci,
-        "{what} (CI is set: a missing prerequisite fails the test)"
-    );
-    eprintln!("SKIPPED: {what}");
-}
-
 /// The first `name` among the PATH's directories.
 fn in_path(name: &str) -> Option<std::path::PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
@@ -999,14 +989,16 @@ impl Grid {
     fn start(name: &str) -> Option<Grid> {
         use std::os::unix::process::CommandExt;
         let Some(java) = in_path("java") else {
-            prerequisite_missing(
+            common::require(
                 "no java for Selenium Grid (Debian: apt-get install default-jre-headless)",
+                false,
             );
             return None;
         };
         let Some(driver) = in_path("chromedriver") else {
-            prerequisite_missing(
+            common::require(
                 "no chromedriver for Selenium Grid (Debian: apt-get install chromium-driver)",
+                false,
             );
             return None;
         };

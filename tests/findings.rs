@@ -1,9 +1,8 @@
 //! Findings, the policy file and the CI gate, end to end with the real Chromium.
 
-mod common;
+use crate::common::{LIMIT, bin, chatcookie, root, run_within, text};
 
-use common::{chatcookie, root, text};
-
+use crate::common::scan_site;
 use chatcookie::ConsentAction;
 use chatcookie::Rule;
 use chatcookie::ThirdPartyCookies;
@@ -11,7 +10,6 @@ use chatcookie::catalog::Catalog;
 use chatcookie::findings::{self, Finding};
 use chatcookie::policy::Policy;
 use chatcookie::report::ScanReport;
-use common::scan_site;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -553,11 +551,10 @@ fn github_actions_get_an_annotation_per_gating_finding() {
     let p = policy_copy(dir.path(), |t| {
         t.replace("name = \"shop_session\"", "name = \"shop_session_v2\"")
     });
-    let o = Command::new(env!("CARGO_BIN_EXE_chatcookie"))
-        .args(["check", "--policy", p.to_str().unwrap()])
-        .env("GITHUB_ACTIONS", "true")
-        .output()
-        .unwrap();
+    let mut cmd = bin();
+    cmd.args(["check", "--policy", p.to_str().unwrap()])
+        .env("GITHUB_ACTIONS", "true");
+    let o = run_within(cmd, LIMIT);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
     let line = err

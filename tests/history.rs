@@ -1,8 +1,6 @@
 //! Scan history end to end: two real scans into one store, `history` over them, and the documented SQL.
 
-mod common;
-
-use common::{chatcookie, root, site_dir, text};
+use crate::common::{chatcookie, root, site_dir, text};
 use serde_json::Value;
 use std::path::Path;
 

@@ -2,14 +2,7 @@
 //! `chatcookie completions SHELL` and the man pages written by the hidden `chatcookie manpages DIR`
 //! (both generated from the clap definitions; scripts/build-deb packages them).
 
-use std::process::{Command, Output};
-
-fn chatcookie(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chatcookie"))
-        .args(args)
-        .output()
-        .expect("run chatcookie")
-}
+use crate::common::chatcookie;
 
 /// Subcommands a user types, which every completion script must offer.
 const SUBCOMMANDS: [&str; 10] = [

@@ -6,9 +6,7 @@
 //! Each journey is scanned twice: the same pages in the same order, the same keys at the same
 //! pages and steps.
 
-mod common;
-
-use common::{chatcookie, site_dir, text};
+use crate::common::{chatcookie, site_dir, text};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeSet;

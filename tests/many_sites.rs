@@ -1,18 +1,12 @@
 //! Many targets in one run, in the real Chromium: isolation between sites, a failing or hostile
 //! site among healthy ones, a browser killed mid-run, Ctrl-C, sharding, streaming, --connect.
 
-mod common;
-
+use crate::common::{self, bin, root, run_within, text, wait_within};
 use chatcookie::serve::{SiteFiles, SiteServer};
-use common::{root, text};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_chatcookie"))
-}
 
 /// Serves fixtures/many/revisit on 127.0.0.1 (no host mapping needed): the "healthy site".
 fn revisit_server() -> SiteServer {
@@ -39,23 +33,6 @@ const QUICK: [&str; 6] = [
     "--step-timeout",
     "3s",
 ];
-
-/// Runs the tool to completion, failing the test after `limit`.
-fn run(mut cmd: Command, limit: Duration) -> Output {
-    let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as i32;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(child.wait_with_output().unwrap()));
-    rx.recv_timeout(limit).unwrap_or_else(|_| {
-        // SAFETY: killing our own child process.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-        panic!("no outcome within {limit:?}");
-    })
-}
 
 /// One JSON report per line.
 fn jsonl(o: &Output) -> Vec<serde_json::Value> {
@@ -92,7 +69,7 @@ fn nothing_leaks_from_one_site_to_the_next() {
     cmd.args(["scan", &format!("{}?control", server.url())])
         .args(QUICK)
         .args(["--format", "json"]);
-    let o = run(cmd, Duration::from_secs(60));
+    let o = run_within(cmd, Duration::from_secs(60));
     let r: serde_json::Value =
         serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
     assert!(
@@ -108,7 +85,7 @@ fn nothing_leaks_from_one_site_to_the_next() {
             .args(QUICK)
             .args(["--jobs", jobs, "--third-party-cookies", cookies])
             .args(["--format", "jsonl"]);
-        let o = run(cmd, Duration::from_secs(90));
+        let o = run_within(cmd, Duration::from_secs(90));
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
         let reports = jsonl(&o);
         assert_eq!(reports.len(), 6, "{}", text(&o));
@@ -164,7 +141,7 @@ fn one_hostile_site_in_ten_leaves_the_other_nine_complete() {
         .args(["--jobs", "4", "--format", "jsonl"])
         .env("TMPDIR", tmp.path());
     let t = Instant::now();
-    let o = run(cmd, Duration::from_secs(300));
+    let o = run_within(cmd, Duration::from_secs(300));
     eprintln!(
         "{} sites in {:?}",
         healthy.len() + hostile.len(),
@@ -262,17 +239,6 @@ fn browser_in(dir: &Path) -> i32 {
         .0
 }
 
-fn wait(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let t = Instant::now();
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        assert!(t.elapsed() < limit, "no outcome within {limit:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn a_browser_killed_mid_run_is_relaunched_and_every_site_completes() {
     let server = revisit_server();
@@ -288,7 +254,7 @@ fn a_browser_killed_mid_run_is_relaunched_and_every_site_completes() {
     unsafe { libc::kill(browser_in(tmp.path()), libc::SIGKILL) };
     let mut out = Vec::new();
     child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
-    let status = wait(&mut child, Duration::from_secs(60));
+    let status = wait_within(&mut child, Duration::from_secs(60));
     let mut rest = String::new();
     err.read_to_string(&mut rest).unwrap();
     assert_eq!(status.code(), Some(0), "{rest}");
@@ -330,7 +296,7 @@ fn ctrl_c_mid_run_leaves_no_browser_or_profile() {
     assert!(browser_in(tmp.path()) > 0);
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let status = wait(&mut child, Duration::from_secs(2));
+    let status = wait_within(&mut child, Duration::from_secs(2));
     assert_eq!(status.code(), Some(130));
     // A killed browser may linger as a zombie until init reaps it: it runs no more, and its
     // command line is gone, so it is not listed here.
@@ -359,7 +325,7 @@ fn shards_split_the_list_and_streamed_lines_name_their_site() {
             "--format",
             "jsonl",
         ]);
-        let o = run(cmd, Duration::from_secs(60));
+        let o = run_within(cmd, Duration::from_secs(60));
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert!(stderr.contains("1 duplicate target(s) skipped"), "{stderr}");
@@ -390,7 +356,7 @@ fn an_unwritable_stream_file_goes_to_stdout_with_exit_2() {
             "--output",
             "/nonexistent-dir/report.jsonl",
         ]);
-    let o = run(cmd, Duration::from_secs(60));
+    let o = run_within(cmd, Duration::from_secs(60));
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert_eq!(jsonl(&o).len(), 2, "both reports reach standard output");
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot write the report to"));
@@ -427,7 +393,7 @@ fn many_sites_in_a_separately_started_browser_over_connect() {
             &format!("http://127.0.0.1:{port}"),
         ])
         .args(["--format", "jsonl"]);
-    let o = run(cmd, Duration::from_secs(60));
+    let o = run_within(cmd, Duration::from_secs(60));
     let still_running = chromium.is_running();
     drop(chromium);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -476,7 +442,7 @@ fn check_runs_a_policys_sites_in_one_browser_with_jobs_and_shards() {
             .args(["--format", "json", "--output"])
             .arg(&out)
             .args(extra);
-        let o = run(cmd, Duration::from_secs(90));
+        let o = run_within(cmd, Duration::from_secs(90));
         let written = std::fs::read_to_string(&out)
             .unwrap_or_else(|e| panic!("no report ({e}): {}", text(&o)));
         std::fs::remove_file(&out).unwrap();

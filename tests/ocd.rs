@@ -2,15 +2,13 @@
 //! cookies classified and judged, `init` declaring them, reports grouping keys by platform, and
 //! `catalog`/`classify` showing platforms and categories.
 
-mod common;
-
+use crate::common::*;
 use chatcookie::ConsentAction;
 use chatcookie::ThirdPartyCookies;
 use chatcookie::catalog::{Attribution, Catalog, Category, Certainty};
 use chatcookie::findings;
 use chatcookie::report::{Format, ScanReport};
 use chatcookie::{Rule, Severity};
-use common::*;
 use std::io::Write as _;
 
 fn render(format: Format, r: &ScanReport) -> String {

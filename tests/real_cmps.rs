@@ -18,21 +18,13 @@
 //! after reject, no chat key at all; and the CMP's own record (its cookie, parsed) holds the
 //! answer that was asked for.
 
-#[path = "common/keys.rs"]
-mod keys;
-#[path = "common/npm.rs"]
-mod npm;
+use crate::common::{LIMIT, bin, keys, npm, root, run_within};
 
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A fixture's expected.toml.
 #[derive(Debug, Clone, Deserialize)]
@@ -237,17 +229,17 @@ fn scan_all_steps(
     steps: &str,
 ) -> (BTreeMap<String, Value>, String, Duration) {
     let t0 = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_chatcookie"))
-        .arg("scan")
+    let mut cmd = bin();
+    cmd.arg("scan")
         .args(sites)
         .args(["--consent", answer])
         .args(["--steps", steps])
         // After reject there is no widget: do not wait the default 3 s for one to open.
         .args(["--widget-timeout", "1s"])
         .args(["--format", "jsonl", "--show-values"])
-        .args(["--jobs", &jobs.to_string()])
-        .output()
-        .expect("run chatcookie");
+        .args(["--jobs", &jobs.to_string()]);
+    // Every fixture in one run: twice the bound of a single scan.
+    let out = run_within(cmd, 2 * LIMIT);
     let took = t0.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let mut reports = BTreeMap::new();
@@ -656,12 +648,11 @@ fn real_consent_managers_from_npm_are_answered_and_release_the_chat_only_on_acce
 /// nothing about the site: it is run once more, alone, as the run of every fixture does.
 fn scan_one(site: &Path, answer: &str) -> Value {
     let run = || -> Result<Value, String> {
-        let out = Command::new(env!("CARGO_BIN_EXE_chatcookie"))
-            .arg("scan")
+        let mut cmd = bin();
+        cmd.arg("scan")
             .arg(site)
-            .args(["--consent", answer, "--format", "json"])
-            .output()
-            .expect("run chatcookie");
+            .args(["--consent", answer, "--format", "json"]);
+        let out = run_within(cmd, LIMIT);
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let report: Option<Value> = serde_json::from_slice(&out.stdout).ok();
         if let Some(why) = browser_trouble(report.as_ref()) {
@@ -1470,13 +1461,12 @@ fn page_path(url: &str) -> String {
 /// (a starved machine) is given one more try.
 fn scan_with(site: &Path, args: &[String]) -> Value {
     let run = || -> Result<Value, String> {
-        let out = Command::new(env!("CARGO_BIN_EXE_chatcookie"))
-            .arg("scan")
+        let mut cmd = bin();
+        cmd.arg("scan")
             .arg(site)
             .args(args)
-            .args(["--format", "json"])
-            .output()
-            .expect("run chatcookie");
+            .args(["--format", "json"]);
+        let out = run_within(cmd, LIMIT);
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let report: Option<Value> = serde_json::from_slice(&out.stdout).ok();
         if let Some(why) = browser_trouble(report.as_ref()) {

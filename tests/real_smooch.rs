@@ -7,15 +7,14 @@
 //! (3.x ships CommonJS only) into `smooch-bundle-<hash>.js` beside it. The site is
 //! `fixtures/npm/smooch-web1on1/`; its README says what the mock answers and why.
 
-mod common;
-#[path = "common/npm.rs"]
-mod npm;
+use crate::common;
+use crate::common::npm;
 
-use chatcookie::ThirdPartyCookies;
 use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::catalog::Catalog;
 use chatcookie::consent::CmpRules;
 use chatcookie::report::ScanReport;
+use chatcookie::run::Judge;
 use chatcookie::scan::{self, ConsentChoice, ScanOptions, StepStatus};
 use chatcookie::serve::{SiteFiles, SiteServer};
 use chatcookie::{ConsentAction, Step};
@@ -436,8 +435,6 @@ fn scan_smooch(steps: &[Step]) -> Scanned {
             None,
             CmpRules::embedded().unwrap(),
         ),
-        open_click: None,
-        step_timeout: Duration::from_secs(10),
         // As tests/common: CI runs two Chromiums on two cores.
         quiet: Duration::from_millis(400),
         widget_timeout: Duration::from_secs(5),
@@ -446,19 +443,17 @@ fn scan_smooch(steps: &[Step]) -> Scanned {
         ..ScanOptions::default()
     };
     let catalog = Catalog::embedded().unwrap();
+    // The pipeline's own steps, short of run::scan_target: the start URL carries the mock's port,
+    // and the mock's host is resolved to loopback beside the site's.
     let session = BrowserSession::start(&BrowserOptions {
-        chrome: None,
-        connect: None,
-        third_party_cookies: ThirdPartyCookies::Block,
         map_to_loopback: hosts,
         launch_timeout: Duration::from_secs(30),
-        no_sandbox: false,
-        proxy: None,
+        ..BrowserOptions::default()
     })
     .expect("Chromium must be installed for the integration tests (see README)");
     let run = scan::run(&session, &catalog, &opts).unwrap();
     drop(session);
-    let report = ScanReport::build(&catalog, run, &opts, false);
+    let report = Judge::new(&catalog).report(run, &opts, None);
     Scanned {
         report,
         requests: mock.requests(),

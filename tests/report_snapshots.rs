@@ -1,6 +1,7 @@
 //! Markdown, CSV and declaration renderings of a fixed report, compared with snapshots in tests/snapshots/
-//! (`UPDATE_SNAPSHOTS=1 cargo test --test report_snapshots` rewrites them), and hostile names in every document format.
+//! (`UPDATE_SNAPSHOTS=1 cargo test --test it report_snapshots::` rewrites them), and hostile names in every document format.
 
+use crate::common::{root, under_ci};
 use chatcookie::Party;
 use chatcookie::StorageKind;
 use chatcookie::catalog::{Attribution, Category, DeclaredDuration};
@@ -13,7 +14,6 @@ use chatcookie::report::{ConsentSummary, Format, Provenance, ScanReport, ScanSet
 use chatcookie::scan::{ConsentChoice, StepRecord, StepStatus};
 use chatcookie::{ConsentAction, Step};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 const XSS: &str = "<img src=x onerror=alert(1)>";
 
@@ -230,10 +230,13 @@ fn render(format: Format) -> String {
 }
 
 fn assert_snapshot(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(name);
+    let path = root().join("tests/snapshots").join(name);
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        // Rewriting asserts nothing: never the run that checks a change.
+        assert!(
+            !under_ci(),
+            "UPDATE_SNAPSHOTS rewrites the snapshots: not under CI"
+        );
         std::fs::write(&path, actual).unwrap();
         return;
     }

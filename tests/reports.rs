@@ -1,11 +1,8 @@
 //! The report formats end to end: one demo scan written to an output directory in every format,
 //! the JSON validated against docs/report.schema.json, the HTML opened in the real Chromium.
 
-mod common;
+use crate::common::{chatcookie, root, text};
 
-use common::{chatcookie, root, text};
-
-use chatcookie::ThirdPartyCookies;
 use chatcookie::browser::{BrowserOptions, BrowserSession};
 use serde_json::Value;
 use std::path::Path;
@@ -127,13 +124,8 @@ type Rendered = (Vec<(String, Vec<String>)>, Vec<(String, u64)>);
 
 fn open_in_chromium(file: &Path) -> Rendered {
     let session = BrowserSession::start(&BrowserOptions {
-        chrome: None,
-        connect: None,
-        third_party_cookies: ThirdPartyCookies::Block,
-        map_to_loopback: Vec::new(),
         launch_timeout: Duration::from_secs(30),
-        no_sandbox: false,
-        proxy: None,
+        ..BrowserOptions::default()
     })
     .expect("Chromium must be installed for the integration tests (see README)");
     let timeout = Duration::from_secs(10);

@@ -1,13 +1,11 @@
 //! Requests per step and `transfer-before-consent`, in the real Chromium against fixture sites
 //! served on loopback under the vendors' own host names.
 
-mod common;
-
+use crate::common::*;
 use chatcookie::catalog::Catalog;
 use chatcookie::findings::{self, Finding};
 use chatcookie::report::ScanReport;
 use chatcookie::{ConsentAction, Party, Rule, Severity, Step, ThirdPartyCookies};
-use common::*;
 use std::time::Duration;
 
 /// Scans `site` answering `action` (with the fixture's own button) through the default steps,

@@ -1,19 +1,12 @@
 //! Hostile pages and faults: every case ends in a clear outcome and a documented exit code, in bounded time.
 
-mod common;
-
-use common::processes_using;
+use crate::common::{bin, chatcookie, processes_using, root, run_within, stderr, wait_within};
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_chatcookie"))
-}
-
 fn hostile(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    root()
         .join("fixtures/hostile")
         .join(name)
         .display()
@@ -39,27 +32,10 @@ fn scan(
     ]);
     cmd.args(extra);
     let t = Instant::now();
-    let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as i32;
-    // Outputs can be large: drain them while waiting, on another thread.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(child.wait_with_output().unwrap()));
-    let Ok(out) = rx.recv_timeout(limit) else {
-        // SAFETY: killing our own child process.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-        panic!("{name}: no outcome within {limit:?}");
-    };
+    let out = run_within(cmd, limit);
     let took = t.elapsed();
     let json = serde_json::from_slice(&out.stdout).ok();
     (out, json, took)
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn names(r: &serde_json::Value) -> Vec<String> {
@@ -120,17 +96,14 @@ fn hostile_names_are_kept_and_escaped() {
     }
     assert!(n.iter().any(|x| x.len() == 4096), "the 4 KB storage key");
     // The terminal table never passes control characters through.
-    let t = bin()
-        .args([
-            "scan",
-            &hostile("hostile-names"),
-            "--consent",
-            "none",
-            "--widget-timeout",
-            "300ms",
-        ])
-        .output()
-        .unwrap();
+    let t = chatcookie(&[
+        "scan",
+        &hostile("hostile-names"),
+        "--consent",
+        "none",
+        "--widget-timeout",
+        "300ms",
+    ]);
     let table = String::from_utf8_lossy(&t.stdout);
     assert!(
         !table.contains('\u{1b}') && table.contains("ctl\\u{1}\\u{1b}[31mred"),
@@ -287,17 +260,7 @@ fn chromium_killed_mid_scan_is_reported_with_what_was_gathered() {
         .expect("the browser runs with its profile in TMPDIR");
     // SAFETY: signalling a process of this test's own child's group.
     unsafe { libc::kill(browser.0, libc::SIGKILL) };
-    let t = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(15),
-            "no outcome 15 s after the browser died"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_within(&mut child, Duration::from_secs(15));
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
     assert_eq!(status.code(), Some(3), "{rest}");

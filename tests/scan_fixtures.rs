@@ -1,12 +1,10 @@
 //! Integration tests: every fixture site scanned in the real Chromium, exact keys per step.
 
-mod common;
-
+use crate::common::*;
 use chatcookie::ConsentAction;
 use chatcookie::ThirdPartyCookies;
 use chatcookie::catalog::Attribution;
 use chatcookie::scan::StepStatus;
-use common::*;
 
 /// Scans `site` and compares every observed key, its first step and attributes with expected.toml.
 fn check(

@@ -1,11 +1,9 @@
 //! A PostgreSQL store against a real server (Debian's postgresql, started by the test): sharded
 //! runs of a fleet write one history, and a database that cannot serve is refused before a scan.
 
-mod common;
-#[path = "common/pg_server.rs"]
-mod pg_server;
+use crate::common::pg_server;
 
-use common::{bin, root, run_within, site_dir, text};
+use crate::common::{LIMIT, bin, finish_within, root, run_within, site_dir, text};
 use pg_server::PostgresServer;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -76,7 +74,7 @@ fn two_sharded_runs_into_one_postgres_store_give_one_history() {
     for night in 1..=2 {
         let children: Vec<_> = (1..=2).map(|k| shard(&list, k, &store)).collect();
         for child in children {
-            let out = child.wait_with_output().unwrap();
+            let out = finish_within(child, LIMIT);
             assert_eq!(out.status.code(), Some(0), "night {night}: {}", text(&out));
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert!(stderr.contains("recorded as scan #"), "{stderr}");

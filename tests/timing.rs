@@ -1,18 +1,10 @@
 //! Integration tests: what comes late is seen at its step on the fast clock as on the real one.
 
-mod common;
-#[path = "common/npm.rs"]
-mod npm;
-
-use common::{bin, code, keys, run_within};
+use crate::common::{bin, code, keys, npm, root, run_within};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// `fixtures/timing/<name>` in a temporary directory, with the tawk.to imitation linked in, and
 /// the real klaro from npm (`tests/npm/`) where the site loads it.

@@ -1,9 +1,9 @@
 //! Integration tests: the page sees a visitor, not a bot; a visitor profile; gestures; one way to click; consent checked against the CMP's record.
 
-mod common;
+use crate::common;
 
+use crate::common::{chatcookie, root, text};
 use chatcookie::serve::{SiteFiles, SiteServer};
-use common::{chatcookie, root, text};
 use serde_json::Value;
 use std::io::Read;
 use std::net::TcpListener;

@@ -1,34 +1,29 @@
-//! Shared helpers for the integration tests: scan a fixture site in the real Chromium.
+//! What the integration tests share: the repository, the binary run within a time limit, the
+//! library's pipeline on a fixture site, and the one rule for a missing prerequisite.
 #![allow(dead_code)]
 
 pub mod keys;
+pub mod npm;
+pub mod pg_server;
+pub mod tls;
 
 use chatcookie::ThirdPartyCookies;
-use chatcookie::browser::{BrowserOptions, BrowserSession};
+use chatcookie::browser::BrowserOptions;
 use chatcookie::catalog::Catalog;
 use chatcookie::consent::CmpRules;
 use chatcookie::report::ScanReport;
-use chatcookie::scan::{self, ConsentChoice, ScanOptions};
-use chatcookie::serve::{SiteFiles, SiteServer};
+use chatcookie::run::{self, Judge, Target};
+use chatcookie::scan::{ConsentChoice, ScanOptions};
+use chatcookie::serve::SiteFiles;
 use chatcookie::{ConsentAction, Step};
 use serde::Deserialize;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs the chatcookie binary to completion.
-pub fn chatcookie(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_chatcookie"))
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .output()
-        .unwrap()
 }
 
 /// Standard output and standard error together, for assertion messages.
@@ -40,10 +35,9 @@ pub fn text(o: &std::process::Output) -> String {
     )
 }
 
+/// `fixtures/sites/<name>`.
 pub fn site_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/sites")
-        .join(name)
+    root().join("fixtures/sites").join(name)
 }
 
 /// One expected key, as written in a fixture's expected.toml.
@@ -82,7 +76,8 @@ pub fn scan_site(name: &str, action: ConsentAction, third_party: ThirdPartyCooki
     scan_site_with(name, action, third_party, |_| {})
 }
 
-/// As [`scan_site`], with the test's own changes to the scan options.
+/// As [`scan_site`], with the test's own changes to the scan options: the library's pipeline
+/// ([`run::scan_target`]) on the served fixture, judged by the embedded catalog alone.
 pub fn scan_site_with(
     name: &str,
     action: ConsentAction,
@@ -90,7 +85,6 @@ pub fn scan_site_with(
     adjust: impl FnOnce(&mut ScanOptions),
 ) -> ScanReport {
     let exp = expected(name);
-    let server = SiteServer::start(SiteFiles::Disk(site_dir(name)), &exp.host).unwrap();
     let click = match action {
         ConsentAction::Accept => exp.consent_click.clone(),
         ConsentAction::Reject => exp.reject_click.clone(),
@@ -102,7 +96,6 @@ pub fn scan_site_with(
         action
     };
     let mut opts = ScanOptions {
-        url: server.url(),
         consent: ConsentChoice::from_flags(
             action,
             click,
@@ -110,8 +103,6 @@ pub fn scan_site_with(
             None,
             CmpRules::embedded().unwrap(),
         ),
-        open_click: None,
-        step_timeout: Duration::from_secs(10),
         // Wider than the product default: CI runs two Chromiums on two cores, and the fixtures'
         // timers (up to 100 ms) must not slip past the window.
         quiet: Duration::from_millis(400),
@@ -122,19 +113,18 @@ pub fn scan_site_with(
     };
     adjust(&mut opts);
     let catalog = Catalog::embedded().unwrap();
-    let session = BrowserSession::start(&BrowserOptions {
-        chrome: None,
-        connect: None,
+    let target = Target::Served {
+        files: SiteFiles::Disk(site_dir(name)),
+        host: exp.host,
+    };
+    let browser = BrowserOptions {
         third_party_cookies: third_party,
-        map_to_loopback: server.hosts.iter().cloned().collect(),
+        // Beyond the product default: other tests' browsers share the cores.
         launch_timeout: Duration::from_secs(30),
-        no_sandbox: false,
-        proxy: None,
-    })
-    .expect("Chromium must be installed for the integration tests (see README)");
-    let run = scan::run(&session, &catalog, &opts).unwrap();
-    drop(session);
-    ScanReport::build(&catalog, run, &opts, false)
+        ..BrowserOptions::default()
+    };
+    run::scan_target(&target, opts, &browser, &Judge::new(&catalog))
+        .unwrap_or_else(|e| panic!("scanning {name} (Chromium must be installed, see README): {e}"))
 }
 
 /// The observed keys in the shape of expected.toml.
@@ -270,40 +260,119 @@ impl Drop for ExternalChromium {
 
 /// The chatcookie binary under test.
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_chatcookie"))
+    Command::new(bin_path())
 }
 
-/// Runs to completion, failing the test if it takes longer than `limit`. Its output is read
-/// while it runs: a child that writes more than a pipe holds (64 KiB) would otherwise wait for a
-/// reader forever.
+/// Its path, for a shell pipeline that runs it.
+pub fn bin_path() -> &'static str {
+    env!("CARGO_BIN_EXE_chatcookie")
+}
+
+/// How long one run of the binary may take unless the test names its own limit: far beyond any
+/// scan of the tests, so that only a hang reaches it.
+pub const LIMIT: Duration = Duration::from_secs(300);
+
+/// Runs the chatcookie binary with `args` to completion (within [`LIMIT`]).
+pub fn chatcookie(args: &[&str]) -> Output {
+    let mut cmd = bin();
+    cmd.args(args);
+    run_within(cmd, LIMIT)
+}
+
+/// Runs `cmd` to completion, failing the test if it takes longer than `limit`.
 pub fn run_within(mut cmd: Command, limit: Duration) -> Output {
-    use std::io::Read;
-    let mut child = cmd
+    let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
-    let drain = |mut from: Box<dyn Read + Send>| {
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    finish_within(child, limit)
+}
+
+/// As [`run_within`], with `input` written to its standard input (then closed).
+pub fn run_with_input(mut cmd: Command, input: &[u8], limit: Duration) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let mut stdin = child.stdin.take().expect("piped");
+    let input = input.to_vec();
+    // Written beside the wait: a child that answers before reading all its input must not block.
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = finish_within(child, limit);
+    writer
+        .join()
+        .unwrap()
+        .unwrap_or_else(|e| panic!("writing the input: {e}: {}", text(&out)));
+    out
+}
+
+/// Waits for a spawned child, killing it and failing the test with what it wrote if it takes
+/// longer than `limit`. Its pipes still attached are read while it runs: a child that writes
+/// more than a pipe holds (64 KiB) would otherwise wait for a reader forever.
+pub fn finish_within(mut child: Child, limit: Duration) -> Output {
+    use std::io::Read;
+    let drain = |from: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
-            let _ = from.read_to_end(&mut buf);
+            if let Some(mut from) = from {
+                let _ = from.read_to_end(&mut buf);
+            }
             buf
         })
     };
-    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
-    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|r| Box::new(r) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|r| Box::new(r) as Box<dyn Read + Send>),
+    );
+    let (status, killed) = wait_or_kill(&mut child, limit);
+    let out = Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    assert!(
+        !killed,
+        "pid {} did not finish within {limit:?}, killed; its output:\n{}",
+        child.id(),
+        text(&out)
+    );
+    out
+}
+
+/// Waits for a spawned child whose pipes the test reads itself (progress lines, a signal sent
+/// mid-run), killing it and failing the test if it takes longer than `limit`.
+pub fn wait_within(child: &mut Child, limit: Duration) -> ExitStatus {
+    let (status, killed) = wait_or_kill(child, limit);
+    assert!(
+        !killed,
+        "pid {} did not finish within {limit:?}, killed",
+        child.id()
+    );
+    status
+}
+
+/// The child's exit status, and whether it was killed for outliving `limit`.
+fn wait_or_kill(child: &mut Child, limit: Duration) -> (ExitStatus, bool) {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            return Output {
-                status,
-                stdout: stdout.join().unwrap(),
-                stderr: stderr.join().unwrap(),
-            };
+            return (status, false);
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("{cmd:?} did not finish within {limit:?}");
+            return (child.wait().unwrap(), true);
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -312,4 +381,30 @@ pub fn run_within(mut cmd: Command, limit: Duration) -> Output {
 /// The exit code (-1 when killed by a signal).
 pub fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
+}
+
+/// Standard error alone, for assertion messages.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Whether the tests run under CI (`CI` set, as CI services do, and not `false` or `0`).
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
+}
+
+/// The one rule for a test's prerequisite (a browser farm, PostgreSQL, java, a host name…):
+/// true if `available`; else, under CI, the test fails saying `what` is missing (CI installs
+/// everything, so a gap there is a broken setup, never a pass); elsewhere it prints
+/// "skipped: `what`" and returns false, and the test returns.
+pub fn require(what: &str, available: bool) -> bool {
+    if available {
+        return true;
+    }
+    assert!(
+        !under_ci(),
+        "{what} (CI is set: a missing prerequisite fails the test)"
+    );
+    eprintln!("skipped: {what}");
+    false
 }

@@ -10,7 +10,8 @@
 //! one binary take a mutex, processes an exclusive `flock` on `<name>-<hash>.lock`, and the tree
 //! is built in a temporary directory that is renamed into place only once complete.
 //!
-//! Include it with `#[path = "common/npm.rs"] mod npm;` (or `pub mod npm;` in `common/mod.rs`).
+//! The tests reach it as `common::npm`; a benchmark includes it with
+//! `#[path = "../tests/common/npm.rs"] mod npm;`.
 #![allow(dead_code)]
 
 use sha2::{Digest, Sha256};

@@ -58,14 +58,14 @@ impl PostgresServer {
     /// Starts a server, or None when PostgreSQL is not installed (a failure under CI=true, whose
     /// `.ci/run` installs it).
     pub fn start() -> Option<PostgresServer> {
-        let Some(bin) = bin_dir() else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PostgreSQL is not installed (Debian's postgresql package; .ci/run installs it)"
-            );
-            eprintln!("skipped: PostgreSQL is not installed (apt-get install postgresql)");
+        let bin = bin_dir();
+        if !super::require(
+            "PostgreSQL is not installed (Debian's postgresql package, apt-get install postgresql; .ci/run installs it)",
+            bin.is_some(),
+        ) {
             return None;
-        };
+        }
+        let bin = bin.expect("required");
         let user = server_user();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");

@@ -4,7 +4,7 @@
 //! run on their own URLs. Each connection carries one request, forwarded in plain HTTP to the
 //! fixture's server with `Connection: close`; the answer goes back as it came.
 //!
-//! Include it with `#[path = "common/tls.rs"] mod tls;`. The certificate is tests/tls/ (a
+//! The tests reach it as `common::tls`. The certificate is tests/tls/ (a
 //! self-signed test certificate; see its README).
 #![allow(dead_code)]
 
