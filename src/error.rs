@@ -113,6 +113,12 @@ impl Error {
         })
     }
 
+    /// The causes, this error's own message first: for callers that look for an underlying
+    /// error by its type (a closed pipe's `io::Error`), never by its text.
+    pub fn chain(&self) -> anyhow::Chain<'_> {
+        self.inner.chain()
+    }
+
     /// The same error, with `context` in front of its message.
     pub fn context(self, context: impl fmt::Display + Send + Sync + 'static) -> Error {
         Error {
