@@ -8,7 +8,7 @@ use chatcookie::vocab::Clock;
 use chatcookie::vocab::ThirdPartyCookies;
 use chatcookie::vocab::parse_duration;
 use chatcookie::vocab::{ConsentAction, Step};
-use chatcookie::vocab::{FailOn, Rule, Severity};
+use chatcookie::vocab::{FailOn, Rule, Severity, UnknownFailOn};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -210,7 +210,7 @@ fn parse_store_location(s: &str) -> Result<StoreLocation, String> {
     StoreLocation::parse(s).map_err(|e| e.0)
 }
 
-fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+fn parse_fail_on(s: &str) -> Result<FailOn, UnknownFailOn> {
     FailOn::parse(s)
 }
 

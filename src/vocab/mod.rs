@@ -16,7 +16,7 @@ pub use named::UnknownName;
 pub(crate) use named::named;
 pub use rule::Rule;
 pub(crate) use rule::rules;
-pub use severity::{FailOn, Severity};
+pub use severity::{FailOn, Severity, UnknownFailOn};
 pub use step::Step;
 pub use storage::StorageKind;
 pub use text::{host_of, site_of, terminal_safe};

@@ -14,6 +14,17 @@ named! {
     }
 }
 
+/// A `--fail-on` (or `[gate] fail_on`) item that is neither a rule nor a severity.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{given}` is neither a rule nor a severity (severities: {}; rules: {})",
+    Severity::NAMES.join(", "),
+    Rule::NAMES.join(", ")
+)]
+pub struct UnknownFailOn {
+    pub given: String,
+}
+
 /// What fails the run: findings of these rules, and findings at or above this severity.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FailOn {
@@ -23,7 +34,7 @@ pub struct FailOn {
 
 impl FailOn {
     /// Parses a comma-separated list of rule ids and severities; `never` fails on nothing.
-    pub fn parse(s: &str) -> Result<FailOn, String> {
+    pub fn parse(s: &str) -> Result<FailOn, UnknownFailOn> {
         let mut f = FailOn::default();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             if part == "never" || part == "none" {
@@ -34,11 +45,9 @@ impl FailOn {
             } else if let Ok(rule) = part.parse::<Rule>() {
                 f.rules.insert(rule);
             } else {
-                return Err(format!(
-                    "`{part}` is neither a rule nor a severity (severities: {}; rules: {})",
-                    Severity::NAMES.join(", "),
-                    Rule::NAMES.join(", ")
-                ));
+                return Err(UnknownFailOn {
+                    given: part.to_string(),
+                });
             }
         }
         Ok(f)
@@ -80,6 +89,7 @@ mod tests {
         assert!(
             FailOn::parse("undeclard")
                 .unwrap_err()
+                .to_string()
                 .contains("neither a rule nor a severity")
         );
     }
