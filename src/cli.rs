@@ -5,10 +5,10 @@ use chatcookie::run::Shard;
 use chatcookie::scan::defaults;
 use chatcookie::store::StoreLocation;
 use chatcookie::vocab::Clock;
-use chatcookie::vocab::FailOn;
 use chatcookie::vocab::ThirdPartyCookies;
 use chatcookie::vocab::parse_duration;
 use chatcookie::vocab::{ConsentAction, Step};
+use chatcookie::vocab::{FailOn, Rule, Severity, UnknownFailOn};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -90,13 +90,9 @@ pub struct ManpagesArgs {
 /// Judging and gating: the policy, the threshold, the baseline.
 #[derive(Debug, Args)]
 pub struct GateArgs {
-    /// What fails the run (exit code 1), comma-separated: rule ids (before-consent,
-    /// before-chat-open, transfer-before-consent, no-refusal, kept-after-withdrawal,
-    /// no-withdrawal, vendor-promise, vendor-doc-mismatch, undeclared, declared-not-seen, unknown, duration, personal-data,
-    /// third-party, samesite-none-insecure, missing-secure) and/or a severity
-    /// (info, low, medium, high: that severity and above); `never` fails on nothing.
-    /// Default for `scan`: never; for `check`: the policy's [gate] fail_on, else `high`.
-    #[arg(long, value_name = "LIST", value_parser = parse_fail_on)]
+    // What fails the run (exit code 1): the help names the rules and severities from their
+    // definitions, so it is written by `fail_on_help`.
+    #[arg(long, value_name = "LIST", value_parser = parse_fail_on, help = fail_on_help())]
     pub fail_on: Option<FailOn>,
 
     /// A previous JSON report: findings already in it do not fail the run (only new ones do).
@@ -221,8 +217,20 @@ fn parse_store_location(s: &str) -> chatcookie::Result<StoreLocation> {
     StoreLocation::parse(s)
 }
 
-fn parse_fail_on(s: &str) -> Result<FailOn, InvalidValue> {
-    FailOn::parse(s).map_err(InvalidValue)
+fn parse_fail_on(s: &str) -> Result<FailOn, UnknownFailOn> {
+    FailOn::parse(s)
+}
+
+/// `--fail-on`'s help: every rule id and severity, as `Rule` and `Severity` list them (no final
+/// period, as clap writes a one-paragraph doc comment).
+fn fail_on_help() -> String {
+    format!(
+        "What fails the run (exit code 1), comma-separated: rule ids ({}) and/or a severity \
+         ({}: that severity and above); `never` fails on nothing. Default for `scan`: never; for \
+         `check`: the policy's [gate] fail_on, else `high`",
+        Rule::NAMES.join(", "),
+        Severity::NAMES.join(", ")
+    )
 }
 
 /// Flags shared by every command that matches keys.

@@ -313,7 +313,7 @@ impl Policy {
         if let Some(f) = &raw.gate.fail_on
             && let Err(e) = crate::vocab::FailOn::parse(&f.get_ref().join(","))
         {
-            errors.push(at(f.span(), e));
+            errors.push(at(f.span(), e.to_string()));
         }
         let mut declarations = Vec::new();
         for d in raw.declare {

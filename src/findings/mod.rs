@@ -39,25 +39,11 @@ pub fn evaluate(facts: &Facts, catalog: &Catalog, policy: Option<&Policy>) -> Ve
     let mut out = Vec::new();
     for o in facts.observations {
         let s = Subject::of(&cx, o);
-        // The order of the rules is the order of the report's equal-ranked findings.
-        out.extend(rules::before_consent::check(&cx, &s));
-        out.extend(rules::before_chat_open::check(&cx, &s));
-        out.extend(rules::unknown::check(&cx, &s));
-        out.extend(rules::undeclared::check(&cx, &s));
-        out.extend(rules::duration::check(&cx, &s));
-        out.extend(rules::personal_data::check(&cx, &s));
-        out.extend(rules::third_party::check(&cx, &s));
-        out.extend(rules::samesite_none_insecure::check(&cx, &s));
-        out.extend(rules::missing_secure::check(&cx, &s));
-        out.extend(rules::vendor_doc_mismatch::check(&cx, &s));
-        out.extend(rules::kept_after_withdrawal::check(&cx, &s));
+        rules::per_key(&cx, &s, &mut out);
     }
-    out.extend(rules::samesite_none_insecure::refused(&cx));
-    out.extend(rules::vendor_promise::check(&cx));
-    out.extend(rules::transfer_before_consent::check(&cx));
-    out.extend(rules::no_refusal::check(&cx));
-    out.extend(rules::no_withdrawal::check(&cx));
-    out.extend(rules::declared_not_seen::check(&cx));
+    // Rules are called in the list's order; the report's order is the sort below, and each
+    // rule's findings keep the order it made them in (its per-key ones first).
+    rules::whole_scan(&cx, &mut out);
     if let Some(p) = policy {
         weigh(&mut out, p);
     }

@@ -4,6 +4,7 @@
 
 mod choice;
 mod named;
+mod rule;
 mod severity;
 mod step;
 mod storage;
@@ -13,7 +14,9 @@ mod time;
 pub use choice::{Clock, ConsentAction, Party, ThirdPartyCookies};
 pub use named::UnknownName;
 pub(crate) use named::named;
-pub use severity::{FailOn, Rule, Severity};
+pub use rule::Rule;
+pub(crate) use rule::rules;
+pub use severity::{FailOn, Severity, UnknownFailOn};
 pub use step::{Step, UnknownStep};
 pub use storage::{StorageKind, UnknownStorage};
 pub use text::{host_of, site_of, terminal_safe, url_host};

@@ -1,10 +1,22 @@
 //! `before-chat-open`: a chat vendor's key stored before the visitor asked for the chat, not covered by consent.
 
+use super::Check;
 use crate::catalog::Scope;
 use crate::findings::{Finding, Judging, Subject};
 use crate::vocab::{Rule, Severity, Step};
 
-pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
+pub(super) struct BeforeChatOpen;
+
+impl Check for BeforeChatOpen {
+    const DESCRIPTION: &'static str =
+        "A chat-widget key was stored before the visitor opened the chat (and was not covered by an accepted consent).";
+
+    fn key(cx: &Judging, s: &Subject) -> impl IntoIterator<Item = Finding> {
+        check(cx, s)
+    }
+}
+
+fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
     let o = s.o;
     if o.attribution.vendor().is_none() || o.catalog.is_none() || s.phase >= Step::ChatOpen {
         return None;

@@ -1,11 +1,23 @@
 //! `before-consent`: a key that is not strictly necessary, stored before consent or after a reject, and not by the visitor's own request for the chat.
 
+use super::Check;
 use crate::catalog::Category;
 use crate::findings::{Finding, Judging, Subject};
 use crate::observation::Observation;
 use crate::vocab::{Rule, Severity, Step, StorageKind};
 
-pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
+pub(super) struct BeforeConsent;
+
+impl Check for BeforeConsent {
+    const DESCRIPTION: &'static str =
+        "A key that is not strictly necessary was stored before consent, or after consent was rejected.";
+
+    fn key(cx: &Judging, s: &Subject) -> impl IntoIterator<Item = Finding> {
+        check(cx, s)
+    }
+}
+
+fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
     let o = s.o;
     if s.category == Some(Category::StrictlyNecessary) {
         return None;

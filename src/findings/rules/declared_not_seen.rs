@@ -1,10 +1,22 @@
 //! `declared-not-seen`: a declaration nothing matched, although the scan ran the step it is declared for.
 
+use super::Check;
 use crate::findings::{Finding, Judging};
 use crate::scan::StepStatus;
 use crate::vocab::{Rule, Severity};
 
-pub fn check(cx: &Judging) -> Vec<Finding> {
+pub(super) struct DeclaredNotSeen;
+
+impl Check for DeclaredNotSeen {
+    const DESCRIPTION: &'static str =
+        "The policy declares a key that the scan never observed: a stale declaration.";
+
+    fn scan(cx: &Judging) -> impl IntoIterator<Item = Finding> {
+        check(cx)
+    }
+}
+
+fn check(cx: &Judging) -> Vec<Finding> {
     let Some(policy) = cx.policy else {
         return Vec::new();
     };

@@ -1,10 +1,22 @@
 //! `duration`: a cookie that lives longer than declared (by the policy, else the catalog), or is persistent where a session cookie is declared.
 
+use super::Check;
 use crate::catalog::DeclaredDuration;
 use crate::findings::{Finding, Judging, Subject};
 use crate::vocab::{Rule, Severity, human_lifetime};
 
-pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
+pub(super) struct Duration;
+
+impl Check for Duration {
+    const DESCRIPTION: &'static str =
+        "A cookie lives longer than declared, or is persistent where a session cookie is declared.";
+
+    fn key(cx: &Judging, s: &Subject) -> impl IntoIterator<Item = Finding> {
+        check(cx, s)
+    }
+}
+
+fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
     let o = s.o;
     let c = o.cookie.as_ref()?;
     let declared = s.declaration.and_then(|(_, d)| {

@@ -7,13 +7,25 @@
 //! recommendation) the same. A consent manager can delete the cookies it is told of; web storage
 //! and another origin's storage are out of its reach unless the widget is told to clean up.
 
+use super::Check;
 use crate::catalog::Category;
 use crate::findings::{Finding, Judging, Subject};
 use crate::observation::Altered;
 use crate::scan::StepStatus;
 use crate::vocab::{Rule, Severity, Step, StorageKind};
 
-pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
+pub(super) struct KeptAfterWithdrawal;
+
+impl Check for KeptAfterWithdrawal {
+    const DESCRIPTION: &'static str =
+        "A chat vendor's or an analytics platform's key was still stored after consent was withdrawn, or written anew after it (info when strictly necessary).";
+
+    fn key(cx: &Judging, s: &Subject) -> impl IntoIterator<Item = Finding> {
+        check(cx, s)
+    }
+}
+
+fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
     let withdrawal = cx.facts.steps.iter().find(|r| {
         r.step == Step::Withdraw && matches!(r.status, StepStatus::Done | StepStatus::TimedOut)
     })?;

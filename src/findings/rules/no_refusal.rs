@@ -7,11 +7,23 @@
 //! where the scan read the banner's controls by their words (a banner answered by sight, or the
 //! banner around the user's own click): what a consent-manager rule answered is not read.
 
+use super::Check;
 use crate::consent::Refusal;
 use crate::findings::{Finding, Judging};
 use crate::vocab::{Rule, Severity, Step};
 
-pub fn check(cx: &Judging) -> Option<Finding> {
+pub(super) struct NoRefusal;
+
+impl Check for NoRefusal {
+    const DESCRIPTION: &'static str =
+        "The cookie banner offers no way to refuse, or only behind its settings while accepting takes one click.";
+
+    fn scan(cx: &Judging) -> impl IntoIterator<Item = Finding> {
+        check(cx)
+    }
+}
+
+fn check(cx: &Judging) -> Option<Finding> {
     let (record, refusal, banner) = cx
         .facts
         .steps

@@ -6,11 +6,23 @@
 //! after consent was given. Not finding a way back is what chatcookie could see: a control it
 //! does not know may exist (`--withdraw-click` answers that), so the finding says what was tried.
 
+use super::Check;
 use crate::findings::{Finding, Judging};
 use crate::scan::StepStatus;
 use crate::vocab::{Rule, Severity, Step};
 
-pub fn check(cx: &Judging) -> Option<Finding> {
+pub(super) struct NoWithdrawal;
+
+impl Check for NoWithdrawal {
+    const DESCRIPTION: &'static str =
+        "Consent could not be withdrawn: no way back into the consent settings was found, or the refusal there did not take.";
+
+    fn scan(cx: &Judging) -> impl IntoIterator<Item = Finding> {
+        check(cx)
+    }
+}
+
+fn check(cx: &Judging) -> Option<Finding> {
     let step = cx.facts.steps.iter().find(|r| r.step == Step::Withdraw)?;
     let record = step.consent.as_ref()?;
     let (because, what) = match (&record.reopened, step.status) {

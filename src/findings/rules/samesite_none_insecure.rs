@@ -1,9 +1,25 @@
 //! `samesite-none-insecure`: a cookie with SameSite=None and no Secure, stored or refused (informational).
 
+use super::Check;
 use crate::findings::{Finding, Judging, KeyRef, Subject};
 use crate::vocab::{Rule, Severity, StorageKind, site_of};
 
-pub fn check(_cx: &Judging, s: &Subject) -> Option<Finding> {
+pub(super) struct SameSiteNoneInsecure;
+
+impl Check for SameSiteNoneInsecure {
+    const DESCRIPTION: &'static str =
+        "A cookie with SameSite=None lacks Secure (informational).";
+
+    fn key(cx: &Judging, s: &Subject) -> impl IntoIterator<Item = Finding> {
+        check(cx, s)
+    }
+
+    fn scan(cx: &Judging) -> impl IntoIterator<Item = Finding> {
+        refused(cx)
+    }
+}
+
+fn check(_cx: &Judging, s: &Subject) -> Option<Finding> {
     let c = s.o.cookie.as_ref()?;
     (c.same_site.as_deref() == Some("None") && !c.secure).then(|| {
         s.finding(
@@ -16,7 +32,7 @@ pub fn check(_cx: &Judging, s: &Subject) -> Option<Finding> {
 }
 
 /// Current browsers refuse SameSite=None without Secure: such cookies show up as attempts.
-pub fn refused(cx: &Judging) -> Vec<Finding> {
+fn refused(cx: &Judging) -> Vec<Finding> {
     cx.facts
         .attempts
         .iter()

@@ -5,12 +5,24 @@
 //! Google Fonts). One finding per chat vendor (all its hosts) and per other third-party host,
 //! never one per request.
 
+use super::Check;
 use crate::catalog::Category;
 use crate::findings::{Finding, Judging};
 use crate::network::{HostContact, StepContacts};
 use crate::policy::HostDeclaration;
 use crate::vocab::{Party, Rule, Severity, Step};
 use std::collections::BTreeMap;
+
+pub(super) struct TransferBeforeConsent;
+
+impl Check for TransferBeforeConsent {
+    const DESCRIPTION: &'static str =
+        "The page made the browser contact a chat vendor's host (or another third party not strictly necessary) before the visitor consented or opened the chat.";
+
+    fn scan(cx: &Judging) -> impl IntoIterator<Item = Finding> {
+        check(cx)
+    }
+}
 
 /// The contacts of one host that no consent and no request of the visitor's covers.
 struct Uncovered<'a> {
@@ -19,7 +31,7 @@ struct Uncovered<'a> {
     declaration: Option<&'a HostDeclaration>,
 }
 
-pub fn check(cx: &Judging) -> Vec<Finding> {
+fn check(cx: &Judging) -> Vec<Finding> {
     let consent = &cx.consent;
     let covered = |s: &StepContacts| {
         let step = cx.phase(&s.page, s.step);

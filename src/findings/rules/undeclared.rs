@@ -1,9 +1,21 @@
 //! `undeclared`: a key the site's policy does not declare, or declares only from a later step.
 
+use super::Check;
 use crate::findings::{Finding, Judging, Subject};
 use crate::vocab::{Rule, Severity};
 
-pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
+pub(super) struct Undeclared;
+
+impl Check for Undeclared {
+    const DESCRIPTION: &'static str =
+        "A key was observed that the site's policy does not declare (or not at that step).";
+
+    fn key(cx: &Judging, s: &Subject) -> impl IntoIterator<Item = Finding> {
+        check(cx, s)
+    }
+}
+
+fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
     let p = cx.policy?;
     match s.declaration {
         None => Some(s.finding(

@@ -1,10 +1,22 @@
 //! `vendor-doc-mismatch`: what the browser stored differs from the vendor's own declaration, in storage kind, lifetime or the origin that holds it; both sides quoted.
 
+use super::Check;
 use crate::catalog::DeclaredDuration;
 use crate::findings::{Finding, Judging, Subject};
 use crate::vocab::{Rule, Severity, StorageKind};
 
-pub fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
+pub(super) struct VendorDocMismatch;
+
+impl Check for VendorDocMismatch {
+    const DESCRIPTION: &'static str =
+        "What the browser stored differs from the vendor's own declaration (storage kind or lifetime).";
+
+    fn key(cx: &Judging, s: &Subject) -> impl IntoIterator<Item = Finding> {
+        check(cx, s)
+    }
+}
+
+fn check(cx: &Judging, s: &Subject) -> Option<Finding> {
     let o = s.o;
     let facts = o.catalog.as_ref()?;
     // Only a chat vendor's own document: the cookie database records no storage.
