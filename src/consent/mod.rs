@@ -276,7 +276,8 @@ pub use auto::{UserAnswer, banner_showing, user_answer, withdraw};
 /// Finds a visible button/link/[role=button] by its visible text (case-insensitive, trimmed, exact or contains) in the page, its open shadow roots and all its frames, and clicks it.
 ///
 /// An exact match wins over one that contains the text; polls until `step_timeout`. Returns what
-/// was clicked, where and how.
+/// was clicked, where and how. An empty text is an input error; nothing to click in time, a site
+/// error; a page that cannot be asked or clicked in, a browser error.
 pub fn click_by_text(
     page: &Page,
     frames: &[FrameInfo],
@@ -289,7 +290,9 @@ pub fn click_by_text(
 
 /// Finds the first visible, enabled element matching a CSS selector in the page, its open
 /// shadow roots and all its frames (cross-origin included), and clicks it with the mouse — the
-/// same search and click the automatic rules use. Polls until `step_timeout`.
+/// same search and click the automatic rules use. Polls until `step_timeout`. A selector that
+/// does not parse is an input error; nothing to click in time, a site error; a page that cannot
+/// be asked or clicked in, a browser error.
 pub fn click_selector(
     page: &Page,
     frames: &[FrameInfo],

@@ -116,29 +116,7 @@ enum Reopened<'c> {
     Call(String, &'c Cmp),
 }
 
-impl<'a, 'p> AutoRun<'a, 'p> {
-    fn new(
-        page: &'p Page,
-        frames: &'p [FrameInfo],
-        rules: &'a CmpRules,
-        words: &'a BannerWords,
-        (step_timeout, call_timeout): (Duration, Duration),
-        clock: &'p PageClock,
-    ) -> Self {
-        AutoRun {
-            worlds: super::Worlds::new(page, frames, call_timeout).with_clock(clock),
-            rules,
-            vocab: words.prepared(),
-            reject: false,
-            step_timeout,
-            deadline: Instant::now() + step_timeout,
-            grace: Duration::ZERO,
-            clock,
-            record: ConsentRecord::default(),
-            optional_clicked: false,
-        }
-    }
-
+impl AutoRun<'_, '_> {
     /// The banner showing now, by rule (its CMP's name) or by sight.
     fn showing(&mut self, sight: &Sight) -> Option<String> {
         let rules = self.rules;
