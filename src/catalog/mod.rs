@@ -1,7 +1,7 @@
 //! The catalog of known chat-widget keys: data under `catalog/`, embedded at build time, extendable by user files.
 //!
-//! The catalog is loaded ([`load`]: embedded files, user files, their cross-checks) and then
-//! asked ([`lookup`]: which vendor or platform a key, a request or a script is).
+//! The catalog is loaded (`load`: embedded files, user files, their cross-checks) and then
+//! asked (`lookup`: which vendor or platform a key, a request or a script is).
 
 pub mod cmp;
 mod load;
