@@ -470,131 +470,35 @@ fn is_date(s: &str) -> bool {
 pub fn parse_vendor_file(file: &str, text: &str) -> Result<Vendor, Diagnostics> {
     let raw: VendorFile = toml::from_str(text)
         .map_err(|e| Diagnostics(vec![Diagnostic::from_toml(file, text, &e)]))?;
-    let mut errors = Vec::new();
-    let at = |span: Range<usize>, msg: String| Diagnostic::at(file, text, span, msg);
+    let extend = raw.vendor.extend;
+    let mut check = FileCheck {
+        file,
+        text,
+        // An extension adds to a vendor whose sources are declared in another file.
+        sources: (!extend).then(|| raw.source.iter().map(|s| s.id.as_str()).collect()),
+        errors: Vec::new(),
+    };
     let id = raw.vendor.id.get_ref().clone();
-    if id.is_empty()
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
-        errors.push(at(
+    if !is_id(&id) {
+        check.at(
             raw.vendor.id.span(),
             format!("vendor id `{id}` must be lowercase letters, digits and `-`"),
-        ));
+        );
     }
     let name = match raw.vendor.name {
         Some(n) => n,
-        None if raw.vendor.extend => id.clone(),
+        None if extend => id.clone(),
         None => {
-            errors.push(at(
-                raw.vendor.id.span(),
-                "missing `name` in [vendor]".into(),
-            ));
+            check.at(raw.vendor.id.span(), "missing `name` in [vendor]".into());
             id.clone()
         }
     };
-    let known_source = |s: &Spanned<String>| raw.source.iter().any(|x| &x.id == s.get_ref());
     let mut keys = raw.key;
-    for k in &mut keys {
-        if !raw.vendor.extend && !known_source(&k.source) {
-            errors.push(at(
-                k.source.span(),
-                format!(
-                    "source `{}` is not declared in a [[source]] table",
-                    k.source.get_ref()
-                ),
-            ));
-        }
-        if k.purpose.trim().is_empty() {
-            errors.push(at(
-                k.name.span(),
-                format!("key `{}` has an empty purpose", k.name.get_ref()),
-            ));
-        }
-        for o in &k.origin {
-            if !raw.vendor.extend && !known_source(&o.source) {
-                errors.push(at(
-                    o.source.span(),
-                    format!(
-                        "source `{}` is not declared in a [[source]] table",
-                        o.source.get_ref()
-                    ),
-                ));
-            }
-            for date in o.since.iter().chain(o.until.iter()) {
-                if !is_date(date) {
-                    errors.push(at(
-                        o.source.span(),
-                        format!(
-                            "key `{}`: origin date `{date}` must be YYYY-MM-DD",
-                            k.name.get_ref()
-                        ),
-                    ));
-                }
-            }
-        }
-        if !k.origin.is_empty() && k.storage == StorageKind::Cookie {
-            errors.push(at(
-                k.name.span(),
-                format!(
-                    "key `{}`: `origin` is for web storage (localStorage, sessionStorage); a cookie's place is its domain",
-                    k.name.get_ref()
-                ),
-            ));
-        }
-        for spanned in std::iter::once(&k.name).chain(k.aliases.iter()) {
-            match super::parse_pattern(file, text, spanned.span(), spanned.get_ref()) {
-                Ok(p) => k.patterns.push(p),
-                Err(d) => errors.push(d),
-            }
-        }
-    }
-    for p in &raw.promise {
-        if !raw.vendor.extend && !known_source(&p.source) {
-            errors.push(at(
-                p.source.span(),
-                format!(
-                    "source `{}` is not declared in a [[source]] table",
-                    p.source.get_ref()
-                ),
-            ));
-        }
-        if p.rule == PromiseRule::NoStorageBefore && p.step.is_none() {
-            errors.push(at(
-                p.source.span(),
-                format!("promise `{}`: rule no-storage-before needs a `step`", p.id),
-            ));
-        }
-    }
-    for h in &raw.host {
-        if !raw.vendor.extend && !known_source(&h.source) {
-            errors.push(at(
-                h.source.span(),
-                format!(
-                    "source `{}` is not declared in a [[source]] table",
-                    h.source.get_ref()
-                ),
-            ));
-        }
-        let name = h.name.get_ref();
-        let bare = name.strip_prefix("*.").unwrap_or(name);
-        if bare.is_empty()
-            || !bare.contains('.')
-            || !bare
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-        {
-            errors.push(at(
-                h.name.span(),
-                format!(
-                    "host `{name}` must be a lowercase host name (`embed.tawk.to`) or `*.` and a domain (`*.tawk.to`): no scheme, port or path"
-                ),
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Diagnostics(errors));
+    keys.iter_mut().for_each(|k| check.key(k));
+    raw.promise.iter().for_each(|p| check.promise(p));
+    raw.host.iter().for_each(|h| check.host(h));
+    if !check.errors.is_empty() {
+        return Err(Diagnostics(check.errors));
     }
     Ok(Vendor {
         id,
@@ -609,11 +513,123 @@ pub fn parse_vendor_file(file: &str, text: &str) -> Result<Vendor, Diagnostics> 
         file: file.to_string(),
         text: text.to_string(),
         id_span: raw.vendor.id.span(),
-        extend: raw.vendor.extend,
+        extend,
         platform: raw.vendor.platform,
         built_on: raw.vendor.built_on,
         product_of: raw.vendor.product_of,
     })
+}
+
+/// Lowercase letters, digits and `-`, at least one.
+fn is_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// The checks of one vendor file's tables, each problem kept at its place in the file.
+struct FileCheck<'f> {
+    file: &'f str,
+    text: &'f str,
+    /// The file's `[[source]]` ids, which every key, origin, promise and host must cite; `None`
+    /// in an extension (`extend = true`), whose sources are another file's.
+    sources: Option<Vec<&'f str>>,
+    errors: Vec<Diagnostic>,
+}
+
+impl FileCheck<'_> {
+    fn at(&mut self, span: Range<usize>, message: String) {
+        self.errors
+            .push(Diagnostic::at(self.file, self.text, span, message));
+    }
+
+    /// A cited source is one of the file's `[[source]]` tables.
+    fn source(&mut self, cited: &Spanned<String>) {
+        if let Some(sources) = &self.sources
+            && !sources.contains(&cited.get_ref().as_str())
+        {
+            self.at(
+                cited.span(),
+                format!(
+                    "source `{}` is not declared in a [[source]] table",
+                    cited.get_ref()
+                ),
+            );
+        }
+    }
+
+    /// A `[[key]]`: its sources, purpose and origins; its name and aliases compiled into
+    /// `k.patterns`.
+    fn key(&mut self, k: &mut KeyEntry) {
+        self.source(&k.source);
+        if k.purpose.trim().is_empty() {
+            self.at(
+                k.name.span(),
+                format!("key `{}` has an empty purpose", k.name.get_ref()),
+            );
+        }
+        for o in &k.origin {
+            self.source(&o.source);
+            for date in o.since.iter().chain(o.until.iter()) {
+                if !is_date(date) {
+                    self.at(
+                        o.source.span(),
+                        format!(
+                            "key `{}`: origin date `{date}` must be YYYY-MM-DD",
+                            k.name.get_ref()
+                        ),
+                    );
+                }
+            }
+        }
+        if !k.origin.is_empty() && k.storage == StorageKind::Cookie {
+            self.at(
+                k.name.span(),
+                format!(
+                    "key `{}`: `origin` is for web storage (localStorage, sessionStorage); a cookie's place is its domain",
+                    k.name.get_ref()
+                ),
+            );
+        }
+        for spanned in std::iter::once(&k.name).chain(k.aliases.iter()) {
+            match super::parse_pattern(self.file, self.text, spanned.span(), spanned.get_ref()) {
+                Ok(p) => k.patterns.push(p),
+                Err(d) => self.errors.push(d),
+            }
+        }
+    }
+
+    /// A `[[promise]]`: its source, and the step a no-storage-before promise is about.
+    fn promise(&mut self, p: &Promise) {
+        self.source(&p.source);
+        if p.rule == PromiseRule::NoStorageBefore && p.step.is_none() {
+            self.at(
+                p.source.span(),
+                format!("promise `{}`: rule no-storage-before needs a `step`", p.id),
+            );
+        }
+    }
+
+    /// A `[[host]]`: its source, and a name that is a host or `*.` and a domain.
+    fn host(&mut self, h: &HostEntry) {
+        self.source(&h.source);
+        let name = h.name.get_ref();
+        let bare = name.strip_prefix("*.").unwrap_or(name);
+        if bare.is_empty()
+            || !bare.contains('.')
+            || !bare
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        {
+            self.at(
+                h.name.span(),
+                format!(
+                    "host `{name}` must be a lowercase host name (`embed.tawk.to`) or `*.` and a domain (`*.tawk.to`): no scheme, port or path"
+                ),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Tests of the embedded Open Cookie Database: the acceptance names, the generic-name rule on the
 //! whole database, and the chat vendors' precedence over every one of their keys.
 
+use super::load::{EMBEDDED_DATE, embedded_ocd_text};
 use super::ocd_report::OcdFigures;
 use super::*;
 

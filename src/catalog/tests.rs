@@ -1,5 +1,6 @@
 //! Tests of the embedded catalog, user catalogs, precedence and the generic-name rule.
 
+use super::load::{CatalogText, EMBEDDED, EMBEDDED_DATE, embedded_texts};
 use super::*;
 use crate::catalog::pattern::Pattern;
 
