@@ -16,7 +16,7 @@ use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::catalog::Catalog;
 use chatcookie::consent::CmpRules;
 use chatcookie::report::ScanReport;
-use chatcookie::scan::{self, ConsentChoice, ScanOptions, StepStatus};
+use chatcookie::scan::{self, ConsentChoice, ConsentMethod, ScanOptions, StepStatus};
 use chatcookie::serve::{SiteFiles, SiteServer};
 use chatcookie::{ConsentAction, Step};
 use serde_json::{Value, json};
@@ -429,11 +429,9 @@ fn scan_smooch(steps: &[Step]) -> Scanned {
     hosts.push(API_HOST.to_string());
     let opts = ScanOptions {
         url: format!("{}?api_port={}", server.url(), mock.port),
-        consent: ConsentChoice::from_flags(
+        consent: ConsentChoice::new(
             ConsentAction::None,
-            None,
-            None,
-            None,
+            ConsentMethod::Auto,
             CmpRules::embedded().unwrap(),
         ),
         open_click: None,

@@ -6,7 +6,7 @@ use crate::findings::{Finding, KeyRef};
 use crate::observation::Observation;
 use crate::observation::{CookieAttributes, ValueEvidence};
 use crate::report::{ConsentSummary, Provenance, ScanSettings};
-use crate::scan::ConsentChoice;
+use crate::scan::{ConsentChoice, ConsentMethod};
 use crate::vocab::{ConsentAction, Party, Rule, Severity, Step, StorageKind};
 use rusqlite::Connection;
 
@@ -123,11 +123,9 @@ fn names(keys: &[KeyState]) -> Vec<&str> {
 }
 
 fn report(url: &str, started_at: &str, observations: Vec<Observation>) -> ScanReport {
-    let consent = ConsentChoice::from_flags(
+    let consent = ConsentChoice::new(
         ConsentAction::Accept,
-        Some("#cc-accept".into()),
-        None,
-        None,
+        ConsentMethod::Click("#cc-accept".into()),
         crate::consent::CmpRules::embedded().unwrap(),
     );
     ScanReport {

@@ -8,7 +8,7 @@ use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::catalog::Catalog;
 use chatcookie::consent::CmpRules;
 use chatcookie::report::ScanReport;
-use chatcookie::scan::{self, ConsentChoice, ScanOptions};
+use chatcookie::scan::{self, ConsentChoice, ConsentMethod, ScanOptions};
 use chatcookie::serve::{SiteFiles, SiteServer};
 use chatcookie::{ConsentAction, Step};
 use serde::Deserialize;
@@ -103,11 +103,9 @@ pub fn scan_site_with(
     };
     let mut opts = ScanOptions {
         url: server.url(),
-        consent: ConsentChoice::from_flags(
+        consent: ConsentChoice::new(
             action,
-            click,
-            None,
-            None,
+            click.map_or(ConsentMethod::Auto, ConsentMethod::Click),
             CmpRules::embedded().unwrap(),
         ),
         open_click: None,
