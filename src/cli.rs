@@ -420,6 +420,39 @@ pub struct StepArgs {
     pub visitor: VisitorArgs,
 }
 
+impl StepArgs {
+    /// The scan's settings these flags give: every flag, its default where not given (clap
+    /// forbids two ways of one answer, so the consent keys always make one answer).
+    pub fn settings(&self) -> chatcookie::scan::Settings {
+        let keys = chatcookie::scan::ConsentKeys {
+            consent: self.consent,
+            consent_click: self.consent_click.clone(),
+            consent_js: self.consent_js.clone(),
+            reject_click: self.reject_click.clone(),
+            reject_js: self.reject_js.clone(),
+            consent_text: self.consent_text.clone(),
+        };
+        chatcookie::scan::Settings {
+            consent: keys
+                .try_into()
+                .expect("clap forbids two ways of giving one answer"),
+            open_click: self.open_click.clone(),
+            withdraw_click: self.withdraw_click.clone(),
+            pages: self.pages,
+            asked_pages: self.page.clone(),
+            steps: self.steps.clone(),
+            step_timeout: self.step_timeout,
+            quiet: self.quiet,
+            widget_timeout: self.widget_timeout,
+            clock: self.clock,
+            message: self.message.clone(),
+            cmp_rules: self.cmp_rules.clone(),
+            banner_words: self.banner_words.clone(),
+            visitor: self.visitor.visitor(),
+        }
+    }
+}
+
 /// Who the page sees. By default a desktop Chrome visitor: `navigator.webdriver` false, the
 /// browser's real version in the User-Agent and client hints without "Headless", a screen at
 /// least as large as the window. The report states what the page saw, read back from it.

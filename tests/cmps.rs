@@ -13,7 +13,7 @@ use chatcookie::browser::endpoint::Endpoint;
 use chatcookie::browser::{BrowserOptions, BrowserSession, Farm};
 use chatcookie::catalog::Catalog;
 use chatcookie::consent::{CmpRules, ConsentRecord};
-use chatcookie::scan::{self, ConsentChoice, ScanOptions, ScanRun, StepStatus};
+use chatcookie::scan::{self, ConsentChoice, ConsentMethod, ScanOptions, ScanRun, StepStatus};
 use chatcookie::serve::{SiteFiles, SiteServer};
 use chatcookie::{Clock, ConsentAction, Step};
 use serde::Deserialize;
@@ -261,15 +261,13 @@ impl Bench {
 }
 
 fn auto(action: ConsentAction) -> ConsentChoice {
-    ConsentChoice::from_flags(action, None, None, None, CmpRules::embedded().unwrap())
+    ConsentChoice::new(action, ConsentMethod::Auto, CmpRules::embedded().unwrap())
 }
 
 fn by_text(action: ConsentAction, text: &str) -> ConsentChoice {
-    ConsentChoice::from_flags(
+    ConsentChoice::new(
         action,
-        None,
-        None,
-        Some(text.into()),
+        ConsentMethod::Text(text.into()),
         CmpRules::embedded().unwrap(),
     )
 }
@@ -633,7 +631,7 @@ reject = [{ eval = "Didomi.setUserDisagreeToAll()" }]
 "##;
     let rules = CmpRules::with_user_texts(&[("mine.toml", mine)]).unwrap();
     let bench = Bench::start(&["didomi"]);
-    let choice = ConsentChoice::from_flags(ConsentAction::Accept, None, None, None, rules);
+    let choice = ConsentChoice::new(ConsentAction::Accept, ConsentMethod::Auto, rules);
     let s = bench.scan(choice, Duration::from_secs(10));
     let r = s.consent();
     let d = s.dump();
@@ -724,11 +722,9 @@ fn a_click_never_lands_on_what_appears_over_its_target() {
         (auto(ConsentAction::Reject), "rejected"),
         (by_text(ConsentAction::Accept, "Accept all"), "accepted"),
         (
-            ConsentChoice::from_flags(
+            ConsentChoice::new(
                 ConsentAction::Reject,
-                Some("#reject".into()),
-                None,
-                None,
+                ConsentMethod::Click("#reject".into()),
                 CmpRules::embedded().unwrap(),
             ),
             "rejected",

@@ -15,7 +15,7 @@ use chatcookie::catalog::Catalog;
 use chatcookie::consent::CmpRules;
 use chatcookie::report::ScanReport;
 use chatcookie::run::Judge;
-use chatcookie::scan::{self, ConsentChoice, ScanOptions, StepStatus};
+use chatcookie::scan::{self, ConsentChoice, ConsentMethod, ScanOptions, StepStatus};
 use chatcookie::serve::{SiteFiles, SiteServer};
 use chatcookie::{ConsentAction, Step};
 use serde_json::{Value, json};
@@ -428,11 +428,9 @@ fn scan_smooch(steps: &[Step]) -> Scanned {
     hosts.push(API_HOST.to_string());
     let opts = ScanOptions {
         url: format!("{}?api_port={}", server.url(), mock.port),
-        consent: ConsentChoice::from_flags(
+        consent: ConsentChoice::new(
             ConsentAction::None,
-            None,
-            None,
-            None,
+            ConsentMethod::Auto,
             CmpRules::embedded().unwrap(),
         ),
         // As tests/common: CI runs two Chromiums on two cores.

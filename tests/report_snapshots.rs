@@ -11,7 +11,7 @@ use chatcookie::observation::{
     Altered, CatalogFacts, CookieAttributes, Observation, ValueEvidence,
 };
 use chatcookie::report::{ConsentSummary, Format, Provenance, ScanReport, ScanSettings};
-use chatcookie::scan::{ConsentChoice, StepRecord, StepStatus};
+use chatcookie::scan::{ConsentChoice, ConsentMethod, StepRecord, StepStatus};
 use chatcookie::{ConsentAction, Step};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -78,11 +78,9 @@ fn tawk_uuid() -> Observation {
 }
 
 fn report() -> ScanReport {
-    let choice = ConsentChoice::from_flags(
+    let choice = ConsentChoice::new(
         ConsentAction::Accept,
-        Some("#accept".into()),
-        None,
-        None,
+        ConsentMethod::Click("#accept".into()),
         chatcookie::consent::CmpRules::embedded().unwrap(),
     );
     let step = |step: Step, detail: &str| StepRecord {

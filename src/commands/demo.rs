@@ -8,7 +8,7 @@ use chatcookie::demo;
 use chatcookie::exit::Exit;
 use chatcookie::gate::Gate;
 use chatcookie::run::{self, Target};
-use chatcookie::scan::{ConsentChoice, ScanOptions};
+use chatcookie::scan::{ConsentChoice, ConsentMethod, ScanOptions};
 use chatcookie::serve::SiteFiles;
 use chatcookie::{ConsentAction, Error};
 use std::time::Duration;
@@ -58,7 +58,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
             args.consent
         };
         let opts = ScanOptions {
-            consent: ConsentChoice::from_flags(action, click, None, None, CmpRules::embedded()?),
+            consent: ConsentChoice::new(
+                action,
+                click.map_or(ConsentMethod::Auto, ConsentMethod::Click),
+                CmpRules::embedded()?,
+            ),
             // The demo sites load their widgets at once: a shorter wait keeps the demo quick.
             widget_timeout: Duration::from_secs(2),
             screenshots: args.output.screenshots(),

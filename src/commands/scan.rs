@@ -8,53 +8,25 @@ use super::{
 use crate::cli::{OutputArgs, ScanArgs, StepArgs};
 use anyhow::Context;
 use chatcookie::compare::{KeyState, Passes};
-use chatcookie::consent::{BannerWords, CmpRules};
 use chatcookie::exit::Exit;
 use chatcookie::gate::Gate;
 use chatcookie::policy::Policy;
 use chatcookie::report::JsonlRenderer;
 use chatcookie::report::ScanReport;
 use chatcookie::run::{self, Batch, Judge, Target};
-use chatcookie::scan::{ConsentChoice, ScanOptions};
+use chatcookie::scan::ScanOptions;
 use chatcookie::{ConsentAction, Error, terminal_safe};
 use std::collections::BTreeSet;
 use std::io::Write;
 
 /// Scan options from the command line's step flags.
 pub fn options_from(s: &StepArgs) -> anyhow::Result<ScanOptions> {
-    options_for(s, s.consent)
+    Ok(s.settings().options().map_err(Error::from)?)
 }
 
 /// Scan options answering the banner with `action` (the flags of that answer apply).
 fn options_for(s: &StepArgs, action: ConsentAction) -> anyhow::Result<ScanOptions> {
-    let (click, js) = match action {
-        ConsentAction::Reject => (s.reject_click.clone(), s.reject_js.clone()),
-        _ => (s.consent_click.clone(), s.consent_js.clone()),
-    };
-    let rules = CmpRules::with_user_files(&s.cmp_rules)?;
-    let mut consent = ConsentChoice::from_flags(action, click, js, s.consent_text.clone(), rules);
-    if !s.banner_words.is_empty() {
-        consent.words = BannerWords::with_user_files(&s.banner_words)?;
-    }
-    let opts = ScanOptions {
-        url: String::new(),
-        consent,
-        open_click: s.open_click.clone(),
-        step_timeout: s.step_timeout,
-        quiet: s.quiet,
-        widget_timeout: s.widget_timeout,
-        clock: s.clock,
-        steps: s.steps.clone(),
-        progress: false,
-        screenshots: false,
-        visitor: s.visitor.visitor(),
-        message: s.message.clone(),
-        pages: s.pages,
-        asked_pages: s.page.clone(),
-        withdraw_click: s.withdraw_click.clone(),
-    };
-    opts.check().map_err(Error::usage)?;
-    Ok(opts)
+    Ok(s.settings().options_for(action).map_err(Error::from)?)
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {

@@ -8,64 +8,13 @@ use crate::browser::poll_until;
 
 /// Real time between a gesture and the look after it (as the looks were 10 ms apart before).
 const GESTURE_LOOK: Duration = Duration::from_millis(10);
+use super::{ConsentChoice, ConsentMethod};
 use crate::browser::watch::{FrameInfo, PageWatch};
 use crate::catalog::{Catalog, Evidence};
-use crate::consent::{BannerWords, CmpRules, ConsentRecord, UserAnswer};
+use crate::consent::{ConsentRecord, UserAnswer};
 use crate::vocab::ConsentAction;
 use serde_json::Value;
 use std::time::{Duration, Instant};
-
-/// The consent action and how to perform it on this site.
-#[derive(Debug, Clone)]
-pub struct ConsentChoice {
-    pub action: ConsentAction,
-    pub method: ConsentMethod,
-    /// The consent-manager rules: they answer the banner (`Auto`) and check every answer,
-    /// automatic or the user's (which CMP's banner closed, what its record says).
-    pub rules: CmpRules,
-    /// The words of banners no rule knows: they find and answer those by sight, and check
-    /// the user's answers where no CMP is known.
-    pub words: BannerWords,
-}
-
-/// How the consent step answers the banner.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConsentMethod {
-    /// Detect the consent manager and click through its rule, else find the banner by sight
-    /// (the default).
-    Auto,
-    /// Click the element this CSS selector finds.
-    Click(String),
-    /// Evaluate this JavaScript instead of a click.
-    Js(String),
-    /// Click the button, link or [role=button] with this visible text.
-    Text(String),
-}
-
-impl ConsentChoice {
-    /// The choice the flags describe: a script wins over a selector, a selector over a button
-    /// text; with none of them, automatic detection through `rules`.
-    pub fn from_flags(
-        action: ConsentAction,
-        click: Option<String>,
-        js: Option<String>,
-        text: Option<String>,
-        rules: CmpRules,
-    ) -> ConsentChoice {
-        let method = match (js, click, text) {
-            (Some(js), _, _) => ConsentMethod::Js(js),
-            (None, Some(sel), _) => ConsentMethod::Click(sel),
-            (None, None, Some(text)) => ConsentMethod::Text(text),
-            (None, None, None) => ConsentMethod::Auto,
-        };
-        ConsentChoice {
-            action,
-            method,
-            rules,
-            words: BannerWords::embedded().expect("the embedded banner words are valid"),
-        }
-    }
-}
 
 /// The catalog vendors the page shows now: their globals, and their script signatures among
 /// the page's script elements and the scripts any frame loaded (cross-origin iframes included,

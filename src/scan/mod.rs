@@ -1,6 +1,7 @@
 //! The scan: drive one page through its steps, settle after each, and snapshot what was stored.
 
 mod actions;
+mod answer;
 mod journey;
 pub mod pages;
 mod record;
@@ -12,9 +13,12 @@ mod steps;
 mod withdraw;
 
 use crate::vocab::{Step, now_rfc3339};
-pub use actions::{ChatCall, ConsentChoice, ConsentMethod};
+pub use actions::ChatCall;
+pub use answer::{ConflictingAnswers, ConsentChoice, ConsentKeys, ConsentMethod, ConsentSettings};
 pub use record::{Abort, AbortKind, Fatal, ScanRun, StepRecord, StepStatus, phase};
-pub use settings::{DEFAULT_MESSAGE, InvalidOptions, ScanOptions, defaults};
+pub use settings::{
+    DEFAULT_MESSAGE, InvalidOptions, OptionsError, ScanOptions, Settings, defaults,
+};
 
 use crate::browser::BrowserSession;
 use crate::browser::cdp::Page;

@@ -1,10 +1,203 @@
-//! How to run one scan: its options, their defaults, and what makes them no scan.
+//! How to run one scan: the settings a policy, the flags or `init` give, the options they make, their defaults.
 
-use super::ConsentChoice;
+use super::answer::{ConsentChoice, ConsentSettings};
 use super::pages;
-use crate::browser::visitor::Visitor;
+use crate::browser::visitor::{self, Visitor};
+use crate::consent::{BannerWords, CmpRules};
+use crate::error::Error;
 use crate::vocab::{Clock, Step};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 use std::time::Duration;
+
+/// The settings of a scan, as the policy's `[scan]` table spells them (the command line's
+/// flags make the same), checked: what `init` writes back and the options are made of. Paths
+/// are as given to the reader (the policy resolves its own against the policy file).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    #[serde(flatten)]
+    pub consent: ConsentSettings,
+    /// `--open-click`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_click: Option<String>,
+    /// `--withdraw-click`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withdraw_click: Option<String>,
+    /// `--pages`.
+    #[serde(skip_serializing_if = "is_one")]
+    pub pages: usize,
+    /// `--page`.
+    #[serde(rename = "page", skip_serializing_if = "Vec::is_empty")]
+    pub asked_pages: Vec<String>,
+    #[serde(skip_serializing_if = "is_default_steps")]
+    pub steps: Vec<Step>,
+    #[serde(
+        with = "duration_text",
+        skip_serializing_if = "is_default_step_timeout"
+    )]
+    pub step_timeout: Duration,
+    #[serde(with = "duration_text", skip_serializing_if = "is_default_quiet")]
+    pub quiet: Duration,
+    #[serde(
+        with = "duration_text",
+        skip_serializing_if = "is_default_widget_timeout"
+    )]
+    pub widget_timeout: Duration,
+    #[serde(skip_serializing_if = "is_default_clock")]
+    pub clock: Clock,
+    /// `--message`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Extra consent-manager rule files. Not written back: a path is the reader's, relative to
+    /// where it was given, not to the file written.
+    #[serde(skip_serializing)]
+    pub cmp_rules: Vec<PathBuf>,
+    /// Extra banner-word files (not written back, as `cmp_rules`).
+    #[serde(skip_serializing)]
+    pub banner_words: Vec<PathBuf>,
+    /// Who the page sees; its storage-state file is read when the options are made, unless
+    /// already read. The policy reads it from its own keys (`locale`, `device`…); not written
+    /// back (`init` records the scan's answers, not its visitor).
+    #[serde(skip)]
+    pub visitor: Visitor,
+}
+
+impl Default for Settings {
+    /// Every default step, the banner accepted through the embedded consent-manager rules, the
+    /// default bounds and visitor.
+    fn default() -> Settings {
+        Settings {
+            consent: ConsentSettings::default(),
+            open_click: None,
+            withdraw_click: None,
+            pages: 1,
+            asked_pages: Vec::new(),
+            steps: Step::DEFAULT.to_vec(),
+            step_timeout: defaults::STEP_TIMEOUT,
+            quiet: defaults::QUIET,
+            widget_timeout: defaults::WIDGET_TIMEOUT,
+            clock: Clock::default(),
+            message: None,
+            cmp_rules: Vec::new(),
+            banner_words: Vec::new(),
+            visitor: Visitor::default(),
+        }
+    }
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
+fn is_default_steps(s: &[Step]) -> bool {
+    s == Step::DEFAULT
+}
+
+fn is_default_step_timeout(d: &Duration) -> bool {
+    *d == defaults::STEP_TIMEOUT
+}
+
+fn is_default_quiet(d: &Duration) -> bool {
+    *d == defaults::QUIET
+}
+
+fn is_default_widget_timeout(d: &Duration) -> bool {
+    *d == defaults::WIDGET_TIMEOUT
+}
+
+fn is_default_clock(c: &Clock) -> bool {
+    *c == Clock::default()
+}
+
+/// A duration as the flags and the policy write it: `150ms`, `10s`.
+mod duration_text {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        let ms = d.as_millis();
+        if ms % 1000 == 0 {
+            s.serialize_str(&format!("{}s", ms / 1000))
+        } else {
+            s.serialize_str(&format!("{ms}ms"))
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        crate::vocab::parse_duration(&text).map_err(D::Error::custom)
+    }
+}
+
+impl Settings {
+    /// The options of a scan with these settings: the rule and word files read, the visitor's
+    /// storage state too, and the whole checked (a withdrawal needs a consent given first).
+    pub fn options(&self) -> Result<ScanOptions, OptionsError> {
+        self.options_for(self.consent.action)
+    }
+
+    /// As [`Settings::options`], answering the banner with `action` (as that answer is given).
+    pub fn options_for(
+        &self,
+        action: crate::vocab::ConsentAction,
+    ) -> Result<ScanOptions, OptionsError> {
+        let rules = CmpRules::with_user_files(&self.cmp_rules).map_err(OptionsError::Files)?;
+        let mut consent = ConsentChoice::new(action, self.consent.method(action).clone(), rules);
+        if !self.banner_words.is_empty() {
+            consent.words =
+                BannerWords::with_user_files(&self.banner_words).map_err(OptionsError::Files)?;
+        }
+        let mut visitor = self.visitor.clone();
+        if let (None, Some(path)) = (&visitor.state, &visitor.storage_state) {
+            let state = visitor::load_storage_state(std::path::Path::new(path))
+                .map_err(OptionsError::StorageState)?;
+            visitor.state = Some(state);
+        }
+        let opts = ScanOptions {
+            url: String::new(),
+            consent,
+            open_click: self.open_click.clone(),
+            step_timeout: self.step_timeout,
+            quiet: self.quiet,
+            widget_timeout: self.widget_timeout,
+            clock: self.clock,
+            steps: self.steps.clone(),
+            progress: false,
+            screenshots: false,
+            visitor,
+            message: self.message.clone(),
+            pages: self.pages,
+            asked_pages: self.asked_pages.clone(),
+            withdraw_click: self.withdraw_click.clone(),
+        };
+        opts.check()?;
+        Ok(opts)
+    }
+}
+
+/// Settings that make no scan's options.
+#[derive(Debug, thiserror::Error)]
+pub enum OptionsError {
+    /// A consent-manager rule or banner-word file that cannot be read or is not valid.
+    #[error(transparent)]
+    Files(anyhow::Error),
+    /// The visitor's storage-state file.
+    #[error("{0}")]
+    StorageState(String),
+    #[error(transparent)]
+    Invalid(#[from] InvalidOptions),
+}
+
+impl From<OptionsError> for Error {
+    /// The files are input; the rest is how the scan was asked for.
+    fn from(e: OptionsError) -> Error {
+        match e {
+            OptionsError::Files(e) => Error::input(e),
+            e => Error::usage(e),
+        }
+    }
+}
 
 /// How to run one scan.
 #[derive(Debug, Clone)]
@@ -62,13 +255,10 @@ impl Default for ScanOptions {
     fn default() -> ScanOptions {
         ScanOptions {
             url: String::new(),
-            consent: ConsentChoice::from_flags(
+            consent: ConsentChoice::new(
                 crate::vocab::ConsentAction::Accept,
-                None,
-                None,
-                None,
-                crate::catalog::cmp::CmpRules::embedded()
-                    .expect("the embedded CMP rules are valid"),
+                super::ConsentMethod::Auto,
+                CmpRules::embedded().expect("the embedded CMP rules are valid"),
             ),
             open_click: None,
             step_timeout: defaults::STEP_TIMEOUT,

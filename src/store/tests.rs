@@ -8,7 +8,7 @@ use crate::observation::Observation;
 use crate::observation::{CookieAttributes, ValueEvidence};
 use crate::report::ScanReport;
 use crate::report::{ConsentSummary, Provenance, ScanSettings};
-use crate::scan::ConsentChoice;
+use crate::scan::{ConsentChoice, ConsentMethod};
 use crate::vocab::{ConsentAction, Party, Rule, Severity, Step, StorageKind};
 use rusqlite::Connection;
 
@@ -126,11 +126,9 @@ fn names(keys: &[KeyState]) -> Vec<&str> {
 }
 
 fn report(url: &str, started_at: &str, observations: Vec<Observation>) -> ScanReport {
-    let consent = ConsentChoice::from_flags(
+    let consent = ConsentChoice::new(
         ConsentAction::Accept,
-        Some("#cc-accept".into()),
-        None,
-        None,
+        ConsentMethod::Click("#cc-accept".into()),
         crate::consent::CmpRules::embedded().unwrap(),
     );
     ScanReport {

@@ -13,7 +13,7 @@ use chatcookie::catalog::Catalog;
 use chatcookie::consent::CmpRules;
 use chatcookie::report::ScanReport;
 use chatcookie::run::{self, Judge, Target};
-use chatcookie::scan::{ConsentChoice, ScanOptions};
+use chatcookie::scan::{ConsentChoice, ConsentMethod, ScanOptions};
 use chatcookie::serve::SiteFiles;
 use chatcookie::{ConsentAction, Step};
 use serde::Deserialize;
@@ -96,11 +96,9 @@ pub fn scan_site_with(
         action
     };
     let mut opts = ScanOptions {
-        consent: ConsentChoice::from_flags(
+        consent: ConsentChoice::new(
             action,
-            click,
-            None,
-            None,
+            click.map_or(ConsentMethod::Auto, ConsentMethod::Click),
             CmpRules::embedded().unwrap(),
         ),
         // Wider than the product default: CI runs two Chromiums on two cores, and the fixtures'

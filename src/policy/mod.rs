@@ -1,115 +1,22 @@
 //! The site's policy file, `chatcookie.toml`: what to scan, which keys the site declares, how it weighs the rules, and the gate.
 
+mod scan_table;
+
+pub use scan_table::ScanTable;
+
 use crate::catalog::pattern::Pattern;
 use crate::catalog::{Catalog, Category, DeclaredDuration, read_text};
-use crate::consent::{BannerWords, CmpRules};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::error::Error;
 use crate::observation::Observation;
-use crate::scan::{ConsentChoice, ScanOptions, defaults};
-use crate::vocab::{
-    Clock, ConsentAction, FailOn, Rule, Severity, Step, StorageKind, ThirdPartyCookies,
-};
+use crate::scan::{OptionsError, ScanOptions, Settings};
+use crate::vocab::{FailOn, Rule, Severity, Step, StorageKind};
+use scan_table::{At, RawScan};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use toml::Spanned;
-
-/// The `[scan]` table: the URLs (or directories) and the scan options.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScanSection {
-    /// URLs, or directories relative to the policy file, to scan.
-    #[serde(default)]
-    pub urls: Vec<Spanned<String>>,
-    pub host: Option<String>,
-    pub consent: Option<ConsentAction>,
-    pub consent_click: Option<String>,
-    pub consent_js: Option<String>,
-    pub reject_click: Option<String>,
-    pub reject_js: Option<String>,
-    /// Answer the banner by clicking the button with this visible text.
-    pub consent_text: Option<String>,
-    /// Extra consent-manager rule files, relative to the policy file.
-    #[serde(default)]
-    pub cmp_rules: Vec<String>,
-    /// Extra banner-word files, relative to the policy file.
-    #[serde(default)]
-    pub banner_words: Vec<String>,
-    pub open_click: Option<String>,
-    pub third_party_cookies: Option<ThirdPartyCookies>,
-    pub step_timeout: Option<Spanned<String>>,
-    pub quiet: Option<Spanned<String>>,
-    pub widget_timeout: Option<Spanned<String>>,
-    /// "fast" or "real" (see `chatcookie scan --help`, `--clock`).
-    pub clock: Option<Clock>,
-    /// Extra catalog files, relative to the policy file.
-    #[serde(default)]
-    pub catalog: Vec<String>,
-    /// The visitor (see `chatcookie scan --help`): language tag, IANA time zone, "LAT,LON",
-    /// device name, User-Agent, proxy URL, "Name: value" headers, a storageState file
-    /// (relative to the policy file).
-    pub locale: Option<Spanned<String>>,
-    pub timezone: Option<Spanned<String>>,
-    pub geolocation: Option<Spanned<String>>,
-    pub device: Option<Spanned<String>>,
-    pub user_agent: Option<String>,
-    pub proxy: Option<Spanned<String>>,
-    #[serde(default)]
-    pub headers: Vec<Spanned<String>>,
-    pub storage_state: Option<Spanned<String>>,
-    /// Steps to run (default: load, widget, consent, chat_open); `chat_message` sends `message`.
-    pub steps: Option<Vec<Step>>,
-    pub message: Option<String>,
-    /// At most this many pages of the site (see `--pages`).
-    pub pages: Option<Spanned<usize>>,
-    /// Pages visited right after the start page (see `--page`).
-    #[serde(default)]
-    pub page: Vec<Spanned<String>>,
-    /// See `--withdraw-click`.
-    pub withdraw_click: Option<String>,
-}
-
-impl ScanSection {
-    /// The visitor this section describes; `resolve` makes a path relative to the policy file.
-    /// Values were checked when the policy was parsed, so only the storage-state file can fail.
-    pub fn visitor(
-        &self,
-        resolve: impl Fn(&str) -> PathBuf,
-    ) -> Result<crate::browser::visitor::Visitor, String> {
-        use crate::browser::visitor as v;
-        let get = |o: &Option<Spanned<String>>| o.as_ref().map(|s| s.get_ref().clone());
-        let state = match &self.storage_state {
-            Some(p) => {
-                let path = resolve(p.get_ref());
-                Some((path.display().to_string(), v::load_storage_state(&path)?))
-            }
-            None => None,
-        };
-        Ok(v::Visitor {
-            device: match &self.device {
-                Some(d) => v::Device::named(d.get_ref())?,
-                None => v::Device::default(),
-            },
-            locale: get(&self.locale).map(|l| v::parse_locale(&l)).transpose()?,
-            timezone: get(&self.timezone),
-            geolocation: get(&self.geolocation)
-                .map(|g| v::parse_geolocation(&g))
-                .transpose()?,
-            user_agent: self.user_agent.clone(),
-            proxy: get(&self.proxy),
-            headers: self
-                .headers
-                .iter()
-                .map(|h| v::parse_header(h.get_ref()))
-                .collect::<Result<_, _>>()?,
-            storage_state: state.as_ref().map(|(p, _)| p.clone()),
-            state: state.map(|(_, s)| s),
-        })
-    }
-}
 
 /// The `[gate]` table.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -146,7 +53,7 @@ struct RawHostDeclaration {
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
     #[serde(default)]
-    scan: ScanSection,
+    scan: RawScan,
     #[serde(default)]
     gate: GateSection,
     /// `rule-id = "severity"`: the site's own weighing of a rule, recorded on each finding.
@@ -217,7 +124,11 @@ pub struct Declaration {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub path: PathBuf,
-    pub scan: ScanSection,
+    /// What to scan.
+    pub scan: ScanTable,
+    /// How to scan it: the `[scan]` table's settings, checked, its paths resolved against the
+    /// policy file's directory.
+    pub settings: Settings,
     pub gate: GateSection,
     pub declarations: Vec<Declaration>,
     /// Rules the site weighs differently than chatcookie does.
@@ -231,7 +142,7 @@ pub struct Policy {
 fn unknown_vendor(
     catalog: &Catalog,
     vendor: Option<&Spanned<String>>,
-    at: &impl Fn(Range<usize>, String) -> Diagnostic,
+    at: At<'_>,
 ) -> Option<Diagnostic> {
     let v = vendor.filter(|v| catalog.vendor(v.get_ref()).is_none())?;
     let known: Vec<&str> = catalog.vendors.iter().map(|v| v.id.as_str()).collect();
@@ -243,6 +154,131 @@ fn unknown_vendor(
             known.join(", ")
         ),
     ))
+}
+
+/// The line of a place in the policy text (1-based).
+type Line<'a> = &'a dyn Fn(&Range<usize>) -> usize;
+
+/// The `[[declare]]` entries checked: the declarations, every problem a diagnostic.
+fn declarations(
+    raw: Vec<RawDeclaration>,
+    catalog: &Catalog,
+    at: At<'_>,
+    line: Line<'_>,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Declaration> {
+    let mut declarations = Vec::new();
+    for d in raw {
+        let pattern = match Pattern::parse(d.name.get_ref()) {
+            Ok(p) => p,
+            Err(e) => {
+                errors.push(at(
+                    d.name.span(),
+                    format!("invalid key pattern `{}`: {e}", d.name.get_ref()),
+                ));
+                continue;
+            }
+        };
+        errors.extend(unknown_vendor(catalog, d.vendor.as_ref(), at));
+        let max_lifetime = match &d.max_lifetime {
+            None => None,
+            Some(m) => match DeclaredDuration::parse(m.get_ref()) {
+                Ok(DeclaredDuration::Unspecified) => None,
+                Ok(x) => Some(x),
+                Err(e) => {
+                    errors.push(at(m.span(), e.to_string()));
+                    None
+                }
+            },
+        };
+        if d.purpose.get_ref().trim().is_empty() {
+            errors.push(at(
+                d.purpose.span(),
+                "empty purpose: say why the site stores this key".into(),
+            ));
+        }
+        let span = d.name.span();
+        declarations.push(Declaration {
+            pattern,
+            storage: d.storage,
+            vendor: d.vendor.map(|v| v.into_inner()),
+            earliest_step: d.earliest_step.unwrap_or(Step::Load),
+            max_lifetime,
+            purpose: d.purpose.into_inner(),
+            category: d.category,
+            line: line(&span),
+            span,
+        });
+    }
+    declarations
+}
+
+/// The `[severity]` table checked.
+fn severities(
+    raw: &BTreeMap<Spanned<String>, Spanned<String>>,
+    at: At<'_>,
+    line: Line<'_>,
+    errors: &mut Vec<Diagnostic>,
+) -> BTreeMap<Rule, SeverityOverride> {
+    let mut severities = BTreeMap::new();
+    for (rule, severity) in raw {
+        let line = line(&rule.span());
+        let parsed_rule =
+            (rule.get_ref().parse::<Rule>()).map_err(|e| at(rule.span(), e.to_string()));
+        let parsed_severity = (severity.get_ref().parse::<Severity>())
+            .map_err(|e| at(severity.span(), e.to_string()));
+        match (parsed_rule, parsed_severity) {
+            (Ok(r), Ok(s)) => {
+                severities.insert(r, SeverityOverride { severity: s, line });
+            }
+            (r, s) => errors.extend(r.err().into_iter().chain(s.err())),
+        }
+    }
+    severities
+}
+
+/// The `[[host]]` entries checked.
+fn hosts(
+    raw: Vec<RawHostDeclaration>,
+    catalog: &Catalog,
+    at: At<'_>,
+    line: Line<'_>,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<HostDeclaration> {
+    let mut hosts = Vec::new();
+    for h in raw {
+        let name = h.name.get_ref().trim().to_ascii_lowercase();
+        let bare = name.strip_prefix("*.").unwrap_or(&name);
+        if bare.is_empty()
+            || bare.contains(['/', ':', '*', ' '])
+            || crate::vocab::host_of(&format!("http://{bare}/")).as_deref() != Some(bare)
+        {
+            errors.push(at(
+                h.name.span(),
+                format!(
+                    "invalid host `{}`: a host name (`fonts.example.net`) or `*.` and a domain (`*.example.net`), without scheme, port or path",
+                    h.name.get_ref()
+                ),
+            ));
+            continue;
+        }
+        errors.extend(unknown_vendor(catalog, h.vendor.as_ref(), at));
+        if h.purpose.get_ref().trim().is_empty() {
+            errors.push(at(
+                h.purpose.span(),
+                "empty purpose: say why the site's pages contact this host".into(),
+            ));
+        }
+        let span = h.name.span();
+        hosts.push(HostDeclaration {
+            name,
+            vendor: h.vendor.map(|v| v.into_inner()),
+            purpose: h.purpose.into_inner(),
+            category: h.category,
+            line: line(&span),
+        });
+    }
+    hosts
 }
 
 impl Policy {
@@ -257,160 +293,32 @@ impl Policy {
         self
     }
 
-    /// Parses policy text (`file` names it in diagnostics).
+    /// Parses policy text (`file` names it in diagnostics): the policy, every value checked
+    /// once (as cargo-deny's `ValidConfig`), or every problem with its line and column.
     pub fn parse(file: &str, text: &str, catalog: &Catalog) -> Result<Policy, Diagnostics> {
         let raw: PolicyFile = toml::from_str(text)
             .map_err(|e| Diagnostics(vec![Diagnostic::from_toml(file, text, &e)]))?;
         let mut errors = Vec::new();
         let at = |span: Range<usize>, msg: String| Diagnostic::at(file, text, span, msg);
-        for d in [
-            &raw.scan.step_timeout,
-            &raw.scan.quiet,
-            &raw.scan.widget_timeout,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if let Err(e) = crate::vocab::parse_duration(d.get_ref()) {
-                errors.push(at(d.span(), e.to_string()));
-            }
-        }
-        {
-            use crate::browser::visitor as v;
-            let sc = &raw.scan;
-            type Check = fn(&str) -> Result<(), String>;
-            let checks: [(&Option<Spanned<String>>, Check); 5] = [
-                (&sc.locale, |s| v::parse_locale(s).map(|_| ())),
-                (&sc.timezone, |s| v::parse_timezone(s).map(|_| ())),
-                (&sc.geolocation, |s| v::parse_geolocation(s).map(|_| ())),
-                (&sc.device, |s| v::Device::named(s).map(|_| ())),
-                (&sc.proxy, |s| v::parse_proxy(s).map(|_| ())),
-            ];
-            for (value, check) in checks {
-                if let Some(val) = value
-                    && let Err(e) = check(val.get_ref())
-                {
-                    errors.push(at(val.span(), e));
-                }
-            }
-            for h in &sc.headers {
-                if let Err(e) = v::parse_header(h.get_ref()) {
-                    errors.push(at(h.span(), e));
-                }
-            }
-            if let Some(p) = sc.pages.as_ref().filter(|p| *p.get_ref() == 0) {
-                errors.push(at(
-                    p.span(),
-                    "`pages` must be at least 1 (the start page)".into(),
-                ));
-            }
-            for p in &sc.page {
-                if let Err(e) = crate::scan::pages::check_asked(p.get_ref()) {
-                    errors.push(at(p.span(), e.to_string()));
-                }
-            }
-        }
+        let path = PathBuf::from(file);
+        let base = path.parent().unwrap_or(Path::new("."));
+        let (scan, settings) = raw.scan.validate(base, &at, &mut errors);
         if let Some(f) = &raw.gate.fail_on
             && let Err(e) = crate::vocab::FailOn::parse(&f.get_ref().join(","))
         {
             errors.push(at(f.span(), e.to_string()));
         }
-        let mut declarations = Vec::new();
-        for d in raw.declare {
-            let pattern = match Pattern::parse(d.name.get_ref()) {
-                Ok(p) => p,
-                Err(e) => {
-                    errors.push(at(
-                        d.name.span(),
-                        format!("invalid key pattern `{}`: {e}", d.name.get_ref()),
-                    ));
-                    continue;
-                }
-            };
-            errors.extend(unknown_vendor(catalog, d.vendor.as_ref(), &at));
-            let max_lifetime = match &d.max_lifetime {
-                None => None,
-                Some(m) => match DeclaredDuration::parse(m.get_ref()) {
-                    Ok(DeclaredDuration::Unspecified) => None,
-                    Ok(x) => Some(x),
-                    Err(e) => {
-                        errors.push(at(m.span(), e.to_string()));
-                        None
-                    }
-                },
-            };
-            if d.purpose.get_ref().trim().is_empty() {
-                errors.push(at(
-                    d.purpose.span(),
-                    "empty purpose: say why the site stores this key".into(),
-                ));
-            }
-            let span = d.name.span();
-            declarations.push(Declaration {
-                pattern,
-                storage: d.storage,
-                vendor: d.vendor.map(|v| v.into_inner()),
-                earliest_step: d.earliest_step.unwrap_or(Step::Load),
-                max_lifetime,
-                purpose: d.purpose.into_inner(),
-                category: d.category,
-                line: text[..span.start].matches('\n').count() + 1,
-                span,
-            });
-        }
-        let mut severities = BTreeMap::new();
-        for (rule, severity) in &raw.severity {
-            let line = text[..rule.span().start].matches('\n').count() + 1;
-            let parsed_rule =
-                (rule.get_ref().parse::<Rule>()).map_err(|e| at(rule.span(), e.to_string()));
-            let parsed_severity = (severity.get_ref().parse::<Severity>())
-                .map_err(|e| at(severity.span(), e.to_string()));
-            match (parsed_rule, parsed_severity) {
-                (Ok(r), Ok(s)) => {
-                    severities.insert(r, SeverityOverride { severity: s, line });
-                }
-                (r, s) => errors.extend(r.err().into_iter().chain(s.err())),
-            }
-        }
-        let mut hosts = Vec::new();
-        for h in raw.host {
-            let name = h.name.get_ref().trim().to_ascii_lowercase();
-            let bare = name.strip_prefix("*.").unwrap_or(&name);
-            if bare.is_empty()
-                || bare.contains(['/', ':', '*', ' '])
-                || crate::vocab::host_of(&format!("http://{bare}/")).as_deref() != Some(bare)
-            {
-                errors.push(at(
-                    h.name.span(),
-                    format!(
-                        "invalid host `{}`: a host name (`fonts.example.net`) or `*.` and a domain (`*.example.net`), without scheme, port or path",
-                        h.name.get_ref()
-                    ),
-                ));
-                continue;
-            }
-            errors.extend(unknown_vendor(catalog, h.vendor.as_ref(), &at));
-            if h.purpose.get_ref().trim().is_empty() {
-                errors.push(at(
-                    h.purpose.span(),
-                    "empty purpose: say why the site's pages contact this host".into(),
-                ));
-            }
-            let span = h.name.span();
-            hosts.push(HostDeclaration {
-                name,
-                vendor: h.vendor.map(|v| v.into_inner()),
-                purpose: h.purpose.into_inner(),
-                category: h.category,
-                line: text[..span.start].matches('\n').count() + 1,
-            });
-        }
+        let line = |span: &Range<usize>| text[..span.start].matches('\n').count() + 1;
+        let declarations = declarations(raw.declare, catalog, &at, &line, &mut errors);
+        let severities = severities(&raw.severity, &at, &line, &mut errors);
+        let hosts = hosts(raw.host, catalog, &at, &line, &mut errors);
         if !errors.is_empty() {
             return Err(Diagnostics(errors));
         }
         Ok(Policy {
-            path: PathBuf::from(file),
-            scan: raw.scan,
+            path,
+            scan,
+            settings,
             gate: raw.gate,
             declarations,
             severities,
@@ -464,51 +372,9 @@ impl Policy {
     /// The scan the `[scan]` table describes, every option it leaves out at its default
     /// (`scan::defaults`, as the command line's); paths are relative to the policy file.
     pub fn scan_options(&self) -> Result<ScanOptions, Error> {
-        let s = &self.scan;
-        let file = self.path.display();
-        // Checked when the policy was parsed; a value that still does not parse is an input
-        // error, never a silent default.
-        let dur = |v: &Option<Spanned<String>>, default: Duration| -> Result<Duration, Error> {
-            match v {
-                Some(d) => crate::vocab::parse_duration(d.get_ref())
-                    .map_err(|e| Error::usage(format!("{file}: [scan]: {e}"))),
-                None => Ok(default),
-            }
-        };
-        let action = s.consent.unwrap_or(ConsentAction::Accept);
-        let (click, js) = match action {
-            ConsentAction::Reject => (s.reject_click.clone(), s.reject_js.clone()),
-            _ => (s.consent_click.clone(), s.consent_js.clone()),
-        };
-        let rules: Vec<PathBuf> = s.cmp_rules.iter().map(|r| self.resolve(r)).collect();
-        let rules = CmpRules::with_user_files(&rules).map_err(Error::input)?;
-        let mut consent =
-            ConsentChoice::from_flags(action, click, js, s.consent_text.clone(), rules);
-        if !s.banner_words.is_empty() {
-            let files: Vec<PathBuf> = s.banner_words.iter().map(|r| self.resolve(r)).collect();
-            consent.words = BannerWords::with_user_files(&files).map_err(Error::input)?;
-        }
-        Ok(ScanOptions {
-            consent,
-            open_click: s.open_click.clone(),
-            step_timeout: dur(&s.step_timeout, defaults::STEP_TIMEOUT)?,
-            quiet: dur(&s.quiet, defaults::QUIET)?,
-            widget_timeout: dur(&s.widget_timeout, defaults::WIDGET_TIMEOUT)?,
-            clock: s.clock.unwrap_or_default(),
-            steps: s.steps.clone().unwrap_or_else(|| Step::DEFAULT.to_vec()),
-            visitor: s
-                .visitor(|p| self.resolve(p))
-                .map_err(|e| Error::usage(format!("{file}: [scan]: {e}")))?,
-            message: s.message.clone(),
-            pages: s.pages.as_ref().map_or(1, |p| *p.get_ref()),
-            asked_pages: s.page.iter().map(|p| p.get_ref().clone()).collect(),
-            withdraw_click: s.withdraw_click.clone(),
-            ..ScanOptions::default()
-        })
-        .and_then(|o: ScanOptions| {
-            o.check()
-                .map(|()| o)
-                .map_err(|e| Error::usage(format!("{file}: [scan]: {e}")))
+        self.settings.options().map_err(|e| match e {
+            OptionsError::Files(e) => Error::input(e),
+            e => Error::usage(format!("{}: [scan]: {e}", self.path.display())),
         })
     }
 
@@ -636,6 +502,58 @@ purpose = "Recognises returning chat visitors."
                 "{d}"
             );
         }
+    }
+
+    #[test]
+    fn the_scan_table_is_checked_once_into_the_settings() {
+        let text = GOOD.replace(
+            "step_timeout = \"5s\"",
+            "step_timeout = \"5s\"\nconsent = \"reject\"\nreject_js = \"no()\"\npages = 3\ncmp_rules = [\"mine.toml\"]",
+        );
+        let p = Policy::parse("site/chatcookie.toml", &text, &catalog()).unwrap();
+        let s = &p.settings;
+        assert_eq!(s.step_timeout, std::time::Duration::from_secs(5));
+        assert_eq!(s.consent.action, crate::vocab::ConsentAction::Reject);
+        assert_eq!(
+            s.consent.accept,
+            crate::scan::ConsentMethod::Click("#cc-accept".into())
+        );
+        assert_eq!(
+            s.consent.reject,
+            crate::scan::ConsentMethod::Js("no()".into())
+        );
+        assert_eq!(s.pages, 3);
+        assert_eq!(s.cmp_rules, vec![PathBuf::from("site/mine.toml")]);
+        // Two ways of one answer are a mistake at the second, not a silent preference.
+        let both = GOOD.replace(
+            "consent_click = \"#cc-accept\"",
+            "consent_click = \"#cc-accept\"\nconsent_text = \"OK\"",
+        );
+        let err = Policy::parse("chatcookie.toml", &both, &catalog()).unwrap_err();
+        assert_eq!(err.0[0].line, 5, "{}", err.0[0]);
+        assert!(
+            err.0[0]
+                .to_string()
+                .contains("`consent_text` and `consent_click` both say how to accept"),
+            "{}",
+            err.0[0]
+        );
+    }
+
+    #[test]
+    fn settings_written_read_back_the_same() {
+        let p = Policy::parse("chatcookie.toml", GOOD, &catalog()).unwrap();
+        let text = toml::to_string(&p.settings).unwrap();
+        assert_eq!(
+            text,
+            "consent = \"accept\"\nconsent_click = \"#cc-accept\"\nstep_timeout = \"5s\"\n"
+        );
+        let back: crate::scan::Settings = toml::from_str(&text).unwrap();
+        assert_eq!(back.consent, p.settings.consent);
+        assert_eq!(back.step_timeout, p.settings.step_timeout);
+        let both: Result<crate::scan::Settings, _> =
+            toml::from_str("consent_click = \"#a\"\nconsent_js = \"b()\"\n");
+        assert!(both.is_err());
     }
 
     #[test]
