@@ -51,7 +51,7 @@ struct Row {
 }
 
 impl Renderer for TableRenderer {
-    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> std::io::Result<()> {
         for (i, r) in reports.iter().enumerate() {
             if i > 0 {
                 writeln!(out)?;
@@ -62,7 +62,7 @@ impl Renderer for TableRenderer {
     }
 }
 
-fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Result<()> {
+fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> std::io::Result<()> {
     provenance(r, out)?;
     vendors(r, out)?;
     for line in r.journey_lines() {
@@ -96,7 +96,7 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
 
 /// The scan's header: what was scanned, with which browser and catalog, how consent was
 /// answered and who the visitor was.
-fn provenance(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn provenance(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     let p = &r.provenance;
     writeln!(
         out,
@@ -143,7 +143,7 @@ fn provenance(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 /// The chat vendors found, with the ids their keys carry and what evidenced them.
-fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn vendors(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     for v in &r.vendors {
         let ids: Vec<String> = v
             .ids
@@ -181,7 +181,7 @@ fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
 
 /// One step: its header, a table of the keys new there, then what changed, was first
 /// contacted, refused by the browser or dismissed.
-fn step(r: &ScanReport, s: &StepRecord, out: &mut dyn Write, colour: bool) -> anyhow::Result<()> {
+fn step(r: &ScanReport, s: &StepRecord, out: &mut dyn Write, colour: bool) -> std::io::Result<()> {
     let status = match s.status {
         StepStatus::Done => "done",
         StepStatus::TimedOut => "TIMED OUT",
@@ -237,7 +237,7 @@ fn step(r: &ScanReport, s: &StepRecord, out: &mut dyn Write, colour: bool) -> an
 }
 
 /// The findings, each with its gate mark, severity, rule and message, and why its severity.
-fn findings(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Result<()> {
+fn findings(r: &ScanReport, out: &mut dyn Write, colour: bool) -> std::io::Result<()> {
     if r.findings.is_empty() {
         return Ok(());
     }
