@@ -1,7 +1,8 @@
 //! The terminal report: provenance, then one table per step of the keys that first appeared there.
 
 use super::{
-    Renderer, ScanReport, consent_line, key_counts, third_party_cookies_text, visitor_line,
+    Renderer, ScanReport, consent_line, key_counts, third_party_cookies_text, vendor_with_ids,
+    visitor_line,
 };
 use crate::catalog::Attribution;
 use crate::observation::Observation;
@@ -145,28 +146,10 @@ fn provenance(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
 /// The chat vendors found, with the ids their keys carry and what evidenced them.
 fn vendors(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     for v in &r.vendors {
-        let ids: Vec<String> = v
-            .ids
-            .iter()
-            .map(|(k, vals)| {
-                format!(
-                    "{k} {}",
-                    vals.iter()
-                        .map(|s| terminal_safe(s, 40))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })
-            .collect();
         writeln!(
             out,
-            "  vendor         {}{}",
-            v.name,
-            if ids.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", ids.join("; "))
-            }
+            "  vendor         {}",
+            vendor_with_ids(v, |s| terminal_safe(s, 40))
         )?;
         if !v.evidence_at.is_empty() {
             writeln!(
