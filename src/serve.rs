@@ -5,6 +5,7 @@
 //! an optional Netlify-style `_headers` file (a path line, then indented `Name: value` lines)
 //! and `_redirects` file (`FROM TO [STATUS]` per line) in the root or in a `_hosts/<name>/` folder.
 
+use crate::error::{Error, Result};
 use anyhow::Context;
 use include_dir::Dir;
 use std::collections::BTreeSet;
@@ -91,12 +92,16 @@ pub struct SiteServer {
 }
 
 impl SiteServer {
-    /// Serves `files` on 127.0.0.1 at a free port, as `host`.
-    pub fn start(files: SiteFiles, host: &str) -> anyhow::Result<SiteServer> {
-        let listener = TcpListener::bind("127.0.0.1:0").context("cannot listen on loopback")?;
+    /// Serves `files` on 127.0.0.1 at a free port, as `host`. A server that cannot listen is a
+    /// site error: the site cannot be reached.
+    pub fn start(files: SiteFiles, host: &str) -> Result<SiteServer> {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .context("cannot listen on loopback")
+            .map_err(Error::site)?;
         let port = listener
             .local_addr()
-            .context("loopback server has no address")?
+            .context("loopback server has no address")
+            .map_err(Error::site)?
             .port();
         let mut hosts: BTreeSet<String> = files.virtual_hosts().into_iter().collect();
         hosts.insert(host.to_string());

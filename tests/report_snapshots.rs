@@ -362,13 +362,18 @@ fn the_json_report_reads_back_and_renders_the_same_in_every_format() {
 #[test]
 fn a_file_that_is_not_a_report_is_refused_with_where() {
     let err = chatcookie::report::parse_json("{\n  \"schema_version\": 1,\n  \"steps\": 3\n}")
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("3:"), "{err}");
     assert!(err.contains("not a chatcookie JSON report"), "{err}");
-    let err = chatcookie::report::parse_json("[{\"a\": }]").unwrap_err();
+    let err = chatcookie::report::parse_json("[{\"a\": }]")
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("1:8: not JSON"), "{err}");
     let newer = render(Format::Json).replacen("\"schema_version\": 1", "\"schema_version\": 99", 1);
     let newer = newer.replacen("\"provenance\"", "\"provenance_v99\"", 1);
-    let err = chatcookie::report::parse_json(&newer).unwrap_err();
+    let err = chatcookie::report::parse_json(&newer)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("schema version 99 is newer"), "{err}");
 }

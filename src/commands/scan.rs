@@ -220,8 +220,9 @@ impl JsonlStream {
         if self.reader_gone {
             return;
         }
-        let written =
-            JsonlRenderer::write_line(report, &mut self.out).and_then(|()| Ok(self.out.flush()?));
+        let written = JsonlRenderer::write_line(report, &mut self.out)
+            .and_then(|()| self.out.flush())
+            .map_err(anyhow::Error::from);
         if let Err(e) = written {
             if self.to_stdout && super::reader_gone(&e) {
                 self.reader_gone = true;

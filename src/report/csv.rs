@@ -33,7 +33,7 @@ const HEADER: [&str; 23] = [
 ];
 
 impl Renderer for CsvRenderer {
-    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> std::io::Result<()> {
         let mut w = csv::Writer::from_writer(out);
         w.write_record(HEADER)?;
         for r in reports {

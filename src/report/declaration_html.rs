@@ -8,7 +8,7 @@ use std::io::Write;
 pub struct DeclarationHtmlRenderer;
 
 impl Renderer for DeclarationHtmlRenderer {
-    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "<section class=\"cookie-declaration\">")?;
         writeln!(out, "<h2>Cookies and similar technologies</h2>")?;
         writeln!(

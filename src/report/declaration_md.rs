@@ -8,7 +8,7 @@ use std::io::Write;
 pub struct DeclarationMarkdownRenderer;
 
 impl Renderer for DeclarationMarkdownRenderer {
-    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "# Cookies and similar technologies\n")?;
         writeln!(
             out,

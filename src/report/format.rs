@@ -9,7 +9,10 @@ use std::io::Write;
 /// Renders scan reports in one output format.
 pub trait Renderer {
     /// Writes the reports; most formats write one report, several in sequence for the demo.
-    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()>;
+    /// The only failure is `out`'s, returned as it is: the caller, who chose the writer, tells
+    /// a report file that cannot be written (an output error) from a reader of standard output
+    /// that went away (a closed pipe, no error at all).
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> std::io::Result<()>;
 }
 
 /// The output formats of `scan` and `demo`.

@@ -12,7 +12,7 @@ use std::io::Write;
 pub struct HarRenderer;
 
 impl Renderer for HarRenderer {
-    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> std::io::Result<()> {
         serde_json::to_writer_pretty(&mut *out, &har(reports))?;
         writeln!(out)?;
         Ok(())

@@ -31,7 +31,7 @@ details.shot[open] img{max-width:100%}details.shot[open] summary{cursor:zoom-out
 ";
 
 impl Renderer for HtmlRenderer {
-    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> std::io::Result<()> {
         let title = reports
             .first()
             .map_or("chatcookie report".to_string(), |r| {
@@ -50,7 +50,7 @@ impl Renderer for HtmlRenderer {
     }
 }
 
-fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn render_one(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "<article>")?;
     writeln!(out, "<h1>{}</h1>", h(&headline(r)))?;
     summary(r, out)?;
@@ -76,7 +76,7 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 /// The verdict first: gate, findings by severity, vendors and their ids, the worst findings.
-fn summary(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn summary(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     let s = Summary::of(r);
     writeln!(
         out,
@@ -151,7 +151,7 @@ fn cells(o: &Observation, steps: &[(&str, Step)]) -> Vec<(Cell, String)> {
         .collect()
 }
 
-fn timeline(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn timeline(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     let moments: Vec<(&str, Step)> = r.steps.iter().map(|s| (s.page.as_str(), s.step)).collect();
     let labels: Vec<String> = r.steps.iter().map(|s| r.step_label(s)).collect();
     writeln!(
@@ -239,7 +239,7 @@ fn timeline(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn steps(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn steps(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "<h2>Steps</h2>")?;
     for (i, s) in r.steps.iter().enumerate() {
         writeln!(
@@ -303,7 +303,7 @@ fn steps(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
 
 /// The keys by who they belong to: chat vendors first, then Open Cookie Database platforms, then
 /// the unattributed keys.
-fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn vendors(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "<h2>Vendors and platforms</h2>")?;
     if r.vendors.is_empty() {
         writeln!(out, "<p>No chat vendor detected.</p>")?;
@@ -378,7 +378,7 @@ fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn findings(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn findings(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "<h2>Findings</h2>")?;
     if r.findings.is_empty() {
         writeln!(out, "<p>No findings.</p>")?;

@@ -12,7 +12,7 @@ pub fn site_report_name(site: usize) -> String {
 
 /// `index.html`: a row per site, in run order, with the verdict, the findings by severity, the
 /// vendors, and a link to [`site_report_name`].
-pub fn render_index(reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn render_index(reports: &[ScanReport], out: &mut dyn Write) -> std::io::Result<()> {
     let failing = reports.iter().filter(|r| Summary::of(r).alarming).count();
     writeln!(
         out,

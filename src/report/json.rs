@@ -8,7 +8,7 @@ use std::path::Path;
 pub struct JsonRenderer;
 
 impl Renderer for JsonRenderer {
-    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> std::io::Result<()> {
         match reports {
             [one] => serde_json::to_writer_pretty(&mut *out, one)?,
             many => serde_json::to_writer_pretty(&mut *out, many)?,
@@ -26,8 +26,9 @@ pub fn read(path: &Path) -> Result<Vec<ScanReport>> {
     parse(&text).map_err(|e| Error::usage(format!("{}:{e}", path.display())))
 }
 
-/// The reports of a JSON report text; the error says where (`line:column: …`, and the field).
-pub fn parse(text: &str) -> std::result::Result<Vec<ScanReport>, String> {
+/// The reports of a JSON report text; a text that is not such a report is an input error that
+/// says where (`line:column: …`, and the field).
+pub fn parse(text: &str) -> Result<Vec<ScanReport>> {
     let many = text.trim_start().starts_with('[');
     let mut de = serde_json::Deserializer::from_str(text);
     let parsed = if many {
@@ -35,23 +36,27 @@ pub fn parse(text: &str) -> std::result::Result<Vec<ScanReport>, String> {
     } else {
         serde_path_to_error::deserialize::<_, ScanReport>(&mut de).map(|r| vec![r])
     };
-    let reports = parsed.map_err(|e| {
-        let (path, inner) = (e.path().to_string(), e.into_inner());
-        let at = format!("{}:{}", inner.line(), inner.column());
-        if inner.is_syntax() || inner.is_eof() {
-            return format!("{at}: not JSON: {inner}");
-        }
-        // A newer report fails on what this version does not know: say that, not the field.
-        if let Some(n) = newest_version(text).filter(|n| *n > u64::from(SCHEMA_VERSION)) {
-            return format!(
-                "{at}: schema version {n} is newer than this chatcookie reads ({SCHEMA_VERSION}); upgrade chatcookie"
-            );
-        }
-        format!("{at}: not a chatcookie JSON report: at `{path}`: {inner}")
-    })?;
+    let reports = parsed.map_err(|e| Error::usage(malformed(text, e)))?;
     de.end()
-        .map_err(|e| format!("{}:{}: {e}", e.line(), e.column()))?;
+        .map_err(|e| Error::usage(format!("{}:{}: {e}", e.line(), e.column())))?;
     Ok(reports)
+}
+
+/// Why `text` is not a report this version reads, and where: not JSON, a newer schema, or the
+/// field that does not fit.
+fn malformed(text: &str, e: serde_path_to_error::Error<serde_json::Error>) -> String {
+    let (path, inner) = (e.path().to_string(), e.into_inner());
+    let at = format!("{}:{}", inner.line(), inner.column());
+    if inner.is_syntax() || inner.is_eof() {
+        return format!("{at}: not JSON: {inner}");
+    }
+    // A newer report fails on what this version does not know: say that, not the field.
+    if let Some(n) = newest_version(text).filter(|n| *n > u64::from(SCHEMA_VERSION)) {
+        return format!(
+            "{at}: schema version {n} is newer than this chatcookie reads ({SCHEMA_VERSION}); upgrade chatcookie"
+        );
+    }
+    format!("{at}: not a chatcookie JSON report: at `{path}`: {inner}")
 }
 
 /// The highest `schema_version` among the reports of `text`, if it is JSON at all.
@@ -61,5 +66,20 @@ fn newest_version(text: &str) -> Option<u64> {
     match &v {
         serde_json::Value::Array(a) => a.iter().filter_map(version).max(),
         one => version(one),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn a_text_that_is_not_a_report_is_an_input_error_saying_where() {
+        let e = super::parse("[{\"a\": }]").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Input);
+        assert!(e.to_string().starts_with("1:8: not JSON"), "{e}");
+        let e = super::parse("[] x").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Input);
+        assert!(e.to_string().starts_with("1:4: "), "{e}");
     }
 }

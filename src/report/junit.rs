@@ -8,7 +8,7 @@ use std::io::Write;
 pub struct JunitRenderer;
 
 impl Renderer for JunitRenderer {
-    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> std::io::Result<()> {
         let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let (mut tests, mut failures, mut errors) = (0, 0, 0);
         let mut suites = String::new();

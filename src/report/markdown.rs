@@ -13,7 +13,7 @@ use std::io::Write;
 pub struct MarkdownRenderer;
 
 impl Renderer for MarkdownRenderer {
-    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> std::io::Result<()> {
         for (i, r) in reports.iter().enumerate() {
             if i > 0 {
                 writeln!(out, "\n---\n")?;
@@ -24,7 +24,7 @@ impl Renderer for MarkdownRenderer {
     }
 }
 
-fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn render_one(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "# {}\n", md(&headline(r)))?;
     summary(r, out)?;
     let journey = r.journey_lines();
@@ -52,7 +52,7 @@ fn render_one(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 /// The verdict first, then findings by severity, vendors, early third parties, the worst findings.
-fn summary(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn summary(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     let summary = Summary::of(r);
     writeln!(out, "## Summary\n")?;
     writeln!(out, "**{}**\n", md(&summary.verdict))?;
@@ -72,7 +72,7 @@ fn summary(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 /// One row per step: status, duration, how many keys were new, which hosts were first contacted.
-fn timeline(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn timeline(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "\n## Step timeline\n")?;
     writeln!(
         out,
@@ -101,7 +101,7 @@ fn timeline(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 /// Step `i` (`s`): its screenshot, the keys new there, and what changed, was contacted or refused.
-fn step(r: &ScanReport, i: usize, s: &StepRecord, out: &mut dyn Write) -> anyhow::Result<()> {
+fn step(r: &ScanReport, i: usize, s: &StepRecord, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "\n## {}. {}\n", i + 1, md(&r.step_label(s)))?;
     if let Some(name) = &s.screenshot {
         writeln!(out, "![screenshot after {}]({})\n", s.step, md(name))?;
@@ -163,7 +163,7 @@ fn step(r: &ScanReport, i: usize, s: &StepRecord, out: &mut dyn Write) -> anyhow
 }
 
 /// Keys by who they belong to: chat vendors first, then platforms, then the unattributed.
-fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn vendors(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "\n## Vendors and platforms\n")?;
     if r.vendors.is_empty() {
         writeln!(out, "No chat vendor detected.")?;
@@ -201,7 +201,7 @@ fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
 
 /// An attributed key as its catalog documents it: purpose, category, duration, and the
 /// evidence of a likely attribution (an Open Cookie Database key) or the documented storage.
-fn documented_key(o: &Observation, out: &mut dyn Write) -> anyhow::Result<()> {
+fn documented_key(o: &Observation, out: &mut dyn Write) -> std::io::Result<()> {
     let likely = match &o.attribution {
         crate::catalog::Attribution::Platform {
             confidence: crate::catalog::Certainty::Likely,
@@ -249,7 +249,7 @@ fn documented_key(o: &Observation, out: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 /// Every finding: gate mark, severity, rule and message, then why its severity and its evidence.
-fn findings(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn findings(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "\n## Findings\n")?;
     if r.findings.is_empty() {
         writeln!(out, "No findings.")?;

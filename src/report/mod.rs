@@ -37,5 +37,5 @@ pub use model::{
 pub(crate) use presentation::vendor_evidence;
 pub use presentation::{
     consent_line, headline, key_counts, page_path, provenance_fields, status_text, summary_rows,
-    third_party_cookies_text, visitor_line,
+    third_party_cookies_text, vendor_with_ids, visitor_line,
 };

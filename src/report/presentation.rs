@@ -153,6 +153,30 @@ pub fn page_path(url: &str) -> String {
     }
 }
 
+/// A chat vendor with the ids its keys carry: `Tawk.to (propertyId 5f1a2b)`, or its name alone;
+/// `value` shows each id (the table shortens them for the terminal).
+pub fn vendor_with_ids(v: &VendorSeen, value: impl Fn(&str) -> String) -> String {
+    let ids: Vec<String> = v
+        .ids
+        .iter()
+        .map(|(name, values)| {
+            format!(
+                "{name} {}",
+                values
+                    .iter()
+                    .map(|s| value(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .collect();
+    if ids.is_empty() {
+        v.name.clone()
+    } else {
+        format!("{} ({})", v.name, ids.join("; "))
+    }
+}
+
 /// How a vendor was evidenced, for reading: each reason, with the step it first showed at when
 /// the scan recorded it (`global web1on1 (at consent)`).
 pub(crate) fn vendor_evidence(v: &VendorSeen) -> String {

@@ -8,7 +8,7 @@ use std::io::Write;
 pub struct SarifRenderer;
 
 impl Renderer for SarifRenderer {
-    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> std::io::Result<()> {
         let runs: Vec<Value> = reports.iter().map(run).collect();
         let doc = json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

@@ -101,23 +101,7 @@ impl Summary {
         let vendors = r
             .vendors
             .iter()
-            .map(|v| {
-                let ids: Vec<String> = v
-                    .ids
-                    .iter()
-                    .map(|(name, values)| {
-                        format!(
-                            "{name} {}",
-                            values.iter().cloned().collect::<Vec<_>>().join(", ")
-                        )
-                    })
-                    .collect();
-                if ids.is_empty() {
-                    v.name.clone()
-                } else {
-                    format!("{} ({})", v.name, ids.join("; "))
-                }
-            })
+            .map(|v| super::vendor_with_ids(v, str::to_string))
             .collect();
         // Findings are sorted most severe first when judged.
         let worst = r

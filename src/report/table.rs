@@ -1,7 +1,8 @@
 //! The terminal report: provenance, then one table per step of the keys that first appeared there.
 
 use super::{
-    Renderer, ScanReport, consent_line, key_counts, third_party_cookies_text, visitor_line,
+    Renderer, ScanReport, consent_line, key_counts, third_party_cookies_text, vendor_with_ids,
+    visitor_line,
 };
 use crate::catalog::Attribution;
 use crate::observation::Observation;
@@ -51,7 +52,7 @@ struct Row {
 }
 
 impl Renderer for TableRenderer {
-    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> anyhow::Result<()> {
+    fn render(&self, reports: &[ScanReport], out: &mut dyn Write) -> std::io::Result<()> {
         for (i, r) in reports.iter().enumerate() {
             if i > 0 {
                 writeln!(out)?;
@@ -62,7 +63,7 @@ impl Renderer for TableRenderer {
     }
 }
 
-fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Result<()> {
+fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> std::io::Result<()> {
     provenance(r, out)?;
     vendors(r, out)?;
     for line in r.journey_lines() {
@@ -96,7 +97,7 @@ fn render_one(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Resu
 
 /// The scan's header: what was scanned, with which browser and catalog, how consent was
 /// answered and who the visitor was.
-fn provenance(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn provenance(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     let p = &r.provenance;
     writeln!(
         out,
@@ -143,30 +144,12 @@ fn provenance(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 /// The chat vendors found, with the ids their keys carry and what evidenced them.
-fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
+fn vendors(r: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     for v in &r.vendors {
-        let ids: Vec<String> = v
-            .ids
-            .iter()
-            .map(|(k, vals)| {
-                format!(
-                    "{k} {}",
-                    vals.iter()
-                        .map(|s| terminal_safe(s, 40))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })
-            .collect();
         writeln!(
             out,
-            "  vendor         {}{}",
-            v.name,
-            if ids.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", ids.join("; "))
-            }
+            "  vendor         {}",
+            vendor_with_ids(v, |s| terminal_safe(s, 40))
         )?;
         if !v.evidence_at.is_empty() {
             writeln!(
@@ -181,7 +164,7 @@ fn vendors(r: &ScanReport, out: &mut dyn Write) -> anyhow::Result<()> {
 
 /// One step: its header, a table of the keys new there, then what changed, was first
 /// contacted, refused by the browser or dismissed.
-fn step(r: &ScanReport, s: &StepRecord, out: &mut dyn Write, colour: bool) -> anyhow::Result<()> {
+fn step(r: &ScanReport, s: &StepRecord, out: &mut dyn Write, colour: bool) -> std::io::Result<()> {
     let status = match s.status {
         StepStatus::Done => "done",
         StepStatus::TimedOut => "TIMED OUT",
@@ -237,7 +220,7 @@ fn step(r: &ScanReport, s: &StepRecord, out: &mut dyn Write, colour: bool) -> an
 }
 
 /// The findings, each with its gate mark, severity, rule and message, and why its severity.
-fn findings(r: &ScanReport, out: &mut dyn Write, colour: bool) -> anyhow::Result<()> {
+fn findings(r: &ScanReport, out: &mut dyn Write, colour: bool) -> std::io::Result<()> {
     if r.findings.is_empty() {
         return Ok(());
     }
