@@ -457,7 +457,7 @@ pub struct StorageStateFile {
     pub state: chatcookie::browser::visitor::StorageState,
 }
 
-fn parse_storage_state(s: &str) -> Result<StorageStateFile, String> {
+fn parse_storage_state(s: &str) -> Result<StorageStateFile, chatcookie::Error> {
     let path = PathBuf::from(s);
     let state = chatcookie::browser::visitor::load_storage_state(&path)?;
     Ok(StorageStateFile { path, state })

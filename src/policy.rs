@@ -78,7 +78,7 @@ impl ScanSection {
     pub fn visitor(
         &self,
         resolve: impl Fn(&str) -> PathBuf,
-    ) -> Result<crate::browser::visitor::Visitor, String> {
+    ) -> crate::error::Result<crate::browser::visitor::Visitor> {
         use crate::browser::visitor as v;
         let get = |o: &Option<Spanned<String>>| o.as_ref().map(|s| s.get_ref().clone());
         let state = match &self.storage_state {
@@ -278,7 +278,7 @@ impl Policy {
         {
             use crate::browser::visitor as v;
             let sc = &raw.scan;
-            type Check = fn(&str) -> Result<(), String>;
+            type Check = fn(&str) -> crate::error::Result<()>;
             let checks: [(&Option<Spanned<String>>, Check); 5] = [
                 (&sc.locale, |s| v::parse_locale(s).map(|_| ())),
                 (&sc.timezone, |s| v::parse_timezone(s).map(|_| ())),
@@ -290,12 +290,12 @@ impl Policy {
                 if let Some(val) = value
                     && let Err(e) = check(val.get_ref())
                 {
-                    errors.push(at(val.span(), e));
+                    errors.push(at(val.span(), e.to_string()));
                 }
             }
             for h in &sc.headers {
                 if let Err(e) = v::parse_header(h.get_ref()) {
-                    errors.push(at(h.span(), e));
+                    errors.push(at(h.span(), e.to_string()));
                 }
             }
             if let Some(p) = sc.pages.as_ref().filter(|p| *p.get_ref() == 0) {
