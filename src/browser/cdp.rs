@@ -34,10 +34,21 @@ pub enum CdpError {
     Closed(String),
 }
 
+/// What Chromium answers a call into an execution context whose document was replaced
+/// (navigated, reloaded, detached): its error code is the generic one, so only its words tell.
+const CONTEXT_GONE: [&str; 2] = ["Cannot find context", "context was destroyed"];
+
 impl CdpError {
     /// True when the browser connection itself is gone (crash or kill), not just one call.
     pub fn is_disconnect(&self) -> bool {
         matches!(self, CdpError::Closed(_))
+    }
+
+    /// True when the call ran into an execution context that is gone: its document was
+    /// replaced (navigated, reloaded, detached) meanwhile.
+    pub fn is_context_gone(&self) -> bool {
+        matches!(self, CdpError::Failed { message, .. }
+            if CONTEXT_GONE.iter().any(|w| message.contains(w)))
     }
 }
 
@@ -405,6 +416,18 @@ fn replace_lone_surrogates(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replaced_document_is_told_from_other_failures() {
+        let failed = |message: &str| CdpError::Failed {
+            method: "Runtime.callFunctionOn".into(),
+            message: message.into(),
+        };
+        assert!(failed("Cannot find context with specified id").is_context_gone());
+        assert!(failed("Execution context was destroyed.").is_context_gone());
+        assert!(!failed("Object reference chain is too long").is_context_gone());
+        assert!(!CdpError::Closed("gone".into()).is_context_gone());
+    }
 
     #[test]
     fn lone_surrogates_become_replacement_characters() {
