@@ -505,9 +505,9 @@ pub struct StorageStateFile {
     pub state: chatcookie::browser::visitor::StorageState,
 }
 
-fn parse_storage_state(s: &str) -> Result<StorageStateFile, InvalidValue> {
+fn parse_storage_state(s: &str) -> Result<StorageStateFile, chatcookie::Error> {
     let path = PathBuf::from(s);
-    let state = chatcookie::browser::visitor::load_storage_state(&path).map_err(InvalidValue)?;
+    let state = chatcookie::browser::visitor::load_storage_state(&path)?;
     Ok(StorageStateFile { path, state })
 }
 

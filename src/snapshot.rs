@@ -161,47 +161,12 @@ pub fn read_storage(
         .find(|f| Some(f.id.as_str()) == main_frame)
         .map(|f| f.origin.clone())
         .unwrap_or_default();
-    let cache_key = |f: &FrameInfo| (f.id.clone(), f.origin.clone(), top_origin.clone());
     // Frames without a real origin (about:blank, data:) share their parent's storage or have none.
     let frames: Vec<&FrameInfo> = frames
         .iter()
         .filter(|f| f.origin.starts_with("http://") || f.origin.starts_with("https://"))
         .collect();
-    let unknown: Vec<&FrameInfo> = frames
-        .iter()
-        .copied()
-        .filter(|f| !known.0.contains_key(&cache_key(f)))
-        .collect();
-    let asked: Vec<Result<String, CdpError>> = parallel(&unknown, |f| {
-        page.call(
-            "Storage.getStorageKeyForFrame",
-            json!({ "frameId": f.id }),
-            timeout,
-        )
-        .map(|v| {
-            v.get("storageKey")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        })
-    });
-    for (f, k) in unknown.iter().zip(&asked) {
-        if let Ok(k) = k
-            && !k.is_empty()
-        {
-            known.0.insert(cache_key(f), k.clone());
-        }
-    }
-    let mut asked = unknown.iter().map(|f| f.id.as_str()).zip(asked);
-    let keys: Vec<Result<String, CdpError>> = frames
-        .iter()
-        .map(|f| match known.0.get(&cache_key(f)) {
-            Some(k) => Ok(k.clone()),
-            None => asked
-                .find(|(id, _)| *id == f.id)
-                .map_or(Ok(String::new()), |(_, k)| k),
-        })
-        .collect();
+    let keys = known.of_frames(page, &frames, &top_origin, timeout);
     // One read per distinct storage key; the first frame seen names it.
     let mut partitions: BTreeMap<String, &FrameInfo> = BTreeMap::new();
     for (f, k) in frames.iter().zip(keys) {
@@ -235,29 +200,8 @@ pub fn read_storage(
         match result {
             Ok(v) => {
                 *read.entry((*key).clone()).or_insert(0) += 1;
-                for item in v
-                    .get("entries")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    let pair = item.as_array();
-                    let get = |i: usize| {
-                        pair.and_then(|p| p.get(i))
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_string()
-                    };
-                    records.push(StorageRecord {
-                        kind: *kind,
-                        name: get(0),
-                        value: get(1),
-                        origin: frame.origin.clone(),
-                        storage_key: (*key).clone(),
-                        frame_url: frame.url.clone(),
-                        top_frame: Some(frame.id.as_str()) == main_frame,
-                    });
-                }
+                let top_frame = Some(frame.id.as_str()) == main_frame;
+                records.extend(items_of(&v, *kind, key, frame, top_frame));
             }
             Err(e) => errors.push(format!("{kind} of {}: {e}", frame.origin)),
         }
@@ -272,6 +216,90 @@ pub fn read_storage(
             .map(|(k, _)| k)
             .collect(),
     }
+}
+
+impl StorageKeys {
+    /// The storage key of each frame (empty when it has none), asked of the frames whose
+    /// partition is not known yet (all at once) and remembered for the next snapshot.
+    fn of_frames(
+        &mut self,
+        page: &Page,
+        frames: &[&FrameInfo],
+        top_origin: &str,
+        timeout: Duration,
+    ) -> Vec<Result<String, CdpError>> {
+        let cache_key = |f: &FrameInfo| (f.id.clone(), f.origin.clone(), top_origin.to_string());
+        let unknown: Vec<&FrameInfo> = frames
+            .iter()
+            .copied()
+            .filter(|f| !self.0.contains_key(&cache_key(f)))
+            .collect();
+        let asked: Vec<Result<String, CdpError>> = parallel(&unknown, |f| {
+            page.call(
+                "Storage.getStorageKeyForFrame",
+                json!({ "frameId": f.id }),
+                timeout,
+            )
+            .map(|v| {
+                v.get("storageKey")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            })
+        });
+        for (f, k) in unknown.iter().zip(&asked) {
+            if let Ok(k) = k
+                && !k.is_empty()
+            {
+                self.0.insert(cache_key(f), k.clone());
+            }
+        }
+        let mut asked = unknown.iter().map(|f| f.id.as_str()).zip(asked);
+        frames
+            .iter()
+            .map(|f| match self.0.get(&cache_key(f)) {
+                Some(k) => Ok(k.clone()),
+                None => asked
+                    .find(|(id, _)| *id == f.id)
+                    .map_or(Ok(String::new()), |(_, k)| k),
+            })
+            .collect()
+    }
+}
+
+/// The items of one `DOMStorage.getDOMStorageItems` answer, as records of `frame`'s partition
+/// `key`.
+fn items_of(
+    answer: &Value,
+    kind: StorageKind,
+    key: &str,
+    frame: &FrameInfo,
+    top_frame: bool,
+) -> Vec<StorageRecord> {
+    answer
+        .get("entries")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|item| {
+            let pair = item.as_array();
+            let get = |i: usize| {
+                pair.and_then(|p| p.get(i))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            StorageRecord {
+                kind,
+                name: get(0),
+                value: get(1),
+                origin: frame.origin.clone(),
+                storage_key: key.to_string(),
+                frame_url: frame.url.clone(),
+                top_frame,
+            }
+        })
+        .collect()
 }
 
 /// Runs `f` over `items` with a bounded number of calls in flight, keeping order.

@@ -9,6 +9,8 @@
 use super::endpoint::{self, Endpoint};
 use super::stream::Stream;
 use super::visitor::Header;
+use crate::error::{Error, Result};
+use anyhow::anyhow;
 use headless_chrome::protocol::cdp::types::Method;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -32,10 +34,21 @@ pub enum CdpError {
     Closed(String),
 }
 
+/// What Chromium answers a call into an execution context whose document was replaced
+/// (navigated, reloaded, detached): its error code is the generic one, so only its words tell.
+const CONTEXT_GONE: [&str; 2] = ["Cannot find context", "context was destroyed"];
+
 impl CdpError {
     /// True when the browser connection itself is gone (crash or kill), not just one call.
     pub fn is_disconnect(&self) -> bool {
         matches!(self, CdpError::Closed(_))
+    }
+
+    /// True when the call ran into an execution context that is gone: its document was
+    /// replaced (navigated, reloaded, detached) meanwhile.
+    pub fn is_context_gone(&self) -> bool {
+        matches!(self, CdpError::Failed { message, .. }
+            if CONTEXT_GONE.iter().any(|w| message.contains(w)))
     }
 }
 
@@ -58,33 +71,34 @@ pub struct Cdp(Arc<Inner>);
 
 impl Cdp {
     /// Connects to the browser chatcookie launched, at `ws://127.0.0.1:port/devtools/browser/…`.
-    pub fn connect(ws_url: &str, timeout: Duration) -> Result<Cdp, String> {
-        let url = url::Url::parse(ws_url).map_err(|e| format!("bad DevTools URL: {e}"))?;
+    pub fn connect(ws_url: &str, timeout: Duration) -> Result<Cdp> {
+        let url = url::Url::parse(ws_url).map_err(|e| failed(format!("bad DevTools URL: {e}")))?;
         if url.scheme() != "ws" {
-            return Err(format!("unsupported scheme `{}` (use ws://)", url.scheme()));
+            return Err(failed(format!(
+                "unsupported scheme `{}` (use ws://)",
+                url.scheme()
+            )));
         }
-        let host = url.host_str().ok_or("no host in the DevTools URL")?;
+        let host = url
+            .host_str()
+            .ok_or_else(|| failed("no host in the DevTools URL"))?;
         let port = url.port_or_known_default().unwrap_or(80);
         let addr = (host, port)
             .to_socket_addrs()
-            .map_err(|e| e.to_string())?
+            .map_err(failed)?
             .next()
-            .ok_or("the DevTools host has no address")?;
+            .ok_or_else(|| failed("the DevTools host has no address"))?;
         let stream = Stream::connect(addr, None, timeout)?;
-        let writer = stream.try_clone().map_err(|e| e.to_string())?;
+        let writer = stream.try_clone().map_err(failed)?;
         let (reader, _) =
             tungstenite::client::client_with_config(url.as_str(), stream, Some(config()))
-                .map_err(|e| format!("WebSocket handshake failed: {e}"))?;
+                .map_err(|e| failed(format!("WebSocket handshake failed: {e}")))?;
         Self::start(reader, writer, None)
     }
 
     /// Connects to a farm's browser at `ep` (any `--connect` form), with `headers` on the
     /// handshake. Its close reason then names the farm and the setting that ends sessions.
-    pub fn connect_remote(
-        ep: &Endpoint,
-        headers: &[Header],
-        timeout: Duration,
-    ) -> Result<Cdp, String> {
+    pub fn connect_remote(ep: &Endpoint, headers: &[Header], timeout: Duration) -> Result<Cdp> {
         let c = endpoint::connect(ep, headers, config(), timeout)?;
         Self::start(c.reader, c.writer, Some(Instant::now()))
     }
@@ -95,10 +109,10 @@ impl Cdp {
         reader: WebSocket<Stream>,
         writer: Stream,
         remote_since: Option<Instant>,
-    ) -> Result<Cdp, String> {
+    ) -> Result<Cdp> {
         // After the handshake: blocking reads on one handle, writes on the other.
-        let socket = writer.socket().try_clone().map_err(|e| e.to_string())?;
-        socket.set_read_timeout(None).map_err(|e| e.to_string())?;
+        let socket = writer.socket().try_clone().map_err(failed)?;
+        socket.set_read_timeout(None).map_err(failed)?;
         let writer = WebSocket::from_raw_socket(writer, Role::Client, Some(config()));
         let inner = Arc::new(Inner {
             writer: Mutex::new(writer),
@@ -113,7 +127,7 @@ impl Cdp {
         std::thread::Builder::new()
             .name("cdp-reader".into())
             .spawn(move || read_loop(reader, weak, remote_since))
-            .map_err(|e| e.to_string())?;
+            .map_err(failed)?;
         Ok(Cdp(inner))
     }
 
@@ -243,6 +257,11 @@ impl Drop for Inner {
         // Ends the reader thread's blocking read.
         let _ = self.socket.shutdown(Shutdown::Both);
     }
+}
+
+/// The browser could not be reached or attached to, for this reason.
+fn failed(reason: impl std::fmt::Display) -> Error {
+    Error::browser(anyhow!("{reason}"))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -397,6 +416,18 @@ fn replace_lone_surrogates(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replaced_document_is_told_from_other_failures() {
+        let failed = |message: &str| CdpError::Failed {
+            method: "Runtime.callFunctionOn".into(),
+            message: message.into(),
+        };
+        assert!(failed("Cannot find context with specified id").is_context_gone());
+        assert!(failed("Execution context was destroyed.").is_context_gone());
+        assert!(!failed("Object reference chain is too long").is_context_gone());
+        assert!(!CdpError::Closed("gone".into()).is_context_gone());
+    }
 
     #[test]
     fn lone_surrogates_become_replacement_characters() {

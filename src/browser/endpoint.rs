@@ -4,7 +4,9 @@
 
 use super::stream::Stream;
 use super::visitor::Header;
+use crate::error::{Error, Result};
 use crate::vocab::terminal_safe;
+use anyhow::anyhow;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 use tungstenite::WebSocket;
@@ -30,17 +32,20 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// Checks a `--connect` value; the message says what was expected.
-    pub fn parse(s: &str) -> Result<Endpoint, String> {
-        let mut url = url::Url::parse(s.trim())
-            .map_err(|e| format!("`{s}` is not a browser endpoint URL ({e}); {FORMS}"))?;
+    pub fn parse(s: &str) -> Result<Endpoint> {
+        let mut url = url::Url::parse(s.trim()).map_err(|e| {
+            Error::usage(format!(
+                "`{s}` is not a browser endpoint URL ({e}); {FORMS}"
+            ))
+        })?;
         if !matches!(url.scheme(), "ws" | "wss" | "http" | "https") {
-            return Err(format!(
+            return Err(Error::usage(format!(
                 "`{s}`: unsupported scheme `{}`; {FORMS}",
                 url.scheme()
-            ));
+            )));
         }
         if url.host_str().is_none_or(str::is_empty) {
-            return Err(format!("`{s}` names no host; {FORMS}"));
+            return Err(Error::usage(format!("`{s}` names no host; {FORMS}")));
         }
         // A fragment is never sent; keeping it would only confuse the request line.
         url.set_fragment(None);
@@ -64,15 +69,15 @@ impl Endpoint {
         self.url.port_or_known_default().unwrap_or(80)
     }
 
-    /// The host's addresses.
-    pub fn addrs(&self) -> Result<Vec<SocketAddr>, String> {
+    /// The host's addresses; a host that does not resolve is a browser that cannot be reached.
+    pub fn addrs(&self) -> Result<Vec<SocketAddr>> {
         let host = self.host().trim_matches(['[', ']']);
         let addrs: Vec<SocketAddr> = (host, self.port())
             .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve {host}: {e}"))?
+            .map_err(|e| Error::browser(anyhow!("cannot resolve {host}: {e}")))?
             .collect();
         if addrs.is_empty() {
-            return Err(format!("{host} has no address"));
+            return Err(Error::browser(anyhow!("{host} has no address")));
         }
         Ok(addrs)
     }
@@ -169,23 +174,23 @@ fn shown(url: &url::Url) -> String {
 
 /// Parses `--connect-header 'Name: value'`; the headers that make up the WebSocket handshake
 /// itself are refused (a second copy breaks it).
-pub fn parse_connect_header(s: &str) -> Result<Header, String> {
+pub fn parse_connect_header(s: &str) -> Result<Header> {
     let h = super::visitor::parse_header(s)?;
     let lower = h.name.to_ascii_lowercase();
     if ["connection", "upgrade", "content-length"].contains(&lower.as_str())
         || lower.starts_with("sec-websocket-")
     {
-        return Err(format!(
+        return Err(Error::usage(format!(
             "`{s}`: {} is part of the handshake chatcookie sends; it cannot be set",
             h.name
-        ));
+        )));
     }
     Ok(h)
 }
 
 /// The first of the host's addresses that accepts a connection: `localhost` may resolve to ::1
 /// first while the browser listens on 127.0.0.1 only.
-fn reachable(ep: &Endpoint, timeout: Duration) -> Result<SocketAddr, String> {
+fn reachable(ep: &Endpoint, timeout: Duration) -> anyhow::Result<SocketAddr> {
     let mut last = String::new();
     for addr in ep.addrs()? {
         match std::net::TcpStream::connect_timeout(&addr, timeout) {
@@ -193,7 +198,7 @@ fn reachable(ep: &Endpoint, timeout: Duration) -> Result<SocketAddr, String> {
             Err(e) => last = format!("{addr}: {e}"),
         }
     }
-    Err(last)
+    Err(anyhow!(last))
 }
 
 /// What the farm answered instead of what was asked: its status and an excerpt of its body.
@@ -233,13 +238,23 @@ pub struct Connected {
 }
 
 /// Connects to `ep`: discovery first for `http(s)://`, then the WebSocket handshake; `headers`
-/// (and the URL's credentials) go with both requests.
+/// (and the URL's credentials) go with both requests. A farm that cannot be reached or refuses
+/// is a browser error.
 pub fn connect(
     ep: &Endpoint,
     headers: &[Header],
     config: WebSocketConfig,
     timeout: Duration,
-) -> Result<Connected, String> {
+) -> Result<Connected> {
+    handshake(ep, headers, config, timeout).map_err(Error::browser)
+}
+
+fn handshake(
+    ep: &Endpoint,
+    headers: &[Header],
+    config: WebSocketConfig,
+    timeout: Duration,
+) -> anyhow::Result<Connected> {
     let mut headers: Vec<Header> = headers.to_vec();
     if let Some(auth) = ep.basic_auth()
         && !headers
@@ -264,7 +279,8 @@ pub fn connect(
     };
     let shown_ws = shown(&ws_url);
     let attempt = |host: &str| -> Result<Connected, HandshakeError> {
-        let stream = Stream::connect(addr, tls_name, timeout).map_err(HandshakeError::Other)?;
+        let stream = Stream::connect(addr, tls_name, timeout)
+            .map_err(|e| HandshakeError::Other(e.to_string()))?;
         let writer = stream
             .try_clone()
             .map_err(|e| HandshakeError::Other(e.to_string()))?;
@@ -328,16 +344,16 @@ pub fn connect(
                     status,
                     reason,
                     body,
-                }) => Err(refused(status, &reason, &body)),
-                Err(HandshakeError::Other(e)) => Err(e),
+                }) => Err(anyhow!(refused(status, &reason, &body))),
+                Err(HandshakeError::Other(e)) => Err(anyhow!(e)),
             }
         }
         Err(HandshakeError::Refused {
             status,
             reason,
             body,
-        }) => Err(refused(status, &reason, &body)),
-        Err(HandshakeError::Other(e)) => Err(e),
+        }) => Err(anyhow!(refused(status, &reason, &body))),
+        Err(HandshakeError::Other(e)) => Err(anyhow!(e)),
     }
 }
 
@@ -380,18 +396,18 @@ fn host_header(ep: &Endpoint, addr: Option<SocketAddr>) -> String {
 /// does: Chromium builds it from the Host header it was sent (an address, or a name behind a
 /// port-forward the farm cannot know), so only its path (and query) are kept; scheme, host and
 /// port are the endpoint's, and the endpoint's query (a token) when the answer has none.
-fn discovered_url(ep: &Endpoint, answer: &Answer) -> Result<url::Url, String> {
+fn discovered_url(ep: &Endpoint, answer: &Answer) -> anyhow::Result<url::Url> {
     let what = "/json/version".to_string();
     if !(200..300).contains(&answer.status) {
-        return Err(farm_said(
+        return Err(anyhow!(farm_said(
             &what,
             answer.status,
             &answer.reason,
             &answer.body,
-        ));
+        )));
     }
     let v: serde_json::Value = serde_json::from_slice(&answer.body).map_err(|e| {
-        format!(
+        anyhow!(
             "{what} is not JSON ({e}): {}",
             terminal_safe(
                 String::from_utf8_lossy(&answer.body).trim(),
@@ -402,9 +418,9 @@ fn discovered_url(ep: &Endpoint, answer: &Answer) -> Result<url::Url, String> {
     let given = v
         .get("webSocketDebuggerUrl")
         .and_then(|u| u.as_str())
-        .ok_or_else(|| format!("{what} has no webSocketDebuggerUrl"))?;
+        .ok_or_else(|| anyhow!("{what} has no webSocketDebuggerUrl"))?;
     let given = url::Url::parse(given)
-        .map_err(|e| format!("{what}: webSocketDebuggerUrl `{given}` is not a URL: {e}"))?;
+        .map_err(|e| anyhow!("{what}: webSocketDebuggerUrl `{given}` is not a URL: {e}"))?;
     let mut ws = ep.bare();
     let _ = ws.set_scheme(if ep.is_tls() { "wss" } else { "ws" });
     ws.set_path(given.path());
@@ -422,7 +438,7 @@ fn http_get(
     host: &str,
     headers: &[Header],
     timeout: Duration,
-) -> Result<Answer, String> {
+) -> anyhow::Result<Answer> {
     use std::io::{Read, Write};
     let mut target = format!("{}/json/version", ep.url.path().trim_end_matches('/'));
     if let Some(q) = ep.url.query() {
@@ -430,7 +446,7 @@ fn http_get(
         target.push_str(q);
     }
     let what = "/json/version".to_string();
-    let mut s = Stream::connect(addr, tls_name, timeout).map_err(|e| format!("{what}: {e}"))?;
+    let mut s = Stream::connect(addr, tls_name, timeout).map_err(|e| anyhow!("{what}: {e}"))?;
     let mut req = format!(
         "GET {target} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\nConnection: close\r\n"
     );
@@ -448,7 +464,7 @@ fn http_get(
     req.push_str("\r\n");
     s.write_all(req.as_bytes())
         .and_then(|()| s.flush())
-        .map_err(|e| format!("{what}: cannot send: {e}"))?;
+        .map_err(|e| anyhow!("{what}: cannot send: {e}"))?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
@@ -463,10 +479,10 @@ fn http_get(
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             // A TLS peer that closes without close_notify has still said all it will.
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(format!("{what}: no complete answer: {e}")),
+            Err(e) => return Err(anyhow!("{what}: no complete answer: {e}")),
         }
     }
-    parse_answer(&buf, true).ok_or_else(|| format!("{what}: not an HTTP answer"))
+    parse_answer(&buf, true).ok_or_else(|| anyhow!("{what}: not an HTTP answer"))
 }
 
 /// The answer in `buf`, once complete (or, at the end of the stream, as far as it came).
@@ -565,7 +581,7 @@ mod tests {
             ("http://:9222", "not a browser endpoint URL"),
             ("ws://host:notaport", "not a browser endpoint URL"),
         ] {
-            let e = Endpoint::parse(bad).unwrap_err();
+            let e = Endpoint::parse(bad).unwrap_err().to_string();
             assert!(
                 e.contains(says) && e.contains("expected ws://"),
                 "{bad}: {e}"

@@ -13,6 +13,7 @@ pub mod watch;
 
 pub use poll::poll_until;
 
+use crate::error::Error;
 use crate::vocab::ThirdPartyCookies;
 use anyhow::Context;
 use cdp::{Cdp, CdpError, Page};
@@ -44,6 +45,13 @@ pub enum BrowserError {
     LaunchFailed { path: String, reason: String },
     #[error("cannot connect to the browser at {url}: {reason}")]
     ConnectFailed { url: String, reason: String },
+}
+
+/// A browser that could not be had is a browser error (exit code 3).
+impl From<BrowserError> for Error {
+    fn from(e: BrowserError) -> Error {
+        Error::browser(e)
+    }
 }
 
 /// Everything needed to start or reach a browser.
@@ -234,9 +242,11 @@ impl BrowserSession {
 
     fn connect(farm: &Farm) -> anyhow::Result<BrowserSession> {
         let cdp = Cdp::connect_remote(&farm.endpoint, &farm.headers, CONNECT_TIMEOUT).map_err(
-            |reason| BrowserError::ConnectFailed {
-                url: farm.endpoint.shown(),
-                reason,
+            |reason| {
+                Error::browser(BrowserError::ConnectFailed {
+                    url: farm.endpoint.shown(),
+                    reason: reason.to_string(),
+                })
             },
         )?;
         let version = browser_version(&cdp);
@@ -252,7 +262,7 @@ impl BrowserSession {
     }
 
     fn launch(options: &BrowserOptions) -> anyhow::Result<BrowserSession> {
-        let path = find_chrome(options.chrome.as_deref())?;
+        let path = find_chrome(options.chrome.as_deref()).map_err(Error::browser)?;
         let dir = tempfile::Builder::new()
             .prefix("chatcookie-")
             .tempdir()
@@ -330,9 +340,11 @@ impl BrowserSession {
             // Its own process group: one signal reaches the browser and all its helpers.
             cmd.process_group(0);
         }
-        let child = cmd.spawn().map_err(|e| BrowserError::LaunchFailed {
-            path: path.display().to_string(),
-            reason: e.to_string(),
+        let child = cmd.spawn().map_err(|e| {
+            Error::browser(BrowserError::LaunchFailed {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })
         })?;
         let pgid = child.id() as i32;
         LIVE.lock()
@@ -345,18 +357,19 @@ impl BrowserSession {
                 Ok(ws) => ws,
                 Err(reason) => {
                     drop(process);
-                    return Err(BrowserError::LaunchFailed {
+                    return Err(Error::browser(BrowserError::LaunchFailed {
                         path: path.display().to_string(),
-                        reason,
-                    }
+                        reason: reason.to_string(),
+                    })
                     .into());
                 }
             };
-        let cdp =
-            Cdp::connect(&ws, CONNECT_TIMEOUT).map_err(|reason| BrowserError::LaunchFailed {
+        let cdp = Cdp::connect(&ws, CONNECT_TIMEOUT).map_err(|reason| {
+            Error::browser(BrowserError::LaunchFailed {
                 path: path.display().to_string(),
                 reason: format!("cannot attach to its DevTools endpoint: {reason}"),
-            })?;
+            })
+        })?;
         let version = browser_version(&cdp);
         Ok(BrowserSession {
             cdp,
@@ -512,7 +525,7 @@ fn wait_for_devtools(
     profile: &Path,
     stderr_path: &Path,
     timeout: Duration,
-) -> Result<String, String> {
+) -> anyhow::Result<String> {
     let port_file = profile.join("DevToolsActivePort");
     let deadline = Instant::now() + timeout;
     let stderr_tail = || {
@@ -531,16 +544,16 @@ fn wait_for_devtools(
             }
         }
         if let Ok(Some(status)) = process.child.try_wait() {
-            return Err(format!(
+            anyhow::bail!(
                 "it exited ({status}) before opening its DevTools port:\n    {}",
                 stderr_tail()
-            ));
+            );
         }
         if Instant::now() >= deadline {
-            return Err(format!(
+            anyhow::bail!(
                 "it did not open its DevTools port within {timeout:?}:\n    {}",
                 stderr_tail()
-            ));
+            );
         }
         std::thread::sleep(Duration::from_millis(10));
     }

@@ -4,6 +4,8 @@
 //! and a writing handle. TCP splits with `try_clone`; a TLS session cannot, so both handles share
 //! one rustls connection behind a mutex, and the reader waits on the socket without holding it.
 
+use crate::error::{Error, Result};
+use anyhow::anyhow;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -17,37 +19,38 @@ pub enum Stream {
 
 impl Stream {
     /// Connects to `addr`, with TLS for `tls_name` when given (the certificate must name it).
-    pub fn connect(
-        addr: SocketAddr,
-        tls_name: Option<&str>,
-        timeout: Duration,
-    ) -> Result<Stream, String> {
-        let sock = TcpStream::connect_timeout(&addr, timeout).map_err(|e| e.to_string())?;
-        sock.set_nodelay(true).map_err(|e| e.to_string())?;
+    /// A stream that cannot be had is a browser that cannot be reached.
+    pub fn connect(addr: SocketAddr, tls_name: Option<&str>, timeout: Duration) -> Result<Stream> {
+        Self::open(addr, tls_name, timeout).map_err(Error::browser)
+    }
+
+    fn open(addr: SocketAddr, tls_name: Option<&str>, timeout: Duration) -> anyhow::Result<Stream> {
+        let sock = TcpStream::connect_timeout(&addr, timeout).map_err(|e| anyhow!("{e}"))?;
+        sock.set_nodelay(true).map_err(|e| anyhow!("{e}"))?;
         sock.set_read_timeout(Some(timeout))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| anyhow!("{e}"))?;
         sock.set_write_timeout(Some(timeout))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| anyhow!("{e}"))?;
         match tls_name {
             None => Ok(Stream::Plain(sock)),
             Some(name) => {
                 let server_name = rustls::pki_types::ServerName::try_from(name.to_string())
                     .map_err(|e| {
-                        format!("`{name}` cannot be checked against a certificate: {e}")
+                        anyhow!("`{name}` cannot be checked against a certificate: {e}")
                     })?;
                 let conn = rustls::ClientConnection::new(tls_config()?, server_name)
-                    .map_err(|e| format!("TLS setup failed: {e}"))?;
+                    .map_err(|e| anyhow!("TLS setup failed: {e}"))?;
                 Stream::tls(sock, conn.into())
-                    .map_err(|e| format!("TLS handshake with {name} failed: {e}"))
+                    .map_err(|e| anyhow!("TLS handshake with {name} failed: {e}"))
             }
         }
     }
 
     /// Runs a TLS handshake on `sock` (either side: a server too, as a test's farm) and returns
     /// the stream whose clones share that session.
-    pub fn tls(mut sock: TcpStream, mut conn: rustls::Connection) -> Result<Stream, String> {
+    pub fn tls(mut sock: TcpStream, mut conn: rustls::Connection) -> io::Result<Stream> {
         while conn.is_handshaking() {
-            conn.complete_io(&mut sock).map_err(|e| e.to_string())?;
+            conn.complete_io(&mut sock)?;
         }
         Ok(Stream::Tls(TlsStream {
             conn: Arc::new(Mutex::new(conn)),
@@ -164,7 +167,7 @@ impl Write for TlsStream {
 pub const CA_FILE_VAR: &str = "SSL_CERT_FILE";
 
 /// The client configuration: the Mozilla roots (webpki-roots) plus those of `SSL_CERT_FILE`.
-fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+fn tls_config() -> anyhow::Result<Arc<rustls::ClientConfig>> {
     use rustls::pki_types::{CertificateDer, pem::PemObject};
     let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
@@ -172,18 +175,18 @@ fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
     if let Some(file) = std::env::var_os(CA_FILE_VAR).filter(|f| !f.is_empty()) {
         let shown = std::path::Path::new(&file).display().to_string();
         let certs = CertificateDer::pem_file_iter(&file)
-            .map_err(|e| format!("{CA_FILE_VAR}={shown}: {e}"))?;
+            .map_err(|e| anyhow!("{CA_FILE_VAR}={shown}: {e}"))?;
         for cert in certs {
-            let cert = cert.map_err(|e| format!("{CA_FILE_VAR}={shown}: {e}"))?;
+            let cert = cert.map_err(|e| anyhow!("{CA_FILE_VAR}={shown}: {e}"))?;
             roots
                 .add(cert)
-                .map_err(|e| format!("{CA_FILE_VAR}={shown}: {e}"))?;
+                .map_err(|e| anyhow!("{CA_FILE_VAR}={shown}: {e}"))?;
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup failed: {e}"))?
+        .map_err(|e| anyhow!("TLS setup failed: {e}"))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     // A WebSocket upgrade is HTTP/1.1; a load balancer offered h2 would refuse it.

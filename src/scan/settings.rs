@@ -183,8 +183,8 @@ pub enum OptionsError {
     #[error(transparent)]
     Files(anyhow::Error),
     /// The visitor's storage-state file.
-    #[error("{0}")]
-    StorageState(String),
+    #[error(transparent)]
+    StorageState(Error),
     #[error(transparent)]
     Invalid(#[from] InvalidOptions),
 }
@@ -194,6 +194,7 @@ impl From<OptionsError> for Error {
     fn from(e: OptionsError) -> Error {
         match e {
             OptionsError::Files(e) => Error::input(e),
+            OptionsError::StorageState(e) => e,
             e => Error::usage(e),
         }
     }
