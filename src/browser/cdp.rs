@@ -30,6 +30,10 @@ pub enum CdpError {
     Timeout { method: String, timeout: Duration },
     #[error("`{method}` failed: {message}")]
     Failed { method: String, message: String },
+    /// The call ran into an execution context whose document was replaced meanwhile
+    /// (navigated, reloaded, detached): expected while a page moves on, not a failure.
+    #[error("`{method}` failed: {message}")]
+    ContextGone { method: String, message: String },
     #[error("the browser connection is closed ({0})")]
     Closed(String),
 }
@@ -44,11 +48,20 @@ impl CdpError {
         matches!(self, CdpError::Closed(_))
     }
 
+    /// The browser's error answer to `method`, typed once here: Chromium gives a replaced
+    /// document's context the generic error code, so only its words tell it apart.
+    pub fn answered(method: String, message: String) -> CdpError {
+        if CONTEXT_GONE.iter().any(|w| message.contains(w)) {
+            CdpError::ContextGone { method, message }
+        } else {
+            CdpError::Failed { method, message }
+        }
+    }
+
     /// True when the call ran into an execution context that is gone: its document was
     /// replaced (navigated, reloaded, detached) meanwhile.
     pub fn is_context_gone(&self) -> bool {
-        matches!(self, CdpError::Failed { message, .. }
-            if CONTEXT_GONE.iter().any(|w| message.contains(w)))
+        matches!(self, CdpError::ContextGone { .. })
     }
 }
 
@@ -211,10 +224,9 @@ impl Cdp {
         let wait = deadline.saturating_duration_since(Instant::now());
         match sent.rx.recv_timeout(wait) {
             Ok(reply) => reply.map_err(|e| match e {
-                CdpError::Failed { message, .. } => CdpError::Failed {
-                    method: method.into(),
-                    message,
-                },
+                CdpError::Failed { message, .. } | CdpError::ContextGone { message, .. } => {
+                    CdpError::answered(method.into(), message)
+                }
                 other => other,
             }),
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -325,14 +337,13 @@ fn read_loop(
         if let Some(id) = v.get("id").and_then(Value::as_u64) {
             if let Some(tx) = lock(&inner.pending).remove(&id) {
                 let reply = match v.get("error") {
-                    Some(err) => Err(CdpError::Failed {
-                        method: String::new(),
-                        message: err
-                            .get("message")
+                    Some(err) => Err(CdpError::answered(
+                        String::new(),
+                        err.get("message")
                             .and_then(Value::as_str)
                             .unwrap_or("error")
                             .to_string(),
-                    }),
+                    )),
                     None => Ok(v.get("result").cloned().unwrap_or(Value::Null)),
                 };
                 let _ = tx.send(reply);
@@ -419,10 +430,8 @@ mod tests {
 
     #[test]
     fn a_replaced_document_is_told_from_other_failures() {
-        let failed = |message: &str| CdpError::Failed {
-            method: "Runtime.callFunctionOn".into(),
-            message: message.into(),
-        };
+        let failed =
+            |message: &str| CdpError::answered("Runtime.callFunctionOn".into(), message.into());
         assert!(failed("Cannot find context with specified id").is_context_gone());
         assert!(failed("Execution context was destroyed.").is_context_gone());
         assert!(!failed("Object reference chain is too long").is_context_gone());

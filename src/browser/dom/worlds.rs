@@ -369,10 +369,9 @@ fn flatten_tree(node: &Value, out: &mut Vec<FrameInfo>) {
     }
 }
 
-/// True when the error says our context's document was replaced (navigated, reloaded, detached).
+/// True when our context's document was replaced (navigated, reloaded, detached).
 pub(super) fn is_context_gone(e: &CdpError) -> bool {
-    matches!(e, CdpError::Failed { message, .. }
-        if message.contains("Cannot find context") || message.contains("context was destroyed"))
+    e.is_context_gone()
 }
 
 impl Worlds<'_> {
