@@ -97,6 +97,20 @@ impl Error {
         Error::new(ErrorKind::Internal, e)
     }
 
+    /// An error at a layer's edge: of the `kind` that layer says, unless it is an [`Error`] a
+    /// lower layer already gave its kind (kept through `.context(…)`).
+    pub fn at_edge(kind: ErrorKind, e: anyhow::Error) -> Error {
+        let inner = e.chain().find_map(|c| {
+            c.downcast_ref::<Error>()
+                .map(Error::kind)
+                .or_else(|| c.downcast_ref::<Diagnostics>().map(|_| ErrorKind::Input))
+        });
+        match inner {
+            Some(kind) => Error { kind, inner: e },
+            None => Error::new(kind, e),
+        }
+    }
+
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
@@ -146,22 +160,6 @@ impl From<Diagnostics> for Error {
     }
 }
 
-/// An error from code that does not say its kind: the kind of an [`Error`] anywhere in its
-/// chain of causes (kept through `.context(…)`), else a scan failure.
-impl From<anyhow::Error> for Error {
-    fn from(e: anyhow::Error) -> Error {
-        let kind = e
-            .chain()
-            .find_map(|c| {
-                c.downcast_ref::<Error>()
-                    .map(Error::kind)
-                    .or_else(|| c.downcast_ref::<Diagnostics>().map(|_| ErrorKind::Input))
-            })
-            .unwrap_or(ErrorKind::Internal);
-        Error { kind, inner: e }
-    }
-}
-
 /// Reads a file the user named, as UTF-8 text (a leading BOM kept); missing, unreadable or not
 /// text is an input error.
 pub fn read_input(path: &Path) -> Result<String> {
@@ -188,9 +186,18 @@ mod tests {
             e.to_string()
                 .contains("cannot read /nonexistent/chatcookie.toml")
         );
-        let wrapped: Error = anyhow::Error::new(e).context("loading the policy").into();
+        let wrapped = Error::at_edge(
+            ErrorKind::Browser,
+            anyhow::Error::new(e).context("loading the policy"),
+        );
         assert_eq!(wrapped.kind(), ErrorKind::Input);
-        let other: Error = anyhow::anyhow!("the browser crashed").into();
-        assert_eq!(other.kind(), ErrorKind::Internal);
+        assert!(
+            wrapped
+                .to_string()
+                .starts_with("loading the policy: cannot read")
+        );
+        let other = Error::at_edge(ErrorKind::Browser, anyhow::anyhow!("the browser crashed"));
+        assert_eq!(other.kind(), ErrorKind::Browser);
+        assert_eq!(other.exit(), Exit::ScanFailed);
     }
 }

@@ -18,7 +18,6 @@ fn main() {
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            let e = chatcookie::Error::from(e);
             // Diagnostics carry their own "error:" lines.
             if e.is_diagnostics() {
                 eprintln!("{e}");
@@ -37,7 +36,7 @@ fn main() {
     std::process::exit(code as i32);
 }
 
-fn run(cli: Cli) -> anyhow::Result<Exit> {
+fn run(cli: Cli) -> chatcookie::Result<Exit> {
     match cli.command {
         Command::Scan(args) => commands::scan::run(*args),
         Command::Check(args) => commands::check::run(*args),

@@ -13,7 +13,7 @@ pub mod watch;
 
 pub use poll::poll_until;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::vocab::ThirdPartyCookies;
 use anyhow::Context;
 use cdp::{Cdp, CdpError, Page};
@@ -230,7 +230,7 @@ pub fn find_chrome(explicit: Option<&Path>) -> Result<PathBuf, BrowserError> {
 
 impl BrowserSession {
     /// Launches a fresh headless Chromium, or connects to `options.connect`.
-    pub fn start(options: &BrowserOptions) -> anyhow::Result<BrowserSession> {
+    pub fn start(options: &BrowserOptions) -> crate::error::Result<BrowserSession> {
         match &options.connect {
             Some(farm) => Self::connect(farm).map(|mut s| {
                 s.proxy = options.proxy.clone();
@@ -238,6 +238,7 @@ impl BrowserSession {
             }),
             None => Self::launch(options),
         }
+        .map_err(|e| Error::at_edge(ErrorKind::Browser, e))
     }
 
     fn connect(farm: &Farm) -> anyhow::Result<BrowserSession> {

@@ -170,6 +170,13 @@ pub enum CaptureError {
     Unreadable { path: String, cause: std::io::Error },
 }
 
+/// Whatever the capture's reader refuses is the user's input.
+impl From<CaptureError> for crate::error::Error {
+    fn from(e: CaptureError) -> crate::error::Error {
+        crate::error::Error::input(e)
+    }
+}
+
 /// What a capture yields, in input order: keys, and request URLs as evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {

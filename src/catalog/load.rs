@@ -33,7 +33,7 @@ impl Catalog {
     }
 
     /// The embedded catalog plus the user's files, in order.
-    pub fn with_user_files(paths: &[impl AsRef<Path>]) -> anyhow::Result<Catalog> {
+    pub fn with_user_files(paths: &[impl AsRef<Path>]) -> crate::error::Result<Catalog> {
         let mut user = Vec::new();
         for p in paths {
             let p = p.as_ref();
@@ -61,7 +61,7 @@ impl Catalog {
     /// Validates one catalog file on its own and against the embedded catalog. A new version of
     /// an embedded file (same file name, same vendor id: `catalog/tawkto.toml` being edited) is
     /// checked in place of the embedded one, not as a second vendor of the same id.
-    pub fn check_file(path: &Path) -> anyhow::Result<Catalog> {
+    pub fn check_file(path: &Path) -> crate::error::Result<Catalog> {
         let text = read_text(path)?;
         let file = path.display().to_string();
         let mut embedded = embedded_texts();
@@ -281,8 +281,8 @@ pub(super) fn embedded_texts() -> Vec<CatalogText> {
 }
 
 /// Reads a user file as UTF-8 text, with the path in the error.
-pub fn read_text(path: &Path) -> anyhow::Result<String> {
-    Ok(crate::error::read_input(path)?)
+pub fn read_text(path: &Path) -> crate::error::Result<String> {
+    crate::error::read_input(path)
 }
 
 fn short_hash(texts: &[CatalogText]) -> String {

@@ -217,7 +217,7 @@ impl BannerWords {
 
     /// The embedded vocabulary plus the user's files: a language already known gains their
     /// phrases, a new one is added.
-    pub fn with_user_files(paths: &[impl AsRef<Path>]) -> anyhow::Result<BannerWords> {
+    pub fn with_user_files(paths: &[impl AsRef<Path>]) -> crate::error::Result<BannerWords> {
         let mut texts = Vec::new();
         for p in paths {
             let p = p.as_ref();

@@ -2,12 +2,11 @@
 
 use super::load_catalog;
 use crate::cli::{CatalogArgs, ListFormat};
-use anyhow::bail;
 use chatcookie::Error;
 use chatcookie::catalog::Catalog;
 use chatcookie::exit::Exit;
 
-pub fn run(args: CatalogArgs) -> anyhow::Result<Exit> {
+pub fn run(args: CatalogArgs) -> chatcookie::Result<Exit> {
     if let Some(path) = &args.check {
         let catalog = Catalog::check_file(path)?;
         let added: usize = catalog
@@ -29,7 +28,8 @@ pub fn run(args: CatalogArgs) -> anyhow::Result<Exit> {
             &catalog,
             args.format == ListFormat::Json,
             &mut std::io::stdout().lock(),
-        )?;
+        )
+        .map_err(Error::output)?;
         return Ok(Exit::Ok);
     }
     if let Some(wanted) = &args.platform {
@@ -46,7 +46,7 @@ pub fn run(args: CatalogArgs) -> anyhow::Result<Exit> {
         })
         .collect();
     if vendors.is_empty() {
-        bail!(Error::usage(format!(
+        return Err(Error::usage(format!(
             "no vendor `{}`; the vendors are: {}",
             args.vendor.unwrap_or_default(),
             catalog
@@ -61,10 +61,10 @@ pub fn run(args: CatalogArgs) -> anyhow::Result<Exit> {
         ListFormat::Json => {
             let mut listed = Vec::new();
             for v in &vendors {
-                let mut value = serde_json::to_value(v)?;
+                let mut value = serde_json::to_value(v).map_err(Error::internal)?;
                 let products: Vec<_> = catalog.products_of(&v.id).collect();
                 if !products.is_empty() {
-                    value["products"] = serde_json::to_value(products)?;
+                    value["products"] = serde_json::to_value(products).map_err(Error::internal)?;
                 }
                 listed.push(value);
             }
@@ -73,7 +73,7 @@ pub fn run(args: CatalogArgs) -> anyhow::Result<Exit> {
                 "cookie_database": catalog.ocd.database,
                 "vendors": listed,
             });
-            let json = serde_json::to_string_pretty(&doc)?;
+            let json = serde_json::to_string_pretty(&doc).map_err(Error::internal)?;
             super::print_stdout(|out| writeln!(out, "{json}"))?;
         }
         ListFormat::Table => {
@@ -98,7 +98,7 @@ pub fn run(args: CatalogArgs) -> anyhow::Result<Exit> {
 
 /// `--platform NAME`: the platform with that id or name, else every platform whose name or id
 /// contains it (case-insensitively).
-fn platforms(catalog: &Catalog, wanted: &str, format: ListFormat) -> anyhow::Result<Exit> {
+fn platforms(catalog: &Catalog, wanted: &str, format: ListFormat) -> chatcookie::Result<Exit> {
     let found: Vec<_> = match catalog.ocd.platform(wanted) {
         Some(p) => vec![p],
         None => {
@@ -112,7 +112,7 @@ fn platforms(catalog: &Catalog, wanted: &str, format: ListFormat) -> anyhow::Res
         }
     };
     if found.is_empty() {
-        bail!(Error::usage(format!(
+        return Err(Error::usage(format!(
             "no Open Cookie Database platform `{wanted}` (by id, name or part of a name); `chatcookie catalog --format json --platform ''` lists them all"
         )));
     }
@@ -123,7 +123,7 @@ fn platforms(catalog: &Catalog, wanted: &str, format: ListFormat) -> anyhow::Res
                 "cookie_database": catalog.ocd.database,
                 "platforms": found,
             });
-            let json = serde_json::to_string_pretty(&doc)?;
+            let json = serde_json::to_string_pretty(&doc).map_err(Error::internal)?;
             super::print_stdout(|out| writeln!(out, "{json}"))?;
         }
         ListFormat::Table => {

@@ -9,14 +9,13 @@ use chatcookie::gate::Gate;
 use chatcookie::policy::Policy;
 use chatcookie::run::{self, Batch, Target};
 
-pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
+pub fn run(args: CheckArgs) -> chatcookie::Result<Exit> {
     check_output(&args.output)?;
     if !args.policy.exists() {
         return Err(Error::usage(format!(
             "no policy file at {}; write one with `chatcookie init URL`, or name it with --policy",
             args.policy.display()
-        ))
-        .into());
+        )));
     }
     // The policy's own catalog files extend the catalog its declarations are checked against.
     let embedded = load_catalog(&[])?;
@@ -37,8 +36,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         return Err(Error::usage(format!(
             "{}: [scan] urls is empty: nothing to check",
             args.policy.display()
-        ))
-        .into());
+        )));
     }
     let s = &policy.scan;
     let mut opts = policy.scan_options()?;

@@ -11,15 +11,8 @@ use chatcookie::catalog::Catalog;
 use chatcookie::classify::{self, Classified, Classifier};
 use chatcookie::exit::Exit;
 
-pub fn run(args: ClassifyArgs) -> anyhow::Result<Exit> {
-    // Whatever the capture's reader refuses is an input error (exit 2).
-    classify_input(args).map_err(|e| match e.downcast::<CaptureError>() {
-        Ok(capture) => Error::input(capture).into(),
-        Err(other) => other,
-    })
-}
-
-fn classify_input(args: ClassifyArgs) -> anyhow::Result<Exit> {
+/// Whatever the capture's reader refuses is an input error (exit 2).
+pub fn run(args: ClassifyArgs) -> chatcookie::Result<Exit> {
     let catalog = load_catalog(&args.catalog.files)?;
     let (input, name): (Box<dyn BufRead>, &str) = if args.input == "-" {
         (Box::new(std::io::stdin().lock()), "standard input")
@@ -63,7 +56,7 @@ fn classify_input(args: ClassifyArgs) -> anyhow::Result<Exit> {
             };
             match written {
                 Err(e) if super::reader_gone(&e) => Ok(Exit::Ok),
-                Err(e) => Err(e),
+                Err(e) => Err(Error::output(e)),
                 Ok(()) => Ok(Exit::Ok),
             }
         }
@@ -123,7 +116,7 @@ fn jsonl(
     input: Box<dyn BufRead>,
     name: &str,
     show_values: bool,
-) -> anyhow::Result<Exit> {
+) -> chatcookie::Result<Exit> {
     let mut sink = Lines {
         classifier: Classifier::streaming(catalog, show_values),
         out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
@@ -160,7 +153,9 @@ fn jsonl(
     }
     match failed.map_or_else(|| out.flush(), Err) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Exit::Ok),
-        Err(e) => Err(anyhow::Error::new(e).context("cannot write to standard output")),
+        Err(e) => Err(Error::output(
+            anyhow::Error::new(e).context("cannot write to standard output"),
+        )),
         Ok(()) => Ok(Exit::Ok),
     }
 }

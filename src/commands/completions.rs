@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 const BIN: &str = "chatcookie";
 
 /// Prints the completion script for the shell to standard output.
-pub fn run(args: CompletionsArgs) -> anyhow::Result<Exit> {
+pub fn run(args: CompletionsArgs) -> chatcookie::Result<Exit> {
     let mut cmd = visible_command();
     // Generated into memory first: clap_complete panics on a write error, and a reader that
     // stops early (`| head`) is no error of ours.
@@ -39,9 +39,10 @@ fn visible_command() -> clap::Command {
 }
 
 /// Writes chatcookie.1 and one page per (visible) subcommand into the directory, and lists them.
-pub fn manpages(args: ManpagesArgs) -> anyhow::Result<Exit> {
+pub fn manpages(args: ManpagesArgs) -> chatcookie::Result<Exit> {
     std::fs::create_dir_all(&args.dir)
-        .with_context(|| format!("cannot create {}", args.dir.display()))?;
+        .with_context(|| format!("cannot create {}", args.dir.display()))
+        .map_err(chatcookie::Error::output)?;
     for path in write_manpages(&args.dir)? {
         println!("{}", path.display());
     }
@@ -49,7 +50,7 @@ pub fn manpages(args: ManpagesArgs) -> anyhow::Result<Exit> {
 }
 
 /// The pages, named as man expects them: chatcookie.1, chatcookie-scan.1, ….
-pub fn write_manpages(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn write_manpages(dir: &Path) -> chatcookie::Result<Vec<PathBuf>> {
     let mut cmd = Cli::command().disable_help_subcommand(true);
     // Building the root gives every subcommand its display name (chatcookie-scan).
     cmd.build();
@@ -64,7 +65,7 @@ fn write_page(
     dir: &Path,
     source: &str,
     written: &mut Vec<PathBuf>,
-) -> anyhow::Result<()> {
+) -> chatcookie::Result<()> {
     let subcommands: Vec<clap::Command> = cmd
         .get_subcommands()
         .filter(|s| !s.is_hide_set())
@@ -75,7 +76,8 @@ fn write_page(
         .manual("chatcookie manual");
     let path = page
         .generate_to(dir)
-        .with_context(|| format!("cannot write a man page into {}", dir.display()))?;
+        .with_context(|| format!("cannot write a man page into {}", dir.display()))
+        .map_err(chatcookie::Error::output)?;
     written.push(path);
     for sub in subcommands {
         write_page(sub, dir, source, written)?;

@@ -13,7 +13,7 @@ use chatcookie::serve::SiteFiles;
 use chatcookie::{ConsentAction, Error};
 use std::time::Duration;
 
-pub fn run(args: DemoArgs) -> anyhow::Result<Exit> {
+pub fn run(args: DemoArgs) -> chatcookie::Result<Exit> {
     let all = demo::sites();
     if args.list {
         super::print_stdout(|out| {

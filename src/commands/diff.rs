@@ -16,12 +16,14 @@ struct Diff {
     removed_findings: Vec<String>,
 }
 
-pub fn run(args: DiffArgs) -> anyhow::Result<Exit> {
+pub fn run(args: DiffArgs) -> chatcookie::Result<Exit> {
     let old = read_json(&args.old)?;
     let new = read_json(&args.new)?;
     let d = diff(&old, &new);
     let json = match args.format {
-        ListFormat::Json => Some(serde_json::to_string_pretty(&d)?),
+        ListFormat::Json => {
+            Some(serde_json::to_string_pretty(&d).map_err(chatcookie::Error::internal)?)
+        }
         ListFormat::Table => None,
     };
     super::print_stdout(|out| {

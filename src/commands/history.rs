@@ -1,7 +1,6 @@
 //! `chatcookie history`: a site's scans recorded with `scan --store`, and what changed from scan to scan.
 
 use crate::cli::{HistoryArgs, ListFormat};
-use anyhow::Context;
 use chatcookie::exit::Exit;
 use chatcookie::report::ScanReport;
 use chatcookie::store::{
@@ -10,33 +9,39 @@ use chatcookie::store::{
 use chatcookie::{Error, terminal_safe};
 use std::fmt::Write as _;
 
-pub fn run(args: HistoryArgs) -> anyhow::Result<Exit> {
+pub fn run(args: HistoryArgs) -> chatcookie::Result<Exit> {
     // Whatever stops it, the cause is the store or the site the user named: a usage error (2).
     let history = load(&args).map_err(|e| Error::usage(format!("{e:#}")))?;
     let text = match args.format {
-        ListFormat::Json => format!("{}\n", serde_json::to_string_pretty(&history)?),
+        ListFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&history).map_err(Error::internal)?
+        ),
         ListFormat::Table => render_table(&history, &args),
     };
     super::print_stdout(|out| out.write_all(text.as_bytes()))?;
     Ok(Exit::Ok)
 }
 
-fn load(args: &HistoryArgs) -> anyhow::Result<History> {
+fn load(args: &HistoryArgs) -> chatcookie::Result<History> {
     let mut store = Store::open_existing(&args.store)?;
-    Ok(store.history_since(&args.site, args.limit as usize, args.since.as_deref())?)
+    store.history_since(&args.site, args.limit as usize, args.since.as_deref())
 }
 
 /// Records judged and gated reports in the store (created if missing); returns their ids.
-pub fn record_scans(location: &StoreLocation, reports: &[ScanReport]) -> anyhow::Result<Vec<i64>> {
+pub fn record_scans(
+    location: &StoreLocation,
+    reports: &[ScanReport],
+) -> chatcookie::Result<Vec<i64>> {
     let mut store = Store::open(location)?;
     reports
         .iter()
         .map(|r| {
-            store.record(r).with_context(|| {
-                format!(
+            store.record(r).map_err(|e| {
+                e.context(format!(
                     "cannot record the scan of {} in {}",
                     r.provenance.url, location
-                )
+                ))
             })
         })
         .collect()

@@ -15,14 +15,13 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-pub fn run(args: InitArgs) -> anyhow::Result<Exit> {
+pub fn run(args: InitArgs) -> chatcookie::Result<Exit> {
     super::check_proxy(&args.steps.visitor.visitor())?;
     if args.policy.exists() && !args.force {
         return Err(Error::usage(format!(
             "{} exists; pass --force to overwrite it",
             args.policy.display()
-        ))
-        .into());
+        )));
     }
     let catalog = load_catalog(&args.catalog.files)?;
     let target = Target::parse(&args.target, args.host.as_deref())?;
@@ -33,14 +32,15 @@ pub fn run(args: InitArgs) -> anyhow::Result<Exit> {
         &run::Judge::new(&catalog),
     )?;
     if let Some(a) = &report.aborted {
-        anyhow::bail!(
+        return Err(chatcookie::Error::site(anyhow::anyhow!(
             "the scan could not complete ({}); no policy written",
             a.reason
-        );
+        )));
     }
     let text = policy_text(&args, &report);
     std::fs::write(&args.policy, &text)
-        .with_context(|| format!("cannot write {}", args.policy.display()))?;
+        .with_context(|| format!("cannot write {}", args.policy.display()))
+        .map_err(chatcookie::Error::output)?;
     let declared = text.matches("[[declare]]").count();
     let hosts = text.matches("[[host]]").count();
     eprintln!(

@@ -29,14 +29,15 @@ use std::path::{Path, PathBuf};
 /// it has what it wanted, and the run's outcome (a verdict, an exit code) stands.
 pub fn print_stdout<E: Into<anyhow::Error>>(
     write: impl FnOnce(&mut dyn Write) -> Result<(), E>,
-) -> anyhow::Result<()> {
+) -> chatcookie::Result<()> {
     let mut out = std::io::stdout().lock();
-    let written = write(&mut out)
+    let written: anyhow::Result<()> = write(&mut out)
         .map_err(Into::into)
         .and_then(|()| Ok(out.flush()?));
     match written {
         Err(e) if reader_gone(&e) => Ok(()),
-        other => other,
+        Err(e) => Err(Error::output(e)),
+        Ok(()) => Ok(()),
     }
 }
 
@@ -52,7 +53,7 @@ pub fn reader_gone(e: &anyhow::Error) -> bool {
     })
 }
 
-pub fn load_catalog(files: &[PathBuf]) -> anyhow::Result<Catalog> {
+pub fn load_catalog(files: &[PathBuf]) -> chatcookie::Result<Catalog> {
     if files.is_empty() {
         Ok(Catalog::embedded()?)
     } else {
@@ -117,7 +118,7 @@ pub fn finish(
     out: &cli::OutputArgs,
     fail_on: &FailOn,
     policy: Option<&Policy>,
-) -> anyhow::Result<Exit> {
+) -> chatcookie::Result<Exit> {
     finish_written(reports, out, fail_on, policy, Written::NotYet)
 }
 
@@ -155,7 +156,7 @@ pub fn finish_written(
     fail_on: &FailOn,
     policy: Option<&Policy>,
     written: Written,
-) -> anyhow::Result<Exit> {
+) -> chatcookie::Result<Exit> {
     let mut unwritten = false;
     let mut unwritable = None;
     match (&out.output_dir, &out.output, &out.format[..], written) {
@@ -163,7 +164,10 @@ pub fn finish_written(
         (Some(dir), _, formats, _) => unwritten = !write_output_dir(reports, formats, dir)?,
         (None, Some(path), [format], _) => {
             let mut buf = Vec::new();
-            format.renderer(false).render(reports, &mut buf)?;
+            format
+                .renderer(false)
+                .render(reports, &mut buf)
+                .map_err(Error::internal)?;
             if let Err(e) = std::fs::write(path, &buf) {
                 // The report goes to standard output instead: nothing gathered is lost.
                 unwritable = Some(format!(
@@ -178,7 +182,9 @@ pub fn finish_written(
             print_stdout(|out| format.renderer(colour).render(reports, out))?;
         }
         (None, _, _, _) => {
-            return Err(Error::usage("give one --format, or several with --output-dir").into());
+            return Err(Error::usage(
+                "give one --format, or several with --output-dir",
+            ));
         }
     }
     if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
@@ -207,7 +213,7 @@ fn write_output_dir(
     reports: &[ScanReport],
     formats: &[Format],
     dir: &Path,
-) -> anyhow::Result<bool> {
+) -> chatcookie::Result<bool> {
     // The file names were given when each report was assembled.
     let mut files: Vec<(String, Vec<u8>)> = reports
         .iter()
@@ -218,20 +224,24 @@ fn write_output_dir(
     formats.dedup();
     for format in &formats {
         let mut buf = Vec::new();
-        format.renderer(false).render(reports, &mut buf)?;
+        format
+            .renderer(false)
+            .render(reports, &mut buf)
+            .map_err(Error::internal)?;
         files.push((format.file_name().to_string(), buf));
     }
     // Many sites: an index with each site's verdict, linking a report of that site alone.
     let paged = formats.iter().copied().find(|f| f.pages_per_site());
     if let Some(paged) = paged.filter(|_| reports.len() > 1) {
         let mut index = Vec::new();
-        render_index(reports, &mut index)?;
+        render_index(reports, &mut index).map_err(Error::internal)?;
         files.push(("index.html".to_string(), index));
         for (i, r) in reports.iter().enumerate() {
             let mut buf = Vec::new();
             paged
                 .renderer(false)
-                .render(std::slice::from_ref(r), &mut buf)?;
+                .render(std::slice::from_ref(r), &mut buf)
+                .map_err(Error::internal)?;
             files.push((site_report_name(i), buf));
         }
     }
@@ -260,11 +270,14 @@ fn write_output_dir(
     let fallback = tempfile::Builder::new()
         .prefix("chatcookie-report-")
         .tempdir()
-        .context("cannot create a temporary directory for the unwritten report files")?
+        .context("cannot create a temporary directory for the unwritten report files")
+        .map_err(Error::output)?
         .keep();
     for (name, bytes) in &failed {
         let path = fallback.join(name);
-        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(&path, bytes)
+            .with_context(|| format!("cannot write {}", path.display()))
+            .map_err(Error::output)?;
     }
     eprintln!(
         "chatcookie: {} file(s) written to {} instead: {}",

@@ -20,16 +20,16 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 /// Scan options from the command line's step flags.
-pub fn options_from(s: &StepArgs) -> anyhow::Result<ScanOptions> {
-    Ok(s.settings().options().map_err(Error::from)?)
+pub fn options_from(s: &StepArgs) -> chatcookie::Result<ScanOptions> {
+    s.settings().options().map_err(Error::from)
 }
 
 /// Scan options answering the banner with `action` (the flags of that answer apply).
-fn options_for(s: &StepArgs, action: ConsentAction) -> anyhow::Result<ScanOptions> {
-    Ok(s.settings().options_for(action).map_err(Error::from)?)
+fn options_for(s: &StepArgs, action: ConsentAction) -> chatcookie::Result<ScanOptions> {
+    s.settings().options_for(action).map_err(Error::from)
 }
 
-pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
+pub fn run(args: ScanArgs) -> chatcookie::Result<Exit> {
     check_output(&args.output)?;
     // A store that could not be written is refused before the scan, not after it.
     if let Some(store) = &args.store {
@@ -96,7 +96,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
 
 /// The targets of this run: the arguments, then the --urls file; duplicates dropped, then the
 /// --shard share taken.
-fn targets_from(args: &ScanArgs) -> anyhow::Result<Vec<Target>> {
+fn targets_from(args: &ScanArgs) -> chatcookie::Result<Vec<Target>> {
     let mut listed: Vec<(String, String)> = args
         .targets
         .iter()
@@ -104,7 +104,9 @@ fn targets_from(args: &ScanArgs) -> anyhow::Result<Vec<Target>> {
         .collect();
     if let Some(file) = &args.sites.urls {
         let text = if file.as_os_str() == "-" {
-            std::io::read_to_string(std::io::stdin()).context("cannot read targets from stdin")?
+            std::io::read_to_string(std::io::stdin())
+                .context("cannot read targets from stdin")
+                .map_err(Error::input)?
         } else {
             std::fs::read_to_string(file)
                 .map_err(|e| Error::usage(format!("cannot read {}: {e}", file.display())))?
@@ -118,12 +120,12 @@ fn targets_from(args: &ScanArgs) -> anyhow::Result<Vec<Target>> {
         }
     }
     if listed.is_empty() {
-        return Err(
-            Error::usage("nothing to scan: give a URL or a directory, or --urls FILE").into(),
-        );
+        return Err(Error::usage(
+            "nothing to scan: give a URL or a directory, or --urls FILE",
+        ));
     }
     if listed.len() > 1 && args.host.is_some() {
-        return Err(Error::usage("--host applies to a single directory target").into());
+        return Err(Error::usage("--host applies to a single directory target"));
     }
     let mut targets = Vec::new();
     for (text, whence) in &listed {
@@ -134,13 +136,13 @@ fn targets_from(args: &ScanArgs) -> anyhow::Result<Vec<Target>> {
     }
     let targets = distinct_share(targets, args.sites.parallel.shard);
     if targets.len() > 1 && !args.passes.is_empty() {
-        return Err(Error::usage("--passes compares passes of a single target").into());
+        return Err(Error::usage("--passes compares passes of a single target"));
     }
     Ok(targets)
 }
 
 /// Many targets (or none left in this shard): the batch, with progress and streaming.
-fn run_many(args: &ScanArgs, targets: &[Target], judge: &Judge<'_>) -> anyhow::Result<Exit> {
+fn run_many(args: &ScanArgs, targets: &[Target], judge: &Judge<'_>) -> chatcookie::Result<Exit> {
     let mut opts = options_from(&args.steps)?;
     opts.progress = args.output.progress;
     opts.screenshots = args.output.screenshots();

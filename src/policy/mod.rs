@@ -283,7 +283,7 @@ fn hosts(
 
 impl Policy {
     /// Reads and validates a policy; every problem is reported with its line and column.
-    pub fn load(path: &Path, catalog: &Catalog) -> anyhow::Result<Policy> {
+    pub fn load(path: &Path, catalog: &Catalog) -> crate::error::Result<Policy> {
         let text = read_text(path)?;
         Ok(Self::parse(&path.display().to_string(), &text, catalog)?.with_path(path))
     }

@@ -3,6 +3,7 @@
 use super::{Judge, Target, browser_for, check_reachable, hint_unresolved};
 use crate::browser::{self, BrowserOptions, BrowserSession};
 use crate::catalog::Catalog;
+use crate::error::{Error, Result};
 use crate::report::ScanReport;
 use crate::scan::{self, ScanOptions, ScanRun};
 use crate::serve::SiteServer;
@@ -33,7 +34,7 @@ impl Batch<'_> {
         targets: &[Target],
         opts: &ScanOptions,
         mut done: impl FnMut(usize, &ScanReport),
-    ) -> anyhow::Result<Vec<ScanReport>> {
+    ) -> Result<Vec<ScanReport>> {
         if targets.is_empty() {
             // An empty shard: nothing to launch a browser for.
             return Ok(Vec::new());
@@ -188,7 +189,7 @@ impl Browsers {
 }
 
 /// A scan whose browser went away: the reason, and the partial run (or a failed one).
-fn lost(session: &BrowserSession, opts: &ScanOptions, result: anyhow::Result<ScanRun>) -> Attempt {
+fn lost(session: &BrowserSession, opts: &ScanOptions, result: Result<ScanRun>) -> Attempt {
     let reason = session
         .cdp
         .close_reason()
@@ -201,12 +202,12 @@ fn lost(session: &BrowserSession, opts: &ScanOptions, result: anyhow::Result<Sca
     Attempt::Lost(reason, run)
 }
 
-fn failed(opts: &ScanOptions, session: Option<&BrowserSession>, e: &anyhow::Error) -> ScanRun {
+fn failed(opts: &ScanOptions, session: Option<&BrowserSession>, e: &Error) -> ScanRun {
     ScanRun::failed(
         opts,
         session.map(|s| s.version.clone()).unwrap_or_default(),
         session.and_then(|s| s.third_party_cookies),
-        format!("{e:#}"),
+        e.to_string(),
     )
 }
 
@@ -218,7 +219,7 @@ struct SharedBrowser {
 }
 
 impl SharedBrowser {
-    fn get(&self) -> anyhow::Result<(u64, Arc<BrowserSession>)> {
+    fn get(&self) -> Result<(u64, Arc<BrowserSession>)> {
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(session) = &current.1 {
             return Ok((current.0, Arc::clone(session)));

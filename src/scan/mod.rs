@@ -28,6 +28,7 @@ use crate::browser::visitor::{self, Seen};
 use crate::browser::watch::{self, PageWatch};
 use crate::catalog::{Catalog, Evidence, EvidenceSteps};
 use crate::consent::ConsentRecord;
+use crate::error::{Error, ErrorKind};
 use crate::snapshot::{self, Snapshot};
 use anyhow::Context;
 use serde_json::{Value, json};
@@ -39,12 +40,13 @@ fn call_timeout(opts: &ScanOptions) -> Duration {
     opts.step_timeout.min(Duration::from_secs(5))
 }
 
-/// Runs the scan in a new tab of `session`.
+/// Runs the scan in a new tab of `session`. What the site does wrong is recorded in the run (an
+/// aborted step); an error is the browser failing to give the scan a tab to work in.
 pub fn run(
     session: &BrowserSession,
     catalog: &Catalog,
     opts: &ScanOptions,
-) -> anyhow::Result<ScanRun> {
+) -> crate::error::Result<ScanRun> {
     let started = Instant::now();
     let started_at = now_rfc3339();
     if opts.steps.contains(&Step::Consent) {
@@ -54,14 +56,15 @@ pub fn run(
     let ct = call_timeout(opts);
     let page = session
         .new_page(ct)
-        .context("cannot open a page in the browser")?;
+        .context("cannot open a page in the browser")
+        .map_err(Error::browser)?;
     let run = run_on_page(session, catalog, opts, &page, started, started_at);
     // A browser that outlives this scan (connected, or shared by several scans) keeps running:
     // close what we opened in it, whatever happened.
     if session.connected || session.shared {
         session.close_page(&page);
     }
-    run
+    run.map_err(|e| Error::at_edge(ErrorKind::Browser, e))
 }
 
 fn run_on_page(

@@ -181,7 +181,7 @@ impl Settings {
 pub enum OptionsError {
     /// A consent-manager rule or banner-word file that cannot be read or is not valid.
     #[error(transparent)]
-    Files(anyhow::Error),
+    Files(Error),
     /// The visitor's storage-state file.
     #[error(transparent)]
     StorageState(Error),
@@ -193,8 +193,7 @@ impl From<OptionsError> for Error {
     /// The files are input; the rest is how the scan was asked for.
     fn from(e: OptionsError) -> Error {
         match e {
-            OptionsError::Files(e) => Error::input(e),
-            OptionsError::StorageState(e) => e,
+            OptionsError::Files(e) | OptionsError::StorageState(e) => e,
             e => Error::usage(e),
         }
     }

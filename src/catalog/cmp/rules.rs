@@ -68,7 +68,7 @@ impl CmpRules {
 
     /// The embedded rules plus the user's files, in order. A user entry whose id is already
     /// defined must say `replace = true`.
-    pub fn with_user_files(paths: &[impl AsRef<Path>]) -> anyhow::Result<CmpRules> {
+    pub fn with_user_files(paths: &[impl AsRef<Path>]) -> crate::error::Result<CmpRules> {
         let mut user = Vec::new();
         for p in paths {
             let p = p.as_ref();

@@ -164,7 +164,11 @@ fn user_files_are_read_from_disk() {
     assert!(missing.to_string().contains("cannot read"), "{missing}");
     std::fs::write(&path, "[[cmp]]\nid = 3\n").unwrap();
     let err = CmpRules::with_user_files(&[&path]).unwrap_err();
-    let d = err.downcast_ref::<Diagnostics>().expect("diagnostics");
+    assert_eq!(err.kind(), crate::error::ErrorKind::Input);
+    let d = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<Diagnostics>())
+        .expect("diagnostics");
     assert_eq!(d.0[0].line, 2);
     assert!(err.to_string().contains("rules.toml:2:6"), "{err}");
 }
