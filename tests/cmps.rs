@@ -13,7 +13,9 @@ use chatcookie::browser::endpoint::Endpoint;
 use chatcookie::browser::{BrowserOptions, BrowserSession, Farm};
 use chatcookie::catalog::Catalog;
 use chatcookie::consent::{CmpRules, ConsentRecord};
-use chatcookie::scan::{self, ConsentChoice, ConsentMethod, ScanOptions, ScanRun, StepStatus};
+use chatcookie::scan::{
+    self, ConsentChoice, ConsentMethod, ScanOptions, ScanRun, Settings, StepStatus,
+};
 use chatcookie::serve::{SiteFiles, SiteServer};
 use chatcookie::{Clock, ConsentAction, Step};
 use serde::Deserialize;
@@ -195,11 +197,14 @@ impl Bench {
         let opts = ScanOptions {
             url: site.url(path),
             consent,
-            step_timeout,
-            quiet: Duration::from_millis(100),
-            widget_timeout: Duration::from_secs(1),
-            steps: vec![Step::Load, Step::Consent],
-            clock,
+            settings: Settings {
+                step_timeout,
+                quiet: Duration::from_millis(100),
+                widget_timeout: Duration::from_secs(1),
+                steps: vec![Step::Load, Step::Consent],
+                clock,
+                ..Settings::default()
+            },
             ..ScanOptions::default()
         };
         let t0 = Instant::now();

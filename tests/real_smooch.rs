@@ -15,7 +15,7 @@ use chatcookie::catalog::Catalog;
 use chatcookie::consent::CmpRules;
 use chatcookie::report::ScanReport;
 use chatcookie::run::Judge;
-use chatcookie::scan::{self, ConsentChoice, ConsentMethod, ScanOptions, StepStatus};
+use chatcookie::scan::{self, ConsentChoice, ConsentMethod, ScanOptions, Settings, StepStatus};
 use chatcookie::serve::{SiteFiles, SiteServer};
 use chatcookie::{ConsentAction, Step};
 use serde_json::{Value, json};
@@ -433,11 +433,14 @@ fn scan_smooch(steps: &[Step]) -> Scanned {
             ConsentMethod::Auto,
             CmpRules::embedded().unwrap(),
         ),
-        // As tests/common: CI runs two Chromiums on two cores.
-        quiet: Duration::from_millis(400),
-        widget_timeout: Duration::from_secs(5),
-        steps: steps.to_vec(),
-        message: Some(MESSAGE.to_string()),
+        settings: Settings {
+            // As tests/common: CI runs two Chromiums on two cores.
+            quiet: Duration::from_millis(400),
+            widget_timeout: Duration::from_secs(5),
+            steps: steps.to_vec(),
+            message: Some(MESSAGE.to_string()),
+            ..Settings::default()
+        },
         ..ScanOptions::default()
     };
     let catalog = Catalog::embedded().unwrap();

@@ -12,8 +12,8 @@ use std::time::Duration;
 /// judged without a policy.
 fn scan(site: &str, action: ConsentAction, step_timeout: Duration) -> (ScanReport, Vec<Finding>) {
     let report = scan_site_with(site, action, ThirdPartyCookies::Block, |o| {
-        o.step_timeout = step_timeout;
-        o.steps = Step::DEFAULT.to_vec();
+        o.settings.step_timeout = step_timeout;
+        o.settings.steps = Step::DEFAULT.to_vec();
     });
     let catalog = Catalog::embedded().unwrap();
     let found = findings::evaluate(&report.facts(), &catalog, None);

@@ -41,7 +41,7 @@ pub fn run(args: CheckArgs) -> chatcookie::Result<Exit> {
     let s = &policy.scan;
     let mut opts = policy.scan_options()?;
     opts.screenshots = args.output.screenshots();
-    super::check_proxy(&opts.visitor)?;
+    super::check_proxy(&opts.settings.visitor)?;
     let mut browser = args.browser;
     if let Some(t) = s.third_party_cookies {
         browser.third_party_cookies = t;

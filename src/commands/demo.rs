@@ -8,7 +8,7 @@ use chatcookie::demo;
 use chatcookie::exit::Exit;
 use chatcookie::gate::Gate;
 use chatcookie::run::{self, Target};
-use chatcookie::scan::{ConsentChoice, ConsentMethod, ScanOptions};
+use chatcookie::scan::{ConsentChoice, ConsentMethod, ScanOptions, Settings};
 use chatcookie::serve::SiteFiles;
 use chatcookie::{ConsentAction, Error};
 use std::time::Duration;
@@ -64,7 +64,10 @@ pub fn run(args: DemoArgs) -> chatcookie::Result<Exit> {
                 CmpRules::embedded()?,
             ),
             // The demo sites load their widgets at once: a shorter wait keeps the demo quick.
-            widget_timeout: Duration::from_secs(2),
+            settings: Settings {
+                widget_timeout: Duration::from_secs(2),
+                ..Settings::default()
+            },
             screenshots: args.output.screenshots(),
             ..ScanOptions::default()
         };

@@ -84,7 +84,7 @@ impl ScanReport {
         }
         let attempts = observation::attempts(catalog, &run.steps, &evidence);
         let vendors = observation::vendors_seen(catalog, &evidence, &evidence_at, &observations);
-        let unreached = unreached_keys(catalog, &vendors, &opts.steps, &observations);
+        let unreached = unreached_keys(catalog, &vendors, &opts.settings.steps, &observations);
         let (requests, network) = {
             let frames: Vec<_> = run
                 .snapshots
@@ -121,7 +121,7 @@ impl ScanReport {
                 third_party_cookies: run.third_party_cookies,
                 options: settings(opts, show_values),
                 visitor: VisitorSummary {
-                    asked: opts.visitor.clone(),
+                    asked: opts.settings.visitor.clone(),
                     seen: run.visitor_seen.clone(),
                 },
                 unreached,
@@ -158,22 +158,23 @@ impl ScanReport {
 fn settings(opts: &ScanOptions, show_values: bool) -> ScanSettings {
     ScanSettings {
         consent: ConsentSetting::of(&opts.consent),
-        open_click: opts.open_click.clone(),
-        step_timeout_ms: opts.step_timeout.as_millis() as u64,
-        quiet_ms: opts.quiet.as_millis() as u64,
-        widget_timeout_ms: opts.widget_timeout.as_millis() as u64,
-        clock: opts.clock,
+        open_click: opts.settings.open_click.clone(),
+        step_timeout_ms: opts.settings.step_timeout.as_millis() as u64,
+        quiet_ms: opts.settings.quiet.as_millis() as u64,
+        widget_timeout_ms: opts.settings.widget_timeout.as_millis() as u64,
+        clock: opts.settings.clock,
         show_values,
-        steps: opts.steps.clone(),
+        steps: opts.settings.steps.clone(),
         screenshots: opts.screenshots,
-        message: opts.steps.contains(&Step::ChatMessage).then(|| {
-            opts.message
+        message: opts.settings.steps.contains(&Step::ChatMessage).then(|| {
+            opts.settings
+                .message
                 .clone()
                 .unwrap_or_else(|| crate::scan::DEFAULT_MESSAGE.into())
         }),
-        pages: opts.pages,
-        page: opts.asked_pages.clone(),
-        withdraw_click: opts.withdraw_click.clone(),
+        pages: opts.settings.pages,
+        page: opts.settings.asked_pages.clone(),
+        withdraw_click: opts.settings.withdraw_click.clone(),
     }
 }
 

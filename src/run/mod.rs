@@ -45,7 +45,7 @@ fn browser_for(
 ) -> BrowserOptions {
     BrowserOptions {
         map_to_loopback: hosts,
-        proxy: opts.visitor.proxy.clone(),
+        proxy: opts.settings.visitor.proxy.clone(),
         ..template.clone()
     }
 }

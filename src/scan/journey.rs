@@ -16,7 +16,7 @@ impl Scan<'_> {
     pub(super) fn journey(&mut self) {
         let per_page: Vec<Step> = Step::ON_EACH_PAGE
             .into_iter()
-            .filter(|s| self.opts.steps.contains(s))
+            .filter(|s| self.opts.settings.steps.contains(s))
             .collect();
         self.watch.lock().page = self.opts.url.clone();
         self.page_steps(&per_page, true);
@@ -29,8 +29,8 @@ impl Scan<'_> {
         };
         if self.opts.journey() && self.aborted.is_none() && loaded {
             let (asked, other) =
-                super::pages::resolve_asked(&self.page_url, &self.opts.asked_pages);
-            let mut queue = PageQueue::new(&self.page_url, self.opts.pages, &asked);
+                super::pages::resolve_asked(&self.page_url, &self.opts.settings.asked_pages);
+            let mut queue = PageQueue::new(&self.page_url, self.opts.settings.pages, &asked);
             queue.journey.skipped.extend(other);
             queue.arrived(&self.opts.url, &self.page_url.clone(), "start");
             // Downloads are no pages: a link that answers with one is left out, not saved.
@@ -62,7 +62,7 @@ impl Scan<'_> {
             self.journey.visited.push(start);
         }
         for step in [Step::Revisit, Step::Withdraw] {
-            if self.opts.steps.contains(&step) {
+            if self.opts.settings.steps.contains(&step) {
                 self.after_pages(step);
             }
         }

@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 /// The per-call deadline for CDP calls that read or act: a hung renderer must not stall a step.
 fn call_timeout(opts: &ScanOptions) -> Duration {
-    opts.step_timeout.min(Duration::from_secs(5))
+    opts.settings.step_timeout.min(Duration::from_secs(5))
 }
 
 /// Runs the scan in a new tab of `session`. What the site does wrong is recorded in the run (an
@@ -49,7 +49,7 @@ pub fn run(
 ) -> crate::error::Result<ScanRun> {
     let started = Instant::now();
     let started_at = now_rfc3339();
-    if opts.steps.contains(&Step::Consent) {
+    if opts.settings.steps.contains(&Step::Consent) {
         // The search by sight's vocabulary compiles while the page loads.
         opts.consent.words.prepare();
     }
@@ -76,7 +76,7 @@ fn run_on_page(
     started_at: String,
 ) -> anyhow::Result<ScanRun> {
     let (watch, seed_script) = prepare_tab(session, opts, page, true)?;
-    let d = &opts.visitor.device;
+    let d = &opts.settings.visitor.device;
     let mut scan = Scan {
         session,
         page: page.clone(),
@@ -173,16 +173,20 @@ fn prepare_tab(
         "Page.addScriptToEvaluateOnNewDocument".into(),
         json!({ "source": visitor::NOT_AUTOMATED }),
     ));
-    calls.extend(opts.visitor.calls(&session.version));
+    calls.extend(opts.settings.visitor.calls(&session.version));
     if seed {
-        for (method, params) in opts.visitor.browser_calls(page.context_id.as_deref()) {
+        for (method, params) in opts
+            .settings
+            .visitor
+            .browser_calls(page.context_id.as_deref())
+        {
             page.cdp
                 .call_raw(None, &method, params, ct)
                 .with_context(|| format!("cannot prepare the visitor ({method})"))?;
         }
     }
     let seed = if seed {
-        opts.visitor.seed_script()
+        opts.settings.visitor.seed_script()
     } else {
         None
     };
@@ -338,7 +342,7 @@ impl Scan<'_> {
                 StepStatus::TimedOut,
                 format!(
                     "{detail}; still changing after the {:?} step timeout ({why}): snapshot taken anyway",
-                    self.opts.step_timeout
+                    self.opts.settings.step_timeout
                 ),
             ),
         };
@@ -491,8 +495,8 @@ impl Scan<'_> {
             // Only another page or tab can lose sight of a partition; one page's snapshots say
             // nothing more than before.
             partitions: if self.opts.journey()
-                || self.opts.steps.contains(&Step::Revisit)
-                || self.opts.steps.contains(&Step::Withdraw)
+                || self.opts.settings.steps.contains(&Step::Revisit)
+                || self.opts.settings.steps.contains(&Step::Withdraw)
             {
                 partitions
             } else {

@@ -174,7 +174,7 @@ impl ScanRun {
         third_party_cookies: Option<ThirdPartyCookies>,
         reason: String,
     ) -> ScanRun {
-        let first = opts.steps.first().copied().unwrap_or(Step::Load);
+        let first = opts.settings.steps.first().copied().unwrap_or(Step::Load);
         ScanRun {
             url: opts.url.clone(),
             final_url: opts.url.clone(),
@@ -184,6 +184,7 @@ impl ScanRun {
             started_at: now_rfc3339(),
             duration_ms: 0,
             steps: opts
+                .settings
                 .steps
                 .iter()
                 .map(|&step| StepRecord {

@@ -40,7 +40,7 @@ impl Scan<'_> {
         self.session.close_tab(&old);
         self.storage_keys = snapshot::StorageKeys::default();
         self.on_page = Evidence::default();
-        let d = &self.opts.visitor.device;
+        let d = &self.opts.settings.visitor.device;
         self.gestures = Gestures::new(d.touch, d.width, d.height);
         // A first navigation in this tab: no referrer, a clock of its own.
         self.loaded_at = None;
@@ -56,7 +56,7 @@ impl Scan<'_> {
             &self.opts.consent.rules,
             &self.opts.consent.words,
             ct,
-            (&self.clock, self.opts.widget_timeout),
+            (&self.clock, self.opts.settings.widget_timeout),
         );
         let said = match &banner {
             Some(b) => format!("the banner showed again ({b}): the choice was not kept"),

@@ -148,7 +148,8 @@ impl Settings {
             consent.words =
                 BannerWords::with_user_files(&self.banner_words).map_err(OptionsError::Files)?;
         }
-        let mut visitor = self.visitor.clone();
+        let mut settings = self.clone();
+        let visitor = &mut settings.visitor;
         if let (None, Some(path)) = (&visitor.state, &visitor.storage_state) {
             let state = visitor::load_storage_state(std::path::Path::new(path))
                 .map_err(OptionsError::StorageState)?;
@@ -156,20 +157,10 @@ impl Settings {
         }
         let opts = ScanOptions {
             url: String::new(),
+            settings,
             consent,
-            open_click: self.open_click.clone(),
-            step_timeout: self.step_timeout,
-            quiet: self.quiet,
-            widget_timeout: self.widget_timeout,
-            clock: self.clock,
-            steps: self.steps.clone(),
             progress: false,
             screenshots: false,
-            visitor,
-            message: self.message.clone(),
-            pages: self.pages,
-            asked_pages: self.asked_pages.clone(),
-            withdraw_click: self.withdraw_click.clone(),
         };
         opts.check()?;
         Ok(opts)
@@ -199,40 +190,19 @@ impl From<OptionsError> for Error {
     }
 }
 
-/// How to run one scan.
+/// How to run one scan: its [`Settings`] with what they name already read (the answer's
+/// rules and words, the visitor's storage state), where, and how it reports as it goes.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
     pub url: String,
+    /// The settings, checked; `settings.visitor.state` is read.
+    pub settings: Settings,
+    /// The answer the consent step gives, with its rules and banner words read.
     pub consent: ConsentChoice,
-    /// `--open-click`: open the chat by clicking this element instead of the vendor's own call.
-    pub open_click: Option<String>,
-    /// Upper bound for each step's action and settling.
-    pub step_timeout: Duration,
-    /// How long cookies, storage and network must stay still for a step to count as settled.
-    pub quiet: Duration,
-    /// How long the widget step waits for a chat widget to appear (page time, see `clock`).
-    pub widget_timeout: Duration,
-    /// How the page's time runs while the scan waits for a widget or banner that may not come.
-    pub clock: Clock,
-    /// The steps to run (always in their natural order).
-    pub steps: Vec<Step>,
     /// Print one line per finished step to standard error.
     pub progress: bool,
     /// Capture a PNG screenshot of the page after each step's snapshot (off by default: it costs time).
     pub screenshots: bool,
-    /// Who the page sees: device, language, time zone, place, headers, starting state.
-    pub visitor: Visitor,
-    /// The first message the `chat_message` step sends (None: the default text).
-    pub message: Option<String>,
-    /// `--pages`: at most this many pages of the site, the start page included (links and
-    /// sitemap, breadth first); 1 scans the start page alone.
-    pub pages: usize,
-    /// `--page`: pages of the same site visited right after the start page, on top of `pages`
-    /// (paths, resolved against the start page, or addresses).
-    pub asked_pages: Vec<String>,
-    /// `--withdraw-click`: withdraw consent by clicking this element (then answering the
-    /// settings it opens with a refusal) instead of the consent manager's own way back.
-    pub withdraw_click: Option<String>,
 }
 
 /// The defaults of a scan, shared by every entry point (the CLI's flags, a policy's `[scan]`,
@@ -250,29 +220,19 @@ pub mod defaults {
 }
 
 impl Default for ScanOptions {
-    /// Every default step, the banner accepted through the embedded consent-manager rules, the
-    /// default bounds and visitor; `url` is empty until a target sets it.
+    /// The default settings, the banner accepted through the embedded consent-manager rules;
+    /// `url` is empty until a target sets it.
     fn default() -> ScanOptions {
         ScanOptions {
             url: String::new(),
+            settings: Settings::default(),
             consent: ConsentChoice::new(
                 crate::vocab::ConsentAction::Accept,
                 super::ConsentMethod::Auto,
                 CmpRules::embedded().expect("the embedded CMP rules are valid"),
             ),
-            open_click: None,
-            step_timeout: defaults::STEP_TIMEOUT,
-            quiet: defaults::QUIET,
-            widget_timeout: defaults::WIDGET_TIMEOUT,
-            clock: Clock::default(),
-            steps: Step::DEFAULT.to_vec(),
             progress: false,
             screenshots: false,
-            visitor: Visitor::default(),
-            message: None,
-            pages: 1,
-            asked_pages: Vec::new(),
-            withdraw_click: None,
         }
     }
 }
@@ -280,21 +240,22 @@ impl Default for ScanOptions {
 impl ScanOptions {
     /// More than the start page is visited.
     pub fn journey(&self) -> bool {
-        self.pages > 1 || !self.asked_pages.is_empty()
+        self.settings.pages > 1 || !self.settings.asked_pages.is_empty()
     }
 
     /// Whether the options make one scan: a withdrawal needs a consent given first.
     pub fn check(&self) -> Result<(), InvalidOptions> {
-        if self.steps.contains(&Step::Withdraw)
-            && (!self.steps.contains(&Step::Consent)
+        let s = &self.settings;
+        if s.steps.contains(&Step::Withdraw)
+            && (!s.steps.contains(&Step::Consent)
                 || self.consent.action != crate::vocab::ConsentAction::Accept)
         {
             return Err(InvalidOptions::WithdrawWithoutConsent);
         }
-        if self.pages == 0 {
+        if s.pages == 0 {
             return Err(InvalidOptions::NoPages);
         }
-        for p in &self.asked_pages {
+        for p in &s.asked_pages {
             pages::check_asked(p)?;
         }
         Ok(())

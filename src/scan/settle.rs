@@ -67,8 +67,8 @@ impl Stillness {
         clock: &PageClock,
     ) -> Settled {
         let start = Instant::now();
-        let deadline = start + opts.step_timeout;
-        let call_timeout = opts.step_timeout.min(Duration::from_secs(5));
+        let deadline = start + opts.settings.step_timeout;
+        let call_timeout = opts.settings.step_timeout.min(Duration::from_secs(5));
         loop {
             if let Err(why) = self.read_cookies(page, call_timeout) {
                 return Settled::Timeout(why.to_string());
@@ -82,7 +82,8 @@ impl Stillness {
                         if seen == last_change
                             && young == 0
                             && acted_at.is_none()
-                            && page_ms - at >= (opts.quiet + TICK).as_secs_f64() * 1000.0 =>
+                            && page_ms - at
+                                >= (opts.settings.quiet + TICK).as_secs_f64() * 1000.0 =>
                     {
                         return Settled::Quiet;
                     }
@@ -95,7 +96,7 @@ impl Stillness {
             if young == 0 && clock.is_virtual() {
                 // The window in page time: a change or a new request during it starts it over.
                 let mut gone = None;
-                let moved = clock.run_ahead(opts.quiet, || {
+                let moved = clock.run_ahead(opts.settings.quiet, || {
                     if let Err(why) = self.read_cookies(page, call_timeout) {
                         gone = Some(why.to_string());
                         return true;
@@ -109,7 +110,7 @@ impl Stillness {
                 if !moved {
                     return Settled::Quiet;
                 }
-            } else if young == 0 && still_for >= opts.quiet {
+            } else if young == 0 && still_for >= opts.settings.quiet {
                 return Settled::Quiet;
             }
             let now = Instant::now();

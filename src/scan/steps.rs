@@ -32,12 +32,12 @@ impl Scan<'_> {
         }
         self.on_page = Evidence::default();
         if later {
-            let d = &self.opts.visitor.device;
+            let d = &self.opts.settings.visitor.device;
             self.gestures = Gestures::new(d.touch, d.width, d.height);
         }
         let reply = self
             .page
-            .call("Page.navigate", params, self.opts.step_timeout)
+            .call("Page.navigate", params, self.opts.settings.step_timeout)
             .map_err(|e| {
                 Fatal::new(
                     AbortKind::Unreachable,
@@ -57,7 +57,7 @@ impl Scan<'_> {
         }
         let navigated = Instant::now();
         self.loaded_at = Some(navigated);
-        let deadline = Instant::now() + self.opts.step_timeout;
+        let deadline = Instant::now() + self.opts.settings.step_timeout;
         let loaded = crate::browser::poll_until(deadline, || {
             self.watch.lock().load_fired || self.watch.lock().crashed
         });
@@ -67,7 +67,7 @@ impl Scan<'_> {
             self.clock.navigated(navigated);
         } else {
             // Loading is real time (what a visitor waits); the waits after it may run ahead.
-            self.clock = PageClock::start(self.opts.clock, &self.page, ct, navigated);
+            self.clock = PageClock::start(self.opts.settings.clock, &self.page, ct, navigated);
         }
         // The starting state seeds the first page only: a key the site deletes stays deleted.
         if let Some(id) = self.seed_script.take() {
@@ -108,7 +108,7 @@ impl Scan<'_> {
             let pending = self.watch.lock().pending_urls();
             format!(
                 "navigated to {url}{led}; the load event did not fire within {:?} (waiting for: {})",
-                self.opts.step_timeout,
+                self.opts.settings.step_timeout,
                 if pending.is_empty() {
                     "nothing the network shows"
                 } else {
@@ -134,7 +134,7 @@ impl Scan<'_> {
             &self.page,
             &self.watch,
             self.catalog,
-            (&self.clock, self.opts.widget_timeout),
+            (&self.clock, self.opts.settings.widget_timeout),
             call_timeout(self.opts),
             &mut self.gestures,
         );
@@ -161,7 +161,7 @@ impl Scan<'_> {
             let moved = self.gestures.describe();
             return Ok(StepOutcome::Skipped(format!(
                 "no chat widget found within {:.1} s of the page's own time{}",
-                self.opts.widget_timeout.as_secs_f64(),
+                self.opts.settings.widget_timeout.as_secs_f64(),
                 if moved.is_empty() {
                     String::new()
                 } else {
@@ -182,7 +182,7 @@ impl Scan<'_> {
             &self.page,
             &frames,
             &self.opts.consent,
-            (self.opts.step_timeout, call_timeout(self.opts)),
+            (self.opts.settings.step_timeout, call_timeout(self.opts)),
             &self.clock,
             &mut self.gestures,
         );
@@ -191,8 +191,8 @@ impl Scan<'_> {
     }
 
     pub(super) fn chat_open(&mut self) -> Result<StepOutcome, Fatal> {
-        let timeouts = (self.opts.step_timeout, call_timeout(self.opts));
-        if let Some(sel) = &self.opts.open_click {
+        let timeouts = (self.opts.settings.step_timeout, call_timeout(self.opts));
+        if let Some(sel) = &self.opts.settings.open_click {
             let frames: Vec<watch::FrameInfo> =
                 self.watch.lock().frames.values().cloned().collect();
             let clicked =
@@ -234,7 +234,7 @@ impl Scan<'_> {
                 &self.page,
                 &self.watch,
                 self.catalog,
-                (&self.clock, self.opts.widget_timeout),
+                (&self.clock, self.opts.settings.widget_timeout),
                 call_timeout(self.opts),
                 &mut self.gestures,
             );
@@ -268,8 +268,13 @@ impl Scan<'_> {
     /// `chat_message`: the visitor sends a first message, through the vendor's own call or by
     /// typing into the chat's message box.
     pub(super) fn chat_message(&mut self) -> Result<StepOutcome, Fatal> {
-        let timeouts = (self.opts.step_timeout, call_timeout(self.opts));
-        let message = self.opts.message.as_deref().unwrap_or(DEFAULT_MESSAGE);
+        let timeouts = (self.opts.settings.step_timeout, call_timeout(self.opts));
+        let message = self
+            .opts
+            .settings
+            .message
+            .as_deref()
+            .unwrap_or(DEFAULT_MESSAGE);
         let has_call = self
             .detected
             .vendors()

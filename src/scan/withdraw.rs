@@ -41,8 +41,8 @@ impl Scan<'_> {
             rules,
             &self.opts.consent.words,
             cmp.as_deref(),
-            self.opts.withdraw_click.as_deref(),
-            (self.opts.step_timeout, call_timeout(self.opts)),
+            self.opts.settings.withdraw_click.as_deref(),
+            (self.opts.settings.step_timeout, call_timeout(self.opts)),
             &self.clock,
             &mut self.gestures,
         );
@@ -81,7 +81,7 @@ impl Scan<'_> {
         if record.reopened.is_some() {
             let since = Instant::now();
             let watch = &self.watch;
-            self.clock.run_ahead(self.opts.widget_timeout, || {
+            self.clock.run_ahead(self.opts.settings.widget_timeout, || {
                 watch.lock().last_storage_write > since
             });
         }

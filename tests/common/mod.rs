@@ -13,7 +13,7 @@ use chatcookie::catalog::Catalog;
 use chatcookie::consent::CmpRules;
 use chatcookie::report::ScanReport;
 use chatcookie::run::{self, Judge, Target};
-use chatcookie::scan::{ConsentChoice, ConsentMethod, ScanOptions};
+use chatcookie::scan::{ConsentChoice, ConsentMethod, ScanOptions, Settings};
 use chatcookie::serve::SiteFiles;
 use chatcookie::{ConsentAction, Step};
 use serde::Deserialize;
@@ -101,12 +101,15 @@ pub fn scan_site_with(
             click.map_or(ConsentMethod::Auto, ConsentMethod::Click),
             CmpRules::embedded().unwrap(),
         ),
-        // Wider than the product default: CI runs two Chromiums on two cores, and the fixtures'
-        // timers (up to 100 ms) must not slip past the window.
-        quiet: Duration::from_millis(400),
-        widget_timeout: Duration::from_secs(2),
-        // Every step of one page; the return visit and the withdrawal have tests of their own.
-        steps: Step::ON_EACH_PAGE.to_vec(),
+        settings: Settings {
+            // Wider than the product default: CI runs two Chromiums on two cores, and the
+            // fixtures' timers (up to 100 ms) must not slip past the window.
+            quiet: Duration::from_millis(400),
+            widget_timeout: Duration::from_secs(2),
+            // Every step of one page; the return visit and the withdrawal have tests of their own.
+            steps: Step::ON_EACH_PAGE.to_vec(),
+            ..Settings::default()
+        },
         ..ScanOptions::default()
     };
     adjust(&mut opts);
