@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::error::Category;
 
-use super::{CaptureError, CaptureFormat, Emitter, Sink, Summary};
+use super::{CaptureError, CaptureFormat, CaptureTally, Emitter, Sink};
 use super::{har, json_array, storage_state};
 
 /// A JSON document, by its top-level shape.
@@ -97,7 +97,7 @@ impl<'de> Deserialize<'de> for Doc {
 }
 
 /// Parses `text` (the whole input, BOM dropped) and passes its keys on.
-pub fn read(text: &str, sink: &mut impl Sink) -> Result<Summary, CaptureError> {
+pub fn read(text: &str, sink: &mut impl Sink) -> Result<CaptureTally, CaptureError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let doc: Doc = serde_path_to_error::deserialize(&mut de).map_err(path_error)?;
     de.end().map_err(|e| syntax_error(&e))?;

@@ -194,7 +194,7 @@ pub trait Sink {
 
 /// What [`read_capture`] read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Summary {
+pub struct CaptureTally {
     pub format: CaptureFormat,
     /// Distinct keys passed to the sink.
     pub keys: usize,
@@ -206,12 +206,12 @@ pub struct Summary {
 
 /// Reads a capture from `input` (named `name` in read errors), detecting its format, and passes
 /// its keys and evidence URLs to `sink` as they are read. A capture without any key is not an
-/// error here (a HAR exported without cookies still holds request URLs); see [`Summary`].
+/// error here (a HAR exported without cookies still holds request URLs); see [`CaptureTally`].
 pub fn read_capture<R: BufRead>(
     input: R,
     name: &str,
     sink: &mut impl Sink,
-) -> Result<Summary, CaptureError> {
+) -> Result<CaptureTally, CaptureError> {
     let mut lines = lines::Lines::new(input, name);
     let Some(start) = lines.first_content_line()? else {
         return Err(CaptureError::Empty);
@@ -358,8 +358,8 @@ impl<'s, S: Sink + ?Sized> Emitter<'s, S> {
         self.stopped = self.sink.item(Item::EvidenceUrl(url.to_owned())).is_break();
     }
 
-    fn summary(&self) -> Summary {
-        Summary {
+    fn summary(&self) -> CaptureTally {
+        CaptureTally {
             format: self.format,
             keys: self.keys,
             evidence_urls: self.urls,

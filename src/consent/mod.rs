@@ -8,7 +8,9 @@ mod auto;
 mod heuristic;
 mod text;
 
-pub use crate::catalog::cmp::{self as rules, Chain, Cmp, CmpRules, Detect, Record, Step, Targets};
+pub use crate::catalog::cmp::{
+    self as rules, Chain, Cmp, CmpRules, Detect, Record, RuleStep, Targets,
+};
 pub use crate::catalog::words::{BannerWords, Control};
 pub use heuristic::{BannerSeen, Judgement};
 

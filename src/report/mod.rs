@@ -21,6 +21,7 @@ mod sarif;
 pub mod summary;
 mod table;
 
+pub(crate) use crate::observation::same_page;
 pub use assembly::{Assembly, screenshot_file_name};
 pub use format::{Format, Renderer};
 pub use index::{render_index, site_report_name};
@@ -29,7 +30,6 @@ pub use jsonl::JsonlRenderer;
 pub use keys::{
     KeyGroup, catalog_name, key_groups, observed_lifetime, owner_name, value_evidence, vendor_name,
 };
-pub(crate) use model::same_page;
 pub use model::{
     ConsentSetting, ConsentSummary, Provenance, SCHEMA_VERSION, ScanReport, ScanSettings,
     VisitorSummary,

@@ -1,6 +1,6 @@
 //! The report model: the serialized shape of one scan's report (provenance, settings, consent, keys, findings) and what reading it asks.
 
-use crate::observation::{Attempt, Change, Observation, VendorSeen};
+use crate::observation::{Attempt, Change, Observation, VendorSeen, same_page};
 use crate::scan::{Abort, StepRecord};
 use crate::vocab::{Clock, ConsentAction, Step, ThirdPartyCookies};
 use serde::{Deserialize, Serialize};
@@ -212,10 +212,4 @@ impl ScanReport {
             network: &self.network,
         }
     }
-}
-
-/// Whether two moments' pages are one: the same page, or either recorded none (a one-page scan
-/// records no page; on a journey a step is its step and its page).
-pub(crate) fn same_page(a: &str, b: &str) -> bool {
-    a.is_empty() || b.is_empty() || a == b
 }

@@ -124,7 +124,7 @@ impl Batch<'_> {
         let run = loop {
             let attempt = browsers.attempt(self.judge.catalog, &opts);
             match attempt {
-                Attempt::Lost(reason, partial)
+                Ended::Lost(reason, partial)
                     if lost_before.is_none() && !browser::interrupted() =>
                 {
                     // The browser died under this scan (a crash, a kill, or another site's
@@ -132,7 +132,7 @@ impl Batch<'_> {
                     drop(partial);
                     lost_before = Some(reason);
                 }
-                Attempt::Lost(_, run) | Attempt::Finished(run) => break run,
+                Ended::Lost(_, run) | Ended::Finished(run) => break run,
             }
         };
         let mut run = run;
@@ -151,7 +151,7 @@ enum Browsers {
 }
 
 /// How one attempt at a scan ended.
-enum Attempt {
+enum Ended {
     /// The scan ran to its end or stopped for a reason of the page's (recorded in the run).
     Finished(ScanRun),
     /// The browser was lost during the scan: why, and what was gathered until then.
@@ -159,37 +159,37 @@ enum Attempt {
 }
 
 impl Browsers {
-    fn attempt(&self, catalog: &Catalog, opts: &ScanOptions) -> Attempt {
+    fn attempt(&self, catalog: &Catalog, opts: &ScanOptions) -> Ended {
         match self {
             Browsers::Shared(shared) => {
                 let (generation, session) = match shared.get() {
                     Ok(s) => s,
-                    Err(e) => return Attempt::Finished(failed(opts, None, &e)),
+                    Err(e) => return Ended::Finished(failed(opts, None, &e)),
                 };
                 let result = scan::run(&session, catalog, opts);
                 if session.cdp.is_closed() {
                     shared.lost(generation);
                     return lost(&session, opts, result);
                 }
-                Attempt::Finished(result.unwrap_or_else(|e| failed(opts, Some(&session), &e)))
+                Ended::Finished(result.unwrap_or_else(|e| failed(opts, Some(&session), &e)))
             }
             Browsers::PerScan(options) => {
                 let session = match BrowserSession::start(options) {
                     Ok(s) => s,
-                    Err(e) => return Attempt::Finished(failed(opts, None, &e)),
+                    Err(e) => return Ended::Finished(failed(opts, None, &e)),
                 };
                 let result = scan::run(&session, catalog, opts);
                 if session.cdp.is_closed() {
                     return lost(&session, opts, result);
                 }
-                Attempt::Finished(result.unwrap_or_else(|e| failed(opts, Some(&session), &e)))
+                Ended::Finished(result.unwrap_or_else(|e| failed(opts, Some(&session), &e)))
             }
         }
     }
 }
 
 /// A scan whose browser went away: the reason, and the partial run (or a failed one).
-fn lost(session: &BrowserSession, opts: &ScanOptions, result: Result<ScanRun>) -> Attempt {
+fn lost(session: &BrowserSession, opts: &ScanOptions, result: Result<ScanRun>) -> Ended {
     let reason = session
         .cdp
         .close_reason()
@@ -199,7 +199,7 @@ fn lost(session: &BrowserSession, opts: &ScanOptions, result: Result<ScanRun>) -
         Ok(run) => run,
         Err(e) => failed(opts, Some(session), &e),
     };
-    Attempt::Lost(reason, run)
+    Ended::Lost(reason, run)
 }
 
 fn failed(opts: &ScanOptions, session: Option<&BrowserSession>, e: &Error) -> ScanRun {

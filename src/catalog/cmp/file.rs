@@ -2,7 +2,7 @@
 //! conditions and its sequences, every problem at its line and column.
 
 use super::syntax::{CONDITION_KINDS, DetectSpec, Shown};
-use super::{Action, Cmp, Condition, Record, RunContext, Step, UrlPattern, Withdraw};
+use super::{Action, Cmp, Condition, Record, RuleStep, RunContext, UrlPattern, Withdraw};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use serde::Deserialize;
 use std::ops::Range;
@@ -35,8 +35,8 @@ struct RawCmp {
     url_pattern: Option<Spanned<String>>,
     detect: Spanned<DetectSpec>,
     shown: Spanned<Shown>,
-    accept: Spanned<Vec<Step>>,
-    reject: Spanned<Vec<Step>>,
+    accept: Spanned<Vec<RuleStep>>,
+    reject: Spanned<Vec<RuleStep>>,
     #[serde(default)]
     accept_check: Option<Spanned<Condition>>,
     #[serde(default)]
@@ -215,8 +215,8 @@ impl RuleCheck<'_> {
 
     /// An accept or reject sequence answers the banner, and none of its steps (nested ones
     /// included) needs the top page in a rule that runs in frames.
-    fn sequence(&mut self, name: &str, seq: &Spanned<Vec<Step>>, frame: bool) {
-        if !seq.get_ref().iter().any(Step::acts) {
+    fn sequence(&mut self, name: &str, seq: &Spanned<Vec<RuleStep>>, frame: bool) {
+        if !seq.get_ref().iter().any(RuleStep::acts) {
             self.at(
                 seq.span(),
                 format!("`{name}` has no step that answers the banner (wait_click, click or eval)"),

@@ -117,7 +117,7 @@ impl fmt::Display for Condition {
 
 /// One step of an accept or reject sequence, and whether its failure is ignored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
+pub struct RuleStep {
     pub action: Action,
     /// A failure does not stop the sequence (`optional = true`; a plain `click` is optional
     /// unless it says `optional = false`).
@@ -157,17 +157,17 @@ pub enum Action {
     /// Run `then` when the condition holds, else `otherwise`; fails when the branch run fails.
     If {
         condition: Condition,
-        then: Vec<Step>,
-        otherwise: Vec<Step>,
+        then: Vec<RuleStep>,
+        otherwise: Vec<RuleStep>,
     },
     /// Run each step in turn until one succeeds; fails when none does.
-    Any(Vec<Step>),
+    Any(Vec<RuleStep>),
 }
 
-impl Step {
+impl RuleStep {
     /// A required step.
-    pub fn new(action: Action) -> Step {
-        Step {
+    pub fn new(action: Action) -> RuleStep {
+        RuleStep {
             action,
             optional: false,
         }
@@ -194,14 +194,14 @@ impl Step {
             Action::Click(_) | Action::Eval(_) => true,
             Action::If {
                 then, otherwise, ..
-            } => then.iter().chain(otherwise).any(Step::acts),
-            Action::Any(steps) => steps.iter().any(Step::acts),
+            } => then.iter().chain(otherwise).any(RuleStep::acts),
+            Action::Any(steps) => steps.iter().any(RuleStep::acts),
             _ => false,
         }
     }
 
     /// This step and every step nested in it.
-    fn walk<'s>(&'s self, out: &mut Vec<&'s Step>) {
+    fn walk<'s>(&'s self, out: &mut Vec<&'s RuleStep>) {
         out.push(self);
         match &self.action {
             Action::If {
@@ -280,8 +280,8 @@ pub struct Cmp {
     pub detect: Condition,
     /// Its banner is showing while this holds.
     pub shown: Condition,
-    pub accept: Vec<Step>,
-    pub reject: Vec<Step>,
+    pub accept: Vec<RuleStep>,
+    pub reject: Vec<RuleStep>,
     /// After the accept (reject) steps: what must hold for the answer to have taken (autoconsent's
     /// `test`), checked on the page's clock within a bound.
     pub accept_check: Option<Condition>,
@@ -320,11 +320,11 @@ pub struct Withdraw {
     /// Steps that reopen the settings the way a visitor does: a floating button, a footer link
     /// (the step language of `accept` and `reject`).
     #[serde(default)]
-    pub open: Vec<Step>,
+    pub open: Vec<RuleStep>,
     /// Steps that refuse in the reopened settings (unticking and saving, "reject all"); without
     /// them the rule's `reject` steps answer the settings as they answer the banner.
     #[serde(default)]
-    pub steps: Vec<Step>,
+    pub steps: Vec<RuleStep>,
     /// The CMP's documented call that withdraws consent, for a site that shows the visitor no
     /// control to reopen the settings; it must leave the refusal recorded.
     #[serde(default)]
@@ -333,7 +333,7 @@ pub struct Withdraw {
 
 impl Cmp {
     /// The accept or the reject sequence.
-    pub fn steps(&self, reject: bool) -> &[Step] {
+    pub fn steps(&self, reject: bool) -> &[RuleStep] {
         if reject { &self.reject } else { &self.accept }
     }
 

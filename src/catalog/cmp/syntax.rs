@@ -2,7 +2,7 @@
 //! tables, `detect` and `shown`, each read and checked where the TOML reader still knows its
 //! place in the file.
 
-use super::{Action, Chain, Check, Click, Condition, Step, Targets, XPATH_PREFIX};
+use super::{Action, Chain, Check, Click, Condition, RuleStep, Targets, XPATH_PREFIX};
 use serde::Deserialize;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -329,10 +329,10 @@ struct RawStep {
     pause: Option<u64>,
     #[serde(rename = "if")]
     if_: Option<Condition>,
-    then: Option<Vec<Step>>,
+    then: Option<Vec<RuleStep>>,
     #[serde(rename = "else")]
-    else_: Option<Vec<Step>>,
-    any: Option<Vec<Step>>,
+    else_: Option<Vec<RuleStep>>,
+    any: Option<Vec<RuleStep>>,
     optional: Option<bool>,
     hidden: Option<bool>,
     all: Option<bool>,
@@ -342,16 +342,16 @@ struct RawStep {
 const STEP_KINDS: &str =
     "`wait_click`, `click`, `wait`, `wait_for`, `eval`, `hide`, `pause`, `if` or `any`";
 
-impl<'de> Deserialize<'de> for Step {
+impl<'de> Deserialize<'de> for RuleStep {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         in_table::<RawStep, D>(d)
     }
 }
 
 impl<'de> Build<'de> for RawStep {
-    type Out = Step;
+    type Out = RuleStep;
     const EXPECTING: &'static str = "a step table";
-    fn build<E: de::Error>(self) -> Result<Step, E> {
+    fn build<E: de::Error>(self) -> Result<RuleStep, E> {
         let r = self;
         let err = |m: String| -> E { E::custom(m) };
         let ms = Duration::from_millis;
@@ -437,6 +437,6 @@ impl<'de> Build<'de> for RawStep {
         }
         // A plain click was optional before steps could say so: it stays so unless told.
         let optional = r.optional.unwrap_or(key == "click");
-        Ok(Step { action, optional })
+        Ok(RuleStep { action, optional })
     }
 }

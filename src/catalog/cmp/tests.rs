@@ -19,8 +19,8 @@ fn every_embedded_cmp_has_detect_shown_accept_and_reject() {
     let rules = CmpRules::embedded().unwrap_or_else(|d| panic!("{d}"));
     assert!(rules.ids().len() >= 23, "{:?}", rules.ids());
     for c in rules.cmps() {
-        assert!(c.accept.iter().any(Step::acts), "{}", c.id);
-        assert!(c.reject.iter().any(Step::acts), "{}", c.id);
+        assert!(c.accept.iter().any(RuleStep::acts), "{}", c.id);
+        assert!(c.reject.iter().any(RuleStep::acts), "{}", c.id);
     }
 }
 
@@ -80,7 +80,7 @@ fn selectors_chains_and_alternatives_parse() {
     assert_eq!(acme.shown, Condition::Visible(one("#acme"), Check::Any));
     assert_eq!(
         acme.accept,
-        [Step::new(Action::Click(Click {
+        [RuleStep::new(Action::Click(Click {
             targets: Targets(vec![chain(&["#yes"]), chain(&["#ok"])]),
             wait: true,
             hidden: false,
@@ -225,7 +225,7 @@ fn conditions_steps_and_run_context_parse() {
             Condition::Visible(one("xpath///div[@id='rich']"), Check::None),
         ])
     );
-    let kinds: Vec<&str> = r.accept.iter().map(Step::kind).collect();
+    let kinds: Vec<&str> = r.accept.iter().map(RuleStep::kind).collect();
     assert_eq!(kinds, ["wait_for", "pause", "wait_click"]);
     assert_eq!(
         r.accept[0].action,

@@ -5,7 +5,7 @@ use super::conditions;
 use super::{Acted, AutoRun, POLL, describe_click};
 use crate::browser::dom::{self, ClickError, Located, Mode};
 use crate::browser::poll_until;
-use crate::consent::rules::{Action, Click, Cmp, Condition, Step, Targets};
+use crate::consent::rules::{Action, Click, Cmp, Condition, RuleStep, Targets};
 use crate::error::{Error, Result};
 use anyhow::anyhow;
 use serde_json::Value;
@@ -49,7 +49,7 @@ impl AutoRun<'_, '_> {
     }
 
     /// Runs `steps` (named `what` in messages) in the top document; the last step that acted.
-    pub(super) fn run_sequence(&mut self, steps: &[Step], what: &str) -> Result<Acted> {
+    pub(super) fn run_sequence(&mut self, steps: &[RuleStep], what: &str) -> Result<Acted> {
         let root = self.worlds.top().to_string();
         let mut acted = None;
         for (i, step) in steps.iter().enumerate() {
@@ -84,7 +84,7 @@ impl AutoRun<'_, '_> {
     /// Runs one step (and the steps nested in it); a failure of an optional step is ignored.
     fn run_step(
         &mut self,
-        step: &Step,
+        step: &RuleStep,
         n: usize,
         label: &str,
         root: &str,
@@ -99,7 +99,7 @@ impl AutoRun<'_, '_> {
     /// Runs one step's action, whether or not it is optional.
     fn run_action(
         &mut self,
-        step: &Step,
+        step: &RuleStep,
         n: usize,
         label: &str,
         root: &str,

@@ -134,7 +134,7 @@ impl AutoRun<'_, '_> {
     }
 
     /// Refuses in `cmp`'s reopened settings with its withdraw `steps`, then reads its record.
-    fn refuse(&mut self, cmp: &Cmp, steps: &[crate::consent::Step]) {
+    fn refuse(&mut self, cmp: &Cmp, steps: &[crate::consent::RuleStep]) {
         self.record.cmp = Some(cmp.id.clone());
         self.record.method = Some(super::AnswerMethod::Rule);
         match self.run_sequence(steps, "withdraw") {
