@@ -111,6 +111,7 @@ impl Error {
         }
     }
 
+    /// What went wrong.
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
