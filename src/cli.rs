@@ -377,7 +377,8 @@ pub struct StepArgs {
     pub quiet: Duration,
 
     /// How long the widget step waits for a chat widget to appear, in the page's own time
-    /// (see --clock).
+    /// (see --clock); a consent answer waits as long for a widget it released, when none was
+    /// there before.
     #[arg(long, value_name = "DURATION", default_value = defaults::WIDGET_TIMEOUT_TEXT, value_parser = parse_duration)]
     pub widget_timeout: Duration,
 

@@ -130,7 +130,7 @@ fn accepted_and_rejected(name: &str) {
 }
 
 #[test]
-fn a_widget_released_by_consent_one_second_after_the_click_is_dated_to_consent() {
+fn a_widget_released_by_consent_two_seconds_after_the_click_is_dated_to_consent() {
     accepted_and_rejected("released-late");
 }
 

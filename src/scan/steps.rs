@@ -1,8 +1,8 @@
 //! The actions of the steps on one page: load it, wait for the widget, answer the banner, open the chat, send a message.
 
 use super::{
-    AbortKind, ChatCall, DEFAULT_MESSAGE, Fatal, Scan, StepOutcome, StepRecord, StepStatus,
-    actions, call_timeout, describe,
+    AbortKind, ChatCall, DEFAULT_MESSAGE, Fatal, Scan, StepOutcome, StepStatus, actions,
+    call_timeout, describe,
 };
 use crate::browser::clock::PageClock;
 use crate::browser::input::Gestures;
@@ -187,7 +187,35 @@ impl Scan<'_> {
             &mut self.gestures,
         );
         self.consent_record = record;
-        Ok(outcome)
+        // A widget the answer released, at once or on a timer of the site's, is what the
+        // answer did: it is waited for here (as long as the widget step waits), so its keys are
+        // dated to this step whatever the clock, and the chat step does not wait again.
+        let answered = matches!(outcome, StepOutcome::Acted(_) | StepOutcome::Failed(_));
+        if !answered || !self.widget_known().0.is_empty() {
+            return Ok(outcome);
+        }
+        let (found, _) = actions::wait_for_widget(
+            &self.page,
+            &self.watch,
+            self.catalog,
+            (&self.clock, self.opts.settings.widget_timeout),
+            call_timeout(self.opts),
+            &mut self.gestures,
+        );
+        self.on_page.merge(found.clone());
+        self.evidence(Step::Consent, found.clone());
+        if let Some(reason) = self.fatal_state() {
+            return Err(reason);
+        }
+        if found.0.is_empty() {
+            return Ok(outcome);
+        }
+        let released = format!("; then the answer released {}", describe(&found));
+        Ok(match outcome {
+            StepOutcome::Acted(d) => StepOutcome::Acted(d + &released),
+            StepOutcome::Failed(d) => StepOutcome::Failed(d + &released),
+            other => other,
+        })
     }
 
     pub(super) fn chat_open(&mut self) -> Result<StepOutcome, Fatal> {
@@ -215,21 +243,15 @@ impl Scan<'_> {
                 Err(e) => StepOutcome::Skipped(format!("cannot open the chat: {e}")),
             });
         }
-        // A widget the site loads only after consent shows up now; if the widget step already
-        // waited and nothing was answered since, waiting again would only cost time.
-        // On a journey: this page's widget step and answer.
-        let here = |s: &&StepRecord| s.page == self.page_url;
-        let waited = self
-            .steps
-            .iter()
-            .filter(here)
-            .any(|s| s.step == Step::Widget);
-        let answered = self
-            .steps
-            .iter()
-            .filter(here)
-            .any(|s| s.step == Step::Consent && s.status != StepStatus::Skipped);
-        if self.widget_known().0.is_empty() && (!waited || answered) {
+        // A scan without the widget step and without an answer has not looked for the widget
+        // yet; the widget step looked, and an answer looked for what it released.
+        // On a journey: this page's steps.
+        let waited = self.steps.iter().any(|s| {
+            s.page == self.page_url
+                && (s.step == Step::Widget
+                    || (s.step == Step::Consent && s.status != StepStatus::Skipped))
+        });
+        if self.widget_known().0.is_empty() && !waited {
             let (found, _) = actions::wait_for_widget(
                 &self.page,
                 &self.watch,
