@@ -4,8 +4,8 @@
 //! --dump-dom URL` (the browser's own work: start, load, quit), of the default `chatcookie scan DIR`
 //! (automatic consent, four steps, on the default fast clock) and of the same scan with
 //! `--clock real`, plus the default scan's peak RSS (VmHWM, Chromium excluded). Each scan's keys
-//! with the step they first showed at must equal the real-clock scan's: a figure that lost a key
-//! is not a figure. Set BENCH_RUNS to change the number of runs (default 5); medians are shown.
+//! with the step they first showed at must equal the real-clock scan's and the family's expected
+//! keys: a figure that lost a key is not a figure. Set BENCH_RUNS to change the number of runs (default 5); medians are shown.
 //! The consent step's own time is shown too (`consent ms`: looking for the banner, answering it,
 //! checking the answer). BENCH_BASELINE=path/to/another/chatcookie adds that binary's default scan,
 //! interleaved, with its consent step (e.g. a release build of an earlier commit, to see what a
@@ -25,18 +25,87 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A family: its name, and the fixture directory (under the repository root) that stands for it.
-const FAMILIES: &[(&str, &str)] = &[
+/// A family: its name, the fixture directory (under the repository root) that stands for it,
+/// and the keys it must show, each with the step it first shows at: what the fixture's README
+/// says the site writes, so a fast scan that loses a key (on both clocks alike) fails too.
+const FAMILIES: &[(&str, &str, Expected)] = &[
     (
         "chat gated by klaro (npm)",
         "fixtures/npm/klaro-must-consent",
+        Expected::Tawk("consent", &[("consent", "klaro")]),
     ),
-    ("chat, no CMP", "fixtures/sites/tawkto-shop"),
-    ("CMP, no chat", "fixtures/cmps/klaro"),
-    ("nothing at all", "fixtures/sites/analytics-shop"),
-    ("widget 2.5 s late", "fixtures/timing/late-widget"),
-    ("CMP 5 s late", "fixtures/cmps/late-banner"),
+    (
+        "chat, no CMP",
+        "fixtures/sites/tawkto-shop",
+        Expected::Tawk("load", &[("consent", "site_consent")]),
+    ),
+    (
+        "CMP, no chat",
+        "fixtures/cmps/klaro",
+        Expected::Only(&[("consent", "cmp_choice")]),
+    ),
+    (
+        "nothing at all",
+        "fixtures/sites/analytics-shop",
+        Expected::Only(&[
+            ("load", "_fbp"),
+            ("load", "_ga"),
+            ("load", "_gid"),
+            ("load", "lang"),
+        ]),
+    ),
+    (
+        "widget 2.5 s late",
+        "fixtures/timing/late-widget",
+        Expected::Tawk("widget", &[]),
+    ),
+    (
+        "CMP 5 s late",
+        "fixtures/cmps/late-banner",
+        Expected::Only(&[("consent", "cmp_choice")]),
+    ),
+    (
+        "chat 2 s after consent",
+        "fixtures/timing/released-late",
+        Expected::Tawk("consent", &[("consent", "klaro")]),
+    ),
+    (
+        "klaro 2 s late (npm)",
+        "fixtures/timing/late-klaro",
+        Expected::Tawk("consent", &[("consent", "klaro")]),
+    ),
 ];
+
+/// The keys a family must show.
+enum Expected {
+    /// The tawk.to imitation's keys from the step named on (its token at `chat_open`), and these.
+    Tawk(&'static str, &'static [(&'static str, &'static str)]),
+    /// Exactly these.
+    Only(&'static [(&'static str, &'static str)]),
+}
+
+impl Expected {
+    fn keys(&self) -> BTreeSet<(String, String)> {
+        let (tawk, extra) = match self {
+            Expected::Tawk(step, extra) => (Some(*step), *extra),
+            Expected::Only(keys) => (None, *keys),
+        };
+        let tawk_keys = tawk.into_iter().flat_map(|step| {
+            [
+                (step, "twk_idm_key"),
+                (step, "TawkConnectionTime"),
+                (step, "twk_uuid_5f2b1c9e8a4d3b0012c7e6a1"),
+                (step, "$navigator.locks-clientIds"),
+                (step, "PreviousNav"),
+                ("chat_open", "twk_token_5f2b1c9e8a4d3b0012c7e6a1"),
+            ]
+        });
+        tawk_keys
+            .chain(extra.iter().copied())
+            .map(|(s, n)| (s.to_string(), n.to_string()))
+            .collect()
+    }
+}
 
 fn main() {
     let runs = common::env_or("BENCH_RUNS", 5);
@@ -66,7 +135,7 @@ fn main() {
         "baseline s",
         "base cons ms"
     );
-    for (family, fixture) in FAMILIES {
+    for (family, fixture, expected) in FAMILIES {
         let dir = assemble(&root, fixture, sites.path());
         let name = dir.file_name().unwrap().to_str().unwrap().to_string();
         let server =
@@ -91,6 +160,11 @@ fn main() {
             if let Some(t) = &truth {
                 assert_eq!(&keys, t, "{family}: keys differ between runs");
             }
+            assert_eq!(
+                keys,
+                expected.keys(),
+                "{family}: not the keys the site writes"
+            );
             truth = Some(keys);
         }
         let (b, f, r) = (
@@ -129,7 +203,7 @@ fn assemble(root: &Path, fixture: &str, sites: &Path) -> PathBuf {
     let name = from.file_name().unwrap();
     let site = sites.join(name);
     copy_tree(&from, &site);
-    if fixture.starts_with("fixtures/npm/") {
+    if fixture.starts_with("fixtures/npm/") || from.join("config.js").is_file() {
         let node_modules = npm::node_modules("npm");
         std::fs::create_dir_all(site.join("vendor")).unwrap();
         std::os::unix::fs::symlink(node_modules.join("klaro"), site.join("vendor/klaro")).unwrap();

@@ -10,13 +10,15 @@
 //!   window's end, whenever nothing is downloading (`pauseIfNetworkFetchesPending`): timers fire
 //!   as soon as the page is idle, a script still downloading is waited for, not outrun.
 //!
-//! The window ends when its condition holds or the page has lived through it; its length in
-//! real time stays the bound. Page time runs only where Chromium's virtual time reaches, the
+//! The window ends when its condition holds or the page has lived through it (Chromium says so
+//! at once, `Emulation.virtualTimeBudgetExpired`, and the ticker reads the page's clock then,
+//! not a tick later); its length in real time stays the bound. Page time runs only where Chromium's virtual time reaches, the
 //! page's own renderer: a frame in another process (a cross-origin iframe on a browser with site
 //! isolation, as farms run) keeps real time.
 
 use super::cdp::Page;
 use super::poll_until;
+use super::watch::{BudgetListener, PageWatch};
 use crate::vocab::Clock;
 use serde_json::json;
 use std::sync::{Arc, Condvar, Mutex};
@@ -30,6 +32,9 @@ pub const TICK: Duration = Duration::from_millis(10);
 /// How many ticks past the real-time line a grant reaches: a grant every few ticks, not every
 /// one, and a page never more than this ahead of real time outside a window.
 const LEAD: f64 = 3.0;
+
+/// How often a window's condition is looked at while the page lives through it.
+const CHECK: Duration = Duration::from_millis(10);
 
 /// What the ticker knows and is asked, shared with the scan's thread.
 #[derive(Debug, Clone, Copy)]
@@ -99,7 +104,15 @@ impl PageClock {
     /// Puts `page` on the clock `mode` asks for, from now; its age counts from `since` (when it
     /// was navigated). A browser that refuses virtual time, or a page whose clock cannot be
     /// read, stays on real time (the waits are then as long as their bounds, never wrong).
-    pub fn start(mode: Clock, page: &Page, call_timeout: Duration, since: Instant) -> PageClock {
+    /// `watch` is the page's: a window ends when the page says it lived its grant, not a tick
+    /// later.
+    pub fn start(
+        mode: Clock,
+        page: &Page,
+        watch: &PageWatch,
+        call_timeout: Duration,
+        since: Instant,
+    ) -> PageClock {
         let mut real = PageClock::real();
         real.since = since;
         if mode == Clock::Real {
@@ -123,9 +136,19 @@ impl PageClock {
             }),
             wake: Condvar::new(),
         });
+        let told = Arc::clone(&shared);
+        watch.lock().on_budget_expired = Some(BudgetListener(Arc::new(move || {
+            // Only a window's grant is waited on; real-time grants run out every few ticks.
+            if told.lock().ahead_to.is_some() {
+                told.wake.notify_all();
+            }
+        })));
         let ticker = {
             let (page, shared) = (page.clone(), Arc::clone(&shared));
-            std::thread::spawn(move || pace(&page, &shared, call_timeout))
+            std::thread::Builder::new()
+                .name("ticker".into())
+                .spawn(move || pace(&page, &shared, call_timeout))
+                .unwrap()
         };
         PageClock {
             page: Some(page.clone()),
@@ -189,14 +212,22 @@ impl PageClock {
             st.ahead_to = Some(from + window.as_secs_f64() * 1000.0);
         }
         self.shared.wake.notify_all();
-        let mut answered = false;
-        poll_until(bound, || {
+        // The ticker tells when it read the window's end: no poll's delay on top of it.
+        let mut answered;
+        loop {
             answered = cond();
-            answered || {
-                let st = self.shared.lock();
-                st.stopped || matches!((st.page_ms, st.ahead_to), (Some(p), Some(to)) if p >= to)
+            let st = self.shared.lock();
+            let reached = matches!((st.page_ms, st.ahead_to), (Some(p), Some(to)) if p >= to);
+            let now = Instant::now();
+            if answered || st.stopped || reached || now >= bound {
+                break;
             }
-        });
+            let _ = self.shared.wake.wait_timeout(st, CHECK.min(bound - now));
+        }
+        if !answered && Instant::now() >= bound {
+            // As `poll_until`: the condition is looked at once more at the bound.
+            answered = cond();
+        }
         {
             let mut st = self.shared.lock();
             st.ahead_to = None;
@@ -266,6 +297,10 @@ fn pace(page: &Page, shared: &Shared, call_timeout: Duration) {
         }
         let moved = st.page_ms.is_none_or(|before| p > before);
         st.page_ms = Some(p);
+        if st.ahead_to.is_some_and(|to| p >= to) {
+            // The window's end is reached: its waiter goes on at once.
+            shared.wake.notify_all();
+        }
         let mut line = st.line_ms.unwrap_or(p) + (now - st.line_at).as_secs_f64() * 1000.0;
         if p > line + (LEAD + 0.5) * tick_ms {
             // The page lived ahead, further than a real-time grant reaches (a window, a grant

@@ -46,6 +46,18 @@ pub struct WatchState {
     pub page: String,
     /// Every request the page made (documents, scripts, XHR/fetch, WebSockets, beacons, …).
     pub requests: RequestLog,
+    /// Told when the page has lived the page time it was granted (the page's clock listens).
+    pub on_budget_expired: Option<BudgetListener>,
+}
+
+/// What the page's clock does when a grant of page time runs out.
+#[derive(Clone)]
+pub struct BudgetListener(pub Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for BudgetListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BudgetListener")
+    }
 }
 
 /// A handle on the watched state of one page.
@@ -86,6 +98,7 @@ impl PageWatch {
             step: Step::Load,
             page: String::new(),
             requests: RequestLog::default(),
+            on_budget_expired: None,
         })));
         let events = page.cdp.events(&page.session_id);
         let state = Arc::clone(&watch.0);
@@ -94,6 +107,14 @@ impl PageWatch {
         std::thread::spawn(move || {
             for event in events.iter().filter_map(|e| parse(&e)) {
                 if Child::route(&page.cdp, &state, &event, call_timeout) {
+                    continue;
+                }
+                if matches!(event, PageEvent::VirtualTimeBudgetExpired) {
+                    // Called outside the state's lock: the clock takes its own.
+                    let listener = lock(&state).on_budget_expired.clone();
+                    if let Some(BudgetListener(tell)) = listener {
+                        tell();
+                    }
                     continue;
                 }
                 let dialog = matches!(event, PageEvent::DialogOpening { .. });
@@ -280,6 +301,8 @@ impl WatchState {
             PageEvent::RefusedCookie { name, origin } => self.cookie_write_refused(name, origin),
             // Targets are the pumps' own business (see `Child::route`).
             PageEvent::AttachedToTarget { .. } | PageEvent::DetachedFromTarget { .. } => {}
+            // The clock's business, handed over by the pump.
+            PageEvent::VirtualTimeBudgetExpired => {}
         }
     }
 }
@@ -305,6 +328,7 @@ mod tests {
             step: Step::Load,
             page: "/".into(),
             requests: RequestLog::default(),
+            on_budget_expired: None,
         }
     }
 

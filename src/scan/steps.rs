@@ -67,7 +67,13 @@ impl Scan<'_> {
             self.clock.navigated(navigated);
         } else {
             // Loading is real time (what a visitor waits); the waits after it may run ahead.
-            self.clock = PageClock::start(self.opts.settings.clock, &self.page, ct, navigated);
+            self.clock = PageClock::start(
+                self.opts.settings.clock,
+                &self.page,
+                &self.watch,
+                ct,
+                navigated,
+            );
         }
         // The starting state seeds the first page only: a key the site deletes stays deleted.
         if let Some(id) = self.seed_script.take() {

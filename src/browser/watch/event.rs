@@ -62,6 +62,8 @@ pub enum PageEvent {
     DialogOpening { kind: String, message: String },
     /// `Inspector.targetCrashed`.
     TargetCrashed,
+    /// `Emulation.virtualTimeBudgetExpired`: the page lived the page time it was granted.
+    VirtualTimeBudgetExpired,
     /// `Runtime.bindingCalled` of the page hook ([`REFUSED_BINDING`]) with its payload.
     RefusedCookie { name: String, origin: String },
     /// `Target.attachedToTarget`: a child target (see `auto_attach`).
@@ -213,6 +215,7 @@ impl PageEvent {
                 message: str_at(p, "message").to_string(),
             },
             "Inspector.targetCrashed" => PageEvent::TargetCrashed,
+            "Emulation.virtualTimeBudgetExpired" => PageEvent::VirtualTimeBudgetExpired,
             "Runtime.bindingCalled" if str_at(p, "name") == REFUSED_BINDING => {
                 let v = serde_json::from_str::<Value>(str_at(p, "payload")).ok()?;
                 PageEvent::RefusedCookie {
