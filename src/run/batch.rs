@@ -75,10 +75,13 @@ impl Batch<'_> {
                         let i = next.fetch_add(1, Ordering::SeqCst);
                         let Some(target) = targets.get(i) else { break };
                         let site = (targets.len() > 1).then_some(i);
-                        let report = self.scan_one(browsers, target, opts, site);
-                        if tx.send((i, report)).is_err() {
-                            break;
-                        }
+                        let scanned = self.scan_one(browsers, target, opts);
+                        // Judged beside the next scan: its page is being made meanwhile.
+                        let tx = tx.clone();
+                        scope.spawn(move || {
+                            let report = scanned.judged(self.judge.for_site(site));
+                            let _ = tx.send((i, report));
+                        });
                     }
                 });
             }
@@ -93,15 +96,8 @@ impl Batch<'_> {
     }
 
     /// One target: serve it if it is a directory, scan it, retry once if the browser was lost
-    /// under it, judge it. Never fails: a failure is the report's abort reason.
-    fn scan_one(
-        &self,
-        browsers: &Browsers,
-        target: &Target,
-        opts: &ScanOptions,
-        site: Option<usize>,
-    ) -> ScanReport {
-        let judge = self.judge.for_site(site);
+    /// under it. Never fails: a failure is the run's abort reason.
+    fn scan_one(&self, browsers: &Browsers, target: &Target, opts: &ScanOptions) -> Scanned {
         let mut opts = opts.clone();
         let _server = match target {
             Target::Url(url) => {
@@ -116,7 +112,11 @@ impl Batch<'_> {
                 Err(e) => {
                     opts.url = format!("http://{host}/");
                     let run = ScanRun::failed(&opts, String::new(), None, format!("{e:#}"));
-                    return judge.report(run, &opts, None);
+                    return Scanned {
+                        run,
+                        opts,
+                        lost_before: None,
+                    };
                 }
             },
         };
@@ -137,7 +137,25 @@ impl Batch<'_> {
         };
         let mut run = run;
         hint_unresolved(&mut run, target, self.browser);
-        judge.report(run, &opts, lost_before)
+        Scanned {
+            run,
+            opts,
+            lost_before,
+        }
+    }
+}
+
+/// One target's scan, to be judged: the run, the options it ran with (its own URL), and why
+/// the browser was lost under a first try.
+struct Scanned {
+    run: ScanRun,
+    opts: ScanOptions,
+    lost_before: Option<String>,
+}
+
+impl Scanned {
+    fn judged(self, judge: Judge<'_>) -> ScanReport {
+        judge.report(self.run, &self.opts, self.lost_before)
     }
 }
 
