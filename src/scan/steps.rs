@@ -209,10 +209,9 @@ impl Scan<'_> {
             &mut self.gestures,
         );
         self.on_page.merge(found.clone());
+        // A page that crashed meanwhile ends the scan after this step's snapshot, the answer
+        // recorded.
         self.evidence(Step::Consent, found.clone());
-        if let Some(reason) = self.fatal_state() {
-            return Err(reason);
-        }
         if found.0.is_empty() {
             return Ok(outcome);
         }
