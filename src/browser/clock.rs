@@ -12,9 +12,9 @@
 //!
 //! The window ends when its condition holds or the page has lived through it (Chromium says so
 //! at once, `Emulation.virtualTimeBudgetExpired`, and the ticker reads the page's clock then,
-//! not a tick later); its length in real time stays the bound. Page time runs only where Chromium's virtual time reaches, the
-//! page's own renderer: a frame in another process (a cross-origin iframe on a browser with site
-//! isolation, as farms run) keeps real time.
+//! not a tick later); its length in real time stays the bound. Page time runs only where
+//! Chromium's virtual time reaches, the page's own renderer: a frame in another process (a
+//! cross-origin iframe on a browser with site isolation, as farms run) keeps real time.
 
 use super::cdp::Page;
 use super::poll_until;
