@@ -134,8 +134,9 @@ impl Scan<'_> {
             .filter(|u| !u.is_empty())
     }
 
-    /// `widget`: wait (bounded) until a catalog vendor is detected on the page.
-    pub(super) fn widget(&mut self) -> Result<StepOutcome, Fatal> {
+    /// Waits (bounded by `--widget-timeout` of page time) for a catalog vendor to show, and
+    /// records what showed as evidence of `step`; also says which gestures came before it.
+    fn look_for_widget(&mut self, step: Step) -> (Evidence, Option<String>) {
         let (found, gesture) = actions::wait_for_widget(
             &self.page,
             &self.watch,
@@ -145,7 +146,13 @@ impl Scan<'_> {
             &mut self.gestures,
         );
         self.on_page.merge(found.clone());
-        self.evidence(Step::Widget, found.clone());
+        self.evidence(step, found.clone());
+        (found, gesture)
+    }
+
+    /// `widget`: wait (bounded) until a catalog vendor is detected on the page.
+    pub(super) fn widget(&mut self) -> Result<StepOutcome, Fatal> {
+        let (found, gesture) = self.look_for_widget(Step::Widget);
         if let Some(reason) = self.fatal_state() {
             return Err(reason);
         }
@@ -200,18 +207,9 @@ impl Scan<'_> {
         if !answered || !self.widget_known().0.is_empty() {
             return Ok(outcome);
         }
-        let (found, _) = actions::wait_for_widget(
-            &self.page,
-            &self.watch,
-            self.catalog,
-            (&self.clock, self.opts.settings.widget_timeout),
-            call_timeout(self.opts),
-            &mut self.gestures,
-        );
-        self.on_page.merge(found.clone());
         // A page that crashed meanwhile ends the scan after this step's snapshot, the answer
         // recorded.
-        self.evidence(Step::Consent, found.clone());
+        let (found, _) = self.look_for_widget(Step::Consent);
         if found.0.is_empty() {
             return Ok(outcome);
         }
@@ -257,16 +255,7 @@ impl Scan<'_> {
                     || (s.step == Step::Consent && s.status != StepStatus::Skipped))
         });
         if self.widget_known().0.is_empty() && !waited {
-            let (found, _) = actions::wait_for_widget(
-                &self.page,
-                &self.watch,
-                self.catalog,
-                (&self.clock, self.opts.settings.widget_timeout),
-                call_timeout(self.opts),
-                &mut self.gestures,
-            );
-            self.on_page.merge(found.clone());
-            self.evidence(Step::ChatOpen, found);
+            self.look_for_widget(Step::ChatOpen);
         }
         if self.widget_known().0.is_empty() {
             return Ok(StepOutcome::Skipped("no chat widget to open".into()));
