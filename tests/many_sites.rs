@@ -2,6 +2,7 @@
 //! site among healthy ones, a browser killed mid-run, Ctrl-C, sharding, streaming, --connect.
 
 use crate::common::{self, bin, root, run_within, text, wait_within};
+use chatcookie::browser::{BrowserOptions, BrowserSession};
 use chatcookie::serve::{SiteFiles, SiteServer};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -59,6 +60,50 @@ fn names(r: &serde_json::Value) -> Vec<String> {
 
 fn url(r: &serde_json::Value) -> &str {
     r["provenance"]["url"].as_str().unwrap()
+}
+
+/// Each site's page opens in a browser context, and so a window, of its own. Chromium gives every
+/// window the address bar's WebUI popups, each with a renderer, which headless never shows: at
+/// `--jobs 4` they were 30% of Chromium's CPU time, paid once per site. The launch turns them off;
+/// this fails if a Chromium renames what it turns off.
+#[test]
+fn a_sites_window_starts_no_browser_ui_renderer() {
+    let session = BrowserSession::start(&BrowserOptions::default())
+        .expect("Chromium must be installed for the integration tests (see README)");
+    let timeout = Duration::from_secs(10);
+    let pages: Vec<_> = (0..2).map(|_| session.new_page(timeout).unwrap()).collect();
+    assert!(
+        pages.iter().all(|p| p.context_id.is_some()),
+        "a context per site"
+    );
+    // Browser UI is listed only when every target type is asked for. The popups come with the
+    // window, before Target.createTarget answers (seen on Chromium 156).
+    let all = session
+        .cdp
+        .call_raw(
+            None,
+            "Target.getTargets",
+            serde_json::json!({ "filter": [{}] }),
+            timeout,
+        )
+        .unwrap();
+    let infos = all["targetInfos"].as_array().unwrap();
+    let of_type = |t: &str| -> Vec<&str> {
+        infos
+            .iter()
+            .filter(|i| i["type"] == t)
+            .map(|i| i["url"].as_str().unwrap_or_default())
+            .collect()
+    };
+    assert!(
+        of_type("page").len() >= 2,
+        "both pages are listed: {infos:?}"
+    );
+    assert_eq!(
+        of_type("browser_ui"),
+        Vec::<&str>::new(),
+        "browser UI renderers"
+    );
 }
 
 #[test]
