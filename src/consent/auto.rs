@@ -148,8 +148,14 @@ impl<'a, 'p> AutoRun<'a, 'p> {
         let mut look = Look::default();
         let look_once = |run: &mut Self, look: &mut Look| -> BTreeMap<usize, String> {
             let found = run.detect();
-            if found.is_empty() {
-                *look = sight.look(&mut run.worlds);
+            if !found.is_empty() {
+                return found;
+            }
+            *look = sight.look(&mut run.worlds);
+            if look.best().is_some() {
+                // The banner (or its frame) may have come in after the rules were asked: ask
+                // them again, so a banner a rule knows is answered by its rule, not by sight.
+                return run.detect();
             }
             found
         };
@@ -268,6 +274,19 @@ impl<'a, 'p> AutoRun<'a, 'p> {
             None => look,
             Some(_) => {
                 let mut steady = self.steady(sight, look.clone());
+                // A banner still sliding or fading in is not steady whatever the page's clock
+                // says: its animation runs in real time, and its lower buttons (a first-layer
+                // refusal, say) may still be off screen. Give it the real time of a transition.
+                let moving =
+                    |l: &Look, w: &mut Worlds| l.best().is_some_and(|b| sight.moving(w, b));
+                if moving(&steady, &mut self.worlds) {
+                    let until = (Instant::now() + TRANSITION).min(self.deadline);
+                    poll_until(until, || {
+                        sight.render(&mut self.worlds);
+                        steady = sight.look(&mut self.worlds);
+                        !moving(&steady, &mut self.worlds)
+                    });
+                }
                 // "No way to refuse" is a finding: before saying so, give a refusal still being
                 // drawn (a link slotted into a component, a second button fading in) the real
                 // time of a transition, looking after each rendered frame.

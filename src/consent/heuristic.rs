@@ -328,6 +328,16 @@ impl<'v> Sight<'v> {
         look
     }
 
+    /// Whether the banner `b` is still moving: a CSS animation or transition runs on it or
+    /// between it and its text (a bar sliding up). Such animations run in real time, and until
+    /// they end part of the banner may still be off screen.
+    pub fn moving(&self, worlds: &mut Worlds, b: &Sighted) -> bool {
+        matches!(
+            self.shown(worlds, &b.frame_id, &b.candidate.key),
+            Some((_, true))
+        )
+    }
+
     /// Whether the banner `key` (in `frame`) still shows: Some(true) shown, Some(false) gone;
     /// None when its frame cannot be asked or it is no longer known (its document replaced).
     fn shown(&self, worlds: &mut Worlds, frame: &str, key: &str) -> Option<(bool, bool)> {
