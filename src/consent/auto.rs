@@ -274,33 +274,23 @@ impl<'a, 'p> AutoRun<'a, 'p> {
             None => look,
             Some(_) => {
                 let mut steady = self.steady(sight, look.clone());
-                // A banner still sliding or fading in is not steady whatever the page's clock
-                // says: its animation runs in real time, and its lower buttons (a first-layer
-                // refusal, say) may still be off screen. Give it the real time of a transition.
-                let moving =
-                    |l: &Look, w: &mut Worlds| l.best().is_some_and(|b| sight.moving(w, b));
-                if moving(&steady, &mut self.worlds) {
-                    let until = (Instant::now() + TRANSITION).min(self.deadline);
-                    poll_until(until, || {
-                        sight.render(&mut self.worlds);
-                        steady = sight.look(&mut self.worlds);
-                        !moving(&steady, &mut self.worlds)
-                    });
-                }
-                // "No way to refuse" is a finding: before saying so, give a refusal still being
-                // drawn (a link slotted into a component, a second button fading in) the real
-                // time of a transition, looking after each rendered frame.
-                let refuses = |l: &Look| {
-                    l.best()
-                        .is_some_and(|b| refusal_of(&b.candidate) != Refusal::None)
+                // Two things the page's clock does not run get the real time of a transition,
+                // looking after each rendered frame: a banner still sliding or fading in (its
+                // lower buttons, a first-layer refusal say, may still be off screen), and a
+                // refusal still being drawn (a link slotted into a component, a second button
+                // fading in) before "no way to refuse", a finding, is said.
+                let ready = |l: &Look, w: &mut Worlds| {
+                    l.best().is_some_and(|b| {
+                        refusal_of(&b.candidate) != Refusal::None && !sight.moving(w, b)
+                    })
                 };
-                if !refuses(&steady) {
+                if !ready(&steady, &mut self.worlds) {
                     let until = (Instant::now() + TRANSITION).min(self.deadline);
                     poll_until(until, || {
                         sight.render(&mut self.worlds);
                         // The latest look is the one whose elements are kept for the click.
                         steady = sight.look(&mut self.worlds);
-                        refuses(&steady)
+                        ready(&steady, &mut self.worlds)
                     });
                 }
                 settled = steady;
